@@ -1,0 +1,1 @@
+"""Cadence: a Slack bot that keeps performance conversations alive all year."""

@@ -1,0 +1,166 @@
+"""The organisation's policy (app.yaml): loaded once at start-up, validated, then frozen."""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from storage.models import Family
+
+LOCALES = ("en", "zh")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone)]
+Locale = Literal["en", "zh"]
+LocalizedText = str | dict[Locale, str]
+
+
+class Trigger(StrEnum):
+    """What makes a kind of talk due."""
+
+    GOAL_SET = "goal_set"
+    PERIODIC = "periodic"
+    MILESTONE_DONE = "milestone_done"
+    ON_DEMAND = "on_demand"
+    CYCLE_END = "cycle_end"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TalkKind(_Frozen):
+    """HR's statement of one kind of talk: what it is, when, whose, how recorded."""
+
+    family: Family
+    definition: LocalizedText
+    trigger: Trigger
+    owner: Literal["manager", "employee", "hr"] = "manager"
+    must_record: bool = True
+    linked_to_decisions: bool = False
+    default_minutes: int = Field(ge=5, le=240)
+    label: dict[Locale, Annotated[str, Field(max_length=75)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _reviews_are_decisions_dialogues_are_not(self) -> TalkKind:
+        if self.family is Family.DIALOGUE and self.linked_to_decisions:
+            raise ValueError("a dialogue (绩效对话) cannot be linked to reward decisions")
+        return self
+
+
+class WorkingHours(_Frozen):
+    """The local hours in which the bot may write to people."""
+
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class Policy(_Frozen):
+    """The whole policy file."""
+
+    locale: Locale = "en"
+    timezone: TimeZoneName = "UTC"
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    working_days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    )
+    working_hours: WorkingHours = WorkingHours()
+    talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
+
+    @field_validator("working_days")
+    @classmethod
+    def _some_days(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        if not days:
+            raise ValueError("name at least one working day")
+        return days
+
+    @model_validator(mode="after")
+    def _both_families(self) -> Policy:
+        families = {kind.family for kind in self.talk_kinds.values()}
+        if Family.DIALOGUE not in families:
+            raise ValueError("talk_kinds needs at least one dialogue (绩效对话) kind")
+        return self
+
+    def kind(self, kind_id: str) -> TalkKind:
+        """The kind called `kind_id`; KeyError when the policy has none."""
+        return self.talk_kinds[kind_id]
+
+    def dialogue_kinds(self) -> list[str]:
+        """Ids of the dialogue kinds, in the file's order."""
+        return [k for k, v in self.talk_kinds.items() if v.family is Family.DIALOGUE]
+
+    def kind_label(self, kind_id: str, locale: str) -> str | None:
+        """HR's own label for a kind in `locale`, if the file gives one."""
+        kind = self.talk_kinds.get(kind_id)
+        return kind.label.get(locale) if kind else None  # type: ignore[call-overload]
+
+
+class PolicyError(Exception):
+    """The policy file cannot be used; the message names the file, the field and the fault."""
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = [f"{path}: invalid policy"]
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        lines.append(f"  {field}: {message}")
+    return "\n".join(lines)
+
+
+def parse_policy(data: object, path: Path) -> Policy:
+    """Validate already-loaded YAML data as a policy."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: the file must hold a mapping of settings")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(_describe(path, exc)) from None
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file at `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+    return parse_policy(data, path)

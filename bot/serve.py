@@ -1,0 +1,43 @@
+"""`serve`: migrate, then answer Slack over HTTP (uvicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.policy import Policy
+from bot.web import create_web
+from storage import migrate
+from storage.db import make_engine
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") -> None:
+    """Run until interrupted. Socket Mode still serves /healthz on PORT."""
+    engine = make_engine(settings.database_url)
+    todo = await migrate.pending(engine)
+    await migrate.upgrade(engine)
+    if todo:
+        log.info("applied migrations: %s", ", ".join(todo))
+    app, _deps = create_app(settings, policy, engine=engine)
+    server = uvicorn.Server(
+        uvicorn.Config(create_web(app, engine), host=host, port=settings.port, lifespan="off")
+    )
+    socket_mode = None
+    if settings.socket_mode:
+        socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token)
+        await socket_mode.connect_async()
+        log.info("connected to Slack in Socket Mode; /healthz on port %s", settings.port)
+    else:
+        log.info("listening for Slack on http://%s:%s/slack/events", host, settings.port)
+    try:
+        await server.serve()
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await engine.dispose()

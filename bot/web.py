@@ -1,0 +1,35 @@
+"""The HTTP surface: `POST /slack/events` for Slack, `GET /healthz` for the platform."""
+
+from __future__ import annotations
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from storage.db import ping
+
+
+def create_web(app: AsyncApp, engine: AsyncEngine) -> Starlette:
+    """An ASGI app serving Slack's requests and the health check."""
+    slack = AsyncSlackRequestHandler(app)
+
+    async def slack_events(request: Request) -> Response:
+        return await slack.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        healthy = await ping(engine)
+        return JSONResponse(
+            {"status": "ok" if healthy else "database unreachable"},
+            status_code=200 if healthy else 503,
+        )
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,17 @@
+"""Slack listeners: thin edges that parse, call a service, render and respond."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach every listener to the app."""
+    from handlers import actions, commands, events, views
+
+    events.register(app, deps)
+    commands.register(app, deps)
+    views.register(app, deps)
+    actions.register(app, deps)

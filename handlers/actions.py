@@ -1,0 +1,112 @@
+"""Buttons and selects: acknowledge a record, log from Home, page Home, grow the form."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import talks
+from bot.deps import Deps
+from handlers import ids, parse
+from handlers.blocks.messages import acknowledge_blocks, acknowledged_notice, refusal
+from handlers.blocks.modals import record_modal
+from handlers.commands import DEFAULT_KIND, record_view
+from handlers.notify import publish_home
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the interactive listeners."""
+    app.action(ids.ACKNOWLEDGE)(partial(acknowledge, deps=deps))
+    app.action(ids.LOG_TALK)(partial(log_from_home, deps=deps))
+    app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))
+    app.action(ids.ADD_ACTION_ROW)(partial(redraw_form, deps=deps))
+    app.action(ids.KIND_SELECT)(partial(redraw_form, deps=deps))
+
+
+async def acknowledge(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """The employee acknowledges a record: store it, update the message, tell the manager."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    try:
+        done = await talks.acknowledge(
+            deps.engine, talk_id=int(action["value"]), actor_id=user_id, now=deps.clock()
+        )
+    except (talks.NotAllowed, ValueError) as refused:
+        key = refused.key if isinstance(refused, talks.NotAllowed) else "refusal.unknown_talk"
+        message = refusal(key, locale)
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=user_id, **message.as_kwargs()
+        )
+        return
+    message = body.get("message") or {}
+    blocks = message.get("blocks", [])[:-1] + acknowledge_blocks(done.talk, locale, manager="")
+    await client.chat_update(
+        channel=body["channel"]["id"],
+        ts=message.get("ts"),
+        text=message.get("text", ""),
+        blocks=blocks,
+    )
+    if done.first:
+        manager_locale = await deps.locale_for(done.talk.manager_id)
+        notice = acknowledged_notice(
+            done.talk, employee=done.employee.name, policy=deps.policy, locale=manager_locale
+        )
+        await deps.gateway.dm(done.talk.manager_id, notice.text, notice.blocks)
+
+
+async def log_from_home(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """Open the record form for the report whose "Log a talk" button was clicked."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    try:
+        view = await record_view(deps, user_id, action["value"], locale)
+    except talks.NotAllowed as refused:
+        message = refusal(refused.key, locale, **refused.params)
+        await deps.gateway.dm(user_id, message.text, message.blocks)
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def turn_home_page(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], deps: Deps
+) -> None:
+    """Show another page of the manager's reports."""
+    await ack()
+    page = int(action["value"]) if str(action.get("value", "")).isdigit() else 1
+    await publish_home(deps, body["user"]["id"], page)
+
+
+async def redraw_form(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """Redraw the record form for a new kind (hints) or one more action row; typing is kept."""
+    await ack()
+    view = body["view"]
+    user_id = body["user"]["id"]
+    meta = parse.metadata(view)
+    rows = int(meta.get("r", 1)) + (1 if action["action_id"] == ids.ADD_ACTION_ROW else 0)
+    locale = await deps.locale_for(user_id)
+    try:
+        ctx = await talks.record_context(
+            deps.engine,
+            actor_id=user_id,
+            employee_id=str(meta.get("e", "")),
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except talks.NotAllowed:
+        return
+    kind = parse.selected_kind(view, DEFAULT_KIND)
+    form = record_modal(
+        ctx, policy=deps.policy, locale=locale, kind=kind, today=ctx.today, rows=rows
+    )
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)

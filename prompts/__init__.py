@@ -1,0 +1,71 @@
+"""Every user-facing string and question set, in English and Simplified Chinese.
+
+Catalogs are YAML files under `prompts/<locale>/`; nested keys are joined with dots.
+`t("error.facts_required", "zh")` looks a key up, falling back to English.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LOCALES = ("en", "zh")
+DEFAULT_LOCALE = "en"
+_ROOT = Path(__file__).parent
+
+
+def _flatten(prefix: str, node: object, out: dict[str, object]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), value, out)
+    else:
+        out[prefix] = node
+
+
+@cache
+def catalog(locale: str) -> dict[str, object]:
+    """All entries of one locale, flattened to dotted keys."""
+    out: dict[str, object] = {}
+    for path in sorted((_ROOT / locale).glob("*.yaml")):
+        _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, out)
+    return out
+
+
+def normalize_locale(value: str | None) -> str | None:
+    """Map a Slack locale such as `zh-CN` or `en-US` to a catalog locale, or None."""
+    if not value:
+        return None
+    base = value.replace("_", "-").split("-")[0].lower()
+    return base if base in LOCALES else DEFAULT_LOCALE
+
+
+def _entry(key: str, locale: str) -> object:
+    for loc in (locale, DEFAULT_LOCALE):
+        value = catalog(loc if loc in LOCALES else DEFAULT_LOCALE).get(key)
+        if value is not None:
+            return value
+    raise KeyError(f"no prompt {key!r}")
+
+
+def t(key: str, locale: str, **params: object) -> str:
+    """The text for `key` in `locale`, with `{placeholders}` filled from `params`."""
+    value = _entry(key, locale)
+    if not isinstance(value, str):
+        raise TypeError(f"prompt {key!r} is not text")
+    return value.format(**params) if params else value
+
+
+def has(key: str, locale: str = DEFAULT_LOCALE) -> bool:
+    """Tell whether `key` exists in `locale`'s catalog."""
+    return key in catalog(locale)
+
+
+def questions(kind: str, locale: str) -> list[str]:
+    """The open questions for a kind of talk (3–5), or an empty list."""
+    try:
+        value = _entry(f"questions.{kind}", locale)
+    except KeyError:
+        return []
+    return [str(q) for q in value] if isinstance(value, list) else []

@@ -1,0 +1,181 @@
+"""Queries, keyword-only and side-effect free beyond add/flush; services commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ActionItem, ActionStatus, Person, ProcessedEvent, Talk
+
+
+async def get_person(session: AsyncSession, slack_id: str) -> Person | None:
+    """The person with this Slack id, active or not."""
+    return await session.get(Person, slack_id)
+
+
+async def people_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, Person]:
+    """People keyed by Slack id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Person).where(Person.slack_id.in_(wanted)))  # type: ignore[call-overload,attr-defined]
+    return {p.slack_id: p for p in rows.scalars()}
+
+
+async def all_people(session: AsyncSession) -> list[Person]:
+    """Everyone in the org chart."""
+    rows = await session.exec(select(Person).order_by(Person.slack_id))  # type: ignore[call-overload]
+    return list(rows.scalars())
+
+
+async def reports_of(
+    session: AsyncSession, manager_id: str, *, offset: int = 0, limit: int | None = None
+) -> list[Person]:
+    """A manager's active direct reports, by name."""
+    query = (
+        select(Person)
+        .where(Person.manager_id == manager_id, Person.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(func.lower(Person.name), Person.slack_id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await session.exec(query)  # type: ignore[call-overload]
+    return list(rows.scalars())
+
+
+async def count_reports(session: AsyncSession, manager_id: str) -> int:
+    """How many active direct reports a manager has."""
+    query = select(func.count()).where(
+        Person.manager_id == manager_id,
+        Person.active.is_(True),  # type: ignore[attr-defined]
+    )
+    return int((await session.exec(query)).scalar_one())  # type: ignore[call-overload]
+
+
+async def people_named(session: AsyncSession, handle: str) -> list[Person]:
+    """Active people whose name (spaces ignored) or email local part equals `handle`."""
+    handle = handle.lower()
+    squashed_name = func.replace(func.lower(Person.name), " ", "")
+    query = select(Person).where(
+        Person.active.is_(True),  # type: ignore[attr-defined]
+        or_(squashed_name == handle, func.lower(Person.email).like(f"{handle}@%")),
+    )
+    rows = await session.exec(query)  # type: ignore[call-overload]
+    return list(rows.scalars())
+
+
+async def talk_by_submission(session: AsyncSession, key: str) -> Talk | None:
+    """The talk saved from the submission with this key, if any."""
+    rows = await session.exec(select(Talk).where(Talk.submission_key == key))  # type: ignore[call-overload]
+    return rows.scalars().first()
+
+
+async def actions_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> list[ActionItem]:
+    """The action items created in these talks, in creation order."""
+    if not talk_ids:
+        return []
+    query = (
+        select(ActionItem)
+        .where(ActionItem.talk_id.in_(talk_ids))  # type: ignore[attr-defined]
+        .order_by(ActionItem.id)
+    )
+    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+
+
+async def open_actions_about(session: AsyncSession, employee_id: str) -> list[ActionItem]:
+    """Open action items from the employee's talks, earliest due first."""
+    query = (
+        select(ActionItem)
+        .where(ActionItem.employee_id == employee_id, ActionItem.status == ActionStatus.OPEN)
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+
+
+async def open_actions_owned_by(session: AsyncSession, owner_id: str) -> list[ActionItem]:
+    """Open action items someone owns, earliest due first."""
+    query = (
+        select(ActionItem)
+        .where(ActionItem.owner_id == owner_id, ActionItem.status == ActionStatus.OPEN)
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+
+
+async def latest_talks(session: AsyncSession, employee_ids: Sequence[str]) -> dict[str, Talk]:
+    """Each employee's most recent talk (by date held, then by id)."""
+    if not employee_ids:
+        return {}
+    ranked = (
+        select(
+            Talk.id,
+            func.row_number()
+            .over(partition_by=Talk.employee_id, order_by=(Talk.held_on.desc(), Talk.id.desc()))  # type: ignore[attr-defined,union-attr]
+            .label("rank"),
+        )
+        .where(Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .subquery()
+    )
+    query = select(Talk).join(ranked, ranked.c.id == Talk.id).where(ranked.c.rank == 1)
+    return {t.employee_id: t for t in (await session.exec(query)).scalars()}  # type: ignore[call-overload]
+
+
+async def action_counts(
+    session: AsyncSession, employee_ids: Sequence[str], today: date
+) -> dict[str, tuple[int, int]]:
+    """(open, overdue) action item counts per employee."""
+    if not employee_ids:
+        return {}
+    overdue = func.sum(case((ActionItem.due_on < today, 1), else_=0))
+    query = (
+        select(ActionItem.employee_id, func.count(), overdue)
+        .where(
+            ActionItem.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            ActionItem.status == ActionStatus.OPEN,
+        )
+        .group_by(ActionItem.employee_id)
+    )
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    return {emp: (int(n), int(late or 0)) for emp, n, late in rows}
+
+
+async def talks_about(
+    session: AsyncSession, employee_id: str, *, limit: int | None = None
+) -> list[Talk]:
+    """An employee's talks, newest first."""
+    query = (
+        select(Talk)
+        .where(Talk.employee_id == employee_id)
+        .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+
+
+async def talks_for_export(
+    session: AsyncSession, *, employee_id: str | None = None, since: date | None = None
+) -> list[Talk]:
+    """Talks in held order, optionally for one employee and from a date on."""
+    query = select(Talk).order_by(Talk.held_on, Talk.id)
+    if employee_id is not None:
+        query = query.where(Talk.employee_id == employee_id)
+    if since is not None:
+        query = query.where(Talk.held_on >= since)
+    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+
+
+async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bool:
+    """Record an Events API delivery; False when it was handled before."""
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id, received_at=now))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True

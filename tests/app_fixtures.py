@@ -1,0 +1,146 @@
+"""The running app: real uvicorn on loopback, signed requests in, the Slack stand-in out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.deps import Deps
+from bot.policy import Policy
+from bot.slack_gateway import make_client
+from bot.slack_standin import SlackStandIn
+from bot.web import create_web
+
+SIGNING_SECRET = "test-signing-secret"
+TEAM = {"id": "T0001", "domain": "cadence-test"}
+
+
+@dataclass
+class FixedClock:
+    """A clock the test moves by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class RunningApp:
+    """The app under test and ways to talk to it the way Slack does."""
+
+    url: str
+    deps: Deps
+    slack: SlackStandIn
+    http: httpx.AsyncClient
+    clock: FixedClock
+
+    def sign(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        all_headers = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=all_headers)
+
+    async def command(
+        self, user_id: str, text: str = "", *, command: str = "/checkin"
+    ) -> httpx.Response:
+        """Send a slash command as Slack does (form-encoded)."""
+        form = {
+            "token": "legacy",
+            "team_id": TEAM["id"],
+            "team_domain": TEAM["domain"],
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CADENCE",
+            "response_url": self.slack.response_url(f"cmd-{user_id}"),
+            "trigger_id": f"trigger-{user_id}-{time.monotonic_ns()}",
+        }
+        return await self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+
+    async def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """Send an interactivity payload (`payload=<json>`)."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str, retry_num: int | None = None
+    ) -> httpx.Response:
+        """Send an Events API callback, optionally as one of Slack's retries."""
+        envelope = {
+            "token": "legacy",
+            "team_id": TEAM["id"],
+            "api_app_id": "A0CADENCE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(json.dumps(envelope), "application/json", headers=headers)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Thursday 26 November 2026, 03:00 UTC (11:00 in Shanghai)."""
+    return FixedClock()
+
+
+@pytest.fixture
+async def running_app(
+    engine: AsyncEngine, slack: SlackStandIn, policy: Policy, clock: FixedClock, database_url: str
+) -> AsyncIterator[RunningApp]:
+    """The real app served by uvicorn on a loopback port."""
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": slack_token(slack),
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.base_url,
+            "DATABASE_URL": database_url,
+        }
+    )
+    client = make_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
+    app, deps = create_app(settings, policy, engine=engine, client=client, clock=clock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_web(app, engine), log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield RunningApp(f"http://127.0.0.1:{port}", deps, slack, http, clock)
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+def slack_token(slack: SlackStandIn) -> str:
+    """The bot token the stand-in accepts."""
+    return slack.bot_token

@@ -1,0 +1,168 @@
+"""Test data: an org chart, and Slack payloads shaped like Slack's documented examples."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.slack_standin import SlackStandIn
+from storage.db import session_scope
+from storage.models import Person
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_ids = itertools.count(1)
+
+# The small org most tests use: Hana (HR), Mia manages Eli (Chinese) and Ann; Otto is a
+# manager of nobody in particular.
+ORG = [
+    dict(slack_id="U0HR", name="Hana Berg", email="hana@example.com", is_hr=True, locale="en"),
+    dict(slack_id="U0MGR", name="Mia Chen", email="mia@example.com", locale="en"),
+    dict(
+        slack_id="U0EMP",
+        name="Eli Wang",
+        email="eli@example.com",
+        manager_id="U0MGR",
+        locale="zh",
+        timezone="Asia/Shanghai",
+    ),
+    dict(slack_id="U0ANN", name="Ann Lee", email="ann@example.com", manager_id="U0MGR"),
+    dict(slack_id="U0OTH", name="Otto Kern", email="otto@example.com"),
+]
+SLACK_LOCALES = {
+    "U0HR": "en-US",
+    "U0MGR": "en-US",
+    "U0EMP": "zh-CN",
+    "U0ANN": "en-GB",
+    "U0OTH": "en-US",
+}
+
+
+async def add_people(engine: AsyncEngine, people: list[dict[str, Any]]) -> None:
+    """Insert people (managers before their reports)."""
+    async with session_scope(engine) as session:
+        for row in people:
+            session.add(Person(created_at=T0, updated_at=T0, **row))
+            await session.flush()
+        await session.commit()
+
+
+async def seed_org(engine: AsyncEngine, slack: SlackStandIn) -> None:
+    """The standard small org, in the database and in Slack."""
+    await add_people(engine, ORG)
+    for row in ORG:
+        slack.add_user(
+            row["slack_id"],
+            name=row["name"],
+            email=row["email"],
+            tz=row.get("timezone") or "Europe/Berlin",
+            locale=SLACK_LOCALES[row["slack_id"]],
+        )
+
+
+def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The `state.values` Slack would send for `view` with these answers typed in.
+
+    Inputs keep their initial values unless answered; an answer of None clears one.
+    """
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element, block_id = block["element"], block["block_id"]
+        answer = answers.get(block_id, _initial(element))
+        values[block_id] = {element["action_id"]: _element_state(element, answer)}
+    return values
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    if "initial_date" in element:
+        return element["initial_date"]
+    if "initial_option" in element:
+        return element["initial_option"]["value"]
+    return element.get("initial_value")
+
+
+def _option(element: dict[str, Any], value: str) -> dict[str, Any]:
+    return next(o for o in element["options"] if o["value"] == value)
+
+
+def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+    kind = element["type"]
+    state: dict[str, Any] = {"type": kind}
+    if kind in ("plain_text_input", "number_input"):
+        state["value"] = None if answer is None else str(answer)
+    elif kind == "datepicker":
+        state["selected_date"] = answer
+    elif kind in ("static_select", "radio_buttons"):
+        state["selected_option"] = _option(element, answer) if answer else None
+    elif kind == "checkboxes":
+        state["selected_options"] = [_option(element, v) for v in (answer or [])]
+    elif kind == "users_select":
+        state["selected_user"] = answer
+    return state
+
+
+def user(user_id: str) -> dict[str, Any]:
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": "T0001"}
+
+
+def view_submission(user_id: str, view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """A `view_submission` payload for a view the app opened (as the stand-in returned it)."""
+    submitted = {**view, "state": {"values": fill(view, answers)}}
+    submitted.setdefault("id", f"V{next(_ids):08d}")
+    submitted.setdefault("hash", "1700000000.abcdef")
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0001", "domain": "cadence-test"},
+        "user": user(user_id),
+        "api_app_id": "A0CADENCE",
+        "token": "legacy",
+        "trigger_id": f"trigger-{next(_ids)}",
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def block_actions(
+    user_id: str,
+    action: dict[str, Any],
+    *,
+    view: dict[str, Any] | None = None,
+    message: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """A `block_actions` payload for one clicked element."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": "T0001", "domain": "cadence-test"},
+        "user": user(user_id),
+        "api_app_id": "A0CADENCE",
+        "token": "legacy",
+        "trigger_id": f"trigger-{next(_ids)}",
+        "actions": [{"action_ts": "1700000000.000001", "block_id": "b", **action}],
+        "response_url": "https://hooks.slack.invalid/actions/1",
+    }
+    if view is not None:
+        payload["view"] = view
+        payload["container"] = {"type": "view", "view_id": view.get("id")}
+    if message is not None:
+        payload["message"] = message
+        payload["channel"] = {"id": channel, "name": "directmessage"}
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+        }
+    return payload
+
+
+def opened_view(call_params: dict[str, Any]) -> dict[str, Any]:
+    """The view a views.open/update call sent, with the id Slack would give it."""
+    view = dict(call_params["view"])
+    view.setdefault("id", f"V{next(_ids):08d}")
+    view.setdefault("hash", "1700000000.abcdef")
+    return view
