@@ -1,0 +1,95 @@
+"""Export recorded talks with their action items, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import queries
+from storage.db import session_scope
+from storage.models import ActionItem, ActionStatus, Talk
+
+TALK_FIELDS = (
+    "id",
+    "kind",
+    "family",
+    "manager_id",
+    "employee_id",
+    "held_on",
+    "duration_minutes",
+    "facts",
+    "consensus",
+    "employee_talk_share",
+)
+
+
+def action_status(action: ActionItem, today: date) -> str:
+    """'done', 'open', or 'overdue' (open and due before today)."""
+    if action.status == ActionStatus.OPEN and action.due_on < today:
+        return "overdue"
+    return str(action.status)
+
+
+def _action(action: ActionItem, today: date) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "text": action.text,
+        "owner_id": action.owner_id,
+        "due_on": action.due_on.isoformat(),
+        "status": action_status(action, today),
+    }
+
+
+def _talk(talk: Talk, actions: list[dict[str, Any]], include_private: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {field: getattr(talk, field) for field in TALK_FIELDS}
+    row["held_on"] = talk.held_on.isoformat()
+    if include_private:
+        row["private_note"] = talk.private_note
+    row["actions"] = actions
+    return row
+
+
+async def export_talks(
+    engine: AsyncEngine,
+    *,
+    employee_id: str | None,
+    since: date | None,
+    include_private: bool,
+    today: date,
+) -> dict[str, Any]:
+    """Talks in held order with their actions, in two queries whatever the number of talks."""
+    async with session_scope(engine) as session:
+        talks = await queries.talks_for_export(session, employee_id=employee_id, since=since)
+        actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
+    by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    for action in actions:
+        by_talk[action.talk_id].append(_action(action, today))
+    return {"talks": [_talk(t, by_talk[t.id or 0], include_private) for t in talks]}
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """Pretty JSON, non-ASCII kept readable, ending in a newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """RFC 4180 CSV, one row per talk; the actions column holds a JSON list."""
+    talks = data["talks"]
+    columns = list(TALK_FIELDS)
+    if any("private_note" in talk for talk in talks):
+        columns.append("private_note")
+    columns.append("actions")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")  # RFC 4180 CRLF
+    writer.writeheader()
+    for talk in talks:
+        row = {key: "" if talk.get(key) is None else talk.get(key) for key in columns}
+        row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
+        writer.writerow(row)
+    return out.getvalue()

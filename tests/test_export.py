@@ -1,0 +1,231 @@
+"""Exporting talks: the JSON schema, filters, derived action status, private notes, CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import main
+from bot.export import export_talks
+from storage.db import make_engine, session_scope
+from storage.models import ActionItem, ActionStatus, Family, Person, Talk, TalkShare
+
+NOW = datetime.now(UTC)
+TODAY = NOW.date()
+FACTS = 'Shipped the importer.\nMissed the "beta" date, by a week.\n第二行'
+TALK_KEYS = {
+    "id",
+    "kind",
+    "family",
+    "manager_id",
+    "employee_id",
+    "held_on",
+    "duration_minutes",
+    "facts",
+    "consensus",
+    "employee_talk_share",
+    "actions",
+}
+ACTION_KEYS = {"id", "text", "owner_id", "due_on", "status"}
+
+
+def talk(employee: str, held_on: date, n: int, **fields: object) -> Talk:
+    values: dict[str, object] = {
+        "kind": "one_on_one",
+        "family": Family.DIALOGUE,
+        "manager_id": "U0MGR",
+        "employee_id": employee,
+        "logged_by": "U0MGR",
+        "held_on": held_on,
+        "duration_minutes": 30,
+        "facts": f"facts {n}",
+        "consensus": f"consensus {n}",
+        "submission_key": f"key-{n}",
+        "created_at": NOW,
+        **fields,
+    }
+    return Talk(**values)
+
+
+async def seed(engine: AsyncEngine) -> None:
+    """Manager U0MGR with reports U0ANN (two talks, three actions) and U0BOB (one talk)."""
+    async with session_scope(engine) as session:
+        for sid, name, manager in (("U0MGR", "Mia", None), ("U0ANN", "Ann", "U0MGR")):
+            session.add(
+                Person(slack_id=sid, name=name, manager_id=manager, created_at=NOW, updated_at=NOW)
+            )
+            await session.flush()
+        session.add(
+            Person(slack_id="U0BOB", name="Bob", manager_id="U0MGR", created_at=NOW, updated_at=NOW)
+        )
+        later = talk("U0ANN", date(2025, 3, 1), 1)  # inserted first, held last
+        early = talk(
+            "U0ANN",
+            date(2025, 1, 10),
+            2,
+            facts=FACTS,
+            private_note="Worried about burnout.",
+            employee_talk_share=TalkShare.UP_TO_HALF,
+            family=Family.REVIEW,
+            kind="annual_review",
+        )
+        bob = talk("U0BOB", date(2025, 2, 1), 3)
+        session.add_all([later, early, bob])
+        await session.flush()
+        for text, owner, due, status in (
+            ("Write the design doc", "U0ANN", TODAY - timedelta(days=3), ActionStatus.OPEN),
+            ("Book the training", "U0MGR", TODAY + timedelta(days=30), ActionStatus.OPEN),
+            ("Fix the flaky test", "U0ANN", TODAY - timedelta(days=40), ActionStatus.DONE),
+        ):
+            session.add(
+                ActionItem(
+                    talk_id=early.id,
+                    employee_id="U0ANN",
+                    owner_id=owner,
+                    text=text,
+                    due_on=due,
+                    status=status,
+                    created_at=NOW,
+                )
+            )
+        await session.commit()
+
+
+async def _seed_url(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await seed(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    asyncio.run(_seed_url(database_url))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+def export(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run `export` through the CLI and return what it printed."""
+    capsys.readouterr()
+    assert main(["export", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_json_export_lists_talks_in_held_order_with_exact_schema(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = export(capsys, "--format", "json")
+    assert out.endswith("}\n") and "第二行" in out  # non-ASCII kept readable
+    talks = json.loads(out)["talks"]
+    assert [(t["employee_id"], t["held_on"]) for t in talks] == [
+        ("U0ANN", "2025-01-10"),
+        ("U0BOB", "2025-02-01"),
+        ("U0ANN", "2025-03-01"),
+    ]
+    assert all(set(t) == TALK_KEYS for t in talks)
+    review = talks[0]
+    assert (review["kind"], review["family"], review["facts"]) == ("annual_review", "review", FACTS)
+    assert (review["duration_minutes"], review["employee_talk_share"]) == (30, "up_to_half")
+    assert talks[1]["employee_talk_share"] is None
+    assert all(set(a) == ACTION_KEYS for a in review["actions"])
+    assert [(a["text"], a["owner_id"], a["status"]) for a in review["actions"]] == [
+        ("Write the design doc", "U0ANN", "overdue"),
+        ("Book the training", "U0MGR", "open"),
+        ("Fix the flaky test", "U0ANN", "done"),
+    ]
+    assert review["actions"][1]["due_on"] == (TODAY + timedelta(days=30)).isoformat()
+    assert talks[1]["actions"] == [] and talks[2]["actions"] == []
+
+
+def test_employee_and_since_filters_narrow_the_export(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def held(*args: str) -> list[tuple[str, str]]:
+        talks = json.loads(export(capsys, *args))["talks"]
+        return [(t["employee_id"], t["held_on"]) for t in talks]
+
+    assert held("--employee", "U0ANN") == [("U0ANN", "2025-01-10"), ("U0ANN", "2025-03-01")]
+    assert held("--since", "2025-02-01") == [("U0BOB", "2025-02-01"), ("U0ANN", "2025-03-01")]
+    assert held("--employee", "U0ANN", "--since", "2025-01-11") == [("U0ANN", "2025-03-01")]
+    assert held("--employee", "U0NOBODY") == []
+
+
+def test_private_notes_appear_only_when_asked_for(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "private_note" not in export(capsys)
+    assert "Worried about burnout." not in export(capsys, "--format", "csv")
+    talks = json.loads(export(capsys, "--include-private"))["talks"]
+    assert [t["private_note"] for t in talks] == ["Worried about burnout.", None, None]
+    assert all(set(t) == TALK_KEYS | {"private_note"} for t in talks)
+
+
+def test_csv_export_parses_back_with_multiline_facts_intact(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = export(capsys, "--format", "csv", "--include-private")
+    reader = csv.DictReader(io.StringIO(out, newline=""))
+    rows = list(reader)
+    assert reader.fieldnames == [
+        "id",
+        "kind",
+        "family",
+        "manager_id",
+        "employee_id",
+        "held_on",
+        "duration_minutes",
+        "facts",
+        "consensus",
+        "employee_talk_share",
+        "private_note",
+        "actions",
+    ]
+    assert [r["held_on"] for r in rows] == ["2025-01-10", "2025-02-01", "2025-03-01"]
+    first = rows[0]
+    assert first["facts"] == FACTS
+    assert (first["private_note"], rows[1]["private_note"]) == ("Worried about burnout.", "")
+    assert (first["employee_talk_share"], rows[1]["employee_talk_share"]) == ("up_to_half", "")
+    actions = json.loads(first["actions"])
+    assert [a["status"] for a in actions] == ["overdue", "open", "done"]
+    assert json.loads(rows[2]["actions"]) == []
+    plain = csv.DictReader(io.StringIO(export(capsys, "--format", "csv"), newline=""))
+    assert "private_note" not in (plain.fieldnames or [])
+
+
+async def test_export_of_an_empty_database_has_no_talks(engine: AsyncEngine) -> None:
+    data = await export_talks(
+        engine, employee_id=None, since=None, include_private=True, today=TODAY
+    )
+    assert data == {"talks": []}
+
+
+async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
+    engine: AsyncEngine,
+) -> None:
+    await seed(engine)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+
+    async def queries_for(employee_id: str | None) -> tuple[int, int]:
+        statements.clear()
+        data = await export_talks(
+            engine, employee_id=employee_id, since=None, include_private=False, today=TODAY
+        )
+        return len(data["talks"]), len(statements)
+
+    one, many = await queries_for("U0BOB"), await queries_for(None)
+    assert (one[0], many[0]) == (1, 3)
+    assert one[1] == many[1] == 2

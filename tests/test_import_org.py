@@ -1,0 +1,337 @@
+"""The org chart import: all or nothing, every bad line listed, idempotent, via the real CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import main
+from bot.org_import import (
+    ImportRejected,
+    ImportResult,
+    LookupEmail,
+    import_org_file,
+    parse_org_csv,
+)
+from bot.slack_standin import SlackStandIn
+from storage import queries
+from storage.db import make_engine, session_scope
+from storage.models import Person
+
+HEADER = "slack_id,email,name,manager,timezone,locale,hr,country\n"
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+T1 = datetime(2026, 2, 5, 9, 0, tzinfo=UTC)
+FIELDS = ("email", "name", "manager_id", "timezone", "locale", "country", "is_hr", "active")
+
+
+def write_csv(tmp_path: Path, body: str, name: str = "org.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+async def _people(url: str) -> dict[str, Person]:
+    engine = make_engine(url)
+    try:
+        async with session_scope(engine) as session:
+            return {p.slack_id: p for p in await queries.all_people(session)}
+    finally:
+        await engine.dispose()
+
+
+def people_in(url: str) -> dict[str, Person]:
+    """The person table read through a fresh engine, keyed by Slack id."""
+    return asyncio.run(_people(url))
+
+
+def snapshot(people: dict[str, Person]) -> dict[str, tuple[object, ...]]:
+    return {sid: tuple(getattr(p, f) for f in (*FIELDS, "updated_at")) for sid, p in people.items()}
+
+
+async def run_import(
+    engine: AsyncEngine, path: Path, now: datetime = T0, lookup: LookupEmail | None = None
+) -> ImportResult:
+    return await import_org_file(engine, path, lookup_email=lookup, now=now)
+
+
+async def rejection(engine: AsyncEngine, tmp_path: Path, body: str) -> str:
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, write_csv(tmp_path, body))
+    return str(caught.value)
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, slack: SlackStandIn
+) -> SlackStandIn:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    return slack
+
+
+def test_hr_imports_org_chart_and_reimport_changes_nothing(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_env.add_user("U0BOB", name="Bob", email="bob@example.com")
+    cli_env.add_user("U0CAROL", name="Carol", email="carol@example.com")
+    # Bob is listed before his manager Ann; Carol's manager is given by email.
+    path = write_csv(
+        tmp_path,
+        ",bob@example.com,Bob Li,U0ANN,Asia/Shanghai,zh,no,CN\n"
+        "U0ANN,ann@example.com,Ann Smith,,Europe/Berlin,en,yes,DE\n"
+        ",carol@example.com,Carol Diaz,bob@example.com,,,,\n",
+    )
+
+    assert main(["import-org", str(path)]) == 0
+    assert "3 created, 0 updated, 0 unchanged, 0 deactivated" in capsys.readouterr().out
+    looked_up = sorted(c.params["email"] for c in cli_env.calls_to("users.lookupByEmail"))
+    assert looked_up == ["bob@example.com", "carol@example.com"]
+    people = people_in(database_url)
+    assert people["U0BOB"].manager_id == "U0ANN"
+    assert people["U0CAROL"].manager_id == "U0BOB"
+    ann = people["U0ANN"]
+    assert (ann.is_hr, ann.timezone, ann.locale, ann.country) == (True, "Europe/Berlin", "en", "DE")
+    carol = people["U0CAROL"]
+    assert (carol.is_hr, carol.timezone, carol.locale, carol.country) == (False, None, None, None)
+    before = snapshot(people)
+
+    assert main(["import-org", str(path)]) == 0
+    assert "0 created, 0 updated, 3 unchanged, 0 deactivated" in capsys.readouterr().out
+    assert snapshot(people_in(database_url)) == before
+
+
+def test_bad_rows_reject_whole_file_with_every_line_listed(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_csv(tmp_path, "U0ANN,ann@example.com,Ann,,,,,\n", name="good.csv")
+    assert main(["import-org", str(good)]) == 0
+    before = snapshot(people_in(database_url))
+    capsys.readouterr()
+    bad = write_csv(
+        tmp_path,
+        "U0ANN,ann@example.com,Ann,,,,,\n"
+        "U0NEW,new@example.com,New Person,U0ANN,Europe/Berlin,en,no,DE\n"
+        "U0BAD,bad@example.com,Bad Zone,U0ANN,Mars/Olympus,en,no,\n"
+        "U0GHO,gho@example.com,Ghost Boss,U0NOBODY,,fr,maybe,\n",
+        name="bad.csv",
+    )
+
+    assert main(["import-org", str(bad)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{bad}: rejected, nothing was changed (4 problem(s))"
+    assert err[1].startswith("  line 4: timezone 'Mars/Olympus'")
+    assert [line.split(":")[0] for line in err[2:]] == ["  line 5"] * 3
+    assert any("'U0NOBODY'" in line for line in err) and any("'fr'" in line for line in err)
+    assert snapshot(people_in(database_url)) == before  # U0NEW was not added, Ann not deactivated
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "reason"),
+    [
+        ("U0A,a@example.com,,,,,,\n", 2, "name is empty"),
+        ("U0A,not-an-email,Ann,,,,,\n", 2, "email 'not-an-email' is not a valid email address"),
+        (",,Ann,,,,,\n", 2, "needs a slack_id or an email"),
+        ("U0A,,Ann,,Moon/Base,,,\n", 2, "timezone 'Moon/Base' is not an IANA time zone"),
+        ("U0A,,Ann,,,de,,\n", 2, "locale 'de' is not one of en, zh"),
+        ("U0A,,Ann,,,,perhaps,\n", 2, "hr 'perhaps' is not one of true, false, yes, no, 1, 0"),
+        ("U0A,,Ann,,,,,XX\n", 2, "country 'XX' is not a supported ISO 3166 alpha-2 code"),
+        ("u a,,Ann,,,,,\n", 2, "slack_id 'u a' is not a Slack user id"),
+        ("U0A,,Ann,U0ZED,,,,\n", 2, "manager 'U0ZED' is not the slack_id or email of another row"),
+        ("U0A,,Ann,U0A,,,,\n", 2, "U0A is their own manager"),
+        ("U0A,,Ann,,,,,\nU0A,,Ann Again,,,,,\n", 3, "slack_id U0A is already on line 2"),
+        ("U0A,a@x.org,Ann,,,,,\nU0B,A@X.org,Bo,,,,,\n", 3, "email A@X.org is already on line 2"),
+        ("U0A,,Ann,,,,,,surplus\n", 2, "has 9 fields but the header has 8"),
+    ],
+)
+async def test_each_bad_value_is_named_on_its_line(
+    engine: AsyncEngine, tmp_path: Path, body: str, line: int, reason: str
+) -> None:
+    message = await rejection(engine, tmp_path, body)
+    assert f"  line {line}: {reason}" in message
+    assert "(1 problem(s))" in message
+
+
+@pytest.mark.parametrize(
+    ("body", "loop_lines"),
+    [
+        ("U0A,,A,U0B,,,,\nU0B,,B,U0A,,,,\n", [2, 3]),
+        ("U0A,a@x.org,A,U0B,,,,\nU0B,,B,U0C,,,,\nU0C,,C,a@x.org,,,,\nU0D,,D,U0A,,,,\n", [2, 3, 4]),
+    ],
+)
+async def test_reporting_cycle_of_any_length_is_rejected(
+    engine: AsyncEngine, tmp_path: Path, body: str, loop_lines: list[int]
+) -> None:
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, write_csv(tmp_path, body))
+    problems = caught.value.problems
+    assert [line for line, _ in problems] == loop_lines
+    assert all(why.startswith("reporting cycle: ") for _, why in problems)
+    assert problems[0][1].endswith("U0A -> U0B -> U0A" if len(loop_lines) == 2 else "U0C -> U0A")
+    async with session_scope(engine) as session:
+        assert await queries.all_people(session) == []
+
+
+async def test_missing_column_is_named_and_nothing_is_read(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "org.csv"
+    path.write_text("slack_id,email,name,timezone,locale,hr\nU0A,,Ann,,,\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, path)
+    assert caught.value.problems == [(1, "missing required column 'manager'")]
+
+
+async def test_unknown_email_in_slack_is_a_problem_on_its_line(
+    engine: AsyncEngine, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    from bot.slack_gateway import SlackGateway, make_client
+
+    slack.add_user("U0ANN", name="Ann", email="ann@example.com")
+    gateway = SlackGateway(make_client("xoxb-test", slack.base_url))
+    path = write_csv(tmp_path, ",ann@example.com,Ann,,,,,\n,who@example.com,Who,,,,,\n")
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, path, lookup=gateway.lookup_email)
+    assert caught.value.problems == [(3, "no Slack user has the email who@example.com")]
+    assert len(slack.calls_to("users.lookupByEmail")) == 2
+
+
+async def test_slack_error_during_lookup_is_reported_not_raised(
+    engine: AsyncEngine, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    from bot.slack_gateway import SlackGateway, make_client
+
+    slack.fail_next("users.lookupByEmail", error="account_inactive")
+    gateway = SlackGateway(make_client("xoxb-test", slack.base_url))
+    path = write_csv(tmp_path, ",ann@example.com,Ann,,,,,\n")
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, path, lookup=gateway.lookup_email)
+    assert caught.value.problems == [
+        (2, "Slack could not look up ann@example.com: account_inactive")
+    ]
+
+
+async def test_row_without_slack_id_needs_a_bot_token(engine: AsyncEngine, tmp_path: Path) -> None:
+    message = await rejection(engine, tmp_path, "U0A,,Ann,,,,,\n,bo@example.com,Bo,U0A,,,,\n")
+    assert message.splitlines()[1:] == [
+        "  line 3: has no slack_id and SLACK_BOT_TOKEN is not set to look up the email"
+    ]
+
+
+async def test_email_lookups_run_at_most_four_at_a_time(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    running, peak = 0, 0
+
+    async def lookup(email: str) -> str:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return "U0" + email.split("@")[0].upper()
+
+    body = "".join(f",p{i}@example.com,Person {i},,,,,\n" for i in range(10))
+    result = await run_import(engine, write_csv(tmp_path, body), lookup=lookup)
+    assert result.created == 10
+    assert peak == 4
+
+
+async def test_people_missing_from_file_are_deactivated_and_return_when_listed_again(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    both = write_csv(tmp_path, "U0A,,Ann,,,,,\nU0B,,Bo,U0A,,,,\n", name="both.csv")
+    only_ann = write_csv(tmp_path, "U0A,,Ann,,,,,\n", name="ann.csv")
+    await run_import(engine, both)
+
+    gone = await run_import(engine, only_ann, now=T1)
+    async with session_scope(engine) as session:
+        bo = await queries.get_person(session, "U0B")
+    assert (gone.deactivated, gone.unchanged) == (1, 1)
+    assert bo is not None and (bo.active, bo.updated_at) == (False, T1)
+    assert (
+        (await run_import(engine, only_ann, now=T1))
+        .summary()
+        .endswith("0 created, 0 updated, 1 unchanged, 0 deactivated")
+    )
+
+    back = await run_import(engine, both, now=T1)
+    async with session_scope(engine) as session:
+        bo = await queries.get_person(session, "U0B")
+    assert (back.created, back.updated, back.unchanged) == (0, 1, 1)
+    assert bo is not None and bo.active and bo.created_at == T0
+
+
+async def test_manager_change_updates_only_that_person(engine: AsyncEngine, tmp_path: Path) -> None:
+    rows = "U0A,,Ann,,,,,\nU0B,,Bo,U0A,,,,\nU0C,,Cy,U0A,,,,\n"
+    await run_import(engine, write_csv(tmp_path, rows, name="v1.csv"))
+    moved = write_csv(tmp_path, rows.replace("U0C,,Cy,U0A", "U0C,,Cy,U0B"), name="v2.csv")
+
+    result = await run_import(engine, moved, now=T1)
+    assert (
+        result.summary() == "imported org chart: 0 created, 1 updated, 2 unchanged, 0 deactivated"
+    )
+    async with session_scope(engine) as session:
+        people = {p.slack_id: p for p in await queries.all_people(session)}
+    assert people["U0C"].manager_id == "U0B"
+    assert (people["U0C"].created_at, people["U0C"].updated_at) == (T0, T1)
+    assert people["U0B"].updated_at == T0
+
+
+async def test_manager_must_be_a_row_of_the_file_since_it_is_the_whole_org_chart(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await run_import(engine, write_csv(tmp_path, "U0CEO,ceo@example.com,Chief,,,,,\n", "a.csv"))
+    path = write_csv(tmp_path, "U0A,,Ann,CEO@example.com,,,,\n", "b.csv")
+    with pytest.raises(ImportRejected) as rejected:
+        await run_import(engine, path, now=T1)
+    assert "line 2: manager 'CEO@example.com' is not the slack_id or email of another row" in str(
+        rejected.value
+    )
+    async with session_scope(engine) as session:
+        assert await queries.get_person(session, "U0A") is None
+        ceo = await queries.get_person(session, "U0CEO")
+    assert ceo is not None and ceo.active
+
+
+async def test_excel_bom_whitespace_and_header_case_are_accepted(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    text = (
+        " Slack_ID , EMAIL ,Name,Manager, TimeZone ,LOCALE,HR\r\n"
+        " U0A , ann@example.com , Ann Smith ,, Europe/Berlin , ZH , Yes \r\n\r\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert (await run_import(engine, path)).created == 1
+    async with session_scope(engine) as session:
+        ann = await queries.get_person(session, "U0A")
+    assert ann is not None
+    assert (ann.email, ann.name, ann.timezone, ann.locale, ann.is_hr) == (
+        "ann@example.com",
+        "Ann Smith",
+        "Europe/Berlin",
+        "zh",
+        True,
+    )
+
+
+def test_line_numbers_count_physical_lines_after_a_quoted_multiline_name() -> None:
+    rows, problems = parse_org_csv(HEADER + 'U0A,,"Ann\nSmith",,,,,\nU0B,,Bo,,,xx,,\n')
+    assert [r.line for r in rows] == [2, 4]
+    assert problems == [(4, "locale 'xx' is not one of en, zh")]
+
+
+def test_unreadable_file_is_rejected_by_the_cli(
+    cli_env: SlackStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes((HEADER + "U0A,,Jos\xe9,,,,,\n").encode("latin-1"))
+    assert main(["import-org", str(latin1)]) == 1
+    assert "is not UTF-8 text" in capsys.readouterr().err
+    assert main(["import-org", str(tmp_path / "missing.csv")]) == 1
+    assert "cannot be read" in capsys.readouterr().err
