@@ -44,11 +44,16 @@ async def test_manager_logs_checkin_and_employee_is_told(running_app, engine):
         talk = (await session.exec(select(Talk))).scalar_one()
         action = (await session.exec(select(ActionItem))).scalar_one()
     assert (talk.kind, talk.family, talk.manager_id, talk.employee_id) == (
-        "checkin", "dialogue", "U0MGR", "U0EMP",
+        "checkin",
+        "dialogue",
+        "U0MGR",
+        "U0EMP",
     )
     assert talk.held_on.isoformat() == "2026-11-26" and talk.duration_minutes == 15
     assert (action.owner_id, action.due_on.isoformat(), action.status) == (
-        "U0EMP", "2026-12-10", "open",
+        "U0EMP",
+        "2026-12-10",
+        "open",
     )
     [to_employee] = await running_app.slack.async_wait_for(
         "chat.postMessage", lambda c: c.params["channel"] == "DU0EMP"
@@ -74,7 +79,9 @@ async def test_employee_acknowledges_record_once_and_manager_hears_of_it(running
     )
     message = {"ts": "1700000000.000100", "text": dm.params["text"], "blocks": dm.params["blocks"]}
     button = next(
-        b["accessory"] for b in dm.params["blocks"] if b.get("accessory", {}).get("type") == "button"
+        b["accessory"]
+        for b in dm.params["blocks"]
+        if b.get("accessory", {}).get("type") == "button"
     )
     click = block_actions("U0EMP", {**button, "type": "button"}, message=message, channel="DU0EMP")
 
@@ -88,7 +95,8 @@ async def test_employee_acknowledges_record_once_and_manager_hears_of_it(running
         talk = (await session.exec(select(Talk))).scalar_one()
     assert talk.acknowledged_at == running_app.clock.now
     notices = [
-        c for c in running_app.slack.calls_to("chat.postMessage")
+        c
+        for c in running_app.slack.calls_to("chat.postMessage")
         if c.params["channel"] == "DU0MGR" and "acknowledged" in c.params["text"]
     ]
     assert len(notices) == 1
@@ -184,7 +192,9 @@ async def test_database_failure_keeps_the_form_open_and_loses_nothing(running_ap
 
     assert failed.json() == {
         "response_action": "errors",
-        "errors": {"facts": "I couldn't save this just now; nothing was lost. Please press Save again."},
+        "errors": {
+            "facts": "I couldn't save this just now; nothing was lost. Please press Save again."
+        },
     }
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE action_item_away RENAME TO action_item"))
@@ -205,8 +215,17 @@ async def test_earlier_actions_can_be_marked_done_in_the_next_talk(running_app, 
     [option] = completed["element"]["options"]
     assert option["text"]["text"] == "Draft the reliability plan"
     await running_app.interact(
-        view_submission("U0MGR", second, {**GOOD, "action_1_text": None, "action_1_owner": None,
-                                          "action_1_due": None, "completed": [option["value"]]})
+        view_submission(
+            "U0MGR",
+            second,
+            {
+                **GOOD,
+                "action_1_text": None,
+                "action_1_owner": None,
+                "action_1_due": None,
+                "completed": [option["value"]],
+            },
+        )
     )
 
     async with session_scope(engine) as session:
