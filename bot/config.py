@@ -44,12 +44,19 @@ class Settings:
             port = int(port_text)
         except ValueError as exc:
             raise ConfigError(f"PORT must be a number, got {port_text!r}") from exc
+        try:
+            database_url = to_async_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        except ValueError as exc:
+            raise ConfigError(
+                "DATABASE_URL must be a URL such as sqlite:///cadence.db"
+                " or postgresql://user:password@host/db"
+            ) from exc
         return cls(
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=api_url,
-            database_url=to_async_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=database_url,
             port=port,
             config_path=Path(env.get("CADENCE_CONFIG") or "app.yaml"),
         )

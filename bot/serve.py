@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -17,6 +19,18 @@ from storage.db import make_engine
 log = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a SIGINT/SIGTERM it has already shut down for gracefully
+    is not raised again afterwards (that re-raise cancelled our cleanup and ended every
+    Ctrl+C with a traceback, and made SIGTERM skip the cleanup altogether)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
 async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") -> None:
     """Run until interrupted. Socket Mode still serves /healthz on PORT."""
     engine = make_engine(settings.database_url)
@@ -25,7 +39,7 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     if todo:
         log.info("applied migrations: %s", ", ".join(todo))
     app, _deps = create_app(settings, policy, engine=engine)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(create_web(app, engine), host=host, port=settings.port, lifespan="off")
     )
     socket_mode = None
