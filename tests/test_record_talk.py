@@ -236,3 +236,28 @@ async def test_earlier_actions_can_be_marked_done_in_the_next_talk(running_app, 
         "chat.postMessage", lambda c: c.params["channel"] == "DU0EMP" and "~" in str(c.params)
     )
     assert "~Draft the reliability plan~" in texts(dm.params["blocks"])
+
+
+async def test_a_rate_limited_dm_is_retried_after_retry_after(running_app, engine):
+    await seed_org(engine, running_app.slack)
+    view = await open_record_form(running_app)
+    running_app.slack.fail_next("chat.postMessage", status=429, retry_after=1)
+
+    await running_app.interact(view_submission("U0MGR", view, GOOD))
+
+    posts = await running_app.slack.async_wait_for("chat.postMessage", count=3, timeout=10)
+    assert [p.status for p in posts][:2] == [429, 200]
+    assert posts[0].params["channel"] == posts[1].params["channel"] == "DU0EMP"
+    assert posts[1].at - posts[0].at >= 1.0  # waited as Slack asked
+
+
+async def test_each_users_dm_channel_is_opened_once(running_app, engine):
+    await seed_org(engine, running_app.slack)
+    for facts in ("First talk.", "Second talk."):
+        view = await open_record_form(running_app)
+        running_app.slack.reset()
+        await running_app.interact(view_submission("U0MGR", view, {**GOOD, "facts": facts}))
+        await running_app.slack.async_wait_for("views.publish", count=2)
+    # the second talk's two DMs reused the channels opened for the first
+    assert running_app.slack.calls_to("conversations.open") == []
+    assert len(running_app.slack.calls_to("chat.postMessage")) == 2
