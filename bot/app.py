@@ -12,7 +12,10 @@ import handlers
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deps import Deps
+from bot.dispatch import RateLimiter
+from bot.nudge_delivery import SlackNudgeSender
 from bot.policy import Policy
+from bot.scheduler import Engine, worker_name
 from bot.slack_gateway import SlackGateway, make_client
 
 log = logging.getLogger(__name__)
@@ -42,3 +45,19 @@ def create_app(
         log.exception("unhandled error in a listener (type %s)", body.get("type"), exc_info=error)
 
     return app, deps
+
+
+def create_nudge_engine(
+    deps: Deps,
+    settings: Settings,
+    *,
+    client: AsyncWebClient | None = None,
+    sends_per_second: float | None = None,
+) -> Engine:
+    """The planner and dispatcher; the dispatcher's client leaves 429s to the dispatcher,
+    which reschedules the row and slows the whole pace instead of blocking a send slot."""
+    client = client or make_client(
+        settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=False
+    )
+    rate = sends_per_second or deps.policy.delivery.sends_per_second
+    return Engine(deps, SlackNudgeSender(deps, client), worker_name(), RateLimiter(rate))

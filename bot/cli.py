@@ -7,13 +7,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 from bot.config import MANIFEST_HELP, ConfigError, Settings
-from bot.policy import PolicyError, load_policy
+from bot.policy import Policy, PolicyError, load_policy
 from storage import migrate
 from storage.db import make_engine
 
@@ -65,7 +65,65 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--include-private", action="store_true", help="include managers' private notes"
     )
+    tick = commands.add_parser(
+        "tick",
+        help="run exactly one plan and dispatch pass, then exit (cron; time travel in tests)",
+        description="Plan the nudges due and send those whose moment has come, at --now"
+        " (default: the current time), then exit.",
+    )
+    tick.add_argument(
+        "--now",
+        type=parse_moment,
+        metavar="ISO-8601",
+        help="the moment to act at, with Z or an offset, e.g. 2026-12-07T02:00Z",
+    )
+    nudges = commands.add_parser(
+        "nudges", help="list nudges in the outbox", description="List nudges, newest first."
+    )
+    nudges.add_argument("--failed", action="store_true", help="only those that gave up")
+    nudges.add_argument("--pending", action="store_true", help="only those still to send")
+    nudges.add_argument("--limit", type=int, default=50)
+    commands.add_parser(
+        "coverage",
+        help="HR's report: every pair, last dialogue, overdue",
+        description="Every manager–report pair with the last dialogue, open"
+        " and overdue actions and the rhythm's status, neediest first.",
+    )
+    cycle = commands.add_parser(
+        "cycle",
+        help="add, change or list appraisal cycles",
+        description="Appraisal cycles and their review windows.",
+    )
+    cycle_commands = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
+    add = cycle_commands.add_parser("add", help="add a cycle, or change the one with NAME")
+    add.add_argument("--name", required=True)
+    add.add_argument("--start", required=True, type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--end", required=True, type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--review-from", type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--review-to", type=date.fromisoformat, metavar="DATE")
+    cycle_commands.add_parser("list", help="list the cycles")
+    leave = commands.add_parser(
+        "leave",
+        help="record someone's leave (no nudges meanwhile)",
+        description="Record leave: no nudges to or about the person.",
+    )
+    leave.add_argument("--person", required=True, metavar="SLACK_ID")
+    leave.add_argument(
+        "--from", dest="starts", required=True, type=date.fromisoformat, metavar="DATE"
+    )
+    leave.add_argument("--to", dest="ends", required=True, type=date.fromisoformat, metavar="DATE")
     return parser
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO-8601 moment that says its offset (`Z` or `+08:00`)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 moment: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone: add Z or an offset")
+    return moment.astimezone(UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,9 +220,175 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _with_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    await migrate.upgrade(engine)
+    return engine
+
+
+def _policy(settings: Settings) -> Policy | None:
+    try:
+        return load_policy(settings.config_path)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    """One plan and dispatch pass."""
+    from bot.app import create_app, create_nudge_engine
+    from bot.clock import system_clock
+
+    if not settings.slack_bot_token:
+        print(f"error: missing SLACK_BOT_TOKEN. {MANIFEST_HELP}", file=sys.stderr)
+        return EXIT_CONFIG
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    now = args.now or system_clock()
+    engine = await _with_engine(settings)
+    try:
+        _app, deps = create_app(settings, policy, engine=engine, clock=lambda: now)
+        planned, sent = await create_nudge_engine(deps, settings).tick(now)
+    finally:
+        await engine.dispose()
+    print(
+        f"tick at {now.isoformat()}: planned {planned.created} new nudge(s)"
+        f" ({planned.moved} moved, {planned.cancelled} cancelled); sent {sent.sent},"
+        f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
+        f" cancelled {sent.cancelled}"
+    )
+    return EXIT_OK
+
+
+async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
+    """List outbox rows."""
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import Nudge
+
+    engine = await _with_engine(settings)
+    try:
+        query = select(Nudge).order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
+        if args.failed:
+            query = query.where(Nudge.state == "failed")
+        if args.pending:
+            query = query.where(Nudge.state.in_(("pending", "sending")))  # type: ignore[attr-defined]
+        async with session_scope(engine) as session:
+            rows = list((await session.execute(query)).scalars())
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no nudges" + (" failed" if args.failed else ""))
+    for n in rows:
+        print(
+            f"{n.id:>6}  {n.due_at:%Y-%m-%d %H:%M}Z  {n.state:<9}  {n.kind:<24}"
+            f"  to {n.recipient_id:<12} about {n.subject:<16} attempts {n.attempts}"
+            + (f"  error: {n.last_error}" if n.last_error and n.state == "failed" else "")
+        )
+    return EXIT_OK
+
+
+async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """Print HR's coverage report."""
+    from bot.clock import system_clock
+    from bot.coverage import coverage
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        rows = await coverage(engine, policy=policy, now=system_clock())
+    finally:
+        await engine.dispose()
+    print(f"{'status':<10} {'manager':<24} {'report':<24} {'last dialogue':<14} open  overdue")
+    for r in rows:
+        last = r.last_dialogue.isoformat() if r.last_dialogue else "never"
+        print(
+            f"{r.status:<10} {r.manager[:24]:<24} {r.employee[:24]:<24} {last:<14}"
+            f" {r.open_actions:>4}  {r.overdue_actions:>7}"
+        )
+    summary = {
+        s: sum(1 for r in rows if r.status == s) for s in ("ok", "due", "escalated", "skipped")
+    }
+    print(f"{len(rows)} pairs: " + ", ".join(f"{n} {s}" for s, n in summary.items()))
+    return EXIT_OK
+
+
+async def cmd_cycle(args: argparse.Namespace, settings: Settings) -> int:
+    """Add, change or list cycles."""
+    from bot.clock import system_clock
+    from bot.cycles import CycleRejected, add_cycle, list_cycles
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        if args.cycle_command == "add":
+            try:
+                saved = await add_cycle(
+                    engine,
+                    name=args.name,
+                    start=args.start,
+                    end=args.end,
+                    review_from=args.review_from,
+                    review_to=args.review_to,
+                    policy=policy,
+                    now=system_clock(),
+                )
+            except CycleRejected as exc:
+                print(f"error: {exc}; nothing was changed", file=sys.stderr)
+                return EXIT_FAILED
+            c = saved.cycle
+            print(
+                f"{'added' if saved.created else 'changed'} cycle {c.name}: {c.starts_on} to"
+                f" {c.ends_on}, reviews {c.review_from} to {c.review_to}"
+            )
+        else:
+            for c in await list_cycles(engine):
+                print(
+                    f"{c.name:<12} {c.starts_on} to {c.ends_on}   reviews {c.review_from} to"
+                    f" {c.review_to}"
+                )
+    finally:
+        await engine.dispose()
+    return EXIT_OK
+
+
+async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
+    """Record leave."""
+    from bot.clock import system_clock
+    from bot.leave import LeaveRejected, add_leave
+
+    engine = await _with_engine(settings)
+    try:
+        await add_leave(
+            engine,
+            person_id=args.person,
+            starts_on=args.starts,
+            ends_on=args.ends,
+            now=system_clock(),
+        )
+    except LeaveRejected as exc:
+        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    print(f"{args.person} is on leave from {args.starts} to {args.ends}: no nudges meanwhile")
+    return EXIT_OK
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "import-org": cmd_import_org,
     "export": cmd_export,
+    "tick": cmd_tick,
+    "nudges": cmd_nudges,
+    "coverage": cmd_coverage,
+    "cycle": cmd_cycle,
+    "leave": cmd_leave,
 }

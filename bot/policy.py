@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -84,13 +84,56 @@ class WorkingHours(_Frozen):
         return self
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class CheckinRhythm(_Frozen):
+    """How often each manager should hold a check-in with each report."""
+
+    every: Literal["month", "quarter", "weeks"] = "month"
+    weeks: int = Field(default=2, ge=1, le=13)
+    weekday: Weekday | None = None
+    hour: int = Field(default=10, ge=0, le=23)
+
+
+class Cadence(_Frozen):
+    """When nudges are due."""
+
+    checkin: CheckinRhythm = CheckinRhythm()
+    goal_clarification_after_days: int = Field(default=2, ge=0, le=30)
+    goal_reminder_every_days: int = Field(default=7, ge=1, le=60)
+    escalate_after_periods: int = Field(default=2, ge=2, le=6)
+    self_assessment_lead_days: int = Field(default=10, ge=1, le=60)
+    self_assessment_reminder_days: int = Field(default=3, ge=1, le=30)
+    prep_pack_lead_days: int = Field(default=3, ge=1, le=30)
+
+
+class Cycles(_Frozen):
+    """Appraisal cycles: their length and the review window after each."""
+
+    cadence: Literal["quarterly", "half_year", "annual"] = "quarterly"
+    first_start: date = date(2026, 1, 1)
+    review_window_days: int = Field(default=14, ge=1, le=90)
+
+
+class Delivery(_Frozen):
+    """How the outbox sends: pace, retries, and what to do with missed moments."""
+
+    sends_per_second: float = Field(default=4.0, gt=0, le=100)
+    concurrency: int = Field(default=4, ge=1, le=32)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    drop_after_hours: int = Field(default=72, ge=1, le=24 * 30)
+    plan_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    dispatch_every_seconds: int = Field(default=20, ge=5, le=3600)
+
+
 class Policy(_Frozen):
     """The whole policy file."""
 
     locale: Locale = "en"
     timezone: TimeZoneName = "UTC"
     country: str | None = Field(default=None, min_length=2, max_length=2)
-    working_days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+    working_days: tuple[Weekday, ...] = (
         "mon",
         "tue",
         "wed",
@@ -98,6 +141,9 @@ class Policy(_Frozen):
         "fri",
     )
     working_hours: WorkingHours = WorkingHours()
+    cadence: Cadence = Cadence()
+    cycles: Cycles = Cycles()
+    delivery: Delivery = Delivery()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")

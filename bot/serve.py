@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import create_app
+from bot.app import create_app, create_nudge_engine
 from bot.config import Settings
 from bot.policy import Policy
+from bot.scheduler import build_scheduler
 from bot.web import create_web
 from storage import migrate
 from storage.db import make_engine
@@ -38,7 +39,8 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     await migrate.upgrade(engine)
     if todo:
         log.info("applied migrations: %s", ", ".join(todo))
-    app, _deps = create_app(settings, policy, engine=engine)
+    app, deps = create_app(settings, policy, engine=engine)
+    scheduler = build_scheduler(create_nudge_engine(deps, settings))
     server = _Server(
         uvicorn.Config(create_web(app, engine), host=host, port=settings.port, lifespan="off")
     )
@@ -49,9 +51,11 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
         log.info("connected to Slack in Socket Mode; /healthz on port %s", settings.port)
     else:
         log.info("listening for Slack on http://%s:%s/slack/events", host, settings.port)
+    scheduler.start()
     try:
         await server.serve()
     finally:
+        scheduler.shutdown(wait=False)
         if socket_mode is not None:
             await socket_mode.close_async()
         await engine.dispose()

@@ -23,18 +23,18 @@ PROFILE_TTL = 3600.0
 LOOKUP_TIMEOUT = 1.5  # a locale look-up before an ack must leave room in Slack's 3 s
 
 
-def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> AsyncWebClient:
-    """A Web API client that retries 429s after Retry-After, 5xx and dropped connections."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+def make_client(
+    token: str | None, base_url: str, *, timeout: int = 10, retry_rate_limits: bool = True
+) -> AsyncWebClient:
+    """A Web API client that retries 429s after Retry-After (unless the caller schedules its
+    own retries, as the dispatcher does), 5xx and dropped connections."""
+    handlers = [
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+    if retry_rate_limits:
+        handlers.insert(0, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,9 @@ class SlackGateway:
         self._profiles[user_id] = (time.monotonic(), profile)
         return profile
 
-    async def slack_locale(self, user_id: str) -> str | None:
-        """The user's Slack language as a catalog locale, if Slack answers quickly."""
-        profile = await self.profile(user_id, timeout=LOOKUP_TIMEOUT)
-        return profile.locale if profile else None
+    async def slack_locale_profile(self, user_id: str) -> Profile | None:
+        """The user's profile if Slack answers quickly enough to still ack in time."""
+        return await self.profile(user_id, timeout=LOOKUP_TIMEOUT)
 
     async def dm_channel(self, user_id: str) -> str:
         """The DM channel with a user, opened once and remembered."""

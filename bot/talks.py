@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import outbox
+from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
 from bot.org import local_today, may_log_talk, may_read_talks
 from bot.policy import Policy
 from storage import queries
@@ -274,6 +276,21 @@ async def record_talk(
                     ActionStatus.DONE,
                     now,
                     talk.id,
+                )
+                await outbox.cancel_pending(
+                    session,
+                    kinds=[ACTION_DUE, ACTION_OVERDUE],
+                    subject=f"action:{item.id}",
+                    reason="action done",
+                    now=now,
+                )
+            if talk.family == Family.DIALOGUE:
+                await outbox.cancel_pending(
+                    session,
+                    kinds=[CHECKIN, HEADS_UP],
+                    subject=employee.slack_id,
+                    reason="dialogue logged",
+                    now=now,
                 )
             await session.commit()
             return Recorded(talk, actions, completed, employee, manager, created=True)

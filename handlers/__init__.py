@@ -9,9 +9,11 @@ from bot.deps import Deps
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach every listener to the app."""
-    from handlers import actions, commands, events, views
+    from handlers import actions, commands, events, goals, nudge_actions, views
 
     events.register(app, deps)
     commands.register(app, deps)
     views.register(app, deps)
     actions.register(app, deps)
+    goals.register(app, deps)
+    nudge_actions.register(app, deps)

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import talks
 from bot.deps import Deps
-from handlers import parse
+from handlers import goals, parse
 from handlers.blocks.messages import help_message, refusal
 from handlers.blocks.modals import picker_modal, record_modal
 
@@ -30,6 +30,12 @@ async def checkin(
     user_id = command["user_id"]
     locale = await deps.locale_for(user_id)
     request = parse.checkin_command(command.get("text"))
+    if request.action == "goal":
+        await goals.goal_command(command, respond, client, deps, request.rest, locale)
+        return
+    if request.action == "milestone":
+        await goals.milestone_command(command, respond, client, deps, request.rest, locale)
+        return
     if request.action in ("help", "unknown"):
         message = help_message(locale, unknown=request.action == "unknown")
         await respond(response_type="ephemeral", **message.as_kwargs())

@@ -28,3 +28,11 @@ EMPLOYEE = "employee"
 def action_block(index: int, part: str) -> str:
     """The block id of one part (`text`, `owner`, `due`) of action row `index` (1-based)."""
     return f"action_{index}_{part}"
+
+
+# Nudges
+NUDGE_LOG_TALK = "nudge_log_talk"
+NUDGE_SNOOZE = "nudge_snooze"
+NUDGE_SKIP = "nudge_skip"
+NUDGE_ACTION_DONE = "nudge_action_done"
+NUDGE_ACTIONS_BLOCK = "nudge_actions"

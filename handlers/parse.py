@@ -20,9 +20,10 @@ _RAW_USER = re.compile(r"^([UW][A-Z0-9]{6,})$")
 class CheckinCommand:
     """What `/checkin …` asked for."""
 
-    action: Literal["help", "pick", "open", "unknown"]
+    action: Literal["help", "pick", "open", "goal", "milestone", "unknown"]
     user_id: str | None = None
     handle: str | None = None
+    rest: str = ""
 
 
 def checkin_command(text: str | None) -> CheckinCommand:
@@ -33,6 +34,9 @@ def checkin_command(text: str | None) -> CheckinCommand:
     first = words[0]
     if first.lower() in ("help", "帮助", "?"):
         return CheckinCommand("help")
+    if first.lower() in ("goal", "milestone"):
+        rest = (text or "").strip()[len(first) :].strip()
+        return CheckinCommand(first.lower(), rest=rest)  # type: ignore[arg-type]
     if match := _ESCAPED_USER.match(first):
         return CheckinCommand("open", user_id=match.group(1))
     if first.startswith("@") and len(first) > 1:

@@ -62,10 +62,28 @@ def has(key: str, locale: str = DEFAULT_LOCALE) -> bool:
     return key in catalog(locale)
 
 
-def questions(kind: str, locale: str) -> list[str]:
-    """The open questions for a kind of talk (3–5), or an empty list."""
+OUTLINE_SIZE = 4
+
+
+def items(key: str, locale: str) -> list[str]:
+    """A list entry (such as a question set) in `locale`, or an empty list."""
     try:
-        value = _entry(f"questions.{kind}", locale)
+        value = _entry(key, locale)
     except KeyError:
         return []
     return [str(q) for q in value] if isinstance(value, list) else []
+
+
+def questions(kind: str, locale: str) -> list[str]:
+    """The whole bank of open questions for a kind of talk, or an empty list."""
+    return items(f"questions.{kind}", locale)
+
+
+def outline(kind: str, locale: str, round_: int = 0) -> list[str]:
+    """The 3–5 questions of one talk's outline, rotated by `round_` (e.g. the month) so that
+    consecutive rounds differ whenever the bank is larger than one outline."""
+    bank = questions(kind, locale)
+    if len(bank) <= OUTLINE_SIZE:
+        return bank
+    start = (round_ * OUTLINE_SIZE) % len(bank)
+    return [bank[(start + i) % len(bank)] for i in range(OUTLINE_SIZE)]

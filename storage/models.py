@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SLACK_ID_LEN = 32
@@ -67,6 +67,10 @@ class Person(SQLModel, table=True):
         default=None, foreign_key="person.slack_id", index=True, max_length=SLACK_ID_LEN
     )
     timezone: str | None = Field(default=None, max_length=64)
+    dm_channel_id: str | None = Field(default=None, max_length=32)
+    slack_locale: str | None = Field(default=None, max_length=8)
+    slack_tz: str | None = Field(default=None, max_length=64)
+    slack_checked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     locale: str | None = Field(default=None, max_length=8)
     country: str | None = Field(default=None, max_length=2)
     is_hr: bool = False
@@ -128,9 +132,120 @@ class ProcessedEvent(SQLModel, table=True):
 __all__ = [
     "ActionItem",
     "ActionStatus",
+    "Cycle",
     "Family",
+    "Goal",
+    "Leave",
+    "Milestone",
+    "MilestoneParticipant",
+    "Nudge",
+    "NudgeState",
     "Person",
     "ProcessedEvent",
     "Talk",
     "TalkShare",
 ]
+
+
+class NudgeState(StrEnum):
+    """Where a nudge is in the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class Cycle(SQLModel, table=True):
+    """An appraisal cycle and the review window that follows it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True)
+    starts_on: date
+    ends_on: date
+    review_from: date
+    review_to: date
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Goal(SQLModel, table=True):
+    """A goal for an employee: set by the manager, or proposed by the employee and confirmed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    set_by: str = Field(max_length=SLACK_ID_LEN)
+    title: str = Field(max_length=200)
+    measure: str = Field(sa_column=Column(Text, nullable=False))
+    due_on: date
+    status: str = Field(default="active", max_length=12)  # proposed | active | done | dropped
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    clarified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    clarified_in_talk_id: int | None = Field(default=None, foreign_key="talk.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Milestone(SQLModel, table=True):
+    """A project milestone whose end calls for a retrospective with each participant."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    due_on: date | None = None
+    created_by: str = Field(max_length=SLACK_ID_LEN)
+    done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class MilestoneParticipant(SQLModel, table=True):
+    """Who took part in a milestone."""
+
+    __tablename__ = "milestone_participant"
+
+    milestone_id: int = Field(foreign_key="milestone.id", primary_key=True)
+    person_id: str = Field(foreign_key="person.slack_id", primary_key=True, max_length=32)
+
+
+class Leave(SQLModel, table=True):
+    """A stretch of days someone is away: no nudges to or about them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    starts_on: date
+    ends_on: date
+    reason: str = Field(default="leave", max_length=40)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Nudge(SQLModel, table=True):
+    """One message the bot owes someone: an outbox row, unique per (kind, recipient, subject,
+    period), so planning the same period twice creates nothing new."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    recipient_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
+    subject: str = Field(max_length=64)
+    period: str = Field(max_length=40)
+    about_id: str | None = Field(default=None, max_length=SLACK_ID_LEN)
+    role: str = Field(default="manager", max_length=10)  # manager | employee | owner
+    due_at: datetime = Field(sa_column=utc_column())
+    state: str = Field(default=NudgeState.PENDING, max_length=12)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    sent_text: str | None = Field(default=None, max_length=300)
+    skip_reason: str | None = Field(default=None, max_length=40)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+    __table_args__ = (
+        UniqueConstraint("kind", "recipient_id", "subject", "period", name="uq_nudge_key"),
+        Index("ix_nudge_state_due", "state", "due_at"),
+        Index("ix_nudge_subject", "subject"),
+        Index("ix_nudge_about", "about_id"),
+    )

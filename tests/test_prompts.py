@@ -8,7 +8,7 @@ import pytest
 
 import prompts
 from bot.policy import Policy
-from prompts import catalog, has, normalize_locale, questions, t
+from prompts import catalog, has, normalize_locale, outline, questions, t
 
 EN, ZH = catalog("en"), catalog("zh")
 
@@ -61,16 +61,27 @@ def test_every_text_formats_once_its_placeholders_are_filled(locale: str) -> Non
 
 
 @pytest.mark.parametrize("locale", ["en", "zh"])
-def test_every_dialogue_kind_has_three_to_five_questions(policy: Policy, locale: str) -> None:
+def test_every_dialogue_kind_has_an_outline_of_three_to_five_questions(
+    policy: Policy, locale: str
+) -> None:
     kinds = policy.dialogue_kinds()
     assert len(kinds) == 4
 
     for kind in kinds:
         own = catalog(locale).get(f"questions.{kind}")
         assert isinstance(own, list), f"{locale} has no questions for {kind}"
-        assert 3 <= len(own) <= 5, kind
         assert all(isinstance(q, str) and q.strip() for q in own), kind
         assert questions(kind, locale) == own
+        for round_ in range(3):
+            assert 3 <= len(outline(kind, locale, round_)) <= 5, kind
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_checkin_outlines_of_consecutive_months_differ(locale: str) -> None:
+    for month in range(24):
+        this, following = outline("checkin", locale, month), outline("checkin", locale, month + 1)
+        assert set(this) != set(following)
+        assert set(this) <= set(questions("checkin", locale))
 
 
 def test_chinese_questions_are_chinese_not_an_english_fallback(policy: Policy) -> None:

@@ -11,7 +11,7 @@ from bot.talks import MAX_ACTIONS, MAX_MINUTES, TEXT_LIMIT, RecordContext
 from handlers import ids
 from handlers.blocks import kit
 from handlers.blocks.labels import kind_definition, kind_label
-from prompts import questions, t
+from prompts import outline, t
 from storage.models import Person, TalkShare
 
 CHECKBOX_LIMIT = 10  # Slack's maximum options in one checkboxes element
@@ -56,7 +56,7 @@ def record_modal(
             },
         ),
     ]
-    hints = questions(kind, locale)
+    hints = outline(kind, locale)
     if hints:
         lines = "\n".join(f"• {kit.escape(q)}" for q in hints)
         blocks.append(kit.context(f"{t('modal.questions', locale)}\n{lines}", block_id=ids.HINTS))

@@ -1,0 +1,248 @@
+"""The dispatcher: claim due nudges, respect each recipient's working time, send at Slack's
+pace, retry with back-off, and record every outcome in the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as monotonic
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import outbox
+from bot.policy import Policy
+from bot.worktime import Span, calendar_for
+from storage.db import session_scope
+from storage.models import Leave, Nudge, NudgeState, Person
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Where a nudge landed and what its first line said."""
+
+    channel: str
+    ts: str
+    text: str
+
+
+class DeliveryError(Exception):
+    """Sending failed: retry later (after `retry_after` seconds for a 429), or give up."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, recipient_gone: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after, self.recipient_gone = reason, retry_after, recipient_gone
+
+
+class NoLongerNeeded(Exception):
+    """The nudge's reason went away (the talk happened, the action was done)."""
+
+
+Sender = Callable[[Nudge, datetime], Awaitable[Delivered]]
+
+
+class RateLimiter:
+    """Spaces sends to `per_second`, and holds everyone back after a 429."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = monotonic.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        self._next = max(self._next, monotonic.monotonic() + seconds)
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch pass did."""
+
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential back-off after the n-th failure: 30 s, 60 s, 2 min, … capped at 6 h."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+
+
+async def _recipients(
+    engine: AsyncEngine, batch: list[Nudge]
+) -> tuple[dict[str, Person], dict[str, list[Span]]]:
+    ids = {n.recipient_id for n in batch}
+    async with session_scope(engine) as session:
+        people = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
+        leave = await session.execute(
+            select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(Leave.person_id.in_(ids))  # type: ignore[attr-defined]
+        )
+        spans: dict[str, list[Span]] = {}
+        for person_id, starts, ends in leave:
+            spans.setdefault(person_id, []).append((starts, ends))
+        return {p.slack_id: p for p in people.scalars()}, spans
+
+
+@dataclass
+class _Pass:
+    """One dispatch pass: shared by the concurrent sends of its batches."""
+
+    engine: AsyncEngine
+    send: Sender
+    policy: Policy
+    now: datetime
+    worker: str
+    limiter: RateLimiter
+    report: DispatchReport
+
+    async def close(self, nudge: Nudge, state: NudgeState, reason: str) -> None:
+        if state is NudgeState.CANCELLED:
+            self.report.cancelled += 1
+        await outbox.close(
+            self.engine, nudge, self.worker, state=state, reason=reason, now=self.now
+        )
+
+    async def later(
+        self,
+        nudge: Nudge,
+        due_at: datetime,
+        *,
+        error: str | None = None,
+        count_attempt: bool = False,
+    ) -> None:
+        await outbox.reschedule(
+            self.engine,
+            nudge,
+            self.worker,
+            now=self.now,
+            due_at=due_at,
+            error=error,
+            count_attempt=count_attempt,
+        )
+
+    async def deliver(self, nudge: Nudge, person: Person | None, leave: list[Span]) -> None:
+        delivery, now = self.policy.delivery, self.now
+        if person is None or not person.active:
+            await self.close(nudge, NudgeState.CANCELLED, "recipient is no longer in the org chart")
+            return
+        late = now - nudge.due_at
+        if late > timedelta(hours=delivery.drop_after_hours) and nudge.attempts == 0:
+            log.warning(
+                "dropped nudge %s (%s to %s): its moment passed %s ago",
+                nudge.id,
+                nudge.kind,
+                nudge.recipient_id,
+                late,
+            )
+            await self.close(nudge, NudgeState.CANCELLED, f"dropped: missed its moment by {late}")
+            return
+        calendar = calendar_for(
+            self.policy, timezone=person.slack_tz or person.timezone, country=person.country
+        )
+        if not calendar.is_working_moment(now, leave):
+            self.report.deferred += 1
+            await self.later(nudge, calendar.next_working_moment(now, leave=leave))
+            return
+        await self.limiter.acquire()
+        try:
+            delivered = await self.send(nudge, now)
+        except NoLongerNeeded as reason:
+            await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
+            return
+        except DeliveryError as error:
+            await self.failed(nudge, error)
+            return
+        self.report.sent += 1
+        await outbox.mark_sent(
+            self.engine,
+            nudge,
+            self.worker,
+            channel=delivered.channel,
+            ts=delivered.ts,
+            text=delivered.text,
+            now=now,
+        )
+
+    async def failed(self, nudge: Nudge, error: DeliveryError) -> None:
+        self.report.errors.append(error.reason)
+        attempt = nudge.attempts + 1
+        if error.recipient_gone:
+            await self.close(nudge, NudgeState.CANCELLED, error.reason)
+        elif error.retry_after is not None:
+            self.limiter.pause(error.retry_after)
+            self.report.retried += 1
+            await self.later(
+                nudge, self.now + timedelta(seconds=error.retry_after), error=error.reason
+            )
+        elif attempt >= self.policy.delivery.max_attempts:
+            self.report.failed += 1
+            log.error(
+                "nudge %s failed for good after %d attempts: %s", nudge.id, attempt, error.reason
+            )
+            await self.close(nudge, NudgeState.FAILED, error.reason)
+        else:
+            self.report.retried += 1
+            await self.later(
+                nudge, self.now + backoff(attempt), error=error.reason, count_attempt=True
+            )
+
+
+async def dispatch(
+    engine: AsyncEngine,
+    send: Sender,
+    *,
+    policy: Policy,
+    now: datetime,
+    worker: str,
+    limiter: RateLimiter | None = None,
+    batch: int = BATCH,
+    max_rows: int = 100_000,
+) -> DispatchReport:
+    """Send every nudge due at `now`, batch by batch, until none is left (or `max_rows`)."""
+    run = _Pass(
+        engine,
+        send,
+        policy,
+        now,
+        worker,
+        limiter or RateLimiter(policy.delivery.sends_per_second),
+        DispatchReport(),
+    )
+    slots = asyncio.Semaphore(policy.delivery.concurrency)
+
+    async def one(nudge: Nudge, person: Person | None, leave: list[Span]) -> None:
+        async with slots:
+            await run.deliver(nudge, person, leave)
+
+    while run.report.claimed < max_rows:
+        claimed = await outbox.claim(engine, now=now, worker=worker, limit=batch)
+        if not claimed:
+            break
+        run.report.claimed += len(claimed)
+        people, leave = await _recipients(engine, claimed)
+        await asyncio.gather(
+            *(one(n, people.get(n.recipient_id), leave.get(n.recipient_id, [])) for n in claimed)
+        )
+    return run.report

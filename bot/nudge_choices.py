@@ -1,0 +1,165 @@
+"""What people answer to a nudge: snooze it, skip it (with a reason), or mark its action done.
+Choices are stored on the outbox row and respected by the planner and the dispatcher."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import outbox
+from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
+from bot.org import may_log_talk
+from bot.policy import Policy
+from bot.talks import NotAllowed
+from bot.worktime import calendar_for
+from storage import queries
+from storage.db import session_scope
+from storage.models import ActionItem, ActionStatus, Leave, Nudge, NudgeState
+
+SkipReason = Literal["talked_offline", "on_leave", "not_relevant"]
+LEAVE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    """A snoozed nudge and when it comes back."""
+
+    nudge: Nudge
+    until: datetime  # in the person's own time zone
+
+
+async def _own_nudge(session: AsyncSession, nudge_id: int, actor_id: str) -> Nudge:
+    nudge = await session.get(Nudge, nudge_id)
+    if nudge is None or nudge.recipient_id != actor_id:
+        raise NotAllowed("refusal.not_your_nudge")
+    return nudge
+
+
+async def snooze(
+    engine: AsyncEngine,
+    *,
+    nudge_id: int,
+    actor_id: str,
+    until: Literal["tomorrow", "week"],
+    policy: Policy,
+    now: datetime,
+) -> Snoozed:
+    """Bring the nudge back tomorrow or next week, at the same local hour, on a working day."""
+    async with session_scope(engine) as session:
+        nudge = await _own_nudge(session, nudge_id, actor_id)
+        person = await queries.get_person(session, actor_id)
+        calendar = calendar_for(
+            policy,
+            timezone=person.slack_tz or person.timezone if person else None,
+            country=person.country if person else None,
+        )
+        today = now.astimezone(calendar.zone).date()
+        day = today + timedelta(days=1) if until == "tomorrow" else _next_monday(today)
+        due = calendar.next_working_moment(
+            datetime.combine(day, time(0), tzinfo=calendar.zone),
+            at=time(policy.cadence.checkin.hour),
+        )
+        base = nudge.period.split("~")[0]
+        count = (
+            await session.execute(
+                select(func.count()).where(
+                    Nudge.kind == nudge.kind,
+                    Nudge.recipient_id == actor_id,
+                    Nudge.subject == nudge.subject,
+                    Nudge.period.like(f"{base}~%"),
+                )  # type: ignore[attr-defined]
+            )
+        ).scalar_one()
+        spec = outbox.NudgeSpec(
+            nudge.kind,
+            actor_id,
+            nudge.subject,
+            f"{base}~s{count + 1}",
+            due,
+            nudge.about_id,
+            nudge.role,
+            _payload(nudge),
+        )
+        await outbox.enqueue(session, [spec], now)
+        nudge.skip_reason, nudge.updated_at = "snoozed", now
+        await session.commit()
+    return Snoozed(nudge, due.astimezone(calendar.zone))
+
+
+def _payload(nudge: Nudge) -> dict[str, object]:
+    return dict(json.loads(nudge.payload or "{}"))
+
+
+def _next_monday(day: date) -> date:
+    return day + timedelta(days=7 - day.weekday())
+
+
+async def skip(
+    engine: AsyncEngine, *, nudge_id: int, actor_id: str, reason: SkipReason, now: datetime
+) -> Nudge:
+    """Skip this nudge and its pending follow-ups; "on leave" also pauses nudges about them."""
+    async with session_scope(engine) as session:
+        nudge = await _own_nudge(session, nudge_id, actor_id)
+        nudge.skip_reason, nudge.updated_at = reason, now
+        if nudge.state in (NudgeState.SENT, NudgeState.PENDING):
+            nudge.state = NudgeState.SKIPPED
+        base = nudge.period.split("~")[0]
+        kinds = [CHECKIN, HEADS_UP] if nudge.kind in (CHECKIN, HEADS_UP) else [nudge.kind]
+        follow_ups = await session.execute(
+            select(Nudge).where(
+                Nudge.kind.in_(kinds),
+                Nudge.subject == nudge.subject,  # type: ignore[attr-defined]
+                Nudge.state == NudgeState.PENDING,
+                (Nudge.period == base) | Nudge.period.like(f"{base}~%"),
+            )  # type: ignore[attr-defined]
+        )
+        for row in follow_ups.scalars():
+            row.state, row.skip_reason, row.updated_at = NudgeState.SKIPPED, reason, now
+        if reason == "on_leave":
+            away = nudge.about_id or actor_id
+            today = now.date()
+            session.add(
+                Leave(
+                    person_id=away,
+                    starts_on=today,
+                    ends_on=today + timedelta(days=LEAVE_DAYS - 1),
+                    reason="skip: on leave",
+                    created_at=now,
+                )
+            )
+        await session.commit()
+        return nudge
+
+
+async def complete_action(
+    engine: AsyncEngine, *, action_id: int, actor_id: str, now: datetime
+) -> ActionItem:
+    """Mark an action done (its owner, the employee, their manager or HR); cancel its reminders."""
+    async with session_scope(engine) as session:
+        action = await session.get(ActionItem, action_id)
+        if action is None:
+            raise NotAllowed("refusal.unknown_talk")
+        actor = await queries.get_person(session, actor_id)
+        employee = await queries.get_person(session, action.employee_id)
+        allowed = actor_id in (action.owner_id, action.employee_id) or (
+            employee is not None and may_log_talk(actor, employee)
+        )
+        if not allowed:
+            raise NotAllowed("refusal.not_your_action")
+        if action.status == ActionStatus.OPEN:
+            action.status, action.completed_at = ActionStatus.DONE, now
+            await outbox.cancel_pending(
+                session,
+                kinds=[ACTION_DUE, ACTION_OVERDUE],
+                subject=f"action:{action_id}",
+                reason="action done",
+                now=now,
+            )
+            await session.commit()
+        return action

@@ -1,0 +1,65 @@
+"""Sending one nudge through Slack: content from the database, words in the recipient's
+language, Slack's answers turned into what the dispatcher needs to decide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.dispatch import Delivered, DeliveryError
+from bot.nudge_content import nudge_content
+from bot.profiles import remember_dm_channel, remember_profile
+from handlers.blocks.nudges import nudge_message
+from storage.models import Nudge
+
+GONE = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "is_archived"}
+
+
+class SlackNudgeSender:
+    """The dispatcher's `send`: render a nudge and post it as a DM."""
+
+    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+        self.deps, self.client = deps, client
+
+    async def __call__(self, nudge: Nudge, now: datetime) -> Delivered:
+        content = await nudge_content(self.deps.engine, nudge)
+        locale = await self.deps.locale_for(nudge.recipient_id)
+        message = nudge_message(content, policy=self.deps.policy, locale=locale)
+        try:
+            channel = content.recipient.dm_channel_id or await self._open(nudge.recipient_id)
+            response = await self.client.chat_postMessage(channel=channel, **message.as_kwargs())
+        except SlackApiError as exc:
+            raise await self._explain(exc, nudge.recipient_id, now) from exc
+        except (TimeoutError, ClientError) as exc:
+            raise DeliveryError(f"network: {type(exc).__name__}") from exc
+        return Delivered(channel=response["channel"], ts=response["ts"], text=message.text)
+
+    async def _open(self, user_id: str) -> str:
+        response = await self.client.conversations_open(users=user_id)
+        channel = response["channel"]["id"]
+        await remember_dm_channel(self.deps.engine, user_id, channel)
+        return channel
+
+    async def _explain(self, exc: SlackApiError, user_id: str, now: datetime) -> DeliveryError:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"HTTP {status}")
+        if status == 429 or error == "ratelimited":
+            retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+            return DeliveryError(f"ratelimited ({retry_after:g}s)", retry_after=retry_after)
+        if error in GONE:
+            profile = await self.deps.gateway.profile(user_id)
+            if profile is not None and profile.deleted:
+                await remember_profile(
+                    self.deps.engine,
+                    user_id=user_id,
+                    locale=profile.locale,
+                    tz=profile.tz,
+                    deleted=True,
+                    now=now,
+                )
+            return DeliveryError(f"cannot reach the user: {error}", recipient_gone=True)
+        return DeliveryError(error)

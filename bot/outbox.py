@@ -1,0 +1,233 @@
+"""The outbox of nudges: enqueue once per key, claim in small leased batches, record outcomes.
+
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the table
+without sending a row twice; SQLite runs one process. A claimed row carries a lease: if its
+process dies, the row is claimed again once the lease has run out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session_scope
+from storage.models import Nudge, NudgeState
+
+LEASE = timedelta(minutes=5)
+INSERT_CHUNK = 2000
+OPEN_STATES = (NudgeState.PENDING, NudgeState.SENDING)
+
+
+@dataclass(frozen=True)
+class NudgeSpec:
+    """A nudge the planner wants to exist."""
+
+    kind: str
+    recipient_id: str
+    subject: str
+    period: str
+    due_at: datetime
+    about_id: str | None = None
+    role: str = "manager"
+    payload: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.recipient_id, self.subject, self.period)
+
+
+async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: datetime) -> int:
+    """Insert the specs whose key is new; return how many were created."""
+    by_slot: dict[tuple[str, str], list[NudgeSpec]] = defaultdict(list)
+    for spec in specs:
+        by_slot[(spec.kind, spec.period)].append(spec)
+    created = 0
+    for (kind, period), group in by_slot.items():
+        existing = await session.execute(
+            select(Nudge.recipient_id, Nudge.subject).where(
+                Nudge.kind == kind, Nudge.period == period
+            )
+        )
+        known = {tuple(row) for row in existing}
+        fresh = {(s.recipient_id, s.subject): s for s in group}
+        rows = [_row(s, now) for key, s in fresh.items() if key not in known]
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            result = await session.execute(_insert_ignoring_duplicates(session, chunk))
+            created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return created
+
+
+def _row(spec: NudgeSpec, now: datetime) -> dict[str, object]:
+    return {
+        "kind": spec.kind,
+        "recipient_id": spec.recipient_id,
+        "subject": spec.subject,
+        "period": spec.period,
+        "due_at": spec.due_at,
+        "about_id": spec.about_id,
+        "role": spec.role,
+        "state": NudgeState.PENDING.value,
+        "attempts": 0,
+        "payload": json.dumps(spec.payload, sort_keys=True, default=str),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Nudge).values(rows).on_conflict_do_nothing()
+
+
+async def claim(
+    engine: AsyncEngine, *, now: datetime, worker: str, limit: int, lease: timedelta = LEASE
+) -> list[Nudge]:
+    """Take up to `limit` due rows (and rows whose lease ran out) for this worker."""
+    due = or_(
+        and_(Nudge.state == NudgeState.PENDING, Nudge.due_at <= now),  # type: ignore[arg-type,operator]
+        and_(Nudge.state == NudgeState.SENDING, Nudge.lease_until < now),  # type: ignore[arg-type,operator]
+    )
+    ids = (
+        select(Nudge.id)
+        .where(due)
+        .order_by(Nudge.due_at, Nudge.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(Nudge)
+        .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
+        .values(
+            state=NudgeState.SENDING, lease_until=now + lease, claimed_by=worker, updated_at=now
+        )
+        .returning(Nudge)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        claimed = list((await session.execute(statement)).scalars())
+        await session.commit()
+    return sorted(claimed, key=lambda n: (n.due_at, n.id or 0))
+
+
+async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: object) -> bool:
+    """Update a row this worker still holds; False if another worker took it over."""
+    statement = (
+        update(Nudge)
+        .where(Nudge.id == nudge_id, Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        result = await session.execute(statement)
+        await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(
+    engine: AsyncEngine,
+    nudge: Nudge,
+    worker: str,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    now: datetime,
+) -> bool:
+    """Record a delivered nudge."""
+    return await _finish(
+        engine,
+        nudge.id or 0,
+        worker,
+        state=NudgeState.SENT,
+        channel=channel,
+        ts=ts,
+        sent_text=text[:300],
+        sent_at=now,
+        updated_at=now,
+        attempts=nudge.attempts + 1,
+    )
+
+
+async def reschedule(
+    engine: AsyncEngine,
+    nudge: Nudge,
+    worker: str,
+    *,
+    due_at: datetime,
+    now: datetime,
+    error: str | None = None,
+    count_attempt: bool = False,
+) -> bool:
+    """Put a row back as pending for later (a closed window, a 429, a failure to retry)."""
+    values: dict[str, object] = {"state": NudgeState.PENDING, "due_at": due_at, "updated_at": now}
+    if error is not None:
+        values["last_error"] = error[:2000]
+    if count_attempt:
+        values["attempts"] = nudge.attempts + 1
+    return await _finish(engine, nudge.id or 0, worker, **values)
+
+
+async def close(
+    engine: AsyncEngine, nudge: Nudge, worker: str, *, state: NudgeState, reason: str, now: datetime
+) -> bool:
+    """End a row without sending: failed, cancelled (and why)."""
+    attempts = nudge.attempts + (1 if state is NudgeState.FAILED else 0)
+    return await _finish(
+        engine,
+        nudge.id or 0,
+        worker,
+        state=state,
+        last_error=reason[:2000],
+        attempts=attempts,
+        updated_at=now,
+    )
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    subject: str,
+    reason: str,
+    now: datetime,
+    recipient_id: str | None = None,
+) -> int:
+    """Cancel the pending nudges of these kinds about `subject` (the work is done already)."""
+    conditions = [
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.state == NudgeState.PENDING,
+    ]
+    if recipient_id is not None:
+        conditions.append(Nudge.recipient_id == recipient_id)
+    result = await session.execute(
+        update(Nudge)
+        .where(*conditions)
+        .values(state=NudgeState.CANCELLED, last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
+    """Nudges that ran out of attempts, newest first."""
+    async with session_scope(engine) as session:
+        rows = await session.execute(
+            select(Nudge)
+            .where(Nudge.state == NudgeState.FAILED)
+            .order_by(Nudge.updated_at.desc(), Nudge.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        )
+        return list(rows.scalars())

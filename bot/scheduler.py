@@ -1,0 +1,98 @@
+"""The engine's heartbeat: one plan-and-dispatch pass (`tick`), and APScheduler running the
+passes inside `serve`. The database, not APScheduler's job store, knows what is due."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.cadence import PlanReport, plan
+from bot.deps import Deps
+from bot.dispatch import DispatchReport, RateLimiter, Sender, dispatch
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """This process's name in the outbox's `claimed_by`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Engine:
+    """The planner and dispatcher bound to one process's dependencies."""
+
+    deps: Deps
+    send: Sender
+    worker: str
+    limiter: RateLimiter
+
+    async def plan(self, now: datetime | None = None) -> PlanReport:
+        """Plan at `now` (default: the clock)."""
+        return await plan(self.deps.engine, policy=self.deps.policy, now=now or self.deps.clock())
+
+    async def dispatch(self, now: datetime | None = None) -> DispatchReport:
+        """Send what is due at `now` (default: the clock)."""
+        return await dispatch(
+            self.deps.engine,
+            self.send,
+            policy=self.deps.policy,
+            now=now or self.deps.clock(),
+            worker=self.worker,
+            limiter=self.limiter,
+        )
+
+    async def tick(self, now: datetime | None = None) -> tuple[PlanReport, DispatchReport]:
+        """Exactly one plan and one dispatch pass at the same moment."""
+        moment = now or self.deps.clock()
+        return await self.plan(moment), await self.dispatch(moment)
+
+
+def build_scheduler(engine: Engine) -> AsyncIOScheduler:
+    """APScheduler in UTC: plan and dispatch on intervals, one instance each, coalesced, with a
+    grace long enough that a pause or restart does not silently skip a run."""
+    delivery = engine.deps.policy.delivery
+    scheduler = AsyncIOScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    scheduler.add_job(
+        _run_plan,
+        "interval",
+        minutes=delivery.plan_every_minutes,
+        id="plan",
+        replace_existing=True,
+        args=[engine],
+        next_run_time=engine.deps.clock(),
+    )
+    scheduler.add_job(
+        _run_dispatch,
+        "interval",
+        seconds=delivery.dispatch_every_seconds,
+        id="dispatch",
+        replace_existing=True,
+        args=[engine],
+    )
+    return scheduler
+
+
+async def _run_plan(engine: Engine) -> None:
+    try:
+        report = await engine.plan()
+        log.info("plan: %s", report)
+    except Exception:
+        log.exception("planning failed; the next run tries again")
+
+
+async def _run_dispatch(engine: Engine) -> None:
+    try:
+        report = await engine.dispatch()
+        if report.claimed:
+            log.info("dispatch: %s", report)
+    except Exception:
+        log.exception("dispatch failed; the next run tries again")
