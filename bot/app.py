@@ -60,4 +60,5 @@ def create_nudge_engine(
         settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=False
     )
     rate = sends_per_second or deps.policy.delivery.sends_per_second
-    return Engine(deps, SlackNudgeSender(deps, client), worker_name(), RateLimiter(rate))
+    sender = SlackNudgeSender(deps, client)
+    return Engine(deps, sender, worker_name(), RateLimiter(rate), sender.refresh_profiles)

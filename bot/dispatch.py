@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
 from bot.policy import Policy
+from bot.profiles import FRESH
 from bot.worktime import Span, calendar_for
 from storage.db import session_scope
 from storage.models import Leave, Nudge, NudgeState, Person
@@ -50,6 +51,7 @@ class NoLongerNeeded(Exception):
 
 
 Sender = Callable[[Nudge, datetime], Awaitable[Delivered]]
+ProfileRefresher = Callable[[list[str], datetime], Awaitable[None]]
 
 
 class RateLimiter:
@@ -91,18 +93,31 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def _recipients(
-    engine: AsyncEngine, batch: list[Nudge]
+    engine: AsyncEngine, batch: list[Nudge], refresh: ProfileRefresher | None, now: datetime
 ) -> tuple[dict[str, Person], dict[str, list[Span]]]:
+    """The batch's recipients with fresh Slack profiles (their zone decides when to send)."""
     ids = {n.recipient_id for n in batch}
     async with session_scope(engine) as session:
-        people = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
+        found = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
+        people = {p.slack_id: p for p in found.scalars()}
+    stale = [
+        p.slack_id
+        for p in people.values()
+        if p.active and (p.slack_checked_at is None or now - p.slack_checked_at > FRESH)
+    ]
+    if refresh is not None and stale:
+        await refresh(stale, now)
+        async with session_scope(engine) as session:
+            found = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
+            people = {p.slack_id: p for p in found.scalars()}
+    async with session_scope(engine) as session:
         leave = await session.execute(
             select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(Leave.person_id.in_(ids))  # type: ignore[attr-defined]
         )
         spans: dict[str, list[Span]] = {}
         for person_id, starts, ends in leave:
             spans.setdefault(person_id, []).append((starts, ends))
-        return {p.slack_id: p for p in people.scalars()}, spans
+    return people, spans
 
 
 @dataclass
@@ -217,6 +232,7 @@ async def dispatch(
     now: datetime,
     worker: str,
     limiter: RateLimiter | None = None,
+    refresh: ProfileRefresher | None = None,
     batch: int = BATCH,
     max_rows: int = 100_000,
 ) -> DispatchReport:
@@ -241,7 +257,7 @@ async def dispatch(
         if not claimed:
             break
         run.report.claimed += len(claimed)
-        people, leave = await _recipients(engine, claimed)
+        people, leave = await _recipients(engine, claimed, refresh, now)
         await asyncio.gather(
             *(one(n, people.get(n.recipient_id), leave.get(n.recipient_id, [])) for n in claimed)
         )

@@ -14,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox
 from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
+from bot.errors import NotAllowed
 from bot.org import may_log_talk
 from bot.policy import Policy
-from bot.talks import NotAllowed
 from bot.worktime import calendar_for
 from storage import queries
 from storage.db import session_scope

@@ -3,6 +3,7 @@ language, Slack's answers turned into what the dispatcher needs to decide."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from aiohttp import ClientError
@@ -38,6 +39,26 @@ class SlackNudgeSender:
             raise DeliveryError(f"network: {type(exc).__name__}") from exc
         return Delivered(channel=response["channel"], ts=response["ts"], text=message.text)
 
+    async def refresh_profiles(self, user_ids: list[str], now: datetime) -> None:
+        """Learn the Slack language and zone of people not looked up lately (a few at a time:
+        users.info is Tier 4)."""
+        gate = asyncio.Semaphore(4)
+
+        async def one(user_id: str) -> None:
+            async with gate:
+                profile = await self.deps.gateway.profile(user_id)
+            if profile is not None:
+                await remember_profile(
+                    self.deps.engine,
+                    user_id=user_id,
+                    locale=profile.locale,
+                    tz=profile.tz,
+                    deleted=profile.deleted,
+                    now=now,
+                )
+
+        await asyncio.gather(*(one(u) for u in user_ids))
+
     async def _open(self, user_id: str) -> str:
         response = await self.client.conversations_open(users=user_id)
         channel = response["channel"]["id"]
@@ -46,7 +67,8 @@ class SlackNudgeSender:
 
     async def _explain(self, exc: SlackApiError, user_id: str, now: datetime) -> DeliveryError:
         status = exc.response.status_code
-        error = str(exc.response.get("error") or f"HTTP {status}")
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error = str(data.get("error") or f"HTTP {status}")
         if status == 429 or error == "ratelimited":
             retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
             return DeliveryError(f"ratelimited ({retry_after:g}s)", retry_after=retry_after)

@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.cadence import PlanReport, plan
 from bot.deps import Deps
-from bot.dispatch import DispatchReport, RateLimiter, Sender, dispatch
+from bot.dispatch import DispatchReport, ProfileRefresher, RateLimiter, Sender, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class Engine:
     send: Sender
     worker: str
     limiter: RateLimiter
+    refresh: ProfileRefresher | None = None
 
     async def plan(self, now: datetime | None = None) -> PlanReport:
         """Plan at `now` (default: the clock)."""
@@ -45,6 +46,7 @@ class Engine:
             now=now or self.deps.clock(),
             worker=self.worker,
             limiter=self.limiter,
+            refresh=self.refresh,
         )
 
     async def tick(self, now: datetime | None = None) -> tuple[PlanReport, DispatchReport]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox
-from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
+from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, GOAL, HEADS_UP
+from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.goals import mark_clarified
 from bot.org import local_today, may_log_talk, may_read_talks
 from bot.policy import Policy
 from storage import queries
@@ -26,14 +28,6 @@ ACTION_TEXT_LIMIT = 500
 MIN_MINUTES, MAX_MINUTES = 1, 480
 
 Owner = Literal["manager", "employee"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one field: a prompt key and its parameters."""
-
-    key: str
-    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,27 +57,6 @@ class TalkDraft:
     completed_action_ids: tuple[int, ...] = ()
     talk_share: TalkShare | None = None
     private_note: str = ""
-
-
-class NotAllowed(Exception):
-    """The actor may not do this; `key` is the prompt explaining why."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
-class Invalid(Exception):
-    """The draft has problems; nothing was written."""
-
-    def __init__(self, problems: dict[str, Problem]) -> None:
-        super().__init__(", ".join(problems))
-        self.problems = problems
-
-
-class SaveFailed(Exception):
-    """The database could not take the record; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +255,14 @@ async def record_talk(
                     kinds=[ACTION_DUE, ACTION_OVERDUE],
                     subject=f"action:{item.id}",
                     reason="action done",
+                    now=now,
+                )
+            if talk.kind == GOAL:
+                await mark_clarified(
+                    session,
+                    employee_id=employee.slack_id,
+                    talk_id=talk.id,
+                    talk_created_at=talk.created_at,
                     now=now,
                 )
             if talk.family == Family.DIALOGUE:

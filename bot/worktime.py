@@ -31,9 +31,10 @@ class WorkCalendar:
         """A working weekday that is no public holiday, or a make-up working day (调休)."""
         calendar = _holidays(self.country)
         if calendar is not None:
+            holiday = day in calendar  # first: loads the year, make-up days included
             if day in calendar.weekend_workdays:
                 return True
-            if day in calendar:
+            if holiday:
                 return False
         return day.weekday() in self.days
 

@@ -18,10 +18,11 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import create_app
+from bot.app import create_app, create_nudge_engine
 from bot.config import Settings
 from bot.deps import Deps
 from bot.policy import Policy
+from bot.scheduler import Engine
 from bot.slack_gateway import make_client
 from bot.slack_standin import SlackStandIn
 from bot.web import create_web
@@ -144,3 +145,24 @@ async def running_app(
 def slack_token(slack: SlackStandIn) -> str:
     """The bot token the stand-in accepts."""
     return slack.bot_token
+
+
+@pytest.fixture
+def nudge_engine(running_app: RunningApp, database_url: str) -> Engine:
+    """The planner and dispatcher of the running app, sending to the stand-in quickly."""
+    return engine_for(running_app, database_url)
+
+
+def engine_for(app: RunningApp, database_url: str, *, timeout: int = 5) -> Engine:
+    """A nudge engine bound to the app's dependencies and the stand-in."""
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": app.slack.bot_token,
+            "SLACK_API_URL": app.slack.base_url,
+            "DATABASE_URL": database_url,
+        }
+    )
+    client = make_client(
+        settings.slack_bot_token, settings.slack_api_url, timeout=timeout, retry_rate_limits=False
+    )
+    return create_nudge_engine(app.deps, settings, client=client, sends_per_second=500)

@@ -57,7 +57,7 @@ async def seed_org(engine: AsyncEngine, slack: SlackStandIn) -> None:
             row["slack_id"],
             name=row["name"],
             email=row["email"],
-            tz=row.get("timezone") or "Europe/Berlin",
+            tz=row.get("timezone") or "Asia/Shanghai",
             locale=SLACK_LOCALES[row["slack_id"]],
         )
 

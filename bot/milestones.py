@@ -1,0 +1,133 @@
+"""Milestones: register who took part, mark one done; the planner then asks each
+participant's manager for a retrospective (复盘对话)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.goals import active_person, today_for
+from bot.policy import Policy
+from storage import queries
+from storage.db import session_scope
+from storage.models import Milestone, MilestoneParticipant, Person
+
+NAME_LIMIT = 200
+MAX_PARTICIPANTS = 50
+
+
+@dataclass(frozen=True)
+class MilestoneInfo:
+    """A milestone with its participants (in the order they were named)."""
+
+    milestone: Milestone
+    participants: list[Person]
+    first: bool = True
+    actor: Person | None = None
+
+
+def validate_milestone(
+    *, name: str, participant_ids: Sequence[str], due_on: date | None, today: date
+) -> dict[str, Problem]:
+    """Every problem with a milestone as given, keyed by field."""
+    problems: dict[str, Problem] = {}
+    if not name.strip():
+        problems["name"] = Problem("milestone.error.no_name")
+    elif len(name.strip()) > NAME_LIMIT:
+        problems["name"] = Problem("milestone.error.name_too_long", {"limit": NAME_LIMIT})
+    if not participant_ids:
+        problems["participants"] = Problem("milestone.error.no_people")
+    elif len(set(participant_ids)) > MAX_PARTICIPANTS:
+        problems["participants"] = Problem("milestone.error.too_many", {"limit": MAX_PARTICIPANTS})
+    if due_on is not None and due_on < today:
+        problems["due_on"] = Problem("milestone.error.due_past")
+    return problems
+
+
+async def register_milestone(
+    engine: AsyncEngine,
+    *,
+    actor_id: str,
+    name: str,
+    participant_ids: Sequence[str],
+    due_on: date | None,
+    now: datetime,
+    policy: Policy | None = None,
+) -> MilestoneInfo:
+    """Save a milestone and its participants; the actor must be in the org chart and every
+    participant an active person."""
+    wanted = list(dict.fromkeys(participant_ids))
+    try:
+        async with session_scope(engine) as session:
+            actor = await active_person(session, actor_id)
+            if actor is None:
+                raise NotAllowed("refusal.not_in_org")
+            problems = validate_milestone(
+                name=name,
+                participant_ids=wanted,
+                due_on=due_on,
+                today=today_for(actor, policy, now),
+            )
+            if problems:
+                raise Invalid(problems)
+            people = await queries.people_by_ids(session, wanted)
+            if any(pid not in people or not people[pid].active for pid in wanted):
+                raise Invalid({"participants": Problem("milestone.error.unknown_person")})
+            milestone = Milestone(
+                name=name.strip(), due_on=due_on, created_by=actor.slack_id, created_at=now
+            )
+            session.add(milestone)
+            await session.flush()
+            assert milestone.id is not None
+            session.add_all(
+                MilestoneParticipant(milestone_id=milestone.id, person_id=pid) for pid in wanted
+            )
+            await session.commit()
+            return MilestoneInfo(milestone, [people[pid] for pid in wanted], actor=actor)
+    except SQLAlchemyError as exc:
+        raise SaveFailed(str(exc)) from exc
+
+
+async def _participants(session: AsyncSession, milestone_id: int) -> list[Person]:
+    rows = await session.execute(
+        select(Person)
+        .join(MilestoneParticipant, MilestoneParticipant.person_id == Person.slack_id)
+        .where(MilestoneParticipant.milestone_id == milestone_id)
+        .order_by(Person.name, Person.slack_id)
+    )
+    return list(rows.scalars())
+
+
+def may_mark_done(actor: Person | None, milestone: Milestone, participants: list[Person]) -> bool:
+    """The creator, HR, or the manager of a participant marks a milestone done."""
+    if actor is None or not actor.active:
+        return False
+    if actor.slack_id == milestone.created_by or actor.is_hr:
+        return True
+    return any(p.manager_id == actor.slack_id for p in participants)
+
+
+async def mark_done(
+    engine: AsyncEngine, *, milestone_id: int, actor_id: str, now: datetime
+) -> MilestoneInfo:
+    """Record that a milestone ended (once; repeating it changes nothing)."""
+    async with session_scope(engine) as session:
+        milestone = await session.get(Milestone, milestone_id)
+        if milestone is None:
+            raise NotAllowed("milestone.refusal.unknown")
+        participants = await _participants(session, milestone_id)
+        actor = await queries.get_person(session, actor_id)
+        if not may_mark_done(actor, milestone, participants):
+            raise NotAllowed("milestone.refusal.not_allowed", name=milestone.name)
+        first = milestone.done_at is None
+        if first:
+            milestone.done_at = now
+            await session.commit()
+        return MilestoneInfo(milestone, participants, first, actor)

@@ -1,0 +1,298 @@
+"""Goals and milestones in Slack: `/checkin goal`, `/checkin milestone`, their buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot import goals, milestones
+from bot.deps import Deps
+from bot.org import zone_of
+from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
+from handlers import ids, parse
+from handlers.blocks import goal_views as gv
+from handlers.blocks import kit
+from handlers.blocks.messages import Message, refusal
+from prompts import t
+
+log = logging.getLogger(__name__)
+
+_QUOTED = re.compile(r'^\s*["“”]([^"“”]*)["“”]\s*(.*)$', re.DOTALL)
+_TOKEN = re.compile(r"<[^>]*>|\S+")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the goal and milestone listeners."""
+    app.view(gv.GOAL_MODAL)(partial(submit_goal, deps=deps))
+    app.action(gv.GOAL_CONFIRM)(partial(decide_goal, deps=deps))
+    app.action(gv.GOAL_DECLINE)(partial(decide_goal, deps=deps))
+    app.action(gv.MILESTONE_DONE)(partial(mark_milestone_done, deps=deps))
+
+
+# -- goals ------------------------------------------------------------------------------------
+async def goal_command(
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+) -> None:
+    """`/checkin goal [@someone]`: open the goal modal."""
+    request = parse.checkin_command(args)
+    if request.action not in ("pick", "open"):
+        await respond(response_type="ephemeral", **gv.usage("goal.usage", locale).as_kwargs())
+        return
+    try:
+        employee_id = None
+        if request.action == "open":
+            employee_id = await find_employee(
+                deps.engine, user_id=request.user_id, handle=request.handle
+            )
+        form = await goals.goal_form(
+            deps.engine,
+            actor_id=command["user_id"],
+            employee_id=employee_id,
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except NotAllowed as refused:
+        message = refusal(refused.key, locale, **refused.params)
+        await respond(response_type="ephemeral", **message.as_kwargs())
+        return
+    await client.views_open(
+        trigger_id=command["trigger_id"], view=gv.goal_modal(form, locale=locale)
+    )
+
+
+def _input(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get(ids.VALUE) or {}
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """Save the goal, or keep the modal open with the problem on the exact field."""
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    values = view.get("state", {}).get("values", {})
+    picked = gv.GOAL_EMPLOYEE in values
+    if picked:
+        employee_id = (_input(values, gv.GOAL_EMPLOYEE).get("selected_option") or {}).get("value")
+    else:
+        employee_id = parse.metadata(view).get("e")
+    refusal_block = gv.GOAL_EMPLOYEE if picked else gv.GOAL_TITLE
+    if not employee_id:
+        await ack(
+            response_action="errors",
+            errors={refusal_block: t("goal.error.employee_required", locale)},
+        )
+        return
+    try:
+        created = await goals.create_goal(
+            deps.engine,
+            actor_id=user_id,
+            employee_id=str(employee_id),
+            title=_input(values, gv.GOAL_TITLE).get("value") or "",
+            measure=_input(values, gv.GOAL_MEASURE).get("value") or "",
+            due_on=_date(_input(values, gv.GOAL_DUE).get("selected_date")),
+            now=deps.clock(),
+            policy=deps.policy,
+        )
+    except Invalid as invalid:
+        errors = {
+            gv.GOAL_FIELD_BLOCKS[name]: t(p.key, locale, **p.params)
+            for name, p in invalid.problems.items()
+        }
+        await ack(response_action="errors", errors=errors)
+        return
+    except NotAllowed as refused:
+        text = t(refused.key, locale, **refused.params)
+        await ack(response_action="errors", errors={refusal_block: text})
+        return
+    except SaveFailed:
+        log.exception("saving a goal failed; the form stays open")
+        await ack(
+            response_action="errors", errors={gv.GOAL_TITLE: t("goal.error.save_failed", locale)}
+        )
+        return
+    await ack()
+    if created.created:
+        await _announce_goal(deps, created)
+
+
+async def _dm(deps: Deps, user_id: str, message: Message) -> None:
+    try:
+        await deps.gateway.dm(user_id, message.text, message.blocks)
+    except SlackApiError:
+        log.exception("could not DM %s", user_id)
+
+
+async def _announce_goal(deps: Deps, created: goals.GoalCreated) -> None:
+    """A proposal goes to the manager to decide; a set goal goes to the employee."""
+    if created.proposed and created.manager is not None:
+        locale = await deps.locale_for(created.manager.slack_id)
+        message = gv.proposal_message(created.goal, employee=created.employee, locale=locale)
+        await _dm(deps, created.manager.slack_id, message)
+    elif not created.proposed:
+        locale = await deps.locale_for(created.employee.slack_id)
+        message = gv.goal_set_notice(created.goal, by=created.set_by, locale=locale)
+        await _dm(deps, created.employee.slack_id, message)
+
+
+async def decide_goal(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+) -> None:
+    """Confirm or Decline on a proposal: store it, update the message, tell the employee."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    channel = (body.get("channel") or {}).get("id")
+    now = deps.clock()
+    try:
+        decided = await goals.decide_goal(
+            deps.engine,
+            goal_id=int(action["value"]),
+            actor_id=user_id,
+            confirm=action["action_id"] == gv.GOAL_CONFIRM,
+            now=now,
+        )
+    except (NotAllowed, ValueError) as refused:
+        key = refused.key if isinstance(refused, NotAllowed) else "goal.refusal.unknown_goal"
+        params = refused.params if isinstance(refused, NotAllowed) else {}
+        message = refusal(key, locale, **params)
+        await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+        return
+    on = now.astimezone(zone_of(decided.decided_by, deps.policy)).date()
+    updated = gv.proposal_message(
+        decided.goal,
+        employee=decided.employee,
+        locale=locale,
+        decided_by=decided.decided_by if decided.first else None,
+        on=on,
+    )
+    ts = (body.get("message") or {}).get("ts")
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts, **updated.as_kwargs())
+    if decided.first:
+        employee_locale = await deps.locale_for(decided.employee.slack_id)
+        notice = gv.decision_notice(
+            decided.goal, manager=decided.decided_by, locale=employee_locale
+        )
+        await _dm(deps, decided.employee.slack_id, notice)
+
+
+# -- milestones -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mention:
+    """A person named in a command: by Slack id, or by a plain `@name`."""
+
+    user_id: str | None = None
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneRequest:
+    """What `/checkin milestone …` asked for."""
+
+    name: str
+    people: tuple[Mention, ...]
+    due_on: date | None
+
+
+class Unreadable(Exception):
+    """The command text is not in the expected form; `key` is the prompt explaining why."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+
+def milestone_request(text: str) -> MilestoneRequest:
+    """Read `"NAME" @person … [YYYY-MM-DD]` (straight or curly quotes; `<@U1|a>`, `<@U1>`,
+    `@name`)."""
+    quoted = _QUOTED.match(text or "")
+    if quoted is None or not quoted.group(1).strip():
+        raise Unreadable("milestone.error.no_name")
+    tokens = _TOKEN.findall(quoted.group(2))
+    people: list[Mention] = []
+    due_on = None
+    for position, token in enumerate(tokens, start=1):
+        if match := _MENTION.match(token):
+            people.append(Mention(user_id=match.group(1)))
+        elif token.startswith("@") and len(token) > 1:
+            people.append(Mention(handle=token[1:]))
+        elif position == len(tokens) and any(ch.isdigit() for ch in token):
+            due_on = _date(token) if _DATE.match(token) else None
+            if due_on is None:
+                raise Unreadable("milestone.error.bad_date", value=token)
+        else:
+            raise Unreadable("milestone.error.unreadable", value=token)
+    if not people:
+        raise Unreadable("milestone.error.no_people")
+    return MilestoneRequest(quoted.group(1).strip(), tuple(people), due_on)
+
+
+async def milestone_command(
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+) -> None:
+    """`/checkin milestone "NAME" @person … [DATE]`: register a milestone."""
+    try:
+        request = milestone_request(args)
+        participant_ids = [
+            await find_employee(deps.engine, user_id=m.user_id, handle=m.handle)
+            for m in request.people
+        ]
+        info = await milestones.register_milestone(
+            deps.engine,
+            actor_id=command["user_id"],
+            name=request.name,
+            participant_ids=participant_ids,
+            due_on=request.due_on,
+            now=deps.clock(),
+            policy=deps.policy,
+        )
+    except (Unreadable, NotAllowed) as problem:
+        params = {k: kit.escape(str(v)) for k, v in problem.params.items()}
+        message = gv.usage("milestone.usage", locale, problem=t(problem.key, locale, **params))
+    except Invalid as invalid:
+        first = next(iter(invalid.problems.values()))
+        message = gv.usage("milestone.usage", locale, problem=t(first.key, locale, **first.params))
+    except SaveFailed:
+        log.exception("saving a milestone failed")
+        message = refusal("milestone.error.save_failed", locale)
+    else:
+        message = gv.milestone_registered(info, locale=locale)
+    await respond(response_type="ephemeral", **message.as_kwargs())
+
+
+async def mark_milestone_done(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, deps: Deps
+) -> None:
+    """The "Mark done" button of a milestone: record it once and replace the message."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    try:
+        info = await milestones.mark_done(
+            deps.engine, milestone_id=int(action["value"]), actor_id=user_id, now=deps.clock()
+        )
+    except (NotAllowed, ValueError) as refused:
+        key = refused.key if isinstance(refused, NotAllowed) else "milestone.refusal.unknown"
+        params = refused.params if isinstance(refused, NotAllowed) else {}
+        message = refusal(key, locale, **params)
+        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        return
+    done_at = info.milestone.done_at or deps.clock()
+    on = done_at.astimezone(zone_of(info.actor, deps.policy)).date()
+    message = gv.milestone_done(info, locale=locale, on=on)
+    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())

@@ -1,0 +1,160 @@
+"""The dispatcher against Slack's failures and the recipients' time: 429s, 500s, time-outs,
+nights, weekends, missed moments, people who left."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.outbox import NudgeSpec, enqueue
+from storage.db import session_scope
+from storage.models import Nudge, Person
+from tests.app_fixtures import engine_for
+from tests.blockkit import valid_message
+from tests.factories import seed_org
+
+FRI_10_SHANGHAI = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+async def add_checkin_nudge(engine, *, due_at=FRI_10_SHANGHAI, subject="U0EMP", to="U0MGR"):
+    payload = {"firm": False, "last": None, "since": "2026-11-01", "round": 1}
+    async with session_scope(engine) as session:
+        await enqueue(
+            session,
+            [NudgeSpec("checkin", to, subject, "2026-11", due_at, subject, "manager", payload)],
+            due_at - timedelta(days=1),
+        )
+        await session.commit()
+
+
+async def the_nudge(engine) -> Nudge:
+    async with session_scope(engine) as session:
+        return (await session.execute(select(Nudge))).scalar_one()
+
+
+async def test_a_due_checkin_is_sent_with_its_outline_and_recorded(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine)
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
+
+    assert report.sent == 1
+    [post] = running_app.slack.calls_to("chat.postMessage")
+    valid_message(post.params)
+    assert post.params["channel"] == "DU0EMP".replace("EMP", "MGR")
+    nudge = await the_nudge(engine)
+    assert (nudge.state, nudge.channel, nudge.attempts) == ("sent", "DU0MGR", 1)
+    assert nudge.sent_text == "Time for a check-in with Eli Wang"
+    buttons = [e for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == ["nudge_log_talk", "nudge_snooze", "nudge_skip"]
+    assert json.loads(buttons[0]["value"]) == {"e": "U0EMP", "k": "checkin"}
+
+
+async def test_a_429_is_retried_after_retry_after_without_counting_an_attempt(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine)
+    running_app.slack.fail_next("chat.postMessage", status=429, retry_after=7)
+
+    first = await nudge_engine.dispatch(FRI_10_SHANGHAI)
+
+    nudge = await the_nudge(engine)
+    assert (first.sent, first.retried, nudge.state, nudge.attempts) == (0, 1, "pending", 0)
+    assert nudge.due_at == FRI_10_SHANGHAI + timedelta(seconds=7)
+    assert (await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(seconds=6))).sent == 0
+    assert (await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(seconds=7))).sent == 1
+    assert [c.status for c in running_app.slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+async def test_server_errors_back_off_then_fail_and_are_listed(
+    running_app, engine, nudge_engine, policy
+):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine)
+    running_app.slack.fail_next("chat.postMessage", status=500, times=100)
+    now, waits = FRI_10_SHANGHAI, []
+
+    for _ in range(policy.delivery.max_attempts):
+        await nudge_engine.dispatch(now)
+        nudge = await the_nudge(engine)
+        if nudge.state != "pending":
+            break
+        waits.append(nudge.due_at - now)
+        now = nudge.due_at
+
+    assert nudge.state == "failed" and nudge.attempts == policy.delivery.max_attempts
+    assert waits == [timedelta(seconds=30 * 2**n) for n in range(policy.delivery.max_attempts - 1)]
+    assert "500" in (nudge.last_error or "") or "internal" in (nudge.last_error or "").lower()
+    from bot.outbox import failed
+
+    assert [n.id for n in await failed(engine)] == [nudge.id]
+
+
+async def test_a_slack_timeout_is_retried_later(running_app, engine, database_url):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine)
+    quick = engine_for(running_app, database_url, timeout=1)
+    running_app.slack.fail_next("chat.postMessage", delay=2.5, times=3)
+
+    report = await quick.dispatch(FRI_10_SHANGHAI)
+
+    nudge = await the_nudge(engine)
+    assert (report.sent, report.retried, nudge.state, nudge.attempts) == (0, 1, "pending", 1)
+    assert nudge.last_error.startswith("network")
+    assert nudge.due_at == FRI_10_SHANGHAI + timedelta(seconds=30)
+
+
+async def test_nothing_is_sent_at_night_or_at_the_weekend_in_the_recipients_zone(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    saturday_morning = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Sat 10:00 in Shanghai
+    await add_checkin_nudge(engine, due_at=saturday_morning)
+
+    report = await nudge_engine.dispatch(saturday_morning)
+
+    nudge = await the_nudge(engine)
+    assert (report.sent, report.deferred) == (0, 1)
+    assert nudge.state == "pending"
+    assert nudge.due_at == datetime(2026, 11, 30, 1, 30, tzinfo=UTC)  # Mon 09:30 in Shanghai
+    assert running_app.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_missed_moment_goes_out_at_the_next_working_moment_or_is_dropped(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine, due_at=FRI_10_SHANGHAI)
+    await add_checkin_nudge(engine, due_at=FRI_10_SHANGHAI - timedelta(days=5), subject="U0ANN")
+    bot_back_at_3am = datetime(2026, 11, 29, 19, 0, tzinfo=UTC)  # Mon 03:00 in Shanghai
+
+    night = await nudge_engine.dispatch(bot_back_at_3am)
+    morning = await nudge_engine.dispatch(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))
+
+    assert (night.sent, night.deferred, night.cancelled) == (0, 1, 1)
+    assert morning.sent == 1
+    async with session_scope(engine) as session:
+        rows = {n.subject: n for n in (await session.execute(select(Nudge))).scalars()}
+    assert rows["U0EMP"].state == "sent"
+    assert rows["U0ANN"].state == "cancelled" and rows["U0ANN"].last_error.startswith("dropped")
+
+
+async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, nudge_engine):
+    await seed_org(engine, running_app.slack)
+    await add_checkin_nudge(engine)
+    await add_checkin_nudge(engine, subject="U0ANN")
+    running_app.slack.add_user("U0MGR", name="Mia Chen", deleted=True)
+    running_app.slack.fail_next("chat.postMessage", error="account_inactive")
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
+
+    assert report.sent == 0 and report.cancelled == 2
+    async with session_scope(engine) as session:
+        mia = await session.get(Person, "U0MGR")
+        states = set((await session.execute(select(Nudge.state))).scalars())
+    assert mia.active is False and states == {"cancelled"}

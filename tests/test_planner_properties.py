@@ -1,0 +1,112 @@
+"""Properties of the planner, over many generated organisations and moments."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cadence import CHECKIN, HEADS_UP, plan_nudges
+from bot.periods import period_of
+from bot.policy import Policy, load_policy
+from bot.snapshot import Member, OpenAction, Snapshot
+from bot.worktime import calendar_for
+
+POLICY = load_policy(Path(__file__).resolve().parent.parent / "app.yaml")
+ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Pacific/Auckland", None]
+COUNTRIES = ["CN", "DE", "US", None]
+
+
+@st.composite
+def organisations(draw: st.DrawFn) -> tuple[Snapshot, datetime]:
+    now = draw(
+        st.datetimes(
+            min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+        )
+    )
+    size = draw(st.integers(min_value=1, max_value=25))
+    snap = Snapshot()
+    for i in range(size):
+        manager = f"U{draw(st.integers(0, i - 1)):04d}" if i and draw(st.booleans()) else None
+        joined = now.date() - timedelta(days=draw(st.integers(0, 800)))
+        snap.people[f"U{i:04d}"] = Member(
+            f"U{i:04d}",
+            manager,
+            draw(st.sampled_from(ZONES)),
+            draw(st.sampled_from(COUNTRIES)),
+            joined,
+        )
+        if draw(st.booleans()):
+            snap.last_dialogue[f"U{i:04d}"] = now.date() - timedelta(days=draw(st.integers(0, 200)))
+        if draw(st.integers(0, 5)) == 0:
+            start = now.date() + timedelta(days=draw(st.integers(-10, 20)))
+            snap.leave[f"U{i:04d}"] = [(start, start + timedelta(days=draw(st.integers(0, 20))))]
+    ids = list(snap.people)
+    for n in range(draw(st.integers(0, 10))):
+        owner, employee = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
+        due = now.date() + timedelta(days=draw(st.integers(-30, 3)))
+        snap.actions.append(OpenAction(n + 1, employee, owner, due))
+    return snap, now
+
+
+def policy_today(now: datetime, policy: Policy) -> date:
+    return now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations())
+def test_no_two_nudges_share_a_key(org: tuple[Snapshot, datetime]) -> None:
+    snap, now = org
+    keys = Counter(spec.key for spec in plan_nudges(snap, POLICY, now))
+    assert [key for key, n in keys.items() if n > 1] == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations())
+def test_every_nudge_is_due_inside_its_recipients_working_time_and_never_in_the_past(
+    org: tuple[Snapshot, datetime],
+) -> None:
+    snap, now = org
+    for spec in plan_nudges(snap, POLICY, now):
+        person = snap.people[spec.recipient_id]
+        calendar = calendar_for(POLICY, timezone=person.timezone, country=person.country)
+        leave = snap.leave.get(person.slack_id, [])
+        assert spec.due_at >= now
+        assert calendar.is_working_moment(spec.due_at, leave), (spec, person)
+        local = spec.due_at.astimezone(calendar.zone)
+        assert local.weekday() < 5 or calendar.is_working_day(local.date())  # 调休 only
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations())
+def test_every_pair_due_this_period_gets_exactly_one_checkin_or_has_talked(
+    org: tuple[Snapshot, datetime],
+) -> None:
+    snap, now = org
+    period = period_of(policy_today(now, POLICY), POLICY.cadence.checkin)
+    specs = plan_nudges(snap, POLICY, now)
+    checkins = Counter(s.subject for s in specs if s.kind == CHECKIN)
+    heads_up = Counter(s.subject for s in specs if s.kind == HEADS_UP)
+    for person in snap.people.values():
+        if person.manager_id is None:
+            assert checkins[person.slack_id] == 0
+            continue
+        last = snap.last_dialogue.get(person.slack_id)
+        talked = last is not None and last >= period.start
+        due_day = (
+            period.start
+            if last is None
+            else max(period.start, last + timedelta(days=period.days - 7))
+        )
+        if talked or due_day > period.end:
+            assert checkins[person.slack_id] == 0, person
+        else:
+            assert checkins[person.slack_id] == 1, person
+            assert heads_up[person.slack_id] == 1, person
+    for spec in specs:
+        if spec.kind == CHECKIN:
+            assert spec.recipient_id == snap.people[spec.subject].manager_id
+            assert spec.period == period.key
