@@ -1,0 +1,230 @@
+"""People answer nudges: log the talk from it, snooze it, skip it with a reason, mark an
+action done; the engine follows talks logged, manager changes and leave."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from storage.db import session_scope
+from storage.models import ActionItem, Leave, Nudge, Person
+from tests.blockkit import texts, valid_message, valid_view
+from tests.factories import block_actions, opened_view, seed_org, view_submission
+
+THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
+FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+async def checkin_to_mia(app, engine, nudge_engine):
+    """Plan on Thursday, send Friday 10:00; return Mia's check-in message about Eli."""
+    await nudge_engine.plan(THU_11)
+    await nudge_engine.dispatch(FRI_10)
+    [post] = [
+        c
+        for c in app.slack.calls_to("chat.postMessage")
+        if c.params["channel"] == "DU0MGR" and "Eli Wang" in c.params["text"]
+    ]
+    return post
+
+
+def clicked(post, action_id, *, option=None):
+    element = next(
+        e
+        for b in post.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )
+    action = {**element}
+    if option is not None:
+        action["selected_option"] = element["options"][option]
+    return action
+
+
+def as_message(post):
+    return {"ts": "1700000000.000200", "text": post.params["text"], "blocks": post.params["blocks"]}
+
+
+async def nudge_rows(engine, **where):
+    async with session_scope(engine) as session:
+        query = select(Nudge).order_by(Nudge.id)
+        for key, value in where.items():
+            query = query.where(getattr(Nudge, key) == value)
+        return list((await session.execute(query)).scalars())
+
+
+async def test_log_this_talk_opens_the_form_for_that_report_and_kind(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    post = await checkin_to_mia(running_app, engine, nudge_engine)
+
+    await running_app.interact(block_actions("U0MGR", clicked(post, "nudge_log_talk")))
+
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    form = valid_view(opened.params["view"])
+    assert json.loads(form["private_metadata"])["e"] == "U0EMP"
+    assert form["blocks"][1]["element"]["initial_option"]["value"] == "checkin"
+
+
+async def test_logging_the_talk_cancels_the_pending_checkin_and_heads_up(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    running_app.clock.now = THU_11
+    await nudge_engine.plan(THU_11)
+    await running_app.command("U0MGR", "<@U0EMP>")
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    await running_app.interact(
+        view_submission(
+            "U0MGR", opened_view(opened.params), {"facts": "Talked.", "consensus": "Agreed."}
+        )
+    )
+
+    rows = await nudge_rows(engine, subject="U0EMP")
+    assert {(n.kind, n.state) for n in rows} == {
+        ("checkin", "cancelled"),
+        ("checkin_heads_up", "cancelled"),
+    }
+    assert (await nudge_engine.dispatch(FRI_10)).sent == 2  # Ann's pair only
+
+
+async def test_snooze_brings_the_nudge_back_next_week_and_not_before(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    post = await checkin_to_mia(running_app, engine, nudge_engine)
+    running_app.clock.now = FRI_10
+
+    await running_app.interact(
+        block_actions(
+            "U0MGR",
+            clicked(post, "nudge_snooze", option=1),
+            message=as_message(post),
+            channel="DU0MGR",
+        )
+    )
+
+    [update_call] = await running_app.slack.async_wait_for("chat.update")
+    valid_message(update_call.params)
+    assert "Snoozed until 2026-11-30 10:00" in texts(update_call.params["blocks"])
+    snoozed = (await nudge_rows(engine, period="2026-11~s1"))[0]
+    assert (snoozed.kind, snoozed.subject, snoozed.state) == ("checkin", "U0EMP", "pending")
+    assert snoozed.due_at == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    before = len(running_app.slack.calls_to("chat.postMessage"))
+    assert (await nudge_engine.dispatch(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))).sent == 0
+    assert (await nudge_engine.dispatch(snoozed.due_at)).sent == 1
+    assert len(running_app.slack.calls_to("chat.postMessage")) == before + 1
+
+
+async def test_skip_on_leave_is_stored_and_pauses_nudges_about_them(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    post = await checkin_to_mia(running_app, engine, nudge_engine)
+    running_app.clock.now = FRI_10
+
+    await running_app.interact(
+        block_actions(
+            "U0MGR",
+            clicked(post, "nudge_skip", option=1),
+            message=as_message(post),
+            channel="DU0MGR",
+        )
+    )
+
+    [update_call] = await running_app.slack.async_wait_for("chat.update")
+    assert "Skipped: On leave." in texts(update_call.params["blocks"])
+    [skipped] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    assert (skipped.state, skipped.skip_reason) == ("skipped", "on_leave")
+    async with session_scope(engine) as session:
+        [leave] = (await session.execute(select(Leave))).scalars()
+    assert (leave.person_id, leave.starts_on) == ("U0EMP", date(2026, 11, 27))
+    await nudge_engine.plan(FRI_10 + timedelta(hours=1))  # respected: nothing re-planned
+    assert len(await nudge_rows(engine, kind="checkin", subject="U0EMP")) == 1
+
+
+async def test_someone_else_cannot_answer_a_nudge(running_app, engine, nudge_engine):
+    await seed_org(engine, running_app.slack)
+    post = await checkin_to_mia(running_app, engine, nudge_engine)
+
+    await running_app.interact(
+        block_actions(
+            "U0OTH",
+            clicked(post, "nudge_skip", option=0),
+            message=as_message(post),
+            channel="DU0OTH",
+        )
+    )
+
+    [refusal] = await running_app.slack.async_wait_for("chat.postEphemeral")
+    assert "meant for someone else" in refusal.params["text"]
+    [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    assert row.skip_reason is None and row.state == "sent"
+
+
+async def test_action_reminders_on_the_due_date_then_overdue_to_both(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    running_app.clock.now = THU_11
+    await running_app.command("U0MGR", "<@U0EMP>")
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    await running_app.interact(
+        view_submission(
+            "U0MGR",
+            opened_view(opened.params),
+            {
+                "facts": "Talked.",
+                "consensus": "Agreed.",
+                "action_1_text": "Write the plan",
+                "action_1_owner": "employee",
+                "action_1_due": "2026-11-30",
+            },
+        )
+    )
+    running_app.slack.reset()
+
+    await nudge_engine.tick(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))  # Mon 10:00: due today
+    [due] = [
+        c
+        for c in running_app.slack.calls_to("chat.postMessage")
+        if "Write the plan" in c.params["text"]
+    ]
+    assert due.params["channel"] == "DU0EMP" and "今天到期：Write the plan" in due.params["text"]
+    running_app.slack.reset()
+    await nudge_engine.tick(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # Tue: overdue
+    overdue = {
+        c.params["channel"]
+        for c in running_app.slack.calls_to("chat.postMessage")
+        if "Write the plan" in c.params["text"]
+    }
+    assert overdue == {"DU0EMP", "DU0MGR"}
+
+    mark = clicked(due, "nudge_action_done")
+    await running_app.interact(
+        block_actions("U0EMP", mark, message=as_message(due), channel="DU0EMP")
+    )
+    await running_app.slack.async_wait_for("chat.update")
+    async with session_scope(engine) as session:
+        action = (await session.execute(select(ActionItem))).scalar_one()
+    assert action.status == "done"
+
+
+async def test_a_new_manager_inherits_the_pending_checkin(running_app, engine, nudge_engine):
+    await seed_org(engine, running_app.slack)
+    await nudge_engine.plan(THU_11)
+    async with session_scope(engine) as session:
+        await session.execute(
+            update(Person).where(Person.slack_id == "U0EMP").values(manager_id="U0OTH")
+        )
+        await session.commit()
+
+    report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
+
+    [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    [prep] = await nudge_rows(engine, kind="prep_pack", about_id="U0EMP")
+    assert report.moved == 2  # the check-in and the review prep pack
+    assert (row.recipient_id, row.state, prep.recipient_id) == ("U0OTH", "pending", "U0OTH")
