@@ -228,3 +228,33 @@ async def test_a_new_manager_inherits_the_pending_checkin(running_app, engine, n
     [prep] = await nudge_rows(engine, kind="prep_pack", about_id="U0EMP")
     assert report.moved == 2  # the check-in and the review prep pack
     assert (row.recipient_id, row.state, prep.recipient_id) == ("U0OTH", "pending", "U0OTH")
+
+
+async def test_people_removed_from_the_org_file_get_no_more_nudges(
+    running_app, engine, nudge_engine, tmp_path
+):
+    from bot.org_import import import_org_file
+
+    await seed_org(engine, running_app.slack)
+    await nudge_engine.plan(THU_11)
+    csv = tmp_path / "org.csv"
+    csv.write_text(
+        "slack_id,email,name,manager,timezone,locale,hr\n"
+        "U0HR,hana@example.com,Hana Berg,,,en,true\n"
+        "U0MGR,mia@example.com,Mia Chen,,,en,false\n"
+        "U0EMP,eli@example.com,Eli Wang,U0MGR,Asia/Shanghai,zh,false\n"
+        "U0OTH,otto@example.com,Otto Kern,,,en,false\n",
+        encoding="utf-8",
+    )
+    result = await import_org_file(engine, csv, lookup_email=None, now=THU_11)
+    assert result.deactivated == 1  # Ann left
+
+    report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
+    sent = await nudge_engine.dispatch(FRI_10)
+
+    ann = await nudge_rows(engine, about_id="U0ANN")
+    assert report.cancelled == len(ann) > 0 and {n.state for n in ann} == {"cancelled"}
+    assert all(
+        "Ann" not in c.params["text"] for c in running_app.slack.calls_to("chat.postMessage")
+    )
+    assert sent.sent == 2  # Mia about Eli, and Eli's heads-up

@@ -1,0 +1,167 @@
+"""The engine's commands for HR and operators: cycle, leave, coverage, nudges, tick."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.outbox import NudgeSpec, enqueue
+from storage.db import make_engine, session_scope
+from storage.models import Cycle, Leave, Talk
+from tests.factories import ORG, T0, add_people
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def env(database_url, slack, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CADENCE_CONFIG", str(ROOT / "app.yaml"))
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
+    return database_url
+
+
+def run(database_url, work):
+    async def go():
+        engine = make_engine(database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_hr_adds_changes_and_lists_cycles(env, capsys):
+    assert (
+        main(
+            ["cycle", "add", "--name", "FY2027-H1", "--start", "2027-01-01", "--end", "2027-06-30"]
+        )
+        == 0
+    )
+    assert (
+        "added cycle FY2027-H1: 2027-01-01 to 2027-06-30, reviews 2027-07-01 to 2027-07-14"
+        in capsys.readouterr().out
+    )
+    assert (
+        main(
+            [
+                "cycle",
+                "add",
+                "--name",
+                "FY2027-H1",
+                "--start",
+                "2027-01-01",
+                "--end",
+                "2027-06-30",
+                "--review-from",
+                "2027-07-05",
+                "--review-to",
+                "2027-07-20",
+            ]
+        )
+        == 0
+    )
+    assert "changed cycle FY2027-H1" in capsys.readouterr().out
+    assert main(["cycle", "list"]) == 0
+    assert "FY2027-H1    2027-01-01 to 2027-06-30   reviews 2027-07-05 to 2027-07-20" in (
+        capsys.readouterr().out
+    )
+    cycles = run(env, lambda e: _all(e, Cycle))
+    assert [c.name for c in cycles] == ["FY2027-H1"]
+
+
+def test_a_cycle_with_impossible_dates_is_refused_and_nothing_changes(env, capsys):
+    assert (
+        main(["cycle", "add", "--name", "Bad", "--start", "2027-06-30", "--end", "2027-01-01"]) == 1
+    )
+    assert "--end must be after --start" in capsys.readouterr().err
+    assert run(env, lambda e: _all(e, Cycle)) == []
+
+
+def test_leave_is_recorded_for_known_people_only(env, capsys):
+    run(env, lambda e: add_people(e, ORG))
+    assert main(["leave", "--person", "U0EMP", "--from", "2026-12-01", "--to", "2026-12-14"]) == 0
+    assert main(["leave", "--person", "UNOBODY", "--from", "2026-12-01", "--to", "2026-12-14"]) == 1
+    assert "UNOBODY is not in the org chart" in capsys.readouterr().err
+    [leave] = run(env, lambda e: _all(e, Leave))
+    assert (leave.person_id, str(leave.ends_on)) == ("U0EMP", "2026-12-14")
+
+
+def test_coverage_lists_neglected_pairs_first(env, capsys):
+    run(env, lambda e: add_people(e, ORG))
+
+    async def talk(engine):
+        async with session_scope(engine) as session:
+            session.add(
+                Talk(
+                    kind="checkin",
+                    family="dialogue",
+                    manager_id="U0MGR",
+                    employee_id="U0ANN",
+                    logged_by="U0MGR",
+                    held_on=datetime.now(UTC).date(),
+                    duration_minutes=15,
+                    facts="f",
+                    consensus="c",
+                    submission_key="k",
+                    created_at=T0,
+                )
+            )
+            await session.commit()
+
+    run(env, talk)
+    assert main(["coverage"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("escalated") and "Eli Wang" in lines[1] and "never" in lines[1]
+    assert lines[2].startswith("ok") and "Ann Lee" in lines[2]
+    assert lines[-1] == "2 pairs: 1 ok, 0 due, 1 escalated, 0 skipped"
+
+
+def test_failed_nudges_are_listed_for_operators(env, capsys):
+    run(env, lambda e: add_people(e, ORG))
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+    async def failed_row(engine):
+        async with session_scope(engine) as session:
+            await enqueue(
+                session,
+                [NudgeSpec("checkin", "U0MGR", "U0EMP", "2026-11", now, "U0EMP", "manager", {})],
+                now,
+            )
+            await session.commit()
+        from bot import outbox
+
+        [row] = await outbox.claim(engine, now=now, worker="w", limit=1)
+        await outbox.close(engine, row, "w", state="failed", reason="channel_not_found", now=now)
+
+    run(env, failed_row)
+    assert main(["nudges", "--failed"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and "checkin" in out and "error: channel_not_found" in out
+
+
+def test_tick_needs_a_moment_with_its_zone(env, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["tick", "--now", "2026-11-27T10:00"])
+    assert exit_.value.code == 2
+    assert "needs a time zone" in capsys.readouterr().err
+
+
+def test_tick_accepts_an_offset_and_plans_at_that_moment(env, capsys):
+    run(env, lambda e: add_people(e, ORG))
+    assert main(["tick", "--now", "2026-11-27T10:00+08:00"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("tick at 2026-11-27T02:00:00+00:00: planned")
+
+
+async def _all(engine, model):
+    async with session_scope(engine) as session:
+        return list((await session.execute(select(model))).scalars())
