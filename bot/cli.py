@@ -112,6 +112,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="starts", required=True, type=date.fromisoformat, metavar="DATE"
     )
     leave.add_argument("--to", dest="ends", required=True, type=date.fromisoformat, metavar="DATE")
+    demo = commands.add_parser(
+        "demo",
+        help="simulate a quarter offline: sample org, Slack stand-in, timeline of nudges",
+        description="Seed a sample organisation into a local SQLite file, run the real planner"
+        " and dispatcher against an in-process Slack stand-in through simulated days, and print"
+        " every nudge in its recipient's local time. Needs no Slack workspace or configuration.",
+    )
+    demo.add_argument(
+        "--database",
+        type=Path,
+        default=Path("cadence-demo.db"),
+        metavar="PATH",
+        help="SQLite file to (re)create (default: ./cadence-demo.db)",
+    )
+    demo.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 10, 1),
+        metavar="DATE",
+        help="first simulated day (default: 2026-10-01)",
+    )
+    demo.add_argument(
+        "--days", type=int, default=92, help="how many days to simulate (default: 92)"
+    )
     return parser
 
 
@@ -381,6 +405,26 @@ async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Simulate a quarter offline and print the timeline (DATABASE_URL and SLACK_* ignored)."""
+    from bot.demo import run_demo
+
+    if args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    shipped = Path(__file__).resolve().parent.parent / "app.yaml"
+    config = shipped if shipped.is_file() else settings.config_path
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(logging.WARNING)
+    try:
+        return await run_demo(args.database, start=args.start, days=args.days, config=config)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        root.setLevel(level)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -391,4 +435,5 @@ COMMANDS = {
     "coverage": cmd_coverage,
     "cycle": cmd_cycle,
     "leave": cmd_leave,
+    "demo": cmd_demo,
 }
