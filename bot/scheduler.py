@@ -12,6 +12,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.cadence import PlanReport, plan
+from bot.clock import system_clock
 from bot.deps import Deps
 from bot.dispatch import DispatchReport, ProfileRefresher, RateLimiter, Sender, dispatch
 
@@ -70,7 +71,7 @@ def build_scheduler(engine: Engine) -> AsyncIOScheduler:
         id="plan",
         replace_existing=True,
         args=[engine],
-        next_run_time=engine.deps.clock(),
+        next_run_time=system_clock(),
     )
     scheduler.add_job(
         _run_dispatch,
