@@ -116,6 +116,29 @@ class Cycles(_Frozen):
     review_window_days: int = Field(default=14, ge=1, le=90)
 
 
+class ReviewRules(_Frozen):
+    """The formal review: its rating scale and who gets a longer interview."""
+
+    rating_min: int = Field(default=1, ge=0, le=10)
+    rating_max: int = Field(default=5, ge=1, le=10)
+    rating_labels: dict[int, dict[Locale, str]] = Field(default_factory=dict)
+    key_people: tuple[str, ...] = ()
+    extra_minutes: int = Field(default=30, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _scale_in_order(self) -> ReviewRules:
+        if self.rating_min >= self.rating_max:
+            raise ValueError("rating_min must be below rating_max")
+        outside = [r for r in self.rating_labels if not self.rating_min <= r <= self.rating_max]
+        if outside:
+            raise ValueError(f"rating_labels outside the scale: {outside}")
+        return self
+
+    def is_extreme(self, rating: int | None) -> bool:
+        """A rating at either end of the scale."""
+        return rating is not None and rating in (self.rating_min, self.rating_max)
+
+
 class Delivery(_Frozen):
     """How the outbox sends: pace, retries, and what to do with missed moments."""
 
@@ -144,6 +167,7 @@ class Policy(_Frozen):
     cadence: Cadence = Cadence()
     cycles: Cycles = Cycles()
     delivery: Delivery = Delivery()
+    review: ReviewRules = ReviewRules()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")

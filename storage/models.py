@@ -249,3 +249,64 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_subject", "subject"),
         Index("ix_nudge_about", "about_id"),
     )
+
+
+class SelfAssessment(SQLModel, table=True):
+    """An employee's own look back before the review interview: a draft until submitted."""
+
+    __tablename__ = "self_assessment"
+    __table_args__ = (UniqueConstraint("cycle_id", "employee_id", name="uq_self_cycle_employee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    rating: int | None = None
+    proudest: str = Field(default="", sa_column=Column(Text, nullable=False))
+    redo: str = Field(default="", sa_column=Column(Text, nullable=False))
+    blockers: str = Field(default="", sa_column=Column(Text, nullable=False))
+    support: str = Field(default="", sa_column=Column(Text, nullable=False))
+    other: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class Interview(SQLModel, table=True):
+    """When a review interview is planned (without one, the window's first working day)."""
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "employee_id", name="uq_interview_cycle_employee"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    scheduled_on: date
+    set_by: str = Field(max_length=SLACK_ID_LEN)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class Review(SQLModel, table=True):
+    """The formal review interview's record (绩效面谈), beside its talk row (family review)."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "employee_id", name="uq_review_cycle_employee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    talk_id: int = Field(foreign_key="talk.id", unique=True)
+    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    manager_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
+    rating: int
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    gaps: str = Field(default="", sa_column=Column(Text, nullable=False))
+    next_goals: str = Field(default="", sa_column=Column(Text, nullable=False))
+    development: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decisions: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    decision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    employee_view: str = Field(default="", sa_column=Column(Text, nullable=False))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    disagreed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    disagreement: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
