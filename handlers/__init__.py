@@ -9,7 +9,16 @@ from bot.deps import Deps
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach every listener to the app."""
-    from handlers import actions, commands, events, goals, nudge_actions, views
+    from handlers import (
+        actions,
+        commands,
+        events,
+        goals,
+        nudge_actions,
+        reviews,
+        self_assessment,
+        views,
+    )
 
     events.register(app, deps)
     commands.register(app, deps)
@@ -17,3 +26,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     actions.register(app, deps)
     goals.register(app, deps)
     nudge_actions.register(app, deps)
+    self_assessment.register(app, deps)
+    reviews.register(app, deps)

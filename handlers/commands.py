@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import talks
 from bot.deps import Deps
-from handlers import goals, parse
+from handlers import goals, parse, reviews, self_assessment
 from handlers.blocks.messages import help_message, refusal
 from handlers.blocks.modals import picker_modal, record_modal
 
@@ -35,6 +35,12 @@ async def checkin(
         return
     if request.action == "milestone":
         await goals.milestone_command(command, respond, client, deps, request.rest, locale)
+        return
+    if request.action == "self":
+        await self_assessment.self_command(command, respond, client, deps, request.rest, locale)
+        return
+    if request.action == "review":
+        await reviews.review_command(command, respond, client, deps, request.rest, locale)
         return
     if request.action in ("help", "unknown"):
         message = help_message(locale, unknown=request.action == "unknown")

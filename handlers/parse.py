@@ -20,7 +20,7 @@ _RAW_USER = re.compile(r"^([UW][A-Z0-9]{6,})$")
 class CheckinCommand:
     """What `/checkin …` asked for."""
 
-    action: Literal["help", "pick", "open", "goal", "milestone", "unknown"]
+    action: Literal["help", "pick", "open", "goal", "milestone", "self", "review", "unknown"]
     user_id: str | None = None
     handle: str | None = None
     rest: str = ""
@@ -34,7 +34,7 @@ def checkin_command(text: str | None) -> CheckinCommand:
     first = words[0]
     if first.lower() in ("help", "帮助", "?"):
         return CheckinCommand("help")
-    if first.lower() in ("goal", "milestone"):
+    if first.lower() in ("goal", "milestone", "self", "review"):
         rest = (text or "").strip()[len(first) :].strip()
         return CheckinCommand(first.lower(), rest=rest)  # type: ignore[arg-type]
     if match := _ESCAPED_USER.match(first):
