@@ -112,6 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="starts", required=True, type=date.fromisoformat, metavar="DATE"
     )
     leave.add_argument("--to", dest="ends", required=True, type=date.fromisoformat, metavar="DATE")
+    prep = commands.add_parser(
+        "prep-pack",
+        help="print a manager's prep packs for the review interviews",
+        description="Print the prep pack (timeline, facts, consensus, actions, goals,"
+        " self-assessment, talking time, suggested length and agenda) for each of a manager's"
+        " reports, or one, for the cycle under review.",
+    )
+    prep.add_argument("--manager", required=True, metavar="SLACK_ID")
+    prep.add_argument("--employee", metavar="SLACK_ID")
+    prep.add_argument("--format", choices=("md", "json"), default="md")
+    prep.add_argument(
+        "--locale", choices=("en", "zh"), help="language of the Markdown (default: the manager's)"
+    )
     demo = commands.add_parser(
         "demo",
         help="simulate a quarter offline: sample org, Slack stand-in, timeline of nudges",
@@ -425,6 +438,46 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         root.setLevel(level)
 
 
+async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
+    """Print prep packs."""
+    from bot.clock import system_clock
+    from bot.errors import NotAllowed
+    from bot.prep_pack import build_packs, dumps
+    from bot.prep_pack_text import to_markdown
+    from prompts import t
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        packs = await build_packs(
+            engine,
+            manager_id=args.manager,
+            employee_id=args.employee,
+            policy=policy,
+            now=system_clock(),
+        )
+    except NotAllowed as refused:
+        print(
+            f"error: {t(refused.key, args.locale or policy.locale, **refused.params)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    if not packs:
+        print("no prep pack: no reports, or no cycle under review", file=sys.stderr)
+        return EXIT_FAILED
+    if args.format == "json":
+        sys.stdout.write(dumps(packs))
+        return EXIT_OK
+    manager = packs[0].manager
+    locale = args.locale or manager.slack_locale or manager.locale or policy.locale
+    sys.stdout.write("\n".join(to_markdown(p, policy=policy, locale=locale) for p in packs))
+    return EXIT_OK
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -435,5 +488,6 @@ COMMANDS = {
     "coverage": cmd_coverage,
     "cycle": cmd_cycle,
     "leave": cmd_leave,
+    "prep-pack": cmd_prep_pack,
     "demo": cmd_demo,
 }

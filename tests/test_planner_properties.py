@@ -110,3 +110,16 @@ def test_every_pair_due_this_period_gets_exactly_one_checkin_or_has_talked(
         if spec.kind == CHECKIN:
             assert spec.recipient_id == snap.people[spec.subject].manager_id
             assert spec.period == period.key
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations())
+def test_the_employees_heads_up_never_comes_before_the_managers_checkin(
+    org: tuple[Snapshot, datetime],
+) -> None:
+    snap, now = org
+    specs = plan_nudges(snap, POLICY, now)
+    to_manager = {s.subject: s.due_at for s in specs if s.kind == CHECKIN}
+    for spec in specs:
+        if spec.kind == HEADS_UP:
+            assert spec.due_at >= to_manager[spec.subject]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.labels import kind_label
 from bot.overview import Overview, ReportRow
 from bot.policy import Policy
 from handlers import ids
 from handlers.blocks import kit
-from handlers.blocks.labels import kind_label
 from prompts import t
 
 FACTS_PREVIEW = 280

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.labels import kind_label
 from bot.policy import Policy
 from bot.talks import Recorded
 from handlers import ids
 from handlers.blocks import kit
-from handlers.blocks.labels import kind_label
 from prompts import t
 from storage.models import ActionItem, Talk
 

@@ -6,11 +6,11 @@ import json
 from datetime import date
 from typing import Any
 
+from bot.labels import kind_definition, kind_label
 from bot.policy import Policy
 from bot.talks import MAX_ACTIONS, MAX_MINUTES, TEXT_LIMIT, RecordContext
 from handlers import ids
 from handlers.blocks import kit
-from handlers.blocks.labels import kind_definition, kind_label
 from prompts import outline, t
 from storage.models import Person, TalkShare
 
