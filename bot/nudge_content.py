@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import cadence
 from bot.dispatch import NoLongerNeeded
+from bot.errors import NotAllowed
+from bot.policy import Policy
+from bot.prep_pack import PrepPack, build_packs
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
@@ -47,7 +50,7 @@ class NudgeContent:
     milestone: Milestone | None = None
     participants: list[Person] = field(default_factory=list)
     cycle: Cycle | None = None
-    talks_in_cycle: int = 0
+    pack: PrepPack | None = None
 
 
 def question_offset(period_index: int) -> int:
@@ -55,7 +58,9 @@ def question_offset(period_index: int) -> int:
     return period_index * QUESTION_COUNT
 
 
-async def nudge_content(engine: AsyncEngine, nudge: Nudge) -> NudgeContent:
+async def nudge_content(
+    engine: AsyncEngine, nudge: Nudge, *, policy: Policy, now: datetime
+) -> NudgeContent:
     """Load what the nudge shows; raise NoLongerNeeded if its reason has gone."""
     payload = json.loads(nudge.payload or "{}")
     async with session_scope(engine) as session:
@@ -104,18 +109,7 @@ async def nudge_content(engine: AsyncEngine, nudge: Nudge) -> NudgeContent:
             content.cycle = await session.get(Cycle, int(payload["cycle_id"]))
             if content.cycle is None:
                 raise NoLongerNeeded("the cycle was removed")
-            if about is not None:
-                content.talks_in_cycle = len(
-                    (
-                        await session.execute(
-                            select(Talk.id).where(
-                                Talk.employee_id == about.slack_id,
-                                Talk.held_on >= content.cycle.starts_on,
-                                Talk.held_on <= content.cycle.ends_on,
-                            )
-                        )
-                    ).all()
-                )
+            if about is not None and kind != cadence.PREP_PACK:
                 content.carry_over = await queries.open_actions_about(session, about.slack_id)
         owners = {a.owner_id for a in content.carry_over}
         if content.action is not None:
@@ -124,6 +118,20 @@ async def nudge_content(engine: AsyncEngine, nudge: Nudge) -> NudgeContent:
             session, owners | {p.slack_id for p in content.participants}
         )
         content.names = {pid: p.name for pid, p in people.items()}
+    if nudge.kind == cadence.PREP_PACK and about is not None:
+        try:
+            packs = await build_packs(
+                engine,
+                manager_id=nudge.recipient_id,
+                employee_id=about.slack_id,
+                policy=policy,
+                now=now,
+            )
+        except NotAllowed as changed:
+            raise NoLongerNeeded("no longer this manager's report") from changed
+        if not packs:
+            raise NoLongerNeeded("no cycle under review")
+        content.pack = packs[0]
     return content
 
 

@@ -4,6 +4,7 @@ language, Slack's answers turned into what the dispatcher needs to decide."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from aiohttp import ClientError
@@ -13,10 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.dispatch import Delivered, DeliveryError
 from bot.nudge_content import nudge_content
+from bot.prep_pack import PrepPack
+from bot.prep_pack_text import to_markdown
 from bot.profiles import remember_dm_channel, remember_profile
 from handlers.blocks.nudges import nudge_message
+from prompts import t
 from storage.models import Nudge
 
+log = logging.getLogger(__name__)
 GONE = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "is_archived"}
 
 
@@ -27,9 +32,10 @@ class SlackNudgeSender:
         self.deps, self.client = deps, client
 
     async def __call__(self, nudge: Nudge, now: datetime) -> Delivered:
-        content = await nudge_content(self.deps.engine, nudge)
+        policy = self.deps.policy
+        content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
         locale = await self.deps.locale_for(nudge.recipient_id)
-        message = nudge_message(content, policy=self.deps.policy, locale=locale)
+        message = nudge_message(content, policy=policy, locale=locale)
         try:
             channel = content.recipient.dm_channel_id or await self._open(nudge.recipient_id)
             response = await self.client.chat_postMessage(channel=channel, **message.as_kwargs())
@@ -37,7 +43,24 @@ class SlackNudgeSender:
             raise await self._explain(exc, nudge.recipient_id, now) from exc
         except (TimeoutError, ClientError) as exc:
             raise DeliveryError(f"network: {type(exc).__name__}") from exc
+        if content.pack is not None:
+            await self._attach_pack(content.pack, response["channel"], locale)
         return Delivered(channel=response["channel"], ts=response["ts"], text=message.text)
+
+    async def _attach_pack(self, pack: PrepPack, channel: str, locale: str) -> None:
+        """The full pack as a Markdown file under the summary; the summary stands alone if
+        the upload fails (and `prep-pack` prints the same pack)."""
+        name = pack.employee.name
+        try:
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=to_markdown(pack, policy=self.deps.policy, locale=locale),
+                filename=f"prep-pack-{pack.cycle.name}-{pack.employee.slack_id}.md",
+                title=t("prep.title", locale, name=name, cycle=pack.cycle.name),
+                initial_comment=t("prep.file_comment", locale, name=name, cycle=pack.cycle.name),
+            )
+        except (SlackApiError, TimeoutError, ClientError):
+            log.exception("could not attach the prep pack for %s", pack.employee.slack_id)
 
     async def refresh_profiles(self, user_ids: list[str], now: datetime) -> None:
         """Learn the Slack language and zone of people not looked up lately (a few at a time:

@@ -276,3 +276,51 @@ def test_the_cli_prints_the_pack_as_json_or_markdown(database_url, monkeypatch, 
     assert capsys.readouterr().out.startswith("# Prep pack: Eli Wang")
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0OTH"]) == 1
     assert "can log or read talks about U0OTH" in capsys.readouterr().err
+
+
+async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
+    running_app, engine, nudge_engine
+):
+    from bot.outbox import NudgeSpec, enqueue
+    from tests.blockkit import texts, valid_message
+
+    await seed_history(engine)
+    for person in ORG:
+        running_app.slack.add_user(person["slack_id"], name=person["name"], tz="Asia/Shanghai")
+    due = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
+    async with session_scope(engine) as session:
+        [cycle_id] = [
+            c.id
+            for c in (
+                await session.execute(Cycle.__table__.select().where(Cycle.name == "2026-Q3"))
+            ).all()
+        ]
+        await enqueue(
+            session,
+            [
+                NudgeSpec(
+                    "prep_pack",
+                    "U0MGR",
+                    f"cycle:{cycle_id}:U0EMP",
+                    "2026-Q3",
+                    due,
+                    "U0EMP",
+                    "manager",
+                    {"cycle_id": cycle_id},
+                )
+            ],
+            NOW,
+        )
+        await session.commit()
+
+    report = await nudge_engine.dispatch(due)
+
+    assert report.sent == 1
+    [post] = running_app.slack.calls_to("chat.postMessage")
+    valid_message(post.params)
+    shown = texts(post.params["blocks"])
+    assert "Prep pack: Eli Wang, 2026-Q3 review" in shown and "2026-08" in shown
+    [upload] = running_app.slack.calls_to("file_upload")
+    assert str(upload.params["content"]).startswith("# Prep pack: Eli Wang, 2026-Q3 review")
+    [complete] = running_app.slack.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == post.params["channel"] == "DU0MGR"

@@ -12,6 +12,7 @@ from bot.policy import Policy
 from handlers import ids
 from handlers.blocks import kit
 from handlers.blocks.messages import Message
+from handlers.blocks.prep_pack import prep_pack_blocks
 from prompts import items, outline, t
 
 SKIP_REASONS = ("talked_offline", "on_leave", "not_relevant")
@@ -221,24 +222,10 @@ def _self_assessment(c: NudgeContent, policy: Policy, locale: str) -> Message:
 
 
 def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> Message:
-    assert c.cycle is not None
-    name = c.about.name if c.about else "?"
-    title = t("nudge.prep_title", locale, name=name, cycle=c.cycle.name)
-    body = t(
-        "nudge.prep_body",
-        locale,
-        name=name,
-        date=c.cycle.review_from.isoformat(),
-        talks=c.talks_in_cycle,
-    )
-    blocks = [
-        kit.header(title),
-        kit.section(kit.escape(body)),
-        _carry_over(c, locale),
-        kit.context(t("nudge.prep_checklist", locale, name=kit.escape(name))),
-        _choices(c, locale),
-    ]
-    return Message(title, blocks)
+    assert c.pack is not None
+    blocks = prep_pack_blocks(c.pack, policy=policy, locale=locale)
+    title = t("prep.title", locale, name=c.pack.employee.name, cycle=c.pack.cycle.name)
+    return Message(title, [*blocks, _choices(c, locale)])
 
 
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], Message]] = {
