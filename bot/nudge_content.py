@@ -15,6 +15,7 @@ from bot.dispatch import NoLongerNeeded
 from bot.errors import NotAllowed
 from bot.policy import Policy
 from bot.prep_pack import PrepPack, build_packs
+from bot.self_assessment import submitted
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
@@ -109,6 +110,10 @@ async def nudge_content(
             content.cycle = await session.get(Cycle, int(payload["cycle_id"]))
             if content.cycle is None:
                 raise NoLongerNeeded("the cycle was removed")
+            if kind != cadence.PREP_PACK and await submitted(
+                session, content.cycle.id or 0, nudge.recipient_id
+            ):
+                raise NoLongerNeeded("the self-assessment was submitted")
             if about is not None and kind != cadence.PREP_PACK:
                 content.carry_over = await queries.open_actions_about(session, about.slack_id)
         owners = {a.owner_id for a in content.carry_over}

@@ -10,6 +10,7 @@ from bot.overview import Overview, ReportRow
 from bot.policy import Policy
 from handlers import ids
 from handlers.blocks import kit
+from handlers.blocks.self_views import interview_home_block
 from prompts import t
 
 FACTS_PREVIEW = 280
@@ -49,7 +50,8 @@ def _report_blocks(row: ReportRow, policy: Policy, locale: str) -> list[kit.Bloc
     text = t("home.report_line", locale, name=kit.escape(row.person.name), last=last)
     button = kit.button(t("home.log_talk", locale), ids.LOG_TALK, row.person.slack_id)
     counts = t("home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions)
-    return [kit.section(text, accessory=button), kit.context(counts)]
+    interview = interview_home_block(row.person.slack_id, row.person.name, locale)
+    return [kit.section(text, accessory=button), kit.context(counts), interview]
 
 
 def _pager(data: Overview, locale: str) -> list[kit.Block]:

@@ -10,7 +10,7 @@ from bot import cadence
 from bot.nudge_content import NudgeContent
 from bot.policy import Policy
 from handlers import ids
-from handlers.blocks import kit
+from handlers.blocks import kit, self_views
 from handlers.blocks.messages import Message
 from handlers.blocks.prep_pack import prep_pack_blocks
 from prompts import items, outline, t
@@ -216,7 +216,7 @@ def _self_assessment(c: NudgeContent, policy: Policy, locale: str) -> Message:
     blocks = [
         kit.header(title),
         kit.section(f"{kit.escape(body)}\n{_lines(bank)}"),
-        _choices(c, locale),
+        _choices(c, locale, self_views.open_button(c.cycle.id, locale)),
     ]
     return Message(title, blocks)
 
@@ -225,7 +225,7 @@ def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> Message:
     assert c.pack is not None
     blocks = prep_pack_blocks(c.pack, policy=policy, locale=locale)
     title = t("prep.title", locale, name=c.pack.employee.name, cycle=c.pack.cycle.name)
-    return Message(title, [*blocks, _choices(c, locale)])
+    return Message(title, [*blocks, _choices(c, locale, self_views.interview_picker(c, locale))])
 
 
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], Message]] = {
