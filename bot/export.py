@@ -1,4 +1,7 @@
-"""Export recorded talks with their action items, as JSON or CSV."""
+"""Export recorded talks with their action items, as JSON or CSV.
+
+Review interviews (family `review`) are talks too; every talk carries the review fields
+(`rating`, `decisions`, `employee_view`, `acknowledged`), empty for dialogues."""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.reviews import decisions_of
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, ActionStatus, Talk
+from storage.models import ActionItem, ActionStatus, Review, Talk
 
 TALK_FIELDS = (
     "id",
@@ -27,6 +33,7 @@ TALK_FIELDS = (
     "consensus",
     "employee_talk_share",
 )
+REVIEW_FIELDS = ("rating", "decisions", "employee_view", "acknowledged")
 
 
 def action_status(action: ActionItem, today: date) -> str:
@@ -46,9 +53,25 @@ def _action(action: ActionItem, today: date) -> dict[str, Any]:
     }
 
 
-def _talk(talk: Talk, actions: list[dict[str, Any]], include_private: bool) -> dict[str, Any]:
+async def _reviews_of(session: AsyncSession, talk_ids: list[int]) -> dict[int, Review]:
+    """The review rows of these talks (family review), by talk id, in one query."""
+    if not talk_ids:
+        return {}
+    rows = await session.execute(select(Review).where(Review.talk_id.in_(talk_ids)))  # type: ignore[attr-defined]
+    return {r.talk_id: r for r in rows.scalars()}
+
+
+def _talk(
+    talk: Talk, review: Review | None, actions: list[dict[str, Any]], include_private: bool
+) -> dict[str, Any]:
     row: dict[str, Any] = {field: getattr(talk, field) for field in TALK_FIELDS}
     row["held_on"] = talk.held_on.isoformat()
+    row["rating"] = review.rating if review else None
+    row["decisions"] = decisions_of(review) if review else []
+    row["employee_view"] = review.employee_view if review else None
+    row["acknowledged"] = talk.acknowledged_at is not None or bool(
+        review and review.acknowledged_at
+    )
     if include_private:
         row["private_note"] = talk.private_note
     row["actions"] = actions
@@ -63,14 +86,21 @@ async def export_talks(
     include_private: bool,
     today: date,
 ) -> dict[str, Any]:
-    """Talks in held order with their actions, in two queries whatever the number of talks."""
+    """Talks in held order with their actions and review fields, in three queries whatever
+    the number of talks."""
     async with session_scope(engine) as session:
         talks = await queries.talks_for_export(session, employee_id=employee_id, since=since)
-        actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
+        talk_ids = [t.id for t in talks if t.id]
+        actions = await queries.actions_of_talks(session, talk_ids)
+        reviews = await _reviews_of(session, talk_ids)
     by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
         by_talk[action.talk_id].append(_action(action, today))
-    return {"talks": [_talk(t, by_talk[t.id or 0], include_private) for t in talks]}
+    return {
+        "talks": [
+            _talk(t, reviews.get(t.id or 0), by_talk[t.id or 0], include_private) for t in talks
+        ]
+    }
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -79,9 +109,10 @@ def to_json(data: dict[str, Any]) -> str:
 
 
 def to_csv(data: dict[str, Any]) -> str:
-    """RFC 4180 CSV, one row per talk; the actions column holds a JSON list."""
+    """RFC 4180 CSV, one row per talk; `decisions` and `actions` hold JSON lists and
+    `acknowledged` is `true` or `false`."""
     talks = data["talks"]
-    columns = list(TALK_FIELDS)
+    columns = [*TALK_FIELDS, *REVIEW_FIELDS]
     if any("private_note" in talk for talk in talks):
         columns.append("private_note")
     columns.append("actions")
@@ -90,6 +121,8 @@ def to_csv(data: dict[str, Any]) -> str:
     writer.writeheader()
     for talk in talks:
         row = {key: "" if talk.get(key) is None else talk.get(key) for key in columns}
+        row["decisions"] = json.dumps(talk.get("decisions", []), ensure_ascii=False)
+        row["acknowledged"] = "true" if talk.get("acknowledged") else "false"
         row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
         writer.writerow(row)
     return out.getvalue()

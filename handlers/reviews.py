@@ -1,20 +1,268 @@
-"""(Placeholder, being written.)"""
+"""The review interview (绩效面谈) in Slack: `/checkin review @someone`, its modal, and the
+employee's Acknowledge / Disagree. Validate and save before the ack; DMs go out after it."""
 
 from __future__ import annotations
 
+import logging
+from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
+from bot import reviews
 from bot.deps import Deps
+from bot.errors import Invalid, NotAllowed, SaveFailed
+from bot.talks import ActionDraft, find_employee, submission_key
+from handlers import ids, parse
+from handlers.blocks import review_views as rv
+from handlers.blocks.messages import Message, refusal
+from handlers.notify import publish_home
+from prompts import t
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Attach the listeners."""
+    """Attach the review listeners."""
+    app.view(rv.REVIEW_MODAL)(partial(submit_review, deps=deps))
+    app.view(rv.DISAGREE_MODAL)(partial(submit_disagreement, deps=deps))
+    app.action(rv.ACKNOWLEDGE)(partial(acknowledge_review, deps=deps))
+    app.action(rv.DISAGREE)(partial(open_disagreement, deps=deps))
 
 
 async def review_command(
     command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
 ) -> None:
-    """`/checkin review @someone`: open the review record modal."""
-    raise NotImplementedError
+    """`/checkin review @someone`: open the review modal (in edit mode if one is recorded)."""
+    request = parse.checkin_command(args)
+    if request.action != "open":
+        await respond(response_type="ephemeral", **rv.usage(locale).as_kwargs())
+        return
+    try:
+        employee_id = await find_employee(
+            deps.engine, user_id=request.user_id, handle=request.handle
+        )
+        form = await reviews.review_form(
+            deps.engine,
+            actor_id=command["user_id"],
+            employee_id=employee_id,
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except NotAllowed as refused:
+        message = refusal(refused.key, locale, **refused.params)
+        await respond(response_type="ephemeral", **message.as_kwargs())
+        return
+    view = rv.review_modal(form, policy=deps.policy, locale=locale)
+    await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get(ids.VALUE) or {}
+
+
+def _date(values: dict[str, Any], block_id: str) -> date | None:
+    raw = _element(values, block_id).get("selected_date")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def review_draft(view: dict[str, Any]) -> reviews.ReviewDraft:
+    """The review modal's state (and its routing data) as a draft; nothing trusted."""
+    values = view.get("state", {}).get("values", {})
+    meta = parse.metadata(view)
+
+    def text(block_id: str) -> str:
+        return _element(values, block_id).get("value") or ""
+
+    def selected(block_id: str) -> str | None:
+        return (_element(values, block_id).get("selected_option") or {}).get("value")
+
+    actions = []
+    for n in range(1, reviews.MAX_DEVELOPMENT + 1):
+        owner = selected(rv.block_for(f"action_{n}_owner"))
+        actions.append(
+            ActionDraft(
+                text=text(rv.block_for(f"action_{n}_text")),
+                owner=owner if owner in ("manager", "employee") else None,  # type: ignore[arg-type]
+                due_on=_date(values, rv.block_for(f"action_{n}_due")),
+            )
+        )
+    chosen = _element(values, rv.DECISIONS_BLOCK).get("selected_options") or []
+    review_id = meta.get("r")
+    return reviews.ReviewDraft(
+        employee_id=str(meta.get("e", "")),
+        rating=selected(rv.RATING),
+        evidence=text(rv.EVIDENCE),
+        held_on=_date(values, rv.HELD_ON),
+        minutes=text(rv.MINUTES),
+        gaps=text(rv.GAPS),
+        next_goals=text(rv.NEXT_GOALS),
+        actions=tuple(actions),
+        decisions=tuple(str(o.get("value", "")) for o in chosen),
+        employee_view=text(rv.EMPLOYEE_VIEW),
+        review_id=int(review_id) if str(review_id).isdigit() else None,
+    )
+
+
+async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """Save the review, or keep the modal open with the problem on the exact block."""
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    key = submission_key(view["id"], view.get("state", {}).get("values", {}))
+    try:
+        recorded = await reviews.record_review(
+            deps.engine,
+            actor_id=user_id,
+            draft=review_draft(view),
+            policy=deps.policy,
+            now=deps.clock(),
+            key=key,
+        )
+    except Invalid as invalid:
+        # A problem with a field the view does not show (forged) lands on the rating.
+        shown = {block.get("block_id") for block in view.get("blocks", [])}
+        errors: dict[str, str] = {}
+        for name, problem in invalid.problems.items():
+            block = rv.block_for(name) if rv.block_for(name) in shown else rv.RATING
+            errors.setdefault(block, t(problem.key, locale, **problem.params))
+        await ack(response_action="errors", errors=errors)
+        return
+    except NotAllowed as refused:
+        text = t(refused.key, locale, **refused.params)
+        await ack(response_action="errors", errors={rv.RATING: text})
+        return
+    except SaveFailed:
+        log.exception("saving a review failed; the form stays open")
+        text = t("review.error.save_failed", locale)
+        await ack(response_action="errors", errors={rv.RATING: text})
+        return
+    await ack()
+    if recorded.fresh:
+        await _announce(deps, recorded, actor_id=user_id)
+
+
+async def _dm(deps: Deps, user_id: str, message: Message) -> None:
+    try:
+        await deps.gateway.dm(user_id, message.text, message.blocks)
+    except SlackApiError:
+        # The review is saved; the person still finds it in Cadence.
+        log.exception("could not DM %s about a review", user_id)
+
+
+async def _announce(deps: Deps, rec: reviews.RecordedReview, *, actor_id: str) -> None:
+    """The summary to the employee; a confirmation to whoever recorded it and the manager."""
+    employee_id = rec.employee.slack_id
+    locale = await deps.locale_for(employee_id)
+    await _dm(deps, employee_id, rv.review_summary(rec, policy=deps.policy, locale=locale))
+    for user_id in dict.fromkeys([actor_id, rec.manager.slack_id]):
+        locale = await deps.locale_for(user_id)
+        await _dm(deps, user_id, rv.saved_notice(rec, policy=deps.policy, locale=locale))
+    for user_id in dict.fromkeys([employee_id, rec.manager.slack_id]):
+        await publish_home(deps, user_id)
+
+
+async def _update_summary(
+    deps: Deps, rec: reviews.RecordedReview, channel: str | None, ts: str | None, locale: str
+) -> None:
+    """Redraw the employee's summary with their answer in place of the buttons."""
+    if not channel or not ts:
+        return
+    message = rv.review_summary(rec, policy=deps.policy, locale=locale)
+    try:
+        await deps.gateway.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+    except SlackApiError:
+        log.exception("could not update the review summary in %s", channel)
+
+
+async def acknowledge_review(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+) -> None:
+    """Acknowledge: store it once, update the message, tell the manager."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    channel = (body.get("channel") or {}).get("id")
+    try:
+        answer = await reviews.respond_to_review(
+            deps.engine,
+            review_id=int(action["value"]),
+            actor_id=user_id,
+            agree=True,
+            comment=None,
+            now=deps.clock(),
+        )
+    except (NotAllowed, ValueError) as refused:
+        key = refused.key if isinstance(refused, NotAllowed) else "review.refusal.unknown"
+        message = refusal(key, locale)
+        await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+        return
+    ts = (body.get("message") or {}).get("ts")
+    await _update_summary(deps, answer.record, channel, ts, locale)
+    if answer.first:
+        manager_id = answer.record.manager.slack_id
+        notice = rv.acknowledged_notice(answer.record, locale=await deps.locale_for(manager_id))
+        await _dm(deps, manager_id, notice)
+
+
+async def open_disagreement(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+) -> None:
+    """Disagree: open the small modal for the comment (who may answer is checked on submit)."""
+    await ack()
+    locale = await deps.locale_for(body["user"]["id"])
+    view = rv.disagree_modal(
+        str(action.get("value", "")),
+        channel=str((body.get("channel") or {}).get("id", "")),
+        ts=str((body.get("message") or {}).get("ts", "")),
+        locale=locale,
+    )
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def submit_disagreement(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    """Store the disagreement with its comment; tell every HR person and the manager."""
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    meta = parse.metadata(view)
+    comment = _element(view.get("state", {}).get("values", {}), rv.COMMENT).get("value")
+    try:
+        if not str(meta.get("r", "")).isdigit():
+            raise NotAllowed("review.refusal.unknown")
+        answer = await reviews.respond_to_review(
+            deps.engine,
+            review_id=int(meta["r"]),
+            actor_id=user_id,
+            agree=False,
+            comment=comment,
+            now=deps.clock(),
+        )
+    except Invalid as invalid:
+        problem = next(iter(invalid.problems.values()))
+        await ack(
+            response_action="errors", errors={rv.COMMENT: t(problem.key, locale, **problem.params)}
+        )
+        return
+    except NotAllowed as refused:
+        text = t(refused.key, locale, **refused.params)
+        await ack(response_action="errors", errors={rv.COMMENT: text})
+        return
+    await ack()
+    rec = answer.record
+    await _update_summary(deps, rec, meta.get("c"), meta.get("ts"), locale)
+    if not answer.first:
+        return
+    people = {p.slack_id: p for p in answer.hr}
+    people.setdefault(rec.manager.slack_id, rec.manager)
+    for person in people.values():
+        if person.slack_id == rec.employee.slack_id:
+            continue
+        locale = await deps.locale_for(person.slack_id)
+        notice = rv.disagreement_notice(rec, policy=deps.policy, locale=locale)
+        await _dm(deps, person.slack_id, notice)

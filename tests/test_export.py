@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli import main
 from bot.export import export_talks
 from storage.db import make_engine, session_scope
-from storage.models import ActionItem, ActionStatus, Family, Person, Talk, TalkShare
+from storage.models import (
+    ActionItem,
+    ActionStatus,
+    Cycle,
+    Family,
+    Person,
+    Review,
+    Talk,
+    TalkShare,
+)
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -31,6 +40,10 @@ TALK_KEYS = {
     "facts",
     "consensus",
     "employee_talk_share",
+    "rating",
+    "decisions",
+    "employee_view",
+    "acknowledged",
     "actions",
 }
 ACTION_KEYS = {"id", "text", "owner_id", "due_on", "status"}
@@ -55,7 +68,8 @@ def talk(employee: str, held_on: date, n: int, **fields: object) -> Talk:
 
 
 async def seed(engine: AsyncEngine) -> None:
-    """Manager U0MGR with reports U0ANN (two talks, three actions) and U0BOB (one talk)."""
+    """Manager U0MGR with reports U0ANN (a review with three actions, then a dialogue) and
+    U0BOB (one acknowledged dialogue)."""
     async with session_scope(engine) as session:
         for sid, name, manager in (("U0MGR", "Mia", None), ("U0ANN", "Ann", "U0MGR")):
             session.add(
@@ -76,9 +90,32 @@ async def seed(engine: AsyncEngine) -> None:
             family=Family.REVIEW,
             kind="annual_review",
         )
-        bob = talk("U0BOB", date(2025, 2, 1), 3)
-        session.add_all([later, early, bob])
+        bob = talk("U0BOB", date(2025, 2, 1), 3, acknowledged_at=NOW)
+        cycle = Cycle(
+            name="2024-Q4",
+            starts_on=date(2024, 10, 1),
+            ends_on=date(2024, 12, 31),
+            review_from=date(2025, 1, 1),
+            review_to=date(2025, 1, 14),
+            created_at=NOW,
+        )
+        session.add_all([later, early, bob, cycle])
         await session.flush()
+        session.add(
+            Review(
+                cycle_id=cycle.id,
+                talk_id=early.id,
+                employee_id="U0ANN",
+                manager_id="U0MGR",
+                rating=3,
+                evidence=FACTS,
+                decisions='["pay", "promotion"]',
+                employee_view="Fair, but the beta date was not mine to set.",
+                acknowledged_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
         for text, owner, due, status in (
             ("Write the design doc", "U0ANN", TODAY - timedelta(days=3), ActionStatus.OPEN),
             ("Book the training", "U0MGR", TODAY + timedelta(days=30), ActionStatus.OPEN),
@@ -144,6 +181,15 @@ def test_json_export_lists_talks_in_held_order_with_exact_schema(
     ]
     assert review["actions"][1]["due_on"] == (TODAY + timedelta(days=30)).isoformat()
     assert talks[1]["actions"] == [] and talks[2]["actions"] == []
+    assert (review["rating"], review["decisions"], review["acknowledged"]) == (
+        3,
+        ["pay", "promotion"],
+        True,
+    )
+    assert review["employee_view"] == "Fair, but the beta date was not mine to set."
+    dialogues = [(t["rating"], t["decisions"], t["employee_view"]) for t in talks[1:]]
+    assert dialogues == [(None, [], None), (None, [], None)]
+    assert [t["acknowledged"] for t in talks[1:]] == [True, False]  # Bob acknowledged his
 
 
 def test_employee_and_since_filters_narrow_the_export(
@@ -186,6 +232,10 @@ def test_csv_export_parses_back_with_multiline_facts_intact(
         "facts",
         "consensus",
         "employee_talk_share",
+        "rating",
+        "decisions",
+        "employee_view",
+        "acknowledged",
         "private_note",
         "actions",
     ]
@@ -197,6 +247,10 @@ def test_csv_export_parses_back_with_multiline_facts_intact(
     actions = json.loads(first["actions"])
     assert [a["status"] for a in actions] == ["overdue", "open", "done"]
     assert json.loads(rows[2]["actions"]) == []
+    assert (first["rating"], json.loads(first["decisions"])) == ("3", ["pay", "promotion"])
+    assert (rows[2]["rating"], json.loads(rows[2]["decisions"])) == ("", [])
+    assert [r["acknowledged"] for r in rows] == ["true", "true", "false"]
+    assert rows[2]["employee_view"] == "" and first["employee_view"].startswith("Fair")
     plain = csv.DictReader(io.StringIO(export(capsys, "--format", "csv"), newline=""))
     assert "private_note" not in (plain.fieldnames or [])
 
@@ -228,4 +282,4 @@ async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
 
     one, many = await queries_for("U0BOB"), await queries_for(None)
     assert (one[0], many[0]) == (1, 3)
-    assert one[1] == many[1] == 2
+    assert one[1] == many[1] == 3  # talks, their actions, their reviews

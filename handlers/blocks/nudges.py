@@ -135,7 +135,10 @@ def _goal(c: NudgeContent, policy: Policy, locale: str) -> Message:
     if c.nudge.role == "manager":
         title = t("nudge.goal_title_manager", locale, name=name, goal=goal.title)
         body = t(
-            "nudge.goal_body_manager", locale, measure=goal.measure, due=goal.due_on.isoformat()
+            "nudge.goal_body_manager" if goal.measure.strip() else "nudge.goal_body_manager_open",
+            locale,
+            measure=goal.measure,
+            due=goal.due_on.isoformat(),
         )
         extra = [
             _log_button(
