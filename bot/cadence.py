@@ -56,32 +56,75 @@ class PlanReport:
     cancelled: int
 
 
+class _Place:
+    """The planner's memo for one (time zone, country): its calendar, today there, and the
+    answers already worked out. An organisation has a few dozen places but a great many
+    people, so each answer is computed once per place and then looked up."""
+
+    __slots__ = ("calendar", "shifted", "slots", "today")
+
+    def __init__(self, calendar: WorkCalendar, now: datetime) -> None:
+        self.calendar = calendar
+        self.today = now.astimezone(calendar.zone).date()
+        self.shifted: dict[tuple[date, int], date] = {}
+        self.slots: dict[tuple[date, time | None, datetime | None], datetime] = {}
+
+
 class _Planner:
     def __init__(self, snap: Snapshot, policy: Policy, now: datetime) -> None:
         self.snap, self.policy, self.now = snap, policy, now
         self.hour = time(policy.cadence.checkin.hour)
-        self._slots: dict[tuple[WorkCalendar, date, time | None], datetime] = {}
+        self._places: dict[tuple[str | None, str | None], _Place] = {}
         self.specs: list[NudgeSpec] = []
 
+    def _place(self, person: Member) -> _Place:
+        key = (person.timezone, person.country)
+        place = self._places.get(key)
+        if place is None:
+            calendar = calendar_for(self.policy, timezone=person.timezone, country=person.country)
+            place = self._places[key] = _Place(calendar, self.now)
+        return place
+
     def calendar(self, person: Member) -> WorkCalendar:
-        return calendar_for(self.policy, timezone=person.timezone, country=person.country)
+        return self._place(person).calendar
 
     def today(self, person: Member) -> date:
-        return self.now.astimezone(self.calendar(person).zone).date()
+        return self._place(person).today
+
+    def add_working_days(self, person: Member, day: date, count: int) -> date:
+        """`person`'s calendar's `add_working_days`, memoised."""
+        place = self._place(person)
+        found = place.shifted.get((day, count))
+        if found is None:
+            found = place.shifted[(day, count)] = place.calendar.add_working_days(day, count)
+        return found
 
     def slot(
-        self, person: Member, day: date, *, at: time | None, also_away: str | None = None
+        self,
+        person: Member,
+        day: date,
+        *,
+        at: time | None,
+        also_away: str | None = None,
+        not_before: datetime | None = None,
     ) -> datetime:
-        """The first working moment for `person` on or after `day` (at `at`), never past."""
-        calendar = self.calendar(person)
-        leave = self.snap.leave.get(person.slack_id, []) + self.snap.leave.get(also_away or "", [])
-        start = max(datetime.combine(day, time(0), tzinfo=calendar.zone), self.now)
-        if leave:
-            return calendar.next_working_moment(start, at=at, leave=leave)
-        key = (calendar, day, at)
-        if key not in self._slots:
-            self._slots[key] = calendar.next_working_moment(start, at=at)
-        return self._slots[key]
+        """The first working moment for `person` on or after `day` (at `at`), never in the
+        past nor before `not_before`."""
+        place = self._place(person)
+        spans = self.snap.leave
+        if spans:
+            leave = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
+            if leave:
+                floor = max(self.now, not_before) if not_before else self.now
+                start = max(datetime.combine(day, time(0), tzinfo=place.calendar.zone), floor)
+                return place.calendar.next_working_moment(start, at=at, leave=leave)
+        key = (day, at, not_before)
+        found = place.slots.get(key)
+        if found is None:
+            floor = max(self.now, not_before) if not_before else self.now
+            start = max(datetime.combine(day, time(0), tzinfo=place.calendar.zone), floor)
+            found = place.slots[key] = place.calendar.next_working_moment(start, at=at)
+        return found
 
     def add(
         self,
@@ -124,12 +167,13 @@ class _Planner:
             if weekday is not None:
                 due_day += timedelta(days=(weekday - due_day.weekday()) % 7)
             firm = (last is None or last < escalate_before) and employee.joined_on < escalate_before
+            to_manager = self.slot(manager, due_day, at=self.hour, also_away=employee.slack_id)
             self.add(
                 CHECKIN,
                 manager,
                 employee.slack_id,
                 period.key,
-                self.slot(manager, due_day, at=self.hour, also_away=employee.slack_id),
+                to_manager,
                 about=employee.slack_id,
                 role="manager",
                 firm=firm,
@@ -142,7 +186,14 @@ class _Planner:
                 employee,
                 employee.slack_id,
                 period.key,
-                self.slot(employee, due_day, at=self.hour, also_away=manager.slack_id),
+                # never before the manager hears of it (their calendars may differ)
+                self.slot(
+                    employee,
+                    due_day,
+                    at=self.hour,
+                    also_away=manager.slack_id,
+                    not_before=to_manager,
+                ),
                 about=employee.slack_id,
                 role="employee",
                 manager=manager.slack_id,
@@ -160,7 +211,7 @@ class _Planner:
                 continue
             calendar = self.calendar(manager)
             set_on = goal.created_at.astimezone(calendar.zone).date()
-            first = calendar.add_working_days(set_on, cadence.goal_clarification_after_days)
+            first = self.add_working_days(manager, set_on, cadence.goal_clarification_after_days)
             today = self.today(manager)
             round_ = max(0, (today - first).days // cadence.goal_reminder_every_days)
             day = first + timedelta(days=round_ * cadence.goal_reminder_every_days)
@@ -250,13 +301,14 @@ class _Planner:
                 manager = self.snap.people.get(employee.manager_id or "")
                 if manager is None:
                     continue
-                calendar = self.calendar(employee)
                 subject = f"cycle:{cycle.id}"
                 for kind, lead in (
                     (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
                     (SELF_REMINDER, cadence.self_assessment_reminder_days),
                 ):
-                    day = calendar.add_working_days(cycle.review_from, -lead)
+                    day = self.add_working_days(employee, cycle.review_from, -lead)
+                    if kind == SELF_REMINDER and day < self.today(employee):
+                        continue  # a reminder whose day has passed would only add noise
                     self.add(
                         kind,
                         employee,
@@ -267,8 +319,8 @@ class _Planner:
                         role="employee",
                         cycle_id=cycle.id,
                     )
-                day = self.calendar(manager).add_working_days(
-                    cycle.review_from, -cadence.prep_pack_lead_days
+                day = self.add_working_days(
+                    manager, cycle.review_from, -cadence.prep_pack_lead_days
                 )
                 self.add(
                     PREP_PACK,

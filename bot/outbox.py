@@ -13,8 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +22,8 @@ from storage.db import session_scope
 from storage.models import Nudge, NudgeState
 
 LEASE = timedelta(minutes=5)
-INSERT_CHUNK = 2000
+INSERT_CHUNK = 2000  # rows per executemany (SQLite)
+ARRAY_CHUNK = 20_000  # rows per INSERT … SELECT FROM unnest (PostgreSQL)
 OPEN_STATES = (NudgeState.PENDING, NudgeState.SENDING)
 
 
@@ -46,25 +46,63 @@ class NudgeSpec:
 
 
 async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: datetime) -> int:
-    """Insert the specs whose key is new; return how many were created."""
+    """Insert the specs whose key is new; return how many were created.
+
+    Per (kind, period) the stored keys are read once and only new specs are sent, in order;
+    a key stored meanwhile by someone else is skipped (ON CONFLICT DO NOTHING), not counted.
+    PostgreSQL takes each chunk as one `INSERT … SELECT FROM unnest(arrays)`: one prepared
+    statement whatever the size, its arrays encoded by the driver, so planning a large
+    organisation costs no SQL compilation per row. SQLite gets one compiled INSERT, executed
+    for many rows."""
     by_slot: dict[tuple[str, str], list[NudgeSpec]] = defaultdict(list)
     for spec in specs:
         by_slot[(spec.kind, spec.period)].append(spec)
+    postgres = _dialect(session) == "postgresql"
     created = 0
     for (kind, period), group in by_slot.items():
-        existing = await session.execute(
-            select(Nudge.recipient_id, Nudge.subject).where(
-                Nudge.kind == kind, Nudge.period == period
-            )
-        )
+        new = await _unknown(session, kind, period, group, postgres=postgres)
+        if postgres:
+            for start in range(0, len(new), ARRAY_CHUNK):
+                chunk = new[start : start + ARRAY_CHUNK]
+                result = await session.execute(_UNNEST_INSERT, _arrays(kind, period, chunk, now))
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        else:
+            for start in range(0, len(new), INSERT_CHUNK):
+                rows = [_row(s, now) for s in new[start : start + INSERT_CHUNK]]
+                result = await session.execute(_SQLITE_INSERT, rows)
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return created
+
+
+async def _unknown(
+    session: AsyncSession, kind: str, period: str, group: list[NudgeSpec], *, postgres: bool
+) -> list[NudgeSpec]:
+    """The specs of one (kind, period) whose key is not stored yet; of equal keys the last
+    one, in the place of the first."""
+    where = (Nudge.kind == kind, Nudge.period == period)
+    if not postgres:
+        existing = await session.execute(select(Nudge.recipient_id, Nudge.subject).where(*where))
         known = {tuple(row) for row in existing}
         fresh = {(s.recipient_id, s.subject): s for s in group}
-        rows = [_row(s, now) for key, s in fresh.items() if key not in known]
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            result = await session.execute(_insert_ignoring_duplicates(session, chunk))
-            created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return created
+        return [s for key, s in fresh.items() if key not in known]
+    # The stored keys come as two arrays the driver decodes, and are kept as the strings
+    # "recipient NUL subject": PostgreSQL text never holds NUL, so these name keys exactly,
+    # and plain strings, unlike a set of tuples, give the garbage collector nothing to scan.
+    recipients, subjects = (
+        await session.execute(
+            select(
+                func.array_agg(Nudge.recipient_id),
+                func.array_agg(Nudge.subject),
+            ).where(*where)
+        )
+    ).one()
+    known = {r + "\0" + s for r, s in zip(recipients or (), subjects or (), strict=True)}
+    fresh = {s.recipient_id + "\0" + s.subject: s for s in group}
+    return [s for key, s in fresh.items() if key not in known]
+
+
+def _payload(spec: NudgeSpec) -> str:
+    return json.dumps(spec.payload, sort_keys=True, default=str)
 
 
 def _row(spec: NudgeSpec, now: datetime) -> dict[str, object]:
@@ -78,16 +116,45 @@ def _row(spec: NudgeSpec, now: datetime) -> dict[str, object]:
         "role": spec.role,
         "state": NudgeState.PENDING.value,
         "attempts": 0,
-        "payload": json.dumps(spec.payload, sort_keys=True, default=str),
+        "payload": _payload(spec),
         "created_at": now,
         "updated_at": now,
     }
 
 
-def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(Nudge).values(rows).on_conflict_do_nothing()
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
+_SQLITE_INSERT = sqlite_insert(Nudge.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+_UNNEST_INSERT = text(
+    f"INSERT INTO {Nudge.__tablename__} (kind, recipient_id, subject, period, due_at, about_id,"
+    " role, state, attempts, payload, created_at, updated_at)"
+    " SELECT CAST(:kind AS varchar), r, s, CAST(:period AS varchar), d, a, o,"
+    " CAST(:state AS varchar), 0, p, CAST(:now AS timestamptz), CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:recipients AS varchar[]), CAST(:subjects AS varchar[]),"
+    " CAST(:due AS timestamptz[]), CAST(:about AS varchar[]), CAST(:roles AS varchar[]),"
+    " CAST(:payloads AS text[])) AS t(r, s, d, a, o, p)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _arrays(kind: str, period: str, specs: list[NudgeSpec], now: datetime) -> dict[str, object]:
+    """The parameters of `_UNNEST_INSERT`: one array per column that varies."""
+    if now.tzinfo is None or any(s.due_at.tzinfo is None for s in specs):
+        raise ValueError("naive datetime given to a UTC column")
+    return {
+        "kind": kind,
+        "period": period,
+        "state": NudgeState.PENDING.value,
+        "now": now,
+        "recipients": [s.recipient_id for s in specs],
+        "subjects": [s.subject for s in specs],
+        "due": [s.due_at for s in specs],
+        "about": [s.about_id for s in specs],
+        "roles": [s.role for s in specs],
+        "payloads": [_payload(s) for s in specs],
+    }
 
 
 async def claim(
