@@ -18,10 +18,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.goals import TITLE_LIMIT, GoalStatus
-from bot.org import local_today, may_log_talk
+from bot.org import local_today
 from bot.policy import Policy
 from bot.review_cycles import review_cycle
-from bot.talks import ACTION_TEXT_LIMIT, MAX_MINUTES, MIN_MINUTES, TEXT_LIMIT, ActionDraft
+from bot.talks import (
+    ACTION_TEXT_LIMIT,
+    MAX_MINUTES,
+    MIN_MINUTES,
+    TEXT_LIMIT,
+    ActionDraft,
+    load_pair,
+)
 from storage import queries
 from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Cycle, Family, Goal, Person, Review, Talk
@@ -116,18 +123,14 @@ async def _pair(
     session: AsyncSession, actor_id: str, employee_id: str
 ) -> tuple[Person, Person, Person]:
     """Actor, employee and manager, if the actor may record the employee's review."""
-    actor = await queries.get_person(session, actor_id)
-    employee = await queries.get_person(session, employee_id)
-    if actor is None or not actor.active:
-        raise NotAllowed("refusal.not_in_org")
-    if employee is None or not employee.active:
-        raise NotAllowed("refusal.unknown_employee")
-    if actor.slack_id == employee.slack_id:
-        raise NotAllowed("review.refusal.myself")
-    if not may_log_talk(actor, employee):
-        raise NotAllowed("review.refusal.not_your_report", name=employee.name)
-    manager = employee.manager_id and await queries.get_person(session, employee.manager_id)
-    return actor, employee, manager or actor
+    pair = await load_pair(
+        session,
+        actor_id,
+        employee_id,
+        myself="review.refusal.myself",
+        not_yours="review.refusal.not_your_report",
+    )
+    return pair.actor, pair.employee, pair.manager
 
 
 async def _review_for(session: AsyncSession, cycle_id: int, employee_id: str) -> Review | None:

@@ -132,13 +132,24 @@ def _action_problems(index: int, action: ActionDraft, today: date) -> dict[str, 
 
 
 @dataclass(frozen=True)
-class _Pair:
+class Pair:
+    """Who acts, about whom, and the employee's manager (the actor when there is none)."""
+
     actor: Person
     employee: Person
     manager: Person
 
 
-async def _load_pair(session: AsyncSession, actor_id: str, employee_id: str) -> _Pair:
+async def load_pair(
+    session: AsyncSession,
+    actor_id: str,
+    employee_id: str,
+    *,
+    myself: str = "refusal.myself",
+    not_yours: str = "refusal.not_your_report",
+) -> Pair:
+    """The pair, if the actor may log talks about the employee; else NotAllowed (with the
+    caller's own wording for "about yourself" and "not your report")."""
     actor = await queries.get_person(session, actor_id)
     employee = await queries.get_person(session, employee_id)
     if actor is None or not actor.active:
@@ -146,11 +157,11 @@ async def _load_pair(session: AsyncSession, actor_id: str, employee_id: str) -> 
     if employee is None or not employee.active:
         raise NotAllowed("refusal.unknown_employee")
     if actor.slack_id == employee.slack_id:
-        raise NotAllowed("refusal.myself")
+        raise NotAllowed(myself)
     if not may_log_talk(actor, employee):
-        raise NotAllowed("refusal.not_your_report", name=employee.name)
+        raise NotAllowed(not_yours, name=employee.name)
     manager = employee.manager_id and await queries.get_person(session, employee.manager_id)
-    return _Pair(actor, employee, manager or actor)
+    return Pair(actor, employee, manager or actor)
 
 
 async def find_employee(
@@ -188,7 +199,7 @@ async def record_context(
 ) -> RecordContext:
     """Check the actor may log a talk about the employee and gather what the form shows."""
     async with session_scope(engine) as session:
-        pair = await _load_pair(session, actor_id, employee_id)
+        pair = await load_pair(session, actor_id, employee_id)
         open_actions = await queries.open_actions_about(session, employee_id)
     return RecordContext(
         employee=pair.employee,
@@ -210,7 +221,7 @@ async def record_talk(
     """Check access, validate, and save the draft as one talk with its actions, once per key."""
     try:
         async with session_scope(engine) as session:
-            pair = await _load_pair(session, actor_id, draft.employee_id)
+            pair = await load_pair(session, actor_id, draft.employee_id)
             employee, manager = pair.employee, pair.manager
             earlier = await queries.talk_by_submission(session, key)
             if earlier is not None:
@@ -281,7 +292,7 @@ async def record_talk(
             earlier = await queries.talk_by_submission(session, key)
             if earlier is None:
                 raise SaveFailed("integrity error without an earlier record") from None
-            pair = await _load_pair(session, actor_id, draft.employee_id)
+            pair = await load_pair(session, actor_id, draft.employee_id)
             return await _recorded(session, earlier, pair.employee, pair.manager, created=False)
     except SQLAlchemyError as exc:
         raise SaveFailed(str(exc)) from exc
