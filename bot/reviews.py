@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -90,16 +90,6 @@ class RecordedReview:
     manager: Person
     fresh: bool = True
     edited: bool = False
-
-
-@dataclass(frozen=True)
-class ReviewResponse:
-    """The employee's answer; `first` is False when they had answered before. `hr` lists
-    the active HR people to tell of a disagreement."""
-
-    record: RecordedReview
-    hr: list[Person]
-    first: bool
 
 
 def review_kind(policy: Policy) -> str:
@@ -245,7 +235,7 @@ async def _record(
             await session.execute(select(Review).where(Review.talk_id == earlier.id))
         ).scalar()
         if review is not None and review.employee_id == employee.slack_id:
-            return await _loaded(session, review, fresh=False)
+            return await loaded_review(session, review, fresh=False)
     kind = review_kind(policy)
     problems = validate_review(
         draft, policy=policy, kind=kind, today=local_today(actor, policy, now)
@@ -373,7 +363,7 @@ async def goals_due(session: AsyncSession, cycle: Cycle, held_on: date) -> date:
     return following.scalars().first() or held_on + timedelta(days=DAYS_WITHOUT_NEXT_CYCLE)
 
 
-async def _loaded(session: AsyncSession, review: Review, *, fresh: bool) -> RecordedReview:
+async def loaded_review(session: AsyncSession, review: Review, *, fresh: bool) -> RecordedReview:
     """A stored review with everything its summary shows."""
     talk = await session.get(Talk, review.talk_id)
     cycle = await session.get(Cycle, review.cycle_id)
@@ -382,76 +372,3 @@ async def _loaded(session: AsyncSession, review: Review, *, fresh: bool) -> Reco
     actions = await queries.actions_of_talks(session, [review.talk_id])
     employee, manager = people[review.employee_id], people[review.manager_id]
     return RecordedReview(review, talk, cycle, actions, [], employee, manager, fresh=fresh)
-
-
-async def respond_to_review(
-    engine: AsyncEngine,
-    *,
-    review_id: int,
-    actor_id: str,
-    agree: bool,
-    comment: str | None,
-    now: datetime,
-) -> ReviewResponse:
-    """The employee acknowledges the review or disagrees with it (a comment is required);
-    the first answer stands, and repeating one changes nothing."""
-    comment = (comment or "").strip()
-    async with session_scope(engine) as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotAllowed("review.refusal.unknown")
-        if review.employee_id != actor_id:
-            raise NotAllowed("review.refusal.not_yours")
-        if not agree and not comment:
-            raise Invalid({"comment": Problem("review.error.comment_required")})
-        if len(comment) > TEXT_LIMIT:
-            raise Invalid({"comment": Problem("error.too_long", {"limit": TEXT_LIMIT})})
-        answer = (
-            {"acknowledged_at": now} if agree else {"disagreed_at": now, "disagreement": comment}
-        )
-        # One conditional update, so that of two clicks at once only one is the first answer.
-        unanswered = (Review.acknowledged_at.is_(None), Review.disagreed_at.is_(None))  # type: ignore[union-attr]
-        result = await session.execute(
-            update(Review)
-            .where(Review.id == review_id, *unanswered)
-            .values(updated_at=now, **answer)
-            .execution_options(synchronize_session=False)
-        )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
-        if first and agree:
-            await session.execute(
-                update(Talk)
-                .where(Talk.id == review.talk_id)  # type: ignore[arg-type]
-                .values(acknowledged_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        await session.commit()
-        await session.refresh(review)
-        record = await _loaded(session, review, fresh=first)
-        hr: list[Person] = []
-        if first and not agree:
-            rows = await session.execute(
-                select(Person)
-                .where(Person.is_hr.is_(True), Person.active.is_(True))  # type: ignore[attr-defined]
-                .order_by(Person.slack_id)
-            )
-            hr = [p for p in rows.scalars() if p.slack_id != actor_id]
-    return ReviewResponse(record, hr, first)
-
-
-async def latest_reviews(session: AsyncSession, employee_ids: list[str]) -> dict[str, Review]:
-    """Each employee's review of their latest reviewed cycle, in one query."""
-    if not employee_ids:
-        return {}
-    order = (Cycle.ends_on.desc(), Review.id.desc())  # type: ignore[attr-defined,union-attr]
-    ranked = (
-        select(
-            Review.id,
-            func.row_number().over(partition_by=Review.employee_id, order_by=order).label("rank"),
-        )
-        .join(Cycle, Cycle.id == Review.cycle_id)  # type: ignore[arg-type]
-        .where(Review.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
-        .subquery()
-    )
-    query = select(Review).join(ranked, ranked.c.id == Review.id).where(ranked.c.rank == 1)
-    return {r.employee_id: r for r in (await session.execute(query)).scalars()}

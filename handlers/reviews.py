@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot import reviews
+from bot import review_answers, reviews
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.talks import ActionDraft, find_employee, submission_key
@@ -188,7 +188,7 @@ async def acknowledge_review(
     locale = await deps.locale_for(user_id)
     channel = (body.get("channel") or {}).get("id")
     try:
-        answer = await reviews.respond_to_review(
+        answer = await review_answers.respond_to_review(
             deps.engine,
             review_id=int(action["value"]),
             actor_id=user_id,
@@ -235,7 +235,7 @@ async def submit_disagreement(
     try:
         if not str(meta.get("r", "")).isdigit():
             raise NotAllowed("review.refusal.unknown")
-        answer = await reviews.respond_to_review(
+        answer = await review_answers.respond_to_review(
             deps.engine,
             review_id=int(meta["r"]),
             actor_id=user_id,
