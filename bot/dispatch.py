@@ -50,7 +50,9 @@ class NoLongerNeeded(Exception):
     """The nudge's reason went away (the talk happened, the action was done)."""
 
 
-Sender = Callable[[Nudge, datetime], Awaitable[Delivered]]
+# send(nudge, now, turn): build the message, `await turn()` (the pace), then post; waiting
+# for the turn only right before the request keeps database time out of Slack's spacing.
+Sender = Callable[[Nudge, datetime, Callable[[], Awaitable[None]]], Awaitable[Delivered]]
 ProfileRefresher = Callable[[list[str], datetime], Awaitable[None]]
 
 
@@ -180,9 +182,8 @@ class _Pass:
             self.report.deferred += 1
             await self.later(nudge, calendar.next_working_moment(now, leave=leave))
             return
-        await self.limiter.acquire()
         try:
-            delivered = await self.send(nudge, now)
+            delivered = await self.send(nudge, now, self.limiter.acquire)
         except NoLongerNeeded as reason:
             await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import ClientError
@@ -31,13 +32,16 @@ class SlackNudgeSender:
     def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
         self.deps, self.client = deps, client
 
-    async def __call__(self, nudge: Nudge, now: datetime) -> Delivered:
+    async def __call__(
+        self, nudge: Nudge, now: datetime, turn: Callable[[], Awaitable[None]]
+    ) -> Delivered:
         policy = self.deps.policy
         content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
         locale = await self.deps.locale_for(nudge.recipient_id)
         message = nudge_message(content, policy=policy, locale=locale)
         try:
             channel = content.recipient.dm_channel_id or await self._open(nudge.recipient_id)
+            await turn()
             response = await self.client.chat_postMessage(channel=channel, **message.as_kwargs())
         except SlackApiError as exc:
             raise await self._explain(exc, nudge.recipient_id, now) from exc

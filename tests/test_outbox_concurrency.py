@@ -50,7 +50,8 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(database_u
     await seed(engines[0], 400)
     sent: Counter[int] = Counter()
 
-    async def send(nudge: Nudge, now: datetime) -> Delivered:
+    async def send(nudge: Nudge, now: datetime, turn) -> Delivered:
+        await turn()
         sent[nudge.id] += 1
         await asyncio.sleep(0.001)  # a network round trip: lets the others interleave
         return Delivered(channel="DUMGR", ts=f"1.{nudge.id}", text="check-in")
