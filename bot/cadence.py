@@ -138,6 +138,22 @@ class _Planner:
         role: str,
         **payload: object,
     ) -> None:
+        self.emit(kind, to, subject, period, due_at, payload, about=about, role=role)
+
+    def emit(
+        self,
+        kind: str,
+        to: Member,
+        subject: str,
+        period: str,
+        due_at: datetime,
+        payload: dict[str, object],
+        *,
+        about: str,
+        role: str,
+    ) -> None:
+        """`add` with a ready payload, which many specs may share: nothing mutates a spec's
+        payload, so one dict per cycle (say) saves a dict per person."""
         self.specs.append(
             NudgeSpec(kind, to.slack_id, subject, period, due_at, about, role, payload)
         )
@@ -297,11 +313,11 @@ class _Planner:
     def cycle_end(self) -> None:
         cadence = self.policy.cadence
         for cycle in self.snap.cycles:
+            subject, payload = f"cycle:{cycle.id}", {"cycle_id": cycle.id}
             for employee in self.snap.people.values():
                 manager = self.snap.people.get(employee.manager_id or "")
                 if manager is None:
                     continue
-                subject = f"cycle:{cycle.id}"
                 for kind, lead in (
                     (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
                     (SELF_REMINDER, cadence.self_assessment_reminder_days),
@@ -309,28 +325,28 @@ class _Planner:
                     day = self.add_working_days(employee, cycle.review_from, -lead)
                     if kind == SELF_REMINDER and day < self.today(employee):
                         continue  # a reminder whose day has passed would only add noise
-                    self.add(
+                    self.emit(
                         kind,
                         employee,
                         subject,
                         cycle.name,
                         self.slot(employee, day, at=self.hour),
+                        payload,
                         about=employee.slack_id,
                         role="employee",
-                        cycle_id=cycle.id,
                     )
                 day = self.add_working_days(
                     manager, cycle.review_from, -cadence.prep_pack_lead_days
                 )
-                self.add(
+                self.emit(
                     PREP_PACK,
                     manager,
                     f"{subject}:{employee.slack_id}",
                     cycle.name,
                     self.slot(manager, day, at=self.hour),
+                    payload,
                     about=employee.slack_id,
                     role="manager",
-                    cycle_id=cycle.id,
                 )
 
 

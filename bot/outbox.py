@@ -63,12 +63,13 @@ async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: dateti
         new = await _unknown(session, kind, period, group, postgres=postgres)
         if postgres:
             for start in range(0, len(new), ARRAY_CHUNK):
-                chunk = new[start : start + ARRAY_CHUNK]
-                result = await session.execute(_UNNEST_INSERT, _arrays(kind, period, chunk, now))
+                arrays = _arrays(kind, period, new[start : start + ARRAY_CHUNK], now)
+                result = await session.execute(_UNNEST_INSERT, arrays)
                 created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
         else:
             for start in range(0, len(new), INSERT_CHUNK):
-                rows = [_row(s, now) for s in new[start : start + INSERT_CHUNK]]
+                texts = _PayloadTexts()
+                rows = [_row(s, now, texts) for s in new[start : start + INSERT_CHUNK]]
                 result = await session.execute(_SQLITE_INSERT, rows)
                 created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     return created
@@ -97,15 +98,26 @@ async def _unknown(
         )
     ).one()
     known = {r + "\0" + s for r, s in zip(recipients or (), subjects or (), strict=True)}
-    fresh = {s.recipient_id + "\0" + s.subject: s for s in group}
+    keys = [s.recipient_id + "\0" + s.subject for s in group]
+    if known.issuperset(keys):
+        return []  # the usual tick: everything planned exists already
+    fresh = dict(zip(keys, group, strict=True))
     return [s for key, s in fresh.items() if key not in known]
 
 
-def _payload(spec: NudgeSpec) -> str:
-    return json.dumps(spec.payload, sort_keys=True, default=str)
+class _PayloadTexts(dict[int, str]):
+    """Payloads as JSON for one chunk of rows, each payload object encoded once (the planner
+    shares one payload among many specs). Keyed by the object's id: the specs, and with them
+    their payloads, outlive the chunk, so no id is reused meanwhile."""
+
+    def of(self, spec: NudgeSpec) -> str:
+        text = self.get(id(spec.payload))
+        if text is None:
+            text = self[id(spec.payload)] = json.dumps(spec.payload, sort_keys=True, default=str)
+        return text
 
 
-def _row(spec: NudgeSpec, now: datetime) -> dict[str, object]:
+def _row(spec: NudgeSpec, now: datetime, texts: _PayloadTexts) -> dict[str, object]:
     return {
         "kind": spec.kind,
         "recipient_id": spec.recipient_id,
@@ -116,7 +128,7 @@ def _row(spec: NudgeSpec, now: datetime) -> dict[str, object]:
         "role": spec.role,
         "state": NudgeState.PENDING.value,
         "attempts": 0,
-        "payload": _payload(spec),
+        "payload": texts.of(spec),
         "created_at": now,
         "updated_at": now,
     }
@@ -143,6 +155,7 @@ def _arrays(kind: str, period: str, specs: list[NudgeSpec], now: datetime) -> di
     """The parameters of `_UNNEST_INSERT`: one array per column that varies."""
     if now.tzinfo is None or any(s.due_at.tzinfo is None for s in specs):
         raise ValueError("naive datetime given to a UTC column")
+    texts = _PayloadTexts()
     return {
         "kind": kind,
         "period": period,
@@ -153,7 +166,7 @@ def _arrays(kind: str, period: str, specs: list[NudgeSpec], now: datetime) -> di
         "due": [s.due_at for s in specs],
         "about": [s.about_id for s in specs],
         "roles": [s.role for s in specs],
-        "payloads": [_payload(s) for s in specs],
+        "payloads": [texts.of(s) for s in specs],
     }
 
 
