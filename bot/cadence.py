@@ -7,7 +7,10 @@ and enqueues what is new.
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -428,16 +431,31 @@ async def follow_org_changes(engine: AsyncEngine, now: datetime) -> tuple[int, i
     return moved, int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """A large organisation's pass creates hundreds of thousands of short-lived objects that
+    hold no reference cycles; Python's cyclic collector would walk them again and again
+    (about a third of a 100k-person tick). Reference counting still frees them at once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 async def plan(engine: AsyncEngine, *, policy: Policy, now: datetime) -> PlanReport:
     """One planning pass at `now`: follow org changes, then enqueue every new nudge."""
     today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
     await ensure_cycles(engine, policy, today, now)
     moved, cancelled = await follow_org_changes(engine, now)
-    async with session_scope(engine) as session:
-        snap = await load_snapshot(session, today=today, now=now)
-        specs = plan_nudges(snap, policy, now)
-        created = await enqueue(session, specs, now)
-        await session.commit()
+    with cyclic_gc_paused():
+        async with session_scope(engine) as session:
+            snap = await load_snapshot(session, today=today, now=now)
+            specs = plan_nudges(snap, policy, now)
+            created = await enqueue(session, specs, now)
+            await session.commit()
     if created:
         log.info("planned %d new nudges (%d wanted) at %s", created, len(specs), now.isoformat())
     return PlanReport(planned=len(specs), created=created, moved=moved, cancelled=cancelled)
