@@ -27,6 +27,10 @@ from storage.models import Cycle, Nudge, NudgeState, Person
 
 log = logging.getLogger(__name__)
 
+# Cycle-end nudges are created at most this long before their day: the planner runs every
+# few minutes, and a large organisation's outbox need not hold months of future rows.
+HORIZON = timedelta(days=7)
+
 CHECKIN, HEADS_UP = "checkin", "checkin_heads_up"
 GOAL = "goal_clarification"
 ACTION_DUE, ACTION_OVERDUE = "action_due", "action_overdue"
@@ -326,8 +330,11 @@ class _Planner:
                     (SELF_REMINDER, cadence.self_assessment_reminder_days),
                 ):
                     day = self.add_working_days(employee, cycle.review_from, -lead)
-                    if kind == SELF_REMINDER and day < self.today(employee):
+                    today = self.today(employee)
+                    if kind == SELF_REMINDER and day < today:
                         continue  # a reminder whose day has passed would only add noise
+                    if day > today + HORIZON:
+                        continue  # planned on a later pass, closer to its day
                     self.emit(
                         kind,
                         employee,
@@ -341,6 +348,8 @@ class _Planner:
                 day = self.add_working_days(
                     manager, cycle.review_from, -cadence.prep_pack_lead_days
                 )
+                if day > self.today(manager) + HORIZON:
+                    continue
                 self.emit(
                     PREP_PACK,
                     manager,

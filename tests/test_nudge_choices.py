@@ -225,9 +225,8 @@ async def test_a_new_manager_inherits_the_pending_checkin(running_app, engine, n
     report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
 
     [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
-    [prep] = await nudge_rows(engine, kind="prep_pack", about_id="U0EMP")
-    assert report.moved == 2  # the check-in and the review prep pack
-    assert (row.recipient_id, row.state, prep.recipient_id) == ("U0OTH", "pending", "U0OTH")
+    assert report.moved == 1
+    assert (row.recipient_id, row.state) == ("U0OTH", "pending")
 
 
 async def test_people_removed_from_the_org_file_get_no_more_nudges(
