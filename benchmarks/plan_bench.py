@@ -1,0 +1,479 @@
+"""How long and how much memory one planning pass takes for a large organisation.
+
+    .venv/bin/python benchmarks/plan_bench.py [--sizes 1000,10000,100000]
+                                              [--database-url postgresql://…/test] [--repeat 3]
+
+For each size a PostgreSQL database is created, migrated and bulk-loaded (COPY) with an org:
+managers with 8 reports each, a dozen time zones and countries (holidays included), people on
+leave, talks (this month, last month, long ago, never), open action items (due soon and
+overdue), unclarified goals and ended milestones, so that every branch of the planner runs.
+Loading is not measured. Each measurement then runs in a fresh process on a fresh copy of
+that database (CREATE DATABASE … TEMPLATE):
+
+* the first tick: one `plan(engine, policy=app.yaml, now=NOW)` on an empty outbox, which
+  creates the month's check-ins and the coming review's nudges (wall time, and the process's
+  max-RSS growth from getrusage);
+* the second tick at NOW + 10 minutes, with nothing new to create (wall time);
+* in another fresh process with tracemalloc on, the first tick's peak of Python allocations
+  (tracemalloc slows the pass, so its time is not the one reported).
+
+The targets (the issue): at 100,000 people the first tick under 2 s and under 300 MB (both
+memory figures), and the cost linear in the organisation. Exits 1 if 100,000 misses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from _common import (
+    DEFAULT_PG_URL,
+    analyze,
+    bulk_insert,
+    create_database,
+    drop_database,
+    fresh_name,
+    machine,
+    max_rss_mb,
+    migrated_engine,
+    policy,
+    rss_mb,
+)
+from sqlalchemy import func, select, text
+
+from bot.cadence import plan
+from storage.db import make_engine
+from storage.models import (
+    ActionItem,
+    Goal,
+    Leave,
+    Milestone,
+    MilestoneParticipant,
+    Nudge,
+    Person,
+    Talk,
+)
+
+# Thursday 26 November 2026, 11:00 in Shanghai: November's check-ins are due (the policy's
+# Monday-after-the-1st is past), Q4's review window opens within 90 days, and it is
+# Thanksgiving in the US (a holiday the calendars must skip).
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+SECOND_TICK = timedelta(minutes=10)
+TARGET_SIZE, TARGET_SECONDS, TARGET_MB = 100_000, 2.0, 300.0
+REPORTS_PER_MANAGER = 8
+
+# (IANA zone, country, locale); None falls back to the policy's Asia/Shanghai and CN.
+PLACES = [
+    ("Asia/Shanghai", "CN", "zh"),
+    ("Asia/Shanghai", "CN", "zh"),
+    ("Asia/Shanghai", "CN", "en"),
+    ("Asia/Tokyo", "JP", "en"),
+    ("Asia/Singapore", "SG", "en"),
+    ("Asia/Kolkata", "IN", "en"),
+    ("Europe/Berlin", "DE", "en"),
+    ("Europe/London", "GB", "en"),
+    ("America/New_York", "US", "en"),
+    ("America/Los_Angeles", "US", "en"),
+    ("America/Sao_Paulo", "BR", "en"),
+    ("Australia/Sydney", "AU", "en"),
+    (None, None, None),
+]
+
+
+# ------------------------------------------------------------------------------ the org
+def build_org(size: int, *, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
+    """Rows per table for an org of `size` people (deterministic for a seed)."""
+    rnd = random.Random(seed)
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    today = NOW.date()
+    ids = [f"U{i:07d}" for i in range(size)]
+    people, talks, actions, goals, leave = [], [], [], [], []
+    milestones, participants = [], []
+    for i, sid in enumerate(ids):
+        zone, country, locale = PLACES[i % len(PLACES)]
+        recent = rnd.random() < 0.05  # joined lately: not escalated
+        joined = NOW - timedelta(days=rnd.randint(5, 50)) if recent else t0
+        people.append(
+            {
+                "slack_id": sid,
+                "email": f"{sid.lower()}@example.com",
+                "name": f"Person {i}",
+                "manager_id": ids[(i - 1) // REPORTS_PER_MANAGER] if i else None,
+                "timezone": zone,
+                "dm_channel_id": f"D{sid}",
+                "slack_locale": None,
+                "slack_tz": "Asia/Tokyo" if i % 17 == 0 else None,
+                "slack_checked_at": None,
+                "locale": locale,
+                "country": country,
+                "is_hr": i == 1,
+                "active": i % 211 != 5,  # a few left; their reports have no manager here
+                "created_at": joined,
+                "updated_at": joined,
+            }
+        )
+    talk_id = action_id = goal_id = 0
+    for i, sid in enumerate(ids[1:], start=1):
+        manager = ids[(i - 1) // REPORTS_PER_MANAGER]
+        roll = rnd.random()
+        if roll < 0.10:
+            held = [today - timedelta(days=rnd.randint(1, 24))]  # talked this month
+        elif roll < 0.45:
+            held = [date(2026, 10, rnd.randint(1, 31))]  # last month
+        elif roll < 0.60:
+            held = [date(2026, rnd.randint(3, 8), 15), date(2025, 12, 10)]  # long ago
+        else:
+            held = []  # never
+        for day in held:
+            talk_id += 1
+            talks.append(
+                {
+                    "id": talk_id,
+                    "kind": "checkin",
+                    "family": "dialogue",
+                    "manager_id": manager,
+                    "employee_id": sid,
+                    "logged_by": manager,
+                    "held_on": day,
+                    "duration_minutes": 15,
+                    "facts": "progress on the roadmap",
+                    "consensus": "keep going",
+                    "employee_talk_share": "up_to_half",
+                    "private_note": None,
+                    "submission_key": f"k{talk_id}",
+                    "created_at": datetime.combine(day, datetime.min.time(), UTC),
+                    "acknowledged_at": None,
+                }
+            )
+            if rnd.random() < 0.15:
+                action_id += 1
+                due = today + timedelta(days=rnd.randint(-12, 8))
+                actions.append(
+                    {
+                        "id": action_id,
+                        "talk_id": talk_id,
+                        "employee_id": sid,
+                        "owner_id": sid if rnd.random() < 0.6 else manager,
+                        "text": "write the design doc",
+                        "due_on": due,
+                        "status": "open" if rnd.random() < 0.8 else "done",
+                        "completed_at": None,
+                        "completed_in_talk_id": None,
+                        "created_at": datetime.combine(day, datetime.min.time(), UTC),
+                    }
+                )
+        if i % 97 == 0:  # a formal review, which does not count as a dialogue
+            talk_id += 1
+            talks.append(
+                {
+                    "id": talk_id,
+                    "kind": "review",
+                    "family": "review",
+                    "manager_id": manager,
+                    "employee_id": sid,
+                    "logged_by": manager,
+                    "held_on": date(2026, 10, 10),
+                    "duration_minutes": 60,
+                    "facts": "the quarter",
+                    "consensus": "meets",
+                    "employee_talk_share": None,
+                    "private_note": None,
+                    "submission_key": f"k{talk_id}",
+                    "created_at": datetime(2026, 10, 10, tzinfo=UTC),
+                    "acknowledged_at": None,
+                }
+            )
+        if rnd.random() < 0.03:
+            goal_id += 1
+            created = NOW - timedelta(days=rnd.randint(0, 40), hours=rnd.randint(0, 23))
+            clarified = created + timedelta(days=1) if rnd.random() < 0.3 else None
+            goals.append(
+                {
+                    "id": goal_id,
+                    "employee_id": sid,
+                    "set_by": manager,
+                    "title": "ship the thing",
+                    "measure": "it ships",
+                    "due_on": date(2027, 3, 31),
+                    "status": rnd.choice(("active", "active", "proposed", "done")),
+                    "confirmed_at": None,
+                    "clarified_at": clarified,
+                    "clarified_in_talk_id": None,
+                    "created_at": created,
+                }
+            )
+        if rnd.random() < 0.015:
+            start = today + timedelta(days=rnd.randint(-5, 10))
+            leave.append(
+                {
+                    "person_id": sid,
+                    "starts_on": start,
+                    "ends_on": start + timedelta(days=rnd.randint(1, 12)),
+                    "reason": "leave",
+                    "created_at": t0,
+                }
+            )
+    for m in range(max(2, size // 500)):
+        roll = m % 3
+        done_at = NOW - timedelta(days=rnd.randint(1, 25)) if roll == 0 else None
+        due_on = today - timedelta(days=rnd.randint(1, 25)) if roll == 1 else date(2027, 1, 15)
+        milestones.append(
+            {
+                "id": m + 1,
+                "name": f"milestone {m}",
+                "due_on": due_on,
+                "created_by": ids[0],
+                "done_at": done_at,
+                "created_at": t0,
+            }
+        )
+        for sid in rnd.sample(ids[1:], min(12, size - 1)):
+            participants.append({"milestone_id": m + 1, "person_id": sid})
+    return {
+        Person: people,
+        Talk: talks,
+        ActionItem: actions,
+        Goal: goals,
+        Leave: leave,
+        Milestone: milestones,
+        MilestoneParticipant: participants,
+    }
+
+
+async def seed_template(admin_url: str, size: int) -> tuple[str, dict[str, int]]:
+    """A migrated, loaded and analysed database for `size`; returns its name and row counts."""
+    name = fresh_name(f"cadence_bench_{size}")
+    engine = await migrated_engine(await create_database(admin_url, name))
+    try:
+        tables = build_org(size)
+        for model, rows in tables.items():
+            await bulk_insert(engine, model.__table__, rows)  # type: ignore[attr-defined]
+        async with engine.begin() as conn:
+            for table in ("talk", "action_item", "goal", "milestone", "leave"):
+                await conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                    )
+                )
+        await analyze(engine)
+    finally:
+        await engine.dispose()
+    return name, {m.__tablename__: len(r) for m, r in tables.items()}  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ one measurement
+async def measure(url: str, mode: str) -> dict[str, Any]:
+    """Runs in a fresh child process on a fresh copy of the loaded database."""
+    rules = policy()
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:  # connect and warm up outside the measurement
+            await conn.execute(select(func.count()).select_from(Person))
+        gc.collect()
+        out: dict[str, Any] = {"rss_before_mb": max_rss_mb(), "rss_now_mb": rss_mb()}
+        if mode == "trace":
+            tracemalloc.start()
+        started = time.perf_counter()
+        first = await plan(engine, policy=rules, now=NOW)
+        out["first_s"] = time.perf_counter() - started
+        if mode == "trace":
+            out["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.reset_peak()
+            await plan(engine, policy=rules, now=NOW + SECOND_TICK)
+            out["traced_second_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            return out
+        out["rss_after_mb"] = max_rss_mb()
+        gc.collect()
+        started = time.perf_counter()
+        second = await plan(engine, policy=rules, now=NOW + SECOND_TICK)
+        out["second_s"] = time.perf_counter() - started
+        out.update(
+            planned=first.planned,
+            created=first.created,
+            second_created=second.created,
+            second_moved=second.moved,
+            cancelled=first.cancelled,
+        )
+        async with engine.connect() as conn:
+            out["nudges"] = (
+                await conn.execute(select(func.count()).select_from(Nudge))
+            ).scalar_one()
+        return out
+    finally:
+        await engine.dispose()
+
+
+def child(*args: str) -> dict[str, Any]:
+    """Run this script with `args` in a fresh process; its last line of output is JSON.
+
+    Loading the org happens in a child too: a process inherits its parent's peak RSS as its
+    own starting ru_maxrss, so the parent stays small to keep the children's figures true."""
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_child(admin_url: str, template: str, mode: str) -> dict[str, Any]:
+    name = fresh_name("cadence_bench_run")
+    url = asyncio.run(create_database(admin_url, name, template=template))
+    try:
+        return child("--child", url, "--mode", mode)
+    finally:
+        asyncio.run(drop_database(admin_url, name))
+
+
+# ------------------------------------------------------------------------------ report
+@dataclass
+class Row:
+    size: int
+    first: list[float]
+    second: list[float]
+    traced_mb: float
+    traced_second_mb: float
+    rss_mb: float
+    rss_base_mb: float
+    rss_now_mb: float
+    created: int
+    planned: int
+    nudges: int
+    second_created: int
+
+    @property
+    def first_s(self) -> float:
+        return statistics.median(self.first)
+
+    @property
+    def second_s(self) -> float:
+        return statistics.median(self.second)
+
+
+def bench_size(admin_url: str, size: int, repeat: int) -> Row:
+    started = time.perf_counter()
+    loaded = child("--seed", str(size), "--database-url", admin_url)
+    template, counts = loaded["template"], loaded["counts"]
+    print(
+        f"  {size:>7,} people loaded in {time.perf_counter() - started:.1f}s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
+    try:
+        runs = [run_child(admin_url, template, "time") for _ in range(repeat)]
+        traced = run_child(admin_url, template, "trace")
+    finally:
+        asyncio.run(drop_database(admin_url, template))
+    last = runs[-1]
+    for run in runs:
+        print(
+            f"    first {run['first_s']:.3f}s  second {run['second_s']:.3f}s"
+            f"  rss +{run['rss_after_mb'] - run['rss_before_mb']:.0f} MB",
+            flush=True,
+        )
+    return Row(
+        size=size,
+        first=[r["first_s"] for r in runs],
+        second=[r["second_s"] for r in runs],
+        traced_mb=traced["traced_peak_mb"],
+        traced_second_mb=traced["traced_second_mb"],
+        rss_mb=max(r["rss_after_mb"] - r["rss_before_mb"] for r in runs),
+        rss_base_mb=max(r["rss_before_mb"] for r in runs),
+        rss_now_mb=max(r["rss_now_mb"] for r in runs),
+        created=last["created"],
+        planned=last["planned"],
+        nudges=last["nudges"],
+        second_created=last["second_created"],
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--database-url", default=DEFAULT_PG_URL, help="any database on the server")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per size (median)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="time", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(measure(args.child, args.mode))))
+        return 0
+    if args.seed:
+        template, counts = asyncio.run(seed_template(args.database_url, args.seed))
+        print(json.dumps({"template": template, "counts": counts}))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"machine: {machine()}")
+    print(f"now: {NOW.isoformat()}; median of {args.repeat} timed runs per size\n")
+    rows = [bench_size(args.database_url, size, args.repeat) for size in sizes]
+    print(
+        "\n   people | 1st tick s | 2nd tick s | tracemalloc peak MB 1st / 2nd | max-RSS Δ MB"
+        " | nudges created | µs/person 1st / 2nd"
+    )
+    for r in rows:
+        print(
+            f" {r.size:>8,} | {r.first_s:>10.3f} | {r.second_s:>10.3f} |"
+            f" {r.traced_mb:>16.1f} / {r.traced_second_mb:>5.1f}     | {r.rss_mb:>12.1f} |"
+            f" {r.created:>14,} | {r.first_s / r.size * 1e6:>7.1f} /"
+            f" {r.second_s / r.size * 1e6:.1f}"
+        )
+    print(
+        f"(a measuring process before planning: max RSS {rows[-1].rss_base_mb:.0f} MB,"
+        f" RSS {rows[-1].rss_now_mb:.0f} MB)"
+    )
+    failed = False
+    for r in rows:
+        if r.created != r.nudges or r.second_created:
+            print(
+                f"FAIL {r.size:,}: created {r.created:,} but {r.nudges:,} rows, "
+                f"second tick created {r.second_created}"
+            )
+            failed = True
+    by_size = {r.size: r for r in rows}
+    for small, big in itertools.pairwise(sizes):
+        a, b = by_size[small], by_size[big]
+        print(
+            f"ratio {big:,}/{small:,} (linear: {big / small:g}): 1st tick"
+            f" {b.first_s / a.first_s:.1f}, 2nd tick {b.second_s / a.second_s:.1f},"
+            f" nudges {b.created / max(a.created, 1):.1f}, tracemalloc peak"
+            f" {b.traced_mb / max(a.traced_mb, 1e-9):.1f} /"
+            f" {b.traced_second_mb / max(a.traced_second_mb, 1e-9):.1f}"
+        )
+    target = by_size.get(TARGET_SIZE)
+    if target is None:
+        print(f"(no {TARGET_SIZE:,} run: targets not checked)")
+    else:
+        checks = [
+            ("1st tick time", target.first_s, TARGET_SECONDS, "s"),
+            ("2nd tick time", target.second_s, TARGET_SECONDS, "s"),
+            ("1st tick tracemalloc peak", target.traced_mb, TARGET_MB, " MB"),
+            ("2nd tick tracemalloc peak", target.traced_second_mb, TARGET_MB, " MB"),
+            ("max-RSS growth", target.rss_mb, TARGET_MB, " MB"),
+        ]
+        for label, value, limit, unit in checks:
+            ok = value < limit
+            failed |= not ok
+            print(
+                f"{'PASS' if ok else 'FAIL'} {TARGET_SIZE:,} people {label}:"
+                f" {value:.2f}{unit} (target < {limit:g}{unit})"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
