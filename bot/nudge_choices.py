@@ -23,6 +23,7 @@ from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Leave, Nudge, NudgeState
 
 SkipReason = Literal["talked_offline", "on_leave", "not_relevant"]
+SKIP_REASONS: tuple[SkipReason, ...] = ("talked_offline", "on_leave", "not_relevant")
 LEAVE_DAYS = 14
 
 

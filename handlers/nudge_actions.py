@@ -99,8 +99,8 @@ async def skip(
     await ack()
     user_id, choice = body["user"]["id"], _choice(action)
     locale = await deps.locale_for(user_id)
-    reason = str(choice.get("r", "not_relevant"))
-    if reason not in ("talked_offline", "on_leave", "not_relevant"):
+    reason = str(choice.get("r"))
+    if reason not in nudge_choices.SKIP_REASONS:
         reason = "not_relevant"
     try:
         await nudge_choices.skip(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import cadence
+from bot.nudge_choices import SKIP_REASONS
 from bot.nudge_content import NudgeContent
 from bot.policy import Policy
 from handlers import ids
@@ -14,8 +15,6 @@ from handlers.blocks import kit, self_views
 from handlers.blocks.messages import Message
 from handlers.blocks.prep_pack import prep_pack_blocks
 from prompts import items, outline, t
-
-SKIP_REASONS = ("talked_offline", "on_leave", "not_relevant")
 
 
 def _value(**data: object) -> str:
