@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.org import local_today
 from bot.policy import Policy
+from bot.review_cycles import interview_dates, review_cycle
 from storage import queries
 from storage.db import session_scope
 from storage.models import ActionItem, Person, Talk
@@ -25,6 +26,7 @@ class ReportRow:
     last_talk: Talk | None
     open_actions: int
     overdue_actions: int
+    interview_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Overview:
     talks: list[Talk]
     open_actions: list[ActionItem]
     names: dict[str, str]
+    cycle_id: int | None = None
 
 
 async def overview(
@@ -59,6 +62,8 @@ async def overview(
         ids = [p.slack_id for p in reports]
         last = await queries.latest_talks(session, ids)
         counts = await queries.action_counts(session, ids, today)
+        cycle = await review_cycle(session, today) if ids else None
+        interviews = await interview_dates(session, cycle.id or 0, ids) if cycle else {}
         talks = await queries.talks_about(session, user_id, limit=5)
         actions = await queries.open_actions_about(session, user_id)
         others = {t.manager_id for t in talks} | {a.owner_id for a in actions}
@@ -66,7 +71,13 @@ async def overview(
             p.slack_id: p.name for p in (await queries.people_by_ids(session, others)).values()
         }
     names[person.slack_id] = person.name
-    rows = [ReportRow(p, last.get(p.slack_id), *counts.get(p.slack_id, (0, 0))) for p in reports]
+    rows = [
+        ReportRow(
+            p, last.get(p.slack_id), *counts.get(p.slack_id, (0, 0)), interviews.get(p.slack_id)
+        )
+        for p in reports
+    ]
     for talk in talks:
         talk.private_note = None  # the employee's own view never carries the manager's note
-    return Overview(person, today, rows, page, pages, talks, actions, names)
+    cycle_id = cycle.id if cycle is not None else None
+    return Overview(person, today, rows, page, pages, talks, actions, names, cycle_id)

@@ -95,7 +95,8 @@ async def test_a_date_set_in_app_home_moves_the_pending_prep_pack_before_it(
     [pending] = await prep_packs(engine, "U0ANN")
     assert (pending.state, pending.due_at) == ("pending", PLANNED_PREP)
     view, picker = await home_picker(running_app, "U0MGR", "U0ANN", "EvI1")
-    assert picker["action_id"] == "interview_date:-:U0ANN"
+    assert picker["action_id"] == f"interview_date:{cycle.id}:U0ANN"
+    assert "initial_date" not in picker  # no date set yet: the window's first day counts
     assert "🗓 Review interview with Ann Lee" in texts(view["blocks"])
 
     await running_app.interact(block_actions("U0MGR", picked(picker, "2026-12-10"), view=view))
@@ -194,3 +195,18 @@ async def test_a_date_set_before_planning_plans_the_prep_pack_once_at_the_new_mo
     async with session_scope(engine) as session:
         assert await interview_day(session, cycle, "U0EMP", calendar) == date(2026, 12, 14)
         assert await interview_day(session, cycle, "U0ANN", calendar) == date(2026, 12, 1)
+
+
+async def test_app_home_shows_the_interview_date_already_set(running_app, engine, nudge_engine):
+    await seed_org(engine, running_app.slack)
+    await add_cycle(engine)
+    view, picker = await home_picker(running_app, "U0MGR", "U0ANN", "EvI7")
+    await running_app.interact(block_actions("U0MGR", picked(picker, "2026-12-10"), view=view))
+    await running_app.slack.async_wait_for("chat.postMessage")  # the confirmation
+
+    await running_app.event(home_opened("U0MGR"), event_id="EvI8")
+
+    publishes = await running_app.slack.async_wait_for("views.publish", count=2)
+    again = valid_view(opened_view(publishes[-1].params))
+    row = next(b for b in again["blocks"] if b.get("block_id") == "interview_date_U0ANN")
+    assert row["element"]["initial_date"] == "2026-12-10"

@@ -28,14 +28,16 @@ def home_view(data: Overview, *, policy: Policy, locale: str) -> dict[str, Any]:
     if data.reports:
         blocks += [kit.divider(), kit.section(t("home.reports", locale))]
         for row in data.reports:
-            blocks += _report_blocks(row, policy, locale)
+            blocks += _report_blocks(row, policy, locale, data.cycle_id)
         if data.pages > 1:
             blocks += _pager(data, locale)
     blocks += [kit.divider(), *_own_blocks(data, policy, locale)]
     return {"type": "home", "blocks": blocks}
 
 
-def _report_blocks(row: ReportRow, policy: Policy, locale: str) -> list[kit.Block]:
+def _report_blocks(
+    row: ReportRow, policy: Policy, locale: str, cycle_id: int | None
+) -> list[kit.Block]:
     talk = row.last_talk
     last = (
         t(
@@ -50,7 +52,9 @@ def _report_blocks(row: ReportRow, policy: Policy, locale: str) -> list[kit.Bloc
     text = t("home.report_line", locale, name=kit.escape(row.person.name), last=last)
     button = kit.button(t("home.log_talk", locale), ids.LOG_TALK, row.person.slack_id)
     counts = t("home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions)
-    interview = interview_home_block(row.person.slack_id, row.person.name, locale)
+    interview = interview_home_block(
+        row.person.slack_id, row.person.name, locale, cycle_id=cycle_id, initial=row.interview_on
+    )
     return [kit.section(text, accessory=button), kit.context(counts), interview]
 
 
