@@ -40,17 +40,6 @@ SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK = (
     "self_assessment_reminder",
     "prep_pack",
 )
-KINDS = (
-    CHECKIN,
-    HEADS_UP,
-    GOAL,
-    ACTION_DUE,
-    ACTION_OVERDUE,
-    MILESTONE,
-    SELF_ASSESSMENT,
-    SELF_REMINDER,
-    PREP_PACK,
-)
 
 
 @dataclass(frozen=True)

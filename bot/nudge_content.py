@@ -30,8 +30,6 @@ from storage.models import (
     Talk,
 )
 
-QUESTION_COUNT = 4
-
 
 @dataclass
 class NudgeContent:
@@ -42,7 +40,6 @@ class NudgeContent:
     about: Person | None = None
     manager: Person | None = None
     payload: dict[str, object] = field(default_factory=dict)
-    question_offset: int = 0
     carry_over: list[ActionItem] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     last_dialogue: date | None = None
@@ -52,11 +49,6 @@ class NudgeContent:
     participants: list[Person] = field(default_factory=list)
     cycle: Cycle | None = None
     pack: PrepPack | None = None
-
-
-def question_offset(period_index: int) -> int:
-    """Where this period's questions start in the bank, so consecutive periods differ."""
-    return period_index * QUESTION_COUNT
 
 
 async def nudge_content(
@@ -90,7 +82,6 @@ async def nudge_content(
             if last is not None and last >= since:
                 raise NoLongerNeeded("a dialogue was logged in this period")
             content.last_dialogue = last
-            content.question_offset = question_offset(int(payload.get("round", 0)))
             content.carry_over = await queries.open_actions_about(session, about.slack_id)
         elif kind == cadence.GOAL:
             content.goal = await session.get(Goal, int(payload["goal_id"]))
@@ -140,4 +131,4 @@ async def nudge_content(
     return content
 
 
-__all__ = ["NudgeContent", "nudge_content", "question_offset"]
+__all__ = ["NudgeContent", "nudge_content"]

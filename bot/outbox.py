@@ -24,7 +24,6 @@ from storage.models import Nudge, NudgeState
 LEASE = timedelta(minutes=5)
 INSERT_CHUNK = 2000  # rows per executemany (SQLite)
 ARRAY_CHUNK = 20_000  # rows per INSERT … SELECT FROM unnest (PostgreSQL)
-OPEN_STATES = (NudgeState.PENDING, NudgeState.SENDING)
 
 
 @dataclass(frozen=True)
