@@ -10,18 +10,23 @@ moment), open action items (due soon and overdue), unclarified goals and ended m
 Loading is not measured. Each measurement then runs in a fresh process on a fresh copy of
 that database (CREATE DATABASE … TEMPLATE):
 
-* the first tick: one `plan(engine, policy=app.yaml, now=AT)` on an empty outbox (wall
-  time, and the process's max-RSS growth from getrusage);
-* the second tick at AT + 10 minutes, with nothing new to create (wall time);
-* in another fresh process with tracemalloc on, the peak of Python allocations during each
-  tick (tracemalloc slows the pass, so its times are not the ones reported).
+* the first pass: one `plan(engine, policy=app.yaml, now=AT)` on an empty outbox, as when
+  an organisation installs the bot. It wants every nudge due at that moment and creates the
+  ones due first, at most `delivery.new_nudges_per_pass` (10,000 with app.yaml);
+* the backlog passes, every 10 minutes (app.yaml's `plan_every_minutes`) of simulated time
+  after AT, until nothing is left for later: the slowest is reported;
+* the steady pass 10 minutes later, with everything stored and nothing new to create;
+* the process's max-RSS growth over all of these (getrusage);
+* in another fresh process with tracemalloc on, the peak of Python allocations during the
+  first pass, the backlog and the steady pass (tracemalloc slows the passes, so its times
+  are not the ones reported).
 
 The two default moments: Thursday 26 November 2026, 11:00 in Shanghai (November's check-ins
 due, Thanksgiving in the US), and Tuesday 22 December 2026, 11:00 in Shanghai (December's
 check-ins due, and the Q4 review's self-assessments, reminders and prep packs within the
 planner's horizon), so that every branch of the planner creates nudges.
 
-The targets (the issue): at 100,000 people one tick under 2 s and under 300 MB, and the
+The targets (the issue): at 100,000 people every pass under 2 s and under 300 MB, and the
 cost linear in the organisation. Exits 1 if 100,000 misses them at any moment.
 """
 
@@ -77,7 +82,7 @@ from storage.models import (
 # Tuesday 22 December 2026, 11:00 in Shanghai: December's check-ins are due and the Q4
 # review (from 1 January) has its self-assessments, reminders and prep packs due.
 MOMENTS = "2026-11-26T03:00Z,2026-12-22T03:00Z"
-SECOND_TICK = timedelta(minutes=10)
+PASS_EVERY = timedelta(minutes=10)  # app.yaml's delivery.plan_every_minutes
 TARGET_SIZE, TARGET_SECONDS, TARGET_MB = 100_000, 2.0, 300.0
 REPORTS_PER_MANAGER = 8
 
@@ -286,7 +291,8 @@ async def seed_template(admin_url: str, size: int, now: datetime) -> tuple[str, 
 
 # ------------------------------------------------------------------------------ one measurement
 async def measure(url: str, mode: str, now: datetime) -> dict[str, Any]:
-    """Runs in a fresh child process on a fresh copy of the loaded database."""
+    """Runs in a fresh child process on a fresh copy of the loaded database: the first pass,
+    the passes that create what it left for later (every PASS_EVERY), and a steady pass."""
     rules = policy()
     engine = make_engine(url)
     try:
@@ -302,20 +308,31 @@ async def measure(url: str, mode: str, now: datetime) -> dict[str, Any]:
         if mode == "trace":
             out["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.reset_peak()
-            await plan(engine, policy=rules, now=now + SECOND_TICK)
-            out["traced_second_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        moment, left, backlog = now, first.deferred, []
+        while left:
+            moment += PASS_EVERY
+            gc.collect()
+            started = time.perf_counter()
+            report = await plan(engine, policy=rules, now=moment)
+            backlog.append(time.perf_counter() - started)
+            left = report.deferred
+        if mode == "trace":
+            out["traced_backlog_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.reset_peak()
+        gc.collect()
+        started = time.perf_counter()
+        steady = await plan(engine, policy=rules, now=moment + PASS_EVERY)
+        out["steady_s"] = time.perf_counter() - started
+        if mode == "trace":
+            out["traced_steady_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
             return out
         out["rss_after_mb"] = max_rss_mb()
-        gc.collect()
-        started = time.perf_counter()
-        second = await plan(engine, policy=rules, now=now + SECOND_TICK)
-        out["second_s"] = time.perf_counter() - started
         out.update(
+            backlog=backlog,
             planned=first.planned,
             created=first.created,
-            second_created=second.created,
-            second_moved=second.moved,
+            steady_created=steady.created,
             cancelled=first.cancelled,
         )
         async with engine.connect() as conn:
@@ -354,24 +371,40 @@ def run_child(admin_url: str, template: str, mode: str, now: datetime) -> dict[s
 class Row:
     size: int
     first: list[float]
-    second: list[float]
+    backlog: list[float]  # every backlog pass of every run
+    steady: list[float]
     traced_mb: float
-    traced_second_mb: float
+    traced_backlog_mb: float
+    traced_steady_mb: float
     rss_mb: float
     rss_base_mb: float
     rss_now_mb: float
     created: int
     planned: int
     nudges: int
-    second_created: int
+    steady_created: int
 
     @property
     def first_s(self) -> float:
         return statistics.median(self.first)
 
     @property
-    def second_s(self) -> float:
-        return statistics.median(self.second)
+    def steady_s(self) -> float:
+        return statistics.median(self.steady)
+
+    @property
+    def backlog_max_s(self) -> float:
+        return max(self.backlog, default=0.0)
+
+    @property
+    def backlog_median_s(self) -> float:
+        return statistics.median(self.backlog) if self.backlog else 0.0
+
+    @property
+    def slowest_s(self) -> float:
+        """The slowest single pass of any kind (the first passes are medians of the runs;
+        the backlog's slowest is over every run)."""
+        return max(self.first_s, self.backlog_max_s, self.steady_s)
 
 
 def bench_size(admin_url: str, size: int, now: datetime, repeat: int) -> Row:
@@ -390,8 +423,10 @@ def bench_size(admin_url: str, size: int, now: datetime, repeat: int) -> Row:
         asyncio.run(drop_database(admin_url, template))
     last = runs[-1]
     for run in runs:
+        backlog = run["backlog"]
         print(
-            f"    first {run['first_s']:.3f}s  second {run['second_s']:.3f}s"
+            f"    first {run['first_s']:.3f}s  backlog {len(backlog)} passes,"
+            f" max {max(backlog, default=0):.3f}s  steady {run['steady_s']:.3f}s"
             f"  rss +{run['rss_after_mb'] - run['rss_before_mb']:.0f} MB",
             flush=True,
         )
@@ -399,16 +434,18 @@ def bench_size(admin_url: str, size: int, now: datetime, repeat: int) -> Row:
     return Row(
         size=size,
         first=[r["first_s"] for r in runs],
-        second=[r["second_s"] for r in runs],
+        backlog=[t for r in runs for t in r["backlog"]],
+        steady=[r["steady_s"] for r in runs],
         traced_mb=traced["traced_peak_mb"],
-        traced_second_mb=traced["traced_second_mb"],
+        traced_backlog_mb=traced["traced_backlog_mb"],
+        traced_steady_mb=traced["traced_steady_mb"],
         rss_mb=max(r["rss_after_mb"] - r["rss_before_mb"] for r in runs),
         rss_base_mb=max(r["rss_before_mb"] for r in runs),
         rss_now_mb=max(r["rss_now_mb"] for r in runs),
         created=last["created"],
         planned=last["planned"],
         nudges=last["nudges"],
-        second_created=last["second_created"],
+        steady_created=last["steady_created"],
     )
 
 
@@ -416,15 +453,17 @@ def report(now: datetime, sizes: list[int], rows: list[Row]) -> bool:
     """Print one moment's table, ratios and PASS/FAIL lines; True if all passed."""
     print(
         f"\nat {now.isoformat()}\n"
-        "   people | 1st tick s | 2nd tick s | tracemalloc peak MB 1st / 2nd | max-RSS Δ MB"
-        " | nudges created | µs/person 1st / 2nd"
+        "   people | 1st pass s | backlog passes: n, median / max s | steady s"
+        " | tracemalloc peak MB 1st / backlog / steady | max-RSS Δ MB | nudges wanted"
+        " | µs/person 1st / steady"
     )
     for r in rows:
         print(
-            f" {r.size:>8,} | {r.first_s:>10.3f} | {r.second_s:>10.3f} |"
-            f" {r.traced_mb:>16.1f} / {r.traced_second_mb:>5.1f}     | {r.rss_mb:>12.1f} |"
-            f" {r.created:>14,} | {r.first_s / r.size * 1e6:>7.1f} /"
-            f" {r.second_s / r.size * 1e6:.1f}"
+            f" {r.size:>8,} | {r.first_s:>10.3f} | {len(r.backlog) // max(len(r.first), 1):>5},"
+            f" {r.backlog_median_s:>6.3f} / {r.backlog_max_s:.3f}       | {r.steady_s:>8.3f} |"
+            f" {r.traced_mb:>6.1f} / {r.traced_backlog_mb:>5.1f} / {r.traced_steady_mb:>5.1f}"
+            f"              | {r.rss_mb:>12.1f} | {r.planned:>13,} |"
+            f" {r.first_s / r.size * 1e6:>5.1f} / {r.steady_s / r.size * 1e6:.1f}"
         )
     print(
         f"(a measuring process before planning: max RSS {rows[-1].rss_base_mb:.0f} MB,"
@@ -432,31 +471,33 @@ def report(now: datetime, sizes: list[int], rows: list[Row]) -> bool:
     )
     passed = True
     for r in rows:
-        if r.created != r.nudges or r.second_created:
+        if r.planned != r.nudges or r.steady_created:
             print(
-                f"FAIL {r.size:,}: created {r.created:,} but {r.nudges:,} rows, "
-                f"second tick created {r.second_created}"
+                f"FAIL {r.size:,}: {r.planned:,} wanted but {r.nudges:,} rows after the backlog,"
+                f" the steady pass created {r.steady_created}"
             )
             passed = False
     by_size = {r.size: r for r in rows}
     for small, big in itertools.pairwise(sizes):
         a, b = by_size[small], by_size[big]
         print(
-            f"ratio {big:,}/{small:,} (linear: {big / small:g}): 1st tick"
-            f" {b.first_s / a.first_s:.1f}, 2nd tick {b.second_s / a.second_s:.1f},"
-            f" nudges {b.created / max(a.created, 1):.1f}, tracemalloc peak"
+            f"ratio {big:,}/{small:,} (linear: {big / small:g}): 1st pass"
+            f" {b.first_s / a.first_s:.1f}, steady pass {b.steady_s / a.steady_s:.1f},"
+            f" nudges {b.planned / max(a.planned, 1):.1f}, tracemalloc peak"
             f" {b.traced_mb / max(a.traced_mb, 1e-9):.1f} /"
-            f" {b.traced_second_mb / max(a.traced_second_mb, 1e-9):.1f}"
+            f" {b.traced_steady_mb / max(a.traced_steady_mb, 1e-9):.1f}"
         )
     target = by_size.get(TARGET_SIZE)
     if target is None:
         print(f"(no {TARGET_SIZE:,} run: targets not checked)")
         return passed
     checks = [
-        ("1st tick time", target.first_s, TARGET_SECONDS, "s"),
-        ("2nd tick time", target.second_s, TARGET_SECONDS, "s"),
-        ("1st tick tracemalloc peak", target.traced_mb, TARGET_MB, " MB"),
-        ("2nd tick tracemalloc peak", target.traced_second_mb, TARGET_MB, " MB"),
+        ("1st pass time", target.first_s, TARGET_SECONDS, "s"),
+        ("slowest backlog pass time", target.backlog_max_s, TARGET_SECONDS, "s"),
+        ("steady pass time", target.steady_s, TARGET_SECONDS, "s"),
+        ("1st pass tracemalloc peak", target.traced_mb, TARGET_MB, " MB"),
+        ("backlog tracemalloc peak", target.traced_backlog_mb, TARGET_MB, " MB"),
+        ("steady pass tracemalloc peak", target.traced_steady_mb, TARGET_MB, " MB"),
         ("max-RSS growth", target.rss_mb, TARGET_MB, " MB"),
     ]
     for label, value, limit, unit in checks:

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.known_keys import SEPARATOR, KnownKeys, load_known_keys
 from bot.outbox import NudgeSpec, enqueue
 from bot.periods import Period, period_of, policy_cycles, previous_period
 from bot.policy import WEEKDAYS, Policy
-from bot.snapshot import Member, Snapshot, load_snapshot
-from bot.worktime import WorkCalendar, calendar_for
+from bot.snapshot import CycleRow, Member, Snapshot, load_snapshot
+from bot.worktime import Span, WorkCalendar, calendar_for
 from storage.db import session_scope
 from storage.models import Cycle, Nudge, NudgeState, Person
 
@@ -40,14 +44,19 @@ SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK = (
     "self_assessment_reminder",
     "prep_pack",
 )
+CYCLE_END_KINDS = (SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK)
+# Planned per goal, action or milestone: their stored keys are read by subject.
+PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE)
 
 
 @dataclass(frozen=True)
 class PlanReport:
-    """What one planning pass did."""
+    """What one planning pass did: `planned` new nudges wanted, `created` of them stored,
+    `deferred` left for the next passes (beyond the pass's limit)."""
 
     planned: int
     created: int
+    deferred: int
     moved: int
     cancelled: int
 
@@ -57,13 +66,43 @@ class _Place:
     answers already worked out. An organisation has a few dozen places but a great many
     people, so each answer is computed once per place and then looked up."""
 
-    __slots__ = ("calendar", "shifted", "slots", "today")
+    __slots__ = ("calendar", "horizon", "now", "shifted", "slots", "today")
 
     def __init__(self, calendar: WorkCalendar, now: datetime) -> None:
-        self.calendar = calendar
+        self.calendar, self.now = calendar, now
         self.today = now.astimezone(calendar.zone).date()
+        self.horizon = self.today + HORIZON
         self.shifted: dict[tuple[date, int], date] = {}
         self.slots: dict[tuple[date, time | None, datetime | None], datetime] = {}
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The calendar's `add_working_days`, memoised."""
+        found = self.shifted.get((day, count))
+        if found is None:
+            found = self.shifted[(day, count)] = self.calendar.add_working_days(day, count)
+        return found
+
+    def moment(
+        self,
+        day: date,
+        at: time | None,
+        not_before: datetime | None,
+        leave: list[Span] | None = None,
+    ) -> datetime:
+        """The first working moment on or after `day` (at `at`), never in the past nor before
+        `not_before`; memoised unless someone's leave counts."""
+        key = (day, at, not_before)
+        found = None if leave else self.slots.get(key)
+        if found is None:
+            floor = max(self.now, not_before) if not_before else self.now
+            start = max(datetime.combine(day, time(0), tzinfo=self.calendar.zone), floor)
+            # in UTC: specs compare and hash their moments, which is slow across zones
+            found = self.calendar.next_working_moment(start, at=at, leave=leave or ()).astimezone(
+                UTC
+            )
+            if not leave:
+                self.slots[key] = found
+        return found
 
 
 class _Planner:
@@ -71,29 +110,26 @@ class _Planner:
         self.snap, self.policy, self.now = snap, policy, now
         self.hour = time(policy.cadence.checkin.hour)
         self._places: dict[tuple[str | None, str | None], _Place] = {}
+        self._place_of: dict[str, _Place] = {}  # by person: one look-up of a cached str hash
+        self.known = snap.known
         self.specs: list[NudgeSpec] = []
 
-    def _place(self, person: Member) -> _Place:
-        key = (person.timezone, person.country)
-        place = self._places.get(key)
-        if place is None:
-            calendar = calendar_for(self.policy, timezone=person.timezone, country=person.country)
-            place = self._places[key] = _Place(calendar, self.now)
-        return place
+    def place(self, person: Member) -> _Place:
+        found = self._place_of.get(person.slack_id)
+        if found is None:
+            key = (person.timezone, person.country)
+            found = self._places.get(key)
+            if found is None:
+                calendar = calendar_for(self.policy, timezone=key[0], country=key[1])
+                found = self._places[key] = _Place(calendar, self.now)
+            self._place_of[person.slack_id] = found
+        return found
 
     def calendar(self, person: Member) -> WorkCalendar:
-        return self._place(person).calendar
+        return self.place(person).calendar
 
     def today(self, person: Member) -> date:
-        return self._place(person).today
-
-    def add_working_days(self, person: Member, day: date, count: int) -> date:
-        """`person`'s calendar's `add_working_days`, memoised."""
-        place = self._place(person)
-        found = place.shifted.get((day, count))
-        if found is None:
-            found = place.shifted[(day, count)] = place.calendar.add_working_days(day, count)
-        return found
+        return self.place(person).today
 
     def slot(
         self,
@@ -103,24 +139,18 @@ class _Planner:
         at: time | None,
         also_away: str | None = None,
         not_before: datetime | None = None,
+        leave: bool = True,
     ) -> datetime:
         """The first working moment for `person` on or after `day` (at `at`), never in the
-        past nor before `not_before`."""
-        place = self._place(person)
+        past nor before `not_before`, nor while they (or `also_away`) are on leave (unless
+        `leave` is False: the moment for anyone there)."""
+        place = self._place_of.get(person.slack_id) or self.place(person)
         spans = self.snap.leave
-        if spans:
+        if leave and spans and (person.slack_id in spans or also_away in spans):
             leave = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
-            if leave:
-                floor = max(self.now, not_before) if not_before else self.now
-                start = max(datetime.combine(day, time(0), tzinfo=place.calendar.zone), floor)
-                return place.calendar.next_working_moment(start, at=at, leave=leave)
-        key = (day, at, not_before)
-        found = place.slots.get(key)
-        if found is None:
-            floor = max(self.now, not_before) if not_before else self.now
-            start = max(datetime.combine(day, time(0), tzinfo=place.calendar.zone), floor)
-            found = place.slots[key] = place.calendar.next_working_moment(start, at=at)
-        return found
+            return place.moment(day, at, not_before, leave)
+        found = place.slots.get((day, at, not_before))
+        return found if found is not None else place.moment(day, at, not_before)
 
     def add(
         self,
@@ -155,63 +185,56 @@ class _Planner:
         )
 
     # -- check-ins ---------------------------------------------------------------------------
-    def checkins(self, period: Period, today: date) -> None:
+    def checkins(self, period: Period) -> None:
         rhythm = self.policy.cadence.checkin
         window = period
         for _ in range(self.policy.cadence.escalate_after_periods - 1):
             window = previous_period(window, rhythm)
         escalate_before = window.start
         weekday = WEEKDAYS.index(rhythm.weekday) if rhythm.weekday else None
-        for employee in self.snap.people.values():
-            manager = self.snap.people.get(employee.manager_id or "")
+        stored_checkins = self.known.slot(CHECKIN, period.key)
+        stored_heads_ups = self.known.slot(HEADS_UP, period.key)
+        people, last_dialogue, leave = self.snap.people, self.snap.last_dialogue, self.snap.leave
+        append, key, since, index = self.specs.append, period.key, period.start, period.index
+        # (manager's place, employee's place, day) -> both moments, for pairs not on leave
+        moments: dict[tuple[_Place, _Place, date], tuple[datetime, datetime]] = {}
+        for employee in people.values():
+            manager = people.get(employee.manager_id or "")
             if manager is None:
                 continue
-            last = self.snap.last_dialogue.get(employee.slack_id)
-            if last is not None and last >= period.start:
+            mid, eid = manager.slack_id, employee.slack_id
+            to_manager = mid + SEPARATOR + eid not in stored_checkins
+            to_employee = eid + SEPARATOR + eid not in stored_heads_ups
+            if not (to_manager or to_employee):
+                continue  # both stored by an earlier pass
+            last = last_dialogue.get(eid)
+            if last is not None and last >= since:
                 continue  # they talked in this period
-            due_day = (
-                period.start
-                if last is None
-                else max(period.start, last + timedelta(days=period.days - 7))
-            )
+            due_day = since if last is None else max(since, last + timedelta(days=period.days - 7))
             if due_day > period.end:
                 continue
             if weekday is not None:
                 due_day += timedelta(days=(weekday - due_day.weekday()) % 7)
-            firm = (last is None or last < escalate_before) and employee.joined_on < escalate_before
-            to_manager = self.slot(manager, due_day, at=self.hour, also_away=employee.slack_id)
-            self.add(
-                CHECKIN,
-                manager,
-                employee.slack_id,
-                period.key,
-                to_manager,
-                about=employee.slack_id,
-                role="manager",
-                firm=firm,
-                last=last,
-                since=period.start,
-                round=period.index,
-            )
-            self.add(
-                HEADS_UP,
-                employee,
-                employee.slack_id,
-                period.key,
-                # never before the manager hears of it (their calendars may differ)
-                self.slot(
-                    employee,
-                    due_day,
-                    at=self.hour,
-                    also_away=manager.slack_id,
-                    not_before=to_manager,
-                ),
-                about=employee.slack_id,
-                role="employee",
-                manager=manager.slack_id,
-                since=period.start,
-                round=period.index,
-            )
+            pair = (self.place(manager), self.place(employee), due_day)
+            found = None if leave and (mid in leave or eid in leave) else moments.get(pair)
+            if found is None:
+                to_mgr = self.slot(manager, due_day, at=self.hour, also_away=eid)
+                # the heads-up never comes before the manager hears of it
+                to_emp = self.slot(
+                    employee, due_day, at=self.hour, also_away=mid, not_before=to_mgr
+                )
+                found = (to_mgr, to_emp)
+                if not (leave and (mid in leave or eid in leave)):
+                    moments[pair] = found
+            if to_manager:
+                firm = (
+                    last is None or last < escalate_before
+                ) and employee.joined_on < escalate_before
+                payload = {"firm": firm, "last": last, "since": since, "round": index}
+                append(NudgeSpec(CHECKIN, mid, eid, key, found[0], eid, "manager", payload))
+            if to_employee:
+                payload = {"manager": mid, "since": since, "round": index}
+                append(NudgeSpec(HEADS_UP, eid, eid, key, found[1], eid, "employee", payload))
 
     # -- goals -------------------------------------------------------------------------------
     def goals(self) -> None:
@@ -223,15 +246,20 @@ class _Planner:
                 continue
             calendar = self.calendar(manager)
             set_on = goal.created_at.astimezone(calendar.zone).date()
-            first = self.add_working_days(manager, set_on, cadence.goal_clarification_after_days)
+            first = self.place(manager).add_working_days(
+                set_on, cadence.goal_clarification_after_days
+            )
             today = self.today(manager)
             round_ = max(0, (today - first).days // cadence.goal_reminder_every_days)
             day = first + timedelta(days=round_ * cadence.goal_reminder_every_days)
+            subject = f"goal:{goal.id}"
             for person, role in ((manager, "manager"), (employee, "employee")):
+                if self.known.has(GOAL, person.slack_id, subject, f"r{round_}"):
+                    continue
                 self.add(
                     GOAL,
                     person,
-                    f"goal:{goal.id}",
+                    subject,
                     f"r{round_}",
                     self.slot(person, day, at=self.hour),
                     about=employee.slack_id,
@@ -249,6 +277,8 @@ class _Planner:
                 continue
             subject, today = f"action:{action.id}", self.today(owner)
             if action.due_on >= today:
+                if self.known.has(ACTION_DUE, owner.slack_id, subject, "due"):
+                    continue
                 day = max(today, self.calendar(owner).working_day_on_or_before(action.due_on))
                 self.add(
                     ACTION_DUE,
@@ -265,38 +295,44 @@ class _Planner:
                 employee.manager_id if owner.slack_id == employee.slack_id else employee.slack_id
             )
             for person in (owner, self.snap.people.get(other_id or "")):
-                if person is not None:
-                    role = (
-                        "owner"
-                        if person is owner
-                        else ("manager" if person.slack_id == employee.manager_id else "employee")
-                    )
-                    self.add(
-                        ACTION_OVERDUE,
-                        person,
-                        subject,
-                        "overdue",
-                        self.slot(person, action.due_on + timedelta(days=1), at=None),
-                        about=employee.slack_id,
-                        role=role,
-                        action_id=action.id,
-                    )
+                if person is None or self.known.has(
+                    ACTION_OVERDUE, person.slack_id, subject, "overdue"
+                ):
+                    continue
+                role = (
+                    "owner"
+                    if person is owner
+                    else ("manager" if person.slack_id == employee.manager_id else "employee")
+                )
+                self.add(
+                    ACTION_OVERDUE,
+                    person,
+                    subject,
+                    "overdue",
+                    self.slot(person, action.due_on + timedelta(days=1), at=None),
+                    about=employee.slack_id,
+                    role=role,
+                    action_id=action.id,
+                )
 
     # -- milestones --------------------------------------------------------------------------
     def milestones(self) -> None:
         for milestone in self.snap.milestones:
+            subject = f"milestone:{milestone.id}"
             by_manager: dict[str, list[str]] = {}
             for pid in milestone.participants:
                 person = self.snap.people.get(pid)
                 if person and person.manager_id in self.snap.people:
                     by_manager.setdefault(person.manager_id, []).append(pid)  # type: ignore[arg-type]
             for manager_id, reports in by_manager.items():
+                if self.known.has(MILESTONE, manager_id, subject, "retro"):
+                    continue
                 manager = self.snap.people[manager_id]
                 day = milestone.ended_at.astimezone(self.calendar(manager).zone).date()
                 self.add(
                     MILESTONE,
                     manager,
-                    f"milestone:{milestone.id}",
+                    subject,
                     "retro",
                     self.slot(manager, day, at=None),
                     about=reports[0],
@@ -307,55 +343,70 @@ class _Planner:
 
     # -- cycle end ---------------------------------------------------------------------------
     def cycle_end(self) -> None:
+        """Per live cycle: each employee's self-assessment request and its reminder, and
+        their manager's prep pack, each on its lead days before the review window. The day
+        is the same for everyone in one place, so it is worked out once per place."""
         cadence = self.policy.cadence
+        people, hour, leave, append = (
+            self.snap.people,
+            self.hour,
+            self.snap.leave,
+            self.specs.append,
+        )
         for cycle in self.snap.cycles:
-            subject, payload = f"cycle:{cycle.id}", {"cycle_id": cycle.id}
-            for employee in self.snap.people.values():
-                manager = self.snap.people.get(employee.manager_id or "")
-                if manager is None:
-                    continue
-                for kind, lead in (
-                    (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
-                    (SELF_REMINDER, cadence.self_assessment_reminder_days),
-                ):
-                    day = self.add_working_days(employee, cycle.review_from, -lead)
-                    today = self.today(employee)
-                    if kind == SELF_REMINDER and day < today:
-                        continue  # a reminder whose day has passed would only add noise
-                    if day > today + HORIZON:
-                        continue  # planned on a later pass, closer to its day
-                    self.emit(
-                        kind,
-                        employee,
-                        subject,
-                        cycle.name,
-                        self.slot(employee, day, at=self.hour),
-                        payload,
-                        about=employee.slack_id,
-                        role="employee",
-                    )
-                day = self.add_working_days(
-                    manager, cycle.review_from, -cadence.prep_pack_lead_days
-                )
-                if day > self.today(manager) + HORIZON:
-                    continue
-                self.emit(
-                    PREP_PACK,
-                    manager,
-                    f"{subject}:{employee.slack_id}",
-                    cycle.name,
-                    self.slot(manager, day, at=self.hour),
-                    payload,
-                    about=employee.slack_id,
-                    role="manager",
-                )
+            payload, name = {"cycle_id": cycle.id}, cycle.name
+            for kind, lead in (
+                (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
+                (SELF_REMINDER, cadence.self_assessment_reminder_days),
+                (PREP_PACK, cadence.prep_pack_lead_days),
+            ):
+                stored = self.known.slot(kind, cycle.name)
+                # per place: the day and the moment (None: not on this pass)
+                dues: dict[_Place, tuple[date, datetime] | None] = {}
+                own = f"cycle:{cycle.id}"
+                for employee in people.values():
+                    manager = people.get(employee.manager_id or "")
+                    if manager is None:
+                        continue
+                    eid = employee.slack_id
+                    if kind == PREP_PACK:
+                        to, role, subject = manager, "manager", f"{own}:{eid}"
+                    else:
+                        to, role, subject = employee, "employee", own
+                    if to.slack_id + SEPARATOR + subject in stored:
+                        continue
+                    place = self._place_of.get(to.slack_id) or self.place(to)
+                    if place in dues:
+                        due = dues[place]
+                    else:
+                        day = self._cycle_day(place, cycle, kind, lead)
+                        due = dues[place] = day and (day, self.slot(to, day, at=hour, leave=False))
+                    if due is None:
+                        continue
+                    moment = self.slot(to, due[0], at=hour) if to.slack_id in leave else due[1]
+                    append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
+
+    @staticmethod
+    def _cycle_day(place: _Place, cycle: CycleRow, kind: str, lead: int) -> date | None:
+        """The day to plan a cycle-end nudge on in this place, or None to leave it for now."""
+        day = place.add_working_days(cycle.review_from, -lead)
+        if kind == SELF_REMINDER and day < place.today:
+            return None  # a reminder whose day has passed would only add noise
+        if day > place.horizon:
+            return None  # planned on a later pass, closer to its day
+        return day
+
+
+def checkin_period(policy: Policy, now: datetime) -> Period:
+    """The check-in period at `now`, in the policy's time zone."""
+    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+    return period_of(today, policy.cadence.checkin)
 
 
 def plan_nudges(snap: Snapshot, policy: Policy, now: datetime) -> list[NudgeSpec]:
-    """Every nudge that should exist at `now` (existing ones are not created twice)."""
+    """Every nudge that should exist at `now` and is not stored yet (`snap.known`)."""
     planner = _Planner(snap, policy, now)
-    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
-    planner.checkins(period_of(today, policy.cadence.checkin), today)
+    planner.checkins(checkin_period(policy, now))
     planner.goals()
     planner.actions()
     planner.milestones()
@@ -387,13 +438,14 @@ async def follow_org_changes(engine: AsyncEngine, now: datetime) -> tuple[int, i
     """Cancel pending nudges to or about people who left; move a manager's pending nudges
     to the report's new manager. Returns (moved, cancelled)."""
     async with session_scope(engine) as session:
-        gone = select(Person.slack_id).where(Person.active.is_(False))  # type: ignore[attr-defined]
+        pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
+        # from the few who left to their pending rows, through the partial indexes
+        to_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.recipient_id)
+        about_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.about_id)
+        ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
         cancelled = await session.execute(
             update(Nudge)
-            .where(
-                Nudge.state == NudgeState.PENDING,
-                Nudge.recipient_id.in_(gone) | Nudge.about_id.in_(gone),
-            )  # type: ignore[attr-defined]
+            .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
             .values(
                 state=NudgeState.CANCELLED, last_error="person left the org chart", updated_at=now
             )
@@ -443,17 +495,73 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def plan(engine: AsyncEngine, *, policy: Policy, now: datetime) -> PlanReport:
-    """One planning pass at `now`: follow org changes, then enqueue every new nudge."""
+async def load_known(session: AsyncSession, snap: Snapshot, period: Period) -> KnownKeys:
+    """The stored keys the planner can meet in this snapshot: this period's check-ins, the
+    live cycles' nudges, and those about its goals, actions and milestones."""
+    slots = [(CHECKIN, period.key), (HEADS_UP, period.key)]
+    slots += [(kind, cycle.name) for cycle in snap.cycles for kind in CYCLE_END_KINDS]
+    subjects = [f"goal:{goal.id}" for goal in snap.goals]
+    subjects += [f"action:{action.id}" for action in snap.actions]
+    subjects += [f"milestone:{milestone.id}" for milestone in snap.milestones]
+    return await load_known_keys(session, slots=slots, kinds=PER_SUBJECT_KINDS, subjects=subjects)
+
+
+def earliest(specs: list[NudgeSpec], limit: int) -> list[NudgeSpec]:
+    """The `limit` specs due first (all of them if there are no more), in their given order;
+    of those due at the cut-off moment, the first ones. A pass has few distinct moments
+    (memoised per place), so counting them beats sorting the specs."""
+    if len(specs) <= limit:
+        return specs
+    counts = Counter(map(_DUE, specs))
+    taken, cutoff = 0, None
+    for moment in sorted(counts):
+        if taken + counts[moment] >= limit:
+            cutoff = moment
+            break
+        taken += counts[moment]
+    room = limit - taken  # how many of those due at the cut-off fit
+    chosen = []
+    for spec in specs:
+        due = spec.due_at
+        if due < cutoff:  # type: ignore[operator]
+            chosen.append(spec)
+        elif due == cutoff and room:
+            chosen.append(spec)
+            room -= 1
+    return chosen
+
+
+_DUE = attrgetter("due_at")
+
+
+async def plan(
+    engine: AsyncEngine, *, policy: Policy, now: datetime, limit: int | None = None
+) -> PlanReport:
+    """One planning pass at `now`: follow org changes, then enqueue the new nudges due first,
+    at most `limit` (default: `policy.delivery.new_nudges_per_pass`); the next passes create
+    the rest."""
     today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
     await ensure_cycles(engine, policy, today, now)
     moved, cancelled = await follow_org_changes(engine, now)
     with cyclic_gc_paused():
         async with session_scope(engine) as session:
             snap = await load_snapshot(session, today=today, now=now)
+            snap.known = await load_known(session, snap, checkin_period(policy, now))
             specs = plan_nudges(snap, policy, now)
-            created = await enqueue(session, specs, now)
+            batch = earliest(specs, limit or policy.delivery.new_nudges_per_pass)
+            created = await enqueue(session, batch, now)
             await session.commit()
     if created:
-        log.info("planned %d new nudges (%d wanted) at %s", created, len(specs), now.isoformat())
-    return PlanReport(planned=len(specs), created=created, moved=moved, cancelled=cancelled)
+        log.info(
+            "planned %d new nudges at %s (%d more wait for the next passes)",
+            created,
+            now.isoformat(),
+            len(specs) - len(batch),
+        )
+    return PlanReport(
+        planned=len(specs),
+        created=created,
+        deferred=len(specs) - len(batch),
+        moved=moved,
+        cancelled=cancelled,
+    )

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session_scope
+from storage.db import is_postgres, session_scope
 from storage.models import Nudge, NudgeState
 
 LEASE = timedelta(minutes=5)
@@ -26,18 +26,17 @@ INSERT_CHUNK = 2000  # rows per executemany (SQLite)
 ARRAY_CHUNK = 20_000  # rows per INSERT … SELECT FROM unnest (PostgreSQL)
 
 
-@dataclass(frozen=True)
-class NudgeSpec:
-    """A nudge the planner wants to exist."""
+class NudgeSpec(NamedTuple):
+    """A nudge the planner wants to exist (a plain tuple: a large pass makes many)."""
 
     kind: str
     recipient_id: str
     subject: str
     period: str
     due_at: datetime
-    about_id: str | None = None
-    role: str = "manager"
-    payload: dict[str, object] = field(default_factory=dict)
+    about_id: str | None
+    role: str
+    payload: dict[str, object]
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -47,61 +46,30 @@ class NudgeSpec:
 async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: datetime) -> int:
     """Insert the specs whose key is new; return how many were created.
 
-    Per (kind, period) the stored keys are read once and only new specs are sent, in order;
-    a key stored meanwhile by someone else is skipped (ON CONFLICT DO NOTHING), not counted.
-    PostgreSQL takes each chunk as one `INSERT … SELECT FROM unnest(arrays)`: one prepared
-    statement whatever the size, its arrays encoded by the driver, so planning a large
-    organisation costs no SQL compilation per row. SQLite gets one compiled INSERT, executed
-    for many rows."""
+    A key stored already (by an earlier pass, or by another process meanwhile) is skipped by
+    ON CONFLICT DO NOTHING, not counted; of equal keys in `specs` the first one is kept. The
+    planner reads the stored keys before planning (`bot.known_keys`), so what reaches here
+    is new but for races. PostgreSQL takes each (kind, period) chunk as one `INSERT … SELECT
+    FROM unnest(arrays)`: one prepared statement whatever the size, its arrays encoded by the
+    driver, so no SQL is compiled per row. SQLite gets one compiled INSERT, run for many rows."""
     by_slot: dict[tuple[str, str], list[NudgeSpec]] = defaultdict(list)
     for spec in specs:
         by_slot[(spec.kind, spec.period)].append(spec)
-    postgres = _dialect(session) == "postgresql"
+    postgres = is_postgres(session)
     created = 0
     for (kind, period), group in by_slot.items():
-        new = await _unknown(session, kind, period, group, postgres=postgres)
         if postgres:
-            for start in range(0, len(new), ARRAY_CHUNK):
-                arrays = _arrays(kind, period, new[start : start + ARRAY_CHUNK], now)
+            for start in range(0, len(group), ARRAY_CHUNK):
+                arrays = _arrays(kind, period, group[start : start + ARRAY_CHUNK], now)
                 result = await session.execute(_UNNEST_INSERT, arrays)
                 created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
         else:
-            for start in range(0, len(new), INSERT_CHUNK):
+            for start in range(0, len(group), INSERT_CHUNK):
                 texts = _PayloadTexts()
-                rows = [_row(s, now, texts) for s in new[start : start + INSERT_CHUNK]]
+                rows = [_row(s, now, texts) for s in group[start : start + INSERT_CHUNK]]
                 result = await session.execute(_SQLITE_INSERT, rows)
                 created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     return created
-
-
-async def _unknown(
-    session: AsyncSession, kind: str, period: str, group: list[NudgeSpec], *, postgres: bool
-) -> list[NudgeSpec]:
-    """The specs of one (kind, period) whose key is not stored yet; of equal keys the last
-    one, in the place of the first."""
-    where = (Nudge.kind == kind, Nudge.period == period)
-    if not postgres:
-        existing = await session.execute(select(Nudge.recipient_id, Nudge.subject).where(*where))
-        known = {tuple(row) for row in existing}
-        fresh = {(s.recipient_id, s.subject): s for s in group}
-        return [s for key, s in fresh.items() if key not in known]
-    # The stored keys come as two arrays the driver decodes, and are kept as the strings
-    # "recipient NUL subject": PostgreSQL text never holds NUL, so these name keys exactly,
-    # and plain strings, unlike a set of tuples, give the garbage collector nothing to scan.
-    recipients, subjects = (
-        await session.execute(
-            select(
-                func.array_agg(Nudge.recipient_id),
-                func.array_agg(Nudge.subject),
-            ).where(*where)
-        )
-    ).one()
-    known = {r + "\0" + s for r, s in zip(recipients or (), subjects or (), strict=True)}
-    keys = [s.recipient_id + "\0" + s.subject for s in group]
-    if known.issuperset(keys):
-        return []  # the usual tick: everything planned exists already
-    fresh = dict(zip(keys, group, strict=True))
-    return [s for key, s in fresh.items() if key not in known]
 
 
 class _PayloadTexts(dict[int, str]):
@@ -131,10 +99,6 @@ def _row(spec: NudgeSpec, now: datetime, texts: _PayloadTexts) -> dict[str, obje
         "created_at": now,
         "updated_at": now,
     }
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind else "sqlite"
 
 
 _SQLITE_INSERT = sqlite_insert(Nudge.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]

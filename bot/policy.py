@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic import (
 from storage.models import Family
 
 LOCALES = ("en", "zh")
+MIN_NEW_NUDGES_PER_PASS = 10_000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -148,6 +150,16 @@ class Delivery(_Frozen):
     drop_after_hours: int = Field(default=72, ge=1, le=24 * 30)
     plan_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
     dispatch_every_seconds: int = Field(default=20, ge=5, le=3600)
+
+    @property
+    def new_nudges_per_pass(self) -> int:
+        """The most nudges one planning pass creates, those due first: twice what the
+        dispatcher can send before the next pass, and never under 10,000. The first pass of
+        a period for a large organisation wants far more (463k for 100k people in a review
+        week), which would take a day to send at Slack's pace anyway; creating them all at
+        once would only make that one pass slow."""
+        per_pass = 2 * self.sends_per_second * self.plan_every_minutes * 60
+        return max(MIN_NEW_NUDGES_PER_PASS, math.ceil(per_pass))
 
 
 class Policy(_Frozen):

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.known_keys import KnownKeys
 from bot.worktime import Span
 from storage.models import (
     ActionItem,
@@ -79,6 +80,7 @@ class Snapshot:
     actions: list[OpenAction] = field(default_factory=list)
     milestones: list[EndedMilestone] = field(default_factory=list)
     cycles: list[CycleRow] = field(default_factory=list)
+    known: KnownKeys = field(default_factory=KnownKeys)  # nudges stored already
 
 
 async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) -> Snapshot:

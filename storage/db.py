@@ -33,6 +33,11 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return to_async_url(url_or_engine).startswith("sqlite")
 
 
+def is_postgres(session: AsyncSession) -> bool:
+    """Tell whether a session talks to PostgreSQL."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets foreign keys and a busy timeout."""
     url = to_async_url(url)

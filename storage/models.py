@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 SLACK_ID_LEN = 32
@@ -217,13 +217,21 @@ class Leave(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
+_PENDING = {
+    "postgresql_where": text("state = 'pending'"),
+    "sqlite_where": text("state = 'pending'"),
+}
+
+
 class Nudge(SQLModel, table=True):
     """One message the bot owes someone: an outbox row, unique per (kind, recipient, subject,
     period), so planning the same period twice creates nothing new."""
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
-    recipient_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
+    # No foreign key: only the planner writes rows, for active people, and people are never
+    # deleted; a per-row check was 40 % of storing a large pass (benchmarks/README.md).
+    recipient_id: str = Field(max_length=SLACK_ID_LEN)
     subject: str = Field(max_length=64)
     period: str = Field(max_length=40)
     about_id: str | None = Field(default=None, max_length=SLACK_ID_LEN)
@@ -244,10 +252,13 @@ class Nudge(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=utc_column())
 
     __table_args__ = (
-        UniqueConstraint("kind", "recipient_id", "subject", "period", name="uq_nudge_key"),
+        # (kind, period) first: the planner reads one period's keys of a kind as a range
+        UniqueConstraint("kind", "period", "recipient_id", "subject", name="uq_nudge_key"),
         Index("ix_nudge_state_due", "state", "due_at"),
         Index("ix_nudge_subject", "subject"),
-        Index("ix_nudge_about", "about_id"),
+        # pending rows only: following org changes looks up nothing else by person
+        Index("ix_nudge_pending_about", "about_id", **_PENDING),
+        Index("ix_nudge_pending_recipient", "recipient_id", **_PENDING),
     )
 
 

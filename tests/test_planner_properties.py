@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cadence import CHECKIN, HEADS_UP, plan_nudges
+from bot.known_keys import KnownKeys, member
 from bot.periods import period_of
 from bot.policy import Policy, load_policy
-from bot.snapshot import Member, OpenAction, Snapshot
+from bot.snapshot import CycleRow, EndedMilestone, Member, OpenAction, OpenGoal, Snapshot
 from bot.worktime import calendar_for
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "app.yaml")
@@ -49,6 +51,15 @@ def organisations(draw: st.DrawFn) -> tuple[Snapshot, datetime]:
         owner, employee = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
         due = now.date() + timedelta(days=draw(st.integers(-30, 3)))
         snap.actions.append(OpenAction(n + 1, employee, owner, due))
+    for n in range(draw(st.integers(0, 3))):
+        created = now - timedelta(days=draw(st.integers(0, 60)))
+        snap.goals.append(OpenGoal(n + 1, draw(st.sampled_from(ids)), created))
+    if draw(st.booleans()):
+        ended = now - timedelta(days=draw(st.integers(0, 20)))
+        snap.milestones.append(EndedMilestone(1, ended, tuple(draw(st.sets(st.sampled_from(ids))))))
+    if draw(st.booleans()):  # a review window a few days ahead (or open): cycle-end nudges
+        opens = now.date() + timedelta(days=draw(st.integers(-5, 20)))
+        snap.cycles.append(CycleRow(1, "2026-Q4", opens, opens + timedelta(days=14)))
     return snap, now
 
 
@@ -123,3 +134,28 @@ def test_the_employees_heads_up_never_comes_before_the_managers_checkin(
     for spec in specs:
         if spec.kind == HEADS_UP:
             assert spec.due_at >= to_manager[spec.subject]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations(), st.randoms(use_true_random=False))
+def test_stored_nudges_are_not_planned_again_and_the_rest_are(
+    org: tuple[Snapshot, datetime], rng: random.Random
+) -> None:
+    snap, now = org
+    wanted = plan_nudges(snap, POLICY, now)
+    stored = [spec for spec in wanted if rng.random() < 0.5]
+    for spec in stored:
+        slot = snap.known.by_slot.setdefault((spec.kind, spec.period), set())
+        slot.add(member(spec.recipient_id, spec.subject))
+    again = plan_nudges(snap, POLICY, now)
+    assert {s.key for s in again} == {s.key for s in wanted} - {s.key for s in stored}
+    assert {s.key: s for s in again} == {s.key: s for s in wanted if s in again}
+
+
+def test_a_snapshot_knows_nothing_stored_until_told() -> None:
+    known = KnownKeys()
+    assert not known.has(CHECKIN, "U1", "U2", "2026-11") and len(known) == 0
+    known.by_slot[(CHECKIN, "2026-11")] = {member("U1", "U2")}
+    assert known.has(CHECKIN, "U1", "U2", "2026-11")
+    assert not known.has(CHECKIN, "U2", "U1", "2026-11")
+    assert not known.has(HEADS_UP, "U1", "U2", "2026-11")
