@@ -400,12 +400,6 @@ class Row:
     def backlog_median_s(self) -> float:
         return statistics.median(self.backlog) if self.backlog else 0.0
 
-    @property
-    def slowest_s(self) -> float:
-        """The slowest single pass of any kind (the first passes are medians of the runs;
-        the backlog's slowest is over every run)."""
-        return max(self.first_s, self.backlog_max_s, self.steady_s)
-
 
 def bench_size(admin_url: str, size: int, now: datetime, repeat: int) -> Row:
     started = time.perf_counter()

@@ -144,7 +144,7 @@ class _Planner:
         """The first working moment for `person` on or after `day` (at `at`), never in the
         past nor before `not_before`, nor while they (or `also_away`) are on leave (unless
         `leave` is False: the moment for anyone there)."""
-        place = self._place_of.get(person.slack_id) or self.place(person)
+        place = self.place(person)
         spans = self.snap.leave
         if leave and spans and (person.slack_id in spans or also_away in spans):
             leave = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
@@ -164,22 +164,6 @@ class _Planner:
         role: str,
         **payload: object,
     ) -> None:
-        self.emit(kind, to, subject, period, due_at, payload, about=about, role=role)
-
-    def emit(
-        self,
-        kind: str,
-        to: Member,
-        subject: str,
-        period: str,
-        due_at: datetime,
-        payload: dict[str, object],
-        *,
-        about: str,
-        role: str,
-    ) -> None:
-        """`add` with a ready payload, which many specs may share: nothing mutates a spec's
-        payload, so one dict per cycle (say) saves a dict per person."""
         self.specs.append(
             NudgeSpec(kind, to.slack_id, subject, period, due_at, about, role, payload)
         )
@@ -216,7 +200,8 @@ class _Planner:
             if weekday is not None:
                 due_day += timedelta(days=(weekday - due_day.weekday()) % 7)
             pair = (self.place(manager), self.place(employee), due_day)
-            found = None if leave and (mid in leave or eid in leave) else moments.get(pair)
+            away = bool(leave) and (mid in leave or eid in leave)
+            found = None if away else moments.get(pair)
             if found is None:
                 to_mgr = self.slot(manager, due_day, at=self.hour, also_away=eid)
                 # the heads-up never comes before the manager hears of it
@@ -224,7 +209,7 @@ class _Planner:
                     employee, due_day, at=self.hour, also_away=mid, not_before=to_mgr
                 )
                 found = (to_mgr, to_emp)
-                if not (leave and (mid in leave or eid in leave)):
+                if not away:
                     moments[pair] = found
             if to_manager:
                 firm = (
@@ -375,12 +360,14 @@ class _Planner:
                         to, role, subject = employee, "employee", own
                     if to.slack_id + SEPARATOR + subject in stored:
                         continue
-                    place = self._place_of.get(to.slack_id) or self.place(to)
+                    place = self.place(to)
                     if place in dues:
                         due = dues[place]
                     else:
                         day = self._cycle_day(place, cycle, kind, lead)
-                        due = dues[place] = day and (day, self.slot(to, day, at=hour, leave=False))
+                        due = dues[place] = (
+                            None if day is None else (day, self.slot(to, day, at=hour, leave=False))
+                        )
                     if due is None:
                         continue
                     moment = self.slot(to, due[0], at=hour) if to.slack_id in leave else due[1]
