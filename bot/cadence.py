@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from itertools import islice
 from operator import attrgetter
 
 from sqlalchemy import select, union, update
@@ -26,7 +28,7 @@ from bot.periods import Period, period_of, policy_cycles, previous_period
 from bot.policy import WEEKDAYS, Policy
 from bot.snapshot import CycleRow, Member, Snapshot, load_snapshot
 from bot.worktime import Span, WorkCalendar, calendar_for
-from storage.db import session_scope
+from storage.db import refresh_statistics, session_scope
 from storage.models import Cycle, Nudge, NudgeState, Person
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,13 @@ PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE)
 @dataclass(frozen=True)
 class PlanReport:
     """What one planning pass did: `planned` new nudges wanted, `created` of them stored,
-    `deferred` left for the next passes (beyond the pass's limit)."""
+    `deferred` left for the next passes (beyond the pass's limit). A pass that stopped
+    planning early (more due at once than its limit) counts what it planned: then `planned`
+    and `deferred` are at least those numbers, and `deferred` is never 0."""
 
     planned: int
     created: int
     deferred: int
-    moved: int
     cancelled: int
 
 
@@ -113,16 +116,39 @@ class _Planner:
         self._place_of: dict[str, _Place] = {}  # by person: one look-up of a cached str hash
         self.known = snap.known
         self.specs: list[NudgeSpec] = []
+        self._all_places: list[_Place] | None = None
+        self._floors: dict[time | None, datetime] = {}
+        self.counted_floor: datetime | None = None
 
     def place(self, person: Member) -> _Place:
         found = self._place_of.get(person.slack_id)
         if found is None:
-            key = (person.timezone, person.country)
-            found = self._places.get(key)
-            if found is None:
-                calendar = calendar_for(self.policy, timezone=key[0], country=key[1])
-                found = self._places[key] = _Place(calendar, self.now)
-            self._place_of[person.slack_id] = found
+            found = self._place_of[person.slack_id] = self._place_at(
+                person.timezone, person.country
+            )
+        return found
+
+    def _place_at(self, timezone: str | None, country: str | None) -> _Place:
+        found = self._places.get((timezone, country))
+        if found is None:
+            calendar = calendar_for(self.policy, timezone=timezone, country=country)
+            found = self._places[(timezone, country)] = _Place(calendar, self.now)
+        return found
+
+    def floor(self, at: time | None) -> datetime:
+        """The earliest moment a nudge planned `at` that hour (or any time) can have: the
+        first such moment from today on, in any place of the organisation. Leave, later
+        days and `not_before` only ever move a moment later."""
+        found = self._floors.get(at)
+        if found is None:
+            if self._all_places is None:
+                keys = {(person.timezone, person.country) for person in self.snap.people.values()}
+                self._all_places = [self._place_at(*key) for key in keys]
+            found = min(
+                (place.moment(place.today, at, None) for place in self._all_places),
+                default=self.now,
+            )
+            self._floors[at] = found
         return found
 
     def calendar(self, person: Member) -> WorkCalendar:
@@ -180,6 +206,10 @@ class _Planner:
         stored_heads_ups = self.known.slot(HEADS_UP, period.key)
         people, last_dialogue, leave = self.snap.people, self.snap.last_dialogue, self.snap.leave
         append, key, since, index = self.specs.append, period.key, period.start, period.index
+        place_of, place = self._place_of, self.place
+        gap = timedelta(days=period.days - 7)
+        # the last dialogue -> the day the check-in is due (None: not in this period)
+        due_days: dict[date | None, date | None] = {}
         # (manager's place, employee's place, day) -> both moments, for pairs not on leave
         moments: dict[tuple[_Place, _Place, date], tuple[datetime, datetime]] = {}
         for employee in people.values():
@@ -194,12 +224,17 @@ class _Planner:
             last = last_dialogue.get(eid)
             if last is not None and last >= since:
                 continue  # they talked in this period
-            due_day = since if last is None else max(since, last + timedelta(days=period.days - 7))
-            if due_day > period.end:
+            if last in due_days:
+                due_day = due_days[last]
+            else:
+                due_day = due_days[last] = self._checkin_day(period, last, gap, weekday)
+            if due_day is None:
                 continue
-            if weekday is not None:
-                due_day += timedelta(days=(weekday - due_day.weekday()) % 7)
-            pair = (self.place(manager), self.place(employee), due_day)
+            pair = (
+                place_of.get(mid) or place(manager),
+                place_of.get(eid) or place(employee),
+                due_day,
+            )
             away = bool(leave) and (mid in leave or eid in leave)
             found = None if away else moments.get(pair)
             if found is None:
@@ -220,6 +255,19 @@ class _Planner:
             if to_employee:
                 payload = {"manager": mid, "since": since, "round": index}
                 append(NudgeSpec(HEADS_UP, eid, eid, key, found[1], eid, "employee", payload))
+
+    @staticmethod
+    def _checkin_day(
+        period: Period, last: date | None, gap: timedelta, weekday: int | None
+    ) -> date | None:
+        """The day a pair's check-in is due in `period` after their last dialogue (a week
+        before a full period has passed), on the policy's weekday; None: not in `period`."""
+        day = period.start if last is None else max(period.start, last + gap)
+        if day > period.end:
+            return None
+        if weekday is not None:
+            day += timedelta(days=(weekday - day.weekday()) % 7)
+        return day
 
     # -- goals -------------------------------------------------------------------------------
     def goals(self) -> None:
@@ -327,51 +375,57 @@ class _Planner:
                 )
 
     # -- cycle end ---------------------------------------------------------------------------
-    def cycle_end(self) -> None:
-        """Per live cycle: each employee's self-assessment request and its reminder, and
-        their manager's prep pack, each on its lead days before the review window. The day
-        is the same for everyone in one place, so it is worked out once per place."""
+    def cycle_end_stages(self) -> list[Callable[[], None]]:
+        """Per live cycle and kind, in order: each employee's self-assessment request and
+        its reminder, and their manager's prep pack, on its lead days before the review."""
         cadence = self.policy.cadence
+        leads = (
+            (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
+            (SELF_REMINDER, cadence.self_assessment_reminder_days),
+            (PREP_PACK, cadence.prep_pack_lead_days),
+        )
+        return [
+            partial(self.cycle_end, cycle, kind, lead)
+            for cycle in self.snap.cycles
+            for kind, lead in leads
+        ]
+
+    def cycle_end(self, cycle: CycleRow, kind: str, lead: int) -> None:
+        """One cycle-end kind for everyone. The day is the same for everyone in one place,
+        so it is worked out once per place."""
         people, hour, leave, append = (
             self.snap.people,
             self.hour,
             self.snap.leave,
             self.specs.append,
         )
-        for cycle in self.snap.cycles:
-            payload, name = {"cycle_id": cycle.id}, cycle.name
-            for kind, lead in (
-                (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
-                (SELF_REMINDER, cadence.self_assessment_reminder_days),
-                (PREP_PACK, cadence.prep_pack_lead_days),
-            ):
-                stored = self.known.slot(kind, cycle.name)
-                # per place: the day and the moment (None: not on this pass)
-                dues: dict[_Place, tuple[date, datetime] | None] = {}
-                own = f"cycle:{cycle.id}"
-                for employee in people.values():
-                    manager = people.get(employee.manager_id or "")
-                    if manager is None:
-                        continue
-                    eid = employee.slack_id
-                    if kind == PREP_PACK:
-                        to, role, subject = manager, "manager", f"{own}:{eid}"
-                    else:
-                        to, role, subject = employee, "employee", own
-                    if to.slack_id + SEPARATOR + subject in stored:
-                        continue
-                    place = self.place(to)
-                    if place in dues:
-                        due = dues[place]
-                    else:
-                        day = self._cycle_day(place, cycle, kind, lead)
-                        due = dues[place] = (
-                            None if day is None else (day, self.slot(to, day, at=hour, leave=False))
-                        )
-                    if due is None:
-                        continue
-                    moment = self.slot(to, due[0], at=hour) if to.slack_id in leave else due[1]
-                    append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
+        payload, name, own = {"cycle_id": cycle.id}, cycle.name, f"cycle:{cycle.id}"
+        stored = self.known.slot(kind, name)
+        # per place: the day and the moment (None: not on this pass)
+        dues: dict[_Place, tuple[date, datetime] | None] = {}
+        for employee in people.values():
+            manager = people.get(employee.manager_id or "")
+            if manager is None:
+                continue
+            eid = employee.slack_id
+            if kind == PREP_PACK:
+                to, role, subject = manager, "manager", f"{own}:{eid}"
+            else:
+                to, role, subject = employee, "employee", own
+            if to.slack_id + SEPARATOR + subject in stored:
+                continue
+            place = self.place(to)
+            if place in dues:
+                due = dues[place]
+            else:
+                day = self._cycle_day(place, cycle, kind, lead)
+                due = dues[place] = (
+                    None if day is None else (day, self.slot(to, day, at=hour, leave=False))
+                )
+            if due is None:
+                continue
+            moment = self.slot(to, due[0], at=hour) if to.slack_id in leave else due[1]
+            append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
 
     @staticmethod
     def _cycle_day(place: _Place, cycle: CycleRow, kind: str, lead: int) -> date | None:
@@ -390,14 +444,40 @@ def checkin_period(policy: Policy, now: datetime) -> Period:
     return period_of(today, policy.cadence.checkin)
 
 
-def plan_nudges(snap: Snapshot, policy: Policy, now: datetime) -> list[NudgeSpec]:
-    """Every nudge that should exist at `now` and is not stored yet (`snap.known`)."""
+def plan_nudges(
+    snap: Snapshot, policy: Policy, now: datetime, *, enough: int | None = None
+) -> list[NudgeSpec]:
+    """Every nudge that should exist at `now` and is not stored yet (`snap.known`).
+
+    With `enough`, planning stops early once more than that many are due no later than any
+    nudge the remaining kinds could plan: those would come later in the list and be due no
+    sooner, so `earliest(specs, enough)` takes the same nudges as from the full list."""
     planner = _Planner(snap, policy, now)
-    planner.checkins(checkin_period(policy, now))
-    planner.goals()
-    planner.actions()
-    planner.milestones()
-    planner.cycle_end()
+    anytime, on_the_hour = partial(planner.floor, None), partial(planner.floor, planner.hour)
+    stages: list[tuple[Callable[[], None], Callable[[], datetime]]] = [
+        (planner.actions, anytime),
+        (planner.milestones, anytime),
+        (planner.goals, on_the_hour),
+        (partial(planner.checkins, checkin_period(policy, now)), on_the_hour),
+        *((stage, on_the_hour) for stage in planner.cycle_end_stages()),
+    ]
+    if enough is None:
+        for stage, _ in stages:
+            stage()
+        return planner.specs
+    counted, due_by = 0, 0  # specs[:counted] looked at; how many of them are due by the floor
+    for position, (stage, _) in enumerate(stages):
+        stage()
+        rest = stages[position + 1 :]
+        if not rest or len(planner.specs) <= enough:
+            continue
+        floor = min(floor_of() for _, floor_of in rest)
+        if floor != planner.counted_floor:
+            counted, due_by, planner.counted_floor = 0, 0, floor
+        due_by += sum(1 for spec in islice(planner.specs, counted, None) if spec.due_at <= floor)
+        counted = len(planner.specs)
+        if due_by > enough:
+            break
     return planner.specs
 
 
@@ -421,9 +501,10 @@ async def ensure_cycles(engine: AsyncEngine, policy: Policy, today: date, now: d
     return len(fresh)
 
 
-async def follow_org_changes(engine: AsyncEngine, now: datetime) -> tuple[int, int]:
-    """Cancel pending nudges to or about people who left; move a manager's pending nudges
-    to the report's new manager. Returns (moved, cancelled)."""
+async def cancel_for_people_who_left(engine: AsyncEngine, now: datetime) -> int:
+    """Cancel pending nudges to or about people who left; returns how many. (A manager
+    change moves pending nudges when the org file is imported: `outbox.move_to_new_managers`.)
+    """
     async with session_scope(engine) as session:
         pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
         # from the few who left to their pending rows, through the partial indexes
@@ -438,34 +519,8 @@ async def follow_org_changes(engine: AsyncEngine, now: datetime) -> tuple[int, i
             )
             .execution_options(synchronize_session=False)
         )
-        stale = await session.execute(
-            select(Nudge, Person.manager_id)
-            .join(Person, Person.slack_id == Nudge.about_id)
-            .where(
-                Nudge.state == NudgeState.PENDING,
-                Nudge.role == "manager",
-                Person.manager_id.is_not(None),  # type: ignore[union-attr]
-                Nudge.recipient_id != Person.manager_id,
-            )
-        )
-        moved = 0
-        for nudge, new_manager in stale:
-            taken = await session.execute(
-                select(Nudge.id).where(
-                    Nudge.kind == nudge.kind,
-                    Nudge.recipient_id == new_manager,
-                    Nudge.subject == nudge.subject,
-                    Nudge.period == nudge.period,
-                )
-            )
-            if taken.first() is None:
-                nudge.recipient_id, nudge.updated_at = new_manager, now
-                moved += 1
-            else:
-                nudge.state, nudge.last_error = NudgeState.CANCELLED, "manager changed"
-            await session.flush()
         await session.commit()
-    return moved, int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -524,20 +579,24 @@ _DUE = attrgetter("due_at")
 async def plan(
     engine: AsyncEngine, *, policy: Policy, now: datetime, limit: int | None = None
 ) -> PlanReport:
-    """One planning pass at `now`: follow org changes, then enqueue the new nudges due first,
-    at most `limit` (default: `policy.delivery.new_nudges_per_pass`); the next passes create
-    the rest."""
+    """One planning pass at `now`: cancel what was meant for people who left, then enqueue
+    the new nudges due first, at most `limit` (default: `policy.delivery.new_nudges_per_pass`);
+    the next passes create the rest."""
     today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
     await ensure_cycles(engine, policy, today, now)
-    moved, cancelled = await follow_org_changes(engine, now)
+    cancelled = await cancel_for_people_who_left(engine, now)
     with cyclic_gc_paused():
         async with session_scope(engine) as session:
             snap = await load_snapshot(session, today=today, now=now)
             snap.known = await load_known(session, snap, checkin_period(policy, now))
-            specs = plan_nudges(snap, policy, now)
-            batch = earliest(specs, limit or policy.delivery.new_nudges_per_pass)
+            limit = limit or policy.delivery.new_nudges_per_pass
+            specs = plan_nudges(snap, policy, now, enough=limit)
+            batch = earliest(specs, limit)
             created = await enqueue(session, batch, now)
             await session.commit()
+            if created:
+                await refresh_statistics(session, Nudge.__tablename__, created)
+                await session.commit()
     if created:
         log.info(
             "planned %d new nudges at %s (%d more wait for the next passes)",
@@ -549,6 +608,5 @@ async def plan(
         planned=len(specs),
         created=created,
         deferred=len(specs) - len(batch),
-        moved=moved,
         cancelled=cancelled,
     )

@@ -291,7 +291,7 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         await engine.dispose()
     print(
         f"tick at {now.isoformat()}: planned {planned.created} new nudge(s)"
-        f" ({planned.moved} moved, {planned.cancelled} cancelled); sent {sent.sent},"
+        f" ({planned.cancelled} cancelled); sent {sent.sent},"
         f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
         f" cancelled {sent.cancelled}"
     )

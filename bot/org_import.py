@@ -17,6 +17,7 @@ import holidays
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.outbox import move_to_new_managers
 from storage import queries
 from storage.db import session_scope
 from storage.models import SLACK_ID_LEN, Person
@@ -52,13 +53,17 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    nudges_moved: int = 0  # pending nudges handed to a report's new manager
 
     def summary(self) -> str:
         """One line for the operator."""
-        return (
+        line = (
             f"imported org chart: {self.created} created, {self.updated} updated,"
             f" {self.unchanged} unchanged, {self.deactivated} deactivated"
         )
+        if self.nudges_moved:
+            line += f"; {self.nudges_moved} pending nudge(s) moved to new managers"
+        return line
 
 
 @dataclass
@@ -275,8 +280,9 @@ async def import_org_file(
 async def _write(
     session: AsyncSession, rows: list[OrgRow], people: list[Person], now: datetime
 ) -> ImportResult:
-    """Upsert the (valid) rows, managers before their reports, and deactivate the absent."""
-    result = ImportResult()
+    """Upsert the (valid) rows, managers before their reports, and deactivate the absent; a
+    report's pending manager nudges go to their new manager."""
+    result, new_managers = ImportResult(), {}
     existing = {p.slack_id: p for p in people}
     by_id = {str(row.slack_id): row for row in rows}
     order = TopologicalSorter({sid: {r.manager_id} & by_id.keys() for sid, r in by_id.items()})
@@ -291,6 +297,8 @@ async def _write(
             elif all(getattr(person, key) == value for key, value in fields.items()):
                 result.unchanged += 1
             else:
+                if person.manager_id != fields["manager_id"] and fields["manager_id"]:
+                    new_managers[sid] = str(fields["manager_id"])
                 for key, value in fields.items():
                     setattr(person, key, value)
                 person.updated_at = now
@@ -301,4 +309,5 @@ async def _write(
         if person.slack_id not in by_id and person.active:
             person.active, person.updated_at = False, now
             result.deactivated += 1
+    result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)
     return result

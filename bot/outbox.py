@@ -264,6 +264,48 @@ async def cancel_pending(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+MOVE_CHUNK = 5000  # employees per look-up (SQLite allows 32,766 parameters)
+
+
+async def move_to_new_managers(
+    session: AsyncSession, new_managers: dict[str, str], now: datetime
+) -> tuple[int, int]:
+    """Give each employee's new manager (`new_managers`: employee → manager) the pending
+    manager nudges about them; one whose key the new manager holds already is cancelled.
+    Returns (moved, cancelled)."""
+    moved = cancelled = 0
+    employees = list(new_managers)
+    for start in range(0, len(employees), MOVE_CHUNK):
+        rows = await session.execute(
+            select(Nudge).where(
+                Nudge.state == NudgeState.PENDING,
+                Nudge.role == "manager",
+                Nudge.about_id.in_(employees[start : start + MOVE_CHUNK]),  # type: ignore[union-attr]
+            )
+        )
+        for nudge in rows.scalars().all():
+            new_manager = new_managers[nudge.about_id or ""]
+            if nudge.recipient_id == new_manager:
+                continue
+            taken = await session.execute(
+                select(Nudge.id).where(
+                    Nudge.kind == nudge.kind,
+                    Nudge.recipient_id == new_manager,
+                    Nudge.subject == nudge.subject,
+                    Nudge.period == nudge.period,
+                )
+            )
+            if taken.first() is None:
+                nudge.recipient_id, nudge.updated_at = new_manager, now
+                moved += 1
+            else:
+                nudge.state, nudge.last_error = NudgeState.CANCELLED, "manager changed"
+                nudge.updated_at = now
+                cancelled += 1
+            await session.flush()
+    return moved, cancelled
+
+
 async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
     """Nudges that ran out of attempts, newest first."""
     async with session_scope(engine) as session:

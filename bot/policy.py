@@ -23,7 +23,7 @@ from pydantic import (
 from storage.models import Family
 
 LOCALES = ("en", "zh")
-MIN_NEW_NUDGES_PER_PASS = 10_000
+MIN_NEW_NUDGES_PER_PASS = 5_000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -154,7 +154,7 @@ class Delivery(_Frozen):
     @property
     def new_nudges_per_pass(self) -> int:
         """The most nudges one planning pass creates, those due first: twice what the
-        dispatcher can send before the next pass, and never under 10,000. The first pass of
+        dispatcher can send before the next pass, and never under 5,000. The first pass of
         a period for a large organisation wants far more (463k for 100k people in a review
         week), which would take a day to send at Slack's pace anyway; creating them all at
         once would only make that one pass slow."""

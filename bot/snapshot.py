@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import DateTime, and_, func, or_, select, type_coerce
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.known_keys import KnownKeys
@@ -28,9 +29,8 @@ ACTION_LOOKAHEAD = timedelta(days=3)
 MILESTONE_MEMORY = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class Member:
-    """An active person as the planner sees them."""
+class Member(NamedTuple):
+    """An active person as the planner sees them (a tuple: a pass reads every person)."""
 
     slack_id: str
     manager_id: str | None
@@ -84,48 +84,52 @@ class Snapshot:
 
 
 async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) -> Snapshot:
-    """Everything the planner reads, in eight queries whatever the organisation's size."""
+    """Everything the planner reads, in eight queries whatever the organisation's size.
+
+    The queries run on the session's connection, not through the ORM: only plain rows come
+    back, without the per-row bookkeeping of ORM results (a third of the time at 100k)."""
     snap = Snapshot()
-    people = await session.execute(
+    conn = await session.connection()
+    people = await conn.execute(
         select(
             Person.slack_id,
             Person.manager_id,
             func.coalesce(Person.slack_tz, Person.timezone),
             Person.country,
-            Person.created_at,
+            type_coerce(Person.created_at, DateTime()),  # only its day: no UTC conversion
         ).where(Person.active.is_(True))  # type: ignore[attr-defined]
     )
-    for slack_id, manager_id, tz, country, created in people:
+    for slack_id, manager_id, tz, country, created in people.all():
         snap.people[slack_id] = Member(slack_id, manager_id, tz, country, created.date())
-    dialogues = await session.execute(
+    dialogues = await conn.execute(
         select(Talk.employee_id, func.max(Talk.held_on))
         .where(Talk.family == Family.DIALOGUE)
         .group_by(Talk.employee_id)
     )
-    snap.last_dialogue = {employee: held for employee, held in dialogues}
+    snap.last_dialogue = dict(dialogues.all())  # type: ignore[arg-type]
     leave: dict[str, list[Span]] = defaultdict(list)
-    spans = await session.execute(
+    spans = await conn.execute(
         select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(
             Leave.ends_on >= today - timedelta(days=1)
         )
     )
-    for person_id, starts, ends in spans:
+    for person_id, starts, ends in spans.all():
         leave[person_id].append((starts, ends))
     snap.leave = dict(leave)
-    goals = await session.execute(
+    goals = await conn.execute(
         select(Goal.id, Goal.employee_id, Goal.created_at).where(
             Goal.clarified_at.is_(None),  # type: ignore[union-attr]
             Goal.status.in_(("proposed", "active")),  # type: ignore[attr-defined]
         )
     )
-    snap.goals = [OpenGoal(*row) for row in goals]
-    actions = await session.execute(
+    snap.goals = [OpenGoal(*row) for row in goals.all()]
+    actions = await conn.execute(
         select(ActionItem.id, ActionItem.employee_id, ActionItem.owner_id, ActionItem.due_on).where(
             ActionItem.status == ActionStatus.OPEN, ActionItem.due_on <= today + ACTION_LOOKAHEAD
         )
     )
-    snap.actions = [OpenAction(*row) for row in actions]
-    milestones = await session.execute(
+    snap.actions = [OpenAction(*row) for row in actions.all()]
+    milestones = await conn.execute(
         select(Milestone.id, Milestone.done_at, Milestone.due_on, MilestoneParticipant.person_id)
         .join(MilestoneParticipant, MilestoneParticipant.milestone_id == Milestone.id)
         .where(
@@ -141,16 +145,16 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
         .order_by(Milestone.id, MilestoneParticipant.person_id)
     )
     grouped: dict[int, tuple[datetime, list[str]]] = {}
-    for mid, done_at, due_on, person_id in milestones:
+    for mid, done_at, due_on, person_id in milestones.all():
         ended_at = done_at or datetime.combine(
             due_on + timedelta(days=1), datetime.min.time(), now.tzinfo
         )
         grouped.setdefault(mid, (ended_at, []))[1].append(person_id)
     snap.milestones = [EndedMilestone(m, e, tuple(p)) for m, (e, p) in grouped.items()]
-    cycles = await session.execute(
+    cycles = await conn.execute(
         select(Cycle.id, Cycle.name, Cycle.review_from, Cycle.review_to).where(
             Cycle.review_to >= today, Cycle.review_from <= today + timedelta(days=90)
         )
     )
-    snap.cycles = [CycleRow(*row) for row in cycles]
+    snap.cycles = [CycleRow(*row) for row in cycles.all()]
     return snap

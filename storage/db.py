@@ -38,6 +38,30 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+# autovacuum's default rule for when a table's planner statistics are out of date
+_STALE_ROWS, _STALE_FRACTION = 50, 0.1
+_CHANGES = text(
+    "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c"
+    " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = CAST(:table AS regclass)"
+)
+
+
+async def refresh_statistics(session: AsyncSession, table: str, added: int) -> bool:
+    """On PostgreSQL, ANALYZE `table` if it changed by more than a tenth (with the `added`
+    rows just committed, which the statistics system may not count yet); True if it did.
+
+    A planning pass can add tens of thousands of rows within minutes; until autovacuum
+    wakes (or never, where it is off) the next pass's queries would be planned for the old,
+    small table and pick nested loops over hundreds of thousands of rows."""
+    if not is_postgres(session):
+        return False
+    tuples, changed = (await session.execute(_CHANGES, {"table": table})).one()
+    if changed + added <= _STALE_ROWS + _STALE_FRACTION * max(tuples, 0):
+        return False
+    await session.execute(text(f'ANALYZE "{table}"'))
+    return True
+
+
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets foreign keys and a busy timeout."""
     url = to_async_url(url)

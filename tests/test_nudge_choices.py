@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from storage.db import session_scope
-from storage.models import ActionItem, Leave, Nudge, Person
+from storage.models import ActionItem, Leave, Nudge
 from tests.blockkit import texts, valid_message, valid_view
 from tests.factories import block_actions, opened_view, seed_org, view_submission
 
@@ -213,20 +213,59 @@ async def test_action_reminders_on_the_due_date_then_overdue_to_both(
     assert action.status == "done"
 
 
-async def test_a_new_manager_inherits_the_pending_checkin(running_app, engine, nudge_engine):
+ORG_CSV = (
+    "slack_id,email,name,manager,timezone,locale,hr\n"
+    "U0HR,hana@example.com,Hana Berg,,,en,true\n"
+    "U0MGR,mia@example.com,Mia Chen,,,en,false\n"
+    "U0ANN,ann@example.com,Ann Lee,U0MGR,,en,false\n"
+    "U0EMP,eli@example.com,Eli Wang,U0MGR,Asia/Shanghai,zh,false\n"
+    "U0OTH,otto@example.com,Otto Kern,,,en,false\n"
+)
+
+
+async def test_a_new_manager_inherits_the_pending_checkin(
+    running_app, engine, nudge_engine, tmp_path
+):
+    from bot.org_import import import_org_file
+
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
-    async with session_scope(engine) as session:
-        await session.execute(
-            update(Person).where(Person.slack_id == "U0EMP").values(manager_id="U0OTH")
-        )
-        await session.commit()
+    csv = tmp_path / "org.csv"
+    csv.write_text(ORG_CSV.replace("Eli Wang,U0MGR", "Eli Wang,U0OTH"), encoding="utf-8")
 
-    report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
+    result = await import_org_file(engine, csv, lookup_email=None, now=THU_11)
 
     [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
-    assert report.moved == 1
+    assert result.nudges_moved == 1
+    assert result.summary().endswith("; 1 pending nudge(s) moved to new managers")
     assert (row.recipient_id, row.state) == ("U0OTH", "pending")
+    [ann] = await nudge_rows(engine, kind="checkin", subject="U0ANN")
+    assert (ann.recipient_id, ann.state) == ("U0MGR", "pending")  # her manager is the same
+    again = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
+    assert again.created == 0  # Otto's check-in about Eli is the moved one
+
+
+async def test_a_manager_change_cancels_a_nudge_the_new_manager_has_already(
+    running_app, engine, nudge_engine
+):
+    from bot.outbox import move_to_new_managers
+
+    await seed_org(engine, running_app.slack)
+    await nudge_engine.plan(THU_11)
+    async with session_scope(engine) as session:  # Otto holds Eli's check-in
+        assert await move_to_new_managers(session, {"U0EMP": "U0OTH"}, THU_11) == (1, 0)
+        await session.commit()
+    await nudge_engine.plan(THU_11 + timedelta(minutes=10))  # and Mia, still his manager, too
+
+    async with session_scope(engine) as session:
+        assert await move_to_new_managers(session, {"U0EMP": "U0MGR"}, THU_11) == (0, 1)
+        await session.commit()
+
+    rows = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    assert sorted((n.recipient_id, n.state) for n in rows) == [
+        ("U0MGR", "pending"),
+        ("U0OTH", "cancelled"),
+    ]
 
 
 async def test_people_removed_from_the_org_file_get_no_more_nudges(

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cadence import CHECKIN, HEADS_UP, plan_nudges
+from bot.cadence import CHECKIN, HEADS_UP, earliest, plan_nudges
 from bot.known_keys import KnownKeys, member
 from bot.periods import period_of
 from bot.policy import Policy, load_policy
@@ -150,6 +150,20 @@ def test_stored_nudges_are_not_planned_again_and_the_rest_are(
     again = plan_nudges(snap, POLICY, now)
     assert {s.key for s in again} == {s.key for s in wanted} - {s.key for s in stored}
     assert {s.key: s for s in again} == {s.key: s for s in wanted if s in again}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organisations(), st.integers(min_value=1, max_value=12))
+def test_a_pass_that_stops_planning_early_takes_the_same_nudges_due_first(
+    org: tuple[Snapshot, datetime], limit: int
+) -> None:
+    snap, now = org
+    wanted = plan_nudges(snap, POLICY, now)
+    partial = plan_nudges(snap, POLICY, now, enough=limit)
+    assert earliest(partial, limit) == earliest(wanted, limit)
+    assert partial == wanted[: len(partial)]  # the same list, maybe cut short
+    if len(partial) < len(wanted):
+        assert len(partial) > limit  # so the pass reports some left for later
 
 
 def test_a_snapshot_knows_nothing_stored_until_told() -> None:
