@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import islice
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -62,6 +62,9 @@ class PlanReport:
     created: int
     deferred: int
     cancelled: int
+
+
+Pair = tuple[Member, Member]  # (employee, manager)
 
 
 class _Place:
@@ -116,9 +119,6 @@ class _Planner:
         self._place_of: dict[str, _Place] = {}  # by person: one look-up of a cached str hash
         self.known = snap.known
         self.specs: list[NudgeSpec] = []
-        self._all_places: list[_Place] | None = None
-        self._floors: dict[time | None, datetime] = {}
-        self.counted_floor: datetime | None = None
 
     def place(self, person: Member) -> _Place:
         found = self._place_of.get(person.slack_id)
@@ -133,22 +133,6 @@ class _Planner:
         if found is None:
             calendar = calendar_for(self.policy, timezone=timezone, country=country)
             found = self._places[(timezone, country)] = _Place(calendar, self.now)
-        return found
-
-    def floor(self, at: time | None) -> datetime:
-        """The earliest moment a nudge planned `at` that hour (or any time) can have: the
-        first such moment from today on, in any place of the organisation. Leave, later
-        days and `not_before` only ever move a moment later."""
-        found = self._floors.get(at)
-        if found is None:
-            if self._all_places is None:
-                keys = {(person.timezone, person.country) for person in self.snap.people.values()}
-                self._all_places = [self._place_at(*key) for key in keys]
-            found = min(
-                (place.moment(place.today, at, None) for place in self._all_places),
-                default=self.now,
-            )
-            self._floors[at] = found
         return found
 
     def calendar(self, person: Member) -> WorkCalendar:
@@ -195,7 +179,8 @@ class _Planner:
         )
 
     # -- check-ins ---------------------------------------------------------------------------
-    def checkins(self, period: Period) -> None:
+    def checkins(self, period: Period, pairs: list[Pair]) -> None:
+        """Check-ins and heads-ups for these (employee, manager) pairs."""
         rhythm = self.policy.cadence.checkin
         window = period
         for _ in range(self.policy.cadence.escalate_after_periods - 1):
@@ -204,7 +189,7 @@ class _Planner:
         weekday = WEEKDAYS.index(rhythm.weekday) if rhythm.weekday else None
         stored_checkins = self.known.slot(CHECKIN, period.key)
         stored_heads_ups = self.known.slot(HEADS_UP, period.key)
-        people, last_dialogue, leave = self.snap.people, self.snap.last_dialogue, self.snap.leave
+        last_dialogue, leave = self.snap.last_dialogue, self.snap.leave
         append, key, since, index = self.specs.append, period.key, period.start, period.index
         place_of, place = self._place_of, self.place
         gap = timedelta(days=period.days - 7)
@@ -212,10 +197,7 @@ class _Planner:
         due_days: dict[date | None, date | None] = {}
         # (manager's place, employee's place, day) -> both moments, for pairs not on leave
         moments: dict[tuple[_Place, _Place, date], tuple[datetime, datetime]] = {}
-        for employee in people.values():
-            manager = people.get(employee.manager_id or "")
-            if manager is None:
-                continue
+        for employee, manager in pairs:
             mid, eid = manager.slack_id, employee.slack_id
             to_manager = mid + SEPARATOR + eid not in stored_checkins
             to_employee = eid + SEPARATOR + eid not in stored_heads_ups
@@ -255,6 +237,47 @@ class _Planner:
             if to_employee:
                 payload = {"manager": mid, "since": since, "round": index}
                 append(NudgeSpec(HEADS_UP, eid, eid, key, found[1], eid, "employee", payload))
+
+    def pairs_by_place(self) -> tuple[dict[_Place, list[Pair]], dict[_Place, list[Pair]]]:
+        """Every (employee, manager) pair, by the manager's place and by the employee's."""
+        people, place_of, place = self.snap.people, self._place_of, self.place
+        by_manager: dict[_Place, list[Pair]] = {}
+        by_employee: dict[_Place, list[Pair]] = {}
+        for employee in people.values():
+            manager = people.get(employee.manager_id or "")
+            if manager is not None:
+                pair = (employee, manager)
+                by_manager.setdefault(place_of.get(manager.slack_id) or place(manager), []).append(
+                    pair
+                )
+                by_employee.setdefault(
+                    place_of.get(employee.slack_id) or place(employee), []
+                ).append(pair)
+        return by_manager, by_employee
+
+    def units(self, period: Period) -> list[tuple[datetime, Callable[[], None]]]:
+        """The check-ins and cycle-end nudges in units of one kind and one place (the
+        manager's for check-ins and prep packs, the employee's for self-assessments), each
+        with its floor: no nudge it plans is due sooner. In the order of their floors."""
+        by_manager, by_employee = self.pairs_by_place()
+        units = [
+            (place.moment(place.today, self.hour, None), partial(self.checkins, period, pairs))
+            for place, pairs in by_manager.items()
+        ]
+        cadence = self.policy.cadence
+        for cycle in self.snap.cycles:
+            for kind, lead, groups in (
+                (SELF_ASSESSMENT, cadence.self_assessment_lead_days, by_employee),
+                (SELF_REMINDER, cadence.self_assessment_reminder_days, by_employee),
+                (PREP_PACK, cadence.prep_pack_lead_days, by_manager),
+            ):
+                for place, pairs in groups.items():
+                    day = self._cycle_day(place, cycle, kind, lead)
+                    if day is not None:
+                        plan_them = partial(self.cycle_end, cycle, kind, place, day, pairs)
+                        units.append((place.moment(day, self.hour, None), plan_them))
+        units.sort(key=itemgetter(0))  # stable: equal floors keep the order above
+        return units
 
     @staticmethod
     def _checkin_day(
@@ -375,38 +398,17 @@ class _Planner:
                 )
 
     # -- cycle end ---------------------------------------------------------------------------
-    def cycle_end_stages(self) -> list[Callable[[], None]]:
-        """Per live cycle and kind, in order: each employee's self-assessment request and
-        its reminder, and their manager's prep pack, on its lead days before the review."""
-        cadence = self.policy.cadence
-        leads = (
-            (SELF_ASSESSMENT, cadence.self_assessment_lead_days),
-            (SELF_REMINDER, cadence.self_assessment_reminder_days),
-            (PREP_PACK, cadence.prep_pack_lead_days),
-        )
-        return [
-            partial(self.cycle_end, cycle, kind, lead)
-            for cycle in self.snap.cycles
-            for kind, lead in leads
-        ]
-
-    def cycle_end(self, cycle: CycleRow, kind: str, lead: int) -> None:
-        """One cycle-end kind for everyone. The day is the same for everyone in one place,
-        so it is worked out once per place."""
-        people, hour, leave, append = (
-            self.snap.people,
-            self.hour,
-            self.snap.leave,
-            self.specs.append,
-        )
+    def cycle_end(
+        self, cycle: CycleRow, kind: str, place: _Place, day: date, pairs: list[Pair]
+    ) -> None:
+        """One cycle-end kind for the pairs whose recipient is in `place`, on `day` there:
+        each employee's self-assessment request or its reminder, or their manager's prep
+        pack (one per report)."""
+        hour, leave, append = self.hour, self.snap.leave, self.specs.append
         payload, name, own = {"cycle_id": cycle.id}, cycle.name, f"cycle:{cycle.id}"
         stored = self.known.slot(kind, name)
-        # per place: the day and the moment (None: not on this pass)
-        dues: dict[_Place, tuple[date, datetime] | None] = {}
-        for employee in people.values():
-            manager = people.get(employee.manager_id or "")
-            if manager is None:
-                continue
+        due = place.moment(day, hour, None)
+        for employee, manager in pairs:
             eid = employee.slack_id
             if kind == PREP_PACK:
                 to, role, subject = manager, "manager", f"{own}:{eid}"
@@ -414,17 +416,7 @@ class _Planner:
                 to, role, subject = employee, "employee", own
             if to.slack_id + SEPARATOR + subject in stored:
                 continue
-            place = self.place(to)
-            if place in dues:
-                due = dues[place]
-            else:
-                day = self._cycle_day(place, cycle, kind, lead)
-                due = dues[place] = (
-                    None if day is None else (day, self.slot(to, day, at=hour, leave=False))
-                )
-            if due is None:
-                continue
-            moment = self.slot(to, due[0], at=hour) if to.slack_id in leave else due[1]
+            moment = self.slot(to, day, at=hour) if to.slack_id in leave else due
             append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
 
     @staticmethod
@@ -450,35 +442,35 @@ def plan_nudges(
     """Every nudge that should exist at `now` and is not stored yet (`snap.known`).
 
     With `enough`, planning stops early once more than that many are due no later than any
-    nudge the remaining kinds could plan: those would come later in the list and be due no
-    sooner, so `earliest(specs, enough)` takes the same nudges as from the full list."""
+    nudge still to plan could be: those would come later in the list and be due no sooner,
+    so `earliest(specs, enough)` takes the same nudges as from the full list."""
     planner = _Planner(snap, policy, now)
-    anytime, on_the_hour = partial(planner.floor, None), partial(planner.floor, planner.hour)
-    stages: list[tuple[Callable[[], None], Callable[[], datetime]]] = [
-        (planner.actions, anytime),
-        (planner.milestones, anytime),
-        (planner.goals, on_the_hour),
-        (partial(planner.checkins, checkin_period(policy, now)), on_the_hour),
-        *((stage, on_the_hour) for stage in planner.cycle_end_stages()),
-    ]
-    if enough is None:
-        for stage, _ in stages:
-            stage()
-        return planner.specs
-    counted, due_by = 0, 0  # specs[:counted] looked at; how many of them are due by the floor
-    for position, (stage, _) in enumerate(stages):
-        stage()
-        rest = stages[position + 1 :]
-        if not rest or len(planner.specs) <= enough:
-            continue
-        floor = min(floor_of() for _, floor_of in rest)
-        if floor != planner.counted_floor:
-            counted, due_by, planner.counted_floor = 0, 0, floor
-        due_by += sum(1 for spec in islice(planner.specs, counted, None) if spec.due_at <= floor)
-        counted = len(planner.specs)
-        if due_by > enough:
+    planner.actions()
+    planner.milestones()
+    planner.goals()
+    counter = None if enough is None else _DueCounter(planner.specs, enough)
+    for floor, plan_unit in planner.units(checkin_period(policy, now)):
+        if counter is not None and counter.enough_by(floor):
             break
+        plan_unit()
     return planner.specs
+
+
+class _DueCounter:
+    """Tells whether more than `limit` of the specs planned so far are due by a moment.
+    A pass has few distinct moments, so they are counted per moment as specs come."""
+
+    def __init__(self, specs: list[NudgeSpec], limit: int) -> None:
+        self.specs, self.limit, self.counted = specs, limit, 0
+        self.by_moment: Counter[datetime] = Counter()
+
+    def enough_by(self, moment: datetime) -> bool:
+        """Whether more than `limit` are due by `moment`."""
+        if len(self.specs) <= self.limit:
+            return False
+        self.by_moment.update(map(_DUE, islice(self.specs, self.counted, None)))
+        self.counted = len(self.specs)
+        return sum(n for due, n in self.by_moment.items() if due <= moment) > self.limit
 
 
 async def ensure_cycles(engine: AsyncEngine, policy: Policy, today: date, now: datetime) -> int:

@@ -58,6 +58,7 @@ async def refresh_statistics(session: AsyncSession, table: str, added: int) -> b
     tuples, changed = (await session.execute(_CHANGES, {"table": table})).one()
     if changed + added <= _STALE_ROWS + _STALE_FRACTION * max(tuples, 0):
         return False
+    # the whole table: ANALYZE of some columns leaves the count of changes as it was
     await session.execute(text(f'ANALYZE "{table}"'))
     return True
 
