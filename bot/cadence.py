@@ -7,6 +7,7 @@ and enqueues what is new.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections import Counter
@@ -26,7 +27,7 @@ from bot.known_keys import SEPARATOR, KnownKeys, load_known_keys
 from bot.outbox import NudgeSpec, enqueue
 from bot.periods import Period, period_of, policy_cycles, previous_period
 from bot.policy import WEEKDAYS, Policy
-from bot.snapshot import CycleRow, Member, Snapshot, load_snapshot
+from bot.snapshot import CycleRow, Member, Snapshot, live_cycles, load_snapshot
 from bot.worktime import Span, WorkCalendar, calendar_for
 from storage.db import refresh_statistics, session_scope
 from storage.models import Cycle, Nudge, NudgeState, Person
@@ -529,15 +530,25 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def load_known(session: AsyncSession, snap: Snapshot, period: Period) -> KnownKeys:
-    """The stored keys the planner can meet in this snapshot: this period's check-ins, the
-    live cycles' nudges, and those about its goals, actions and milestones."""
-    slots = [(CHECKIN, period.key), (HEADS_UP, period.key)]
-    slots += [(kind, cycle.name) for cycle in snap.cycles for kind in CYCLE_END_KINDS]
+async def load_stored_slots(engine: AsyncEngine, period: Period, today: date) -> KnownKeys:
+    """The stored keys of the kinds planned for everyone: this period's check-ins and
+    heads-ups, and the live cycles' nudges. On its own connection, so that the database
+    reads them while the snapshot is being decoded."""
+    async with session_scope(engine) as session:
+        slots = [(CHECKIN, period.key), (HEADS_UP, period.key)]
+        cycles = await live_cycles(session, today)
+        slots += [(kind, cycle.name) for cycle in cycles for kind in CYCLE_END_KINDS]
+        return await load_known_keys(session, slots=slots, kinds=(), subjects=())
+
+
+async def add_stored_subjects(session: AsyncSession, snap: Snapshot) -> None:
+    """Add to `snap.known` the stored keys about the snapshot's goals, actions and
+    milestones."""
     subjects = [f"goal:{goal.id}" for goal in snap.goals]
     subjects += [f"action:{action.id}" for action in snap.actions]
     subjects += [f"milestone:{milestone.id}" for milestone in snap.milestones]
-    return await load_known_keys(session, slots=slots, kinds=PER_SUBJECT_KINDS, subjects=subjects)
+    found = await load_known_keys(session, slots=(), kinds=PER_SUBJECT_KINDS, subjects=subjects)
+    snap.known.by_slot.update(found.by_slot)  # kinds of their own: nothing is overwritten
 
 
 def earliest(specs: list[NudgeSpec], limit: int) -> list[NudgeSpec]:
@@ -577,10 +588,18 @@ async def plan(
     today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
     await ensure_cycles(engine, policy, today, now)
     cancelled = await cancel_for_people_who_left(engine, now)
+    period = checkin_period(policy, now)
     with cyclic_gc_paused():
         async with session_scope(engine) as session:
-            snap = await load_snapshot(session, today=today, now=now)
-            snap.known = await load_known(session, snap, checkin_period(policy, now))
+            stored = asyncio.create_task(load_stored_slots(engine, period, today))
+            try:
+                snap = await load_snapshot(session, today=today, now=now)
+            except BaseException:
+                stored.cancel()  # not left running behind a failed pass
+                await asyncio.gather(stored, return_exceptions=True)
+                raise
+            snap.known = await stored
+            await add_stored_subjects(session, snap)
             limit = limit or policy.delivery.new_nudges_per_pass
             specs = plan_nudges(snap, policy, now, enough=limit)
             batch = earliest(specs, limit)

@@ -151,10 +151,16 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
         )
         grouped.setdefault(mid, (ended_at, []))[1].append(person_id)
     snap.milestones = [EndedMilestone(m, e, tuple(p)) for m, (e, p) in grouped.items()]
+    snap.cycles = await live_cycles(session, today)
+    return snap
+
+
+async def live_cycles(session: AsyncSession, today: date) -> list[CycleRow]:
+    """The cycles whose review window is open or opens within 90 days."""
+    conn = await session.connection()
     cycles = await conn.execute(
         select(Cycle.id, Cycle.name, Cycle.review_from, Cycle.review_to).where(
             Cycle.review_to >= today, Cycle.review_from <= today + timedelta(days=90)
         )
     )
-    snap.cycles = [CycleRow(*row) for row in cycles.all()]
-    return snap
+    return [CycleRow(*row) for row in cycles.all()]
