@@ -56,8 +56,9 @@ PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE)
 class PlanReport:
     """What one planning pass did: `planned` new nudges wanted, `created` of them stored,
     `deferred` left for the next passes (beyond the pass's limit). A pass that stopped
-    planning early (more due at once than its limit) counts what it planned: then `planned`
-    and `deferred` are at least those numbers, and `deferred` is never 0."""
+    planning early (more than its limit due before anything left unplanned) counts what it
+    planned: then `planned` and `deferred` are at least those numbers, and `deferred` is
+    never 0."""
 
     planned: int
     created: int
