@@ -282,7 +282,8 @@ async def _write(
 ) -> ImportResult:
     """Upsert the (valid) rows, managers before their reports, and deactivate the absent; a
     report's pending manager nudges go to their new manager."""
-    result, new_managers = ImportResult(), {}
+    result = ImportResult()
+    new_managers: dict[str, str] = {}  # employee -> their new manager
     existing = {p.slack_id: p for p in people}
     by_id = {str(row.slack_id): row for row in rows}
     order = TopologicalSorter({sid: {r.manager_id} & by_id.keys() for sid, r in by_id.items()})
