@@ -28,7 +28,7 @@ from bot.outbox import NudgeSpec, enqueue
 from bot.periods import Period, period_of, policy_cycles, previous_period
 from bot.policy import WEEKDAYS, Policy
 from bot.snapshot import CycleRow, Member, Snapshot, live_cycles, load_snapshot
-from bot.worktime import Span, WorkCalendar, calendar_for
+from bot.worktime import Span, WorkCalendar, calendar_for, policy_today
 from storage.db import refresh_statistics, session_scope
 from storage.models import Cycle, Nudge, NudgeState, Person
 
@@ -434,8 +434,7 @@ class _Planner:
 
 def checkin_period(policy: Policy, now: datetime) -> Period:
     """The check-in period at `now`, in the policy's time zone."""
-    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
-    return period_of(today, policy.cadence.checkin)
+    return period_of(policy_today(policy, now), policy.cadence.checkin)
 
 
 def plan_nudges(
@@ -586,7 +585,7 @@ async def plan(
     """One planning pass at `now`: cancel what was meant for people who left, then enqueue
     the new nudges due first, at most `limit` (default: `policy.delivery.new_nudges_per_pass`);
     the next passes create the rest."""
-    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+    today = policy_today(policy, now)
     await ensure_cycles(engine, policy, today, now)
     cancelled = await cancel_for_people_who_left(engine, now)
     period = checkin_period(policy, now)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.periods import period_of, previous_period
 from bot.policy import Policy
-from bot.worktime import calendar_for
+from bot.worktime import policy_today
 from storage import queries
 from storage.db import session_scope
 from storage.models import Family, Nudge, Person, Talk
@@ -33,7 +33,7 @@ class PairCoverage:
 
 async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> list[PairCoverage]:
     """Every active pair, sorted with the most neglected first."""
-    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+    today = policy_today(policy, now)
     rhythm = policy.cadence.checkin
     period = period_of(today, rhythm)
     window = period

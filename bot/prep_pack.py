@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import NotAllowed
 from bot.policy import Policy
 from bot.review_cycles import default_interview_day, interview_dates, review_cycle
-from bot.worktime import calendar_for
+from bot.worktime import calendar_for, policy_today
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
@@ -127,7 +127,7 @@ async def build_packs(
     employee_id: str | None = None,
 ) -> list[PrepPack]:
     """A pack per report of the manager (or just `employee_id`) for the cycle under review."""
-    today = now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+    today = policy_today(policy, now)
     async with session_scope(engine) as session:
         manager = await queries.get_person(session, manager_id)
         if manager is None:

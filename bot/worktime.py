@@ -121,6 +121,11 @@ def _calendar(
     )
 
 
+def policy_today(policy: Policy, now: datetime) -> date:
+    """The date at `now` in the policy's own time zone (the organisation's "today")."""
+    return now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
+
+
 def calendar_for(policy: Policy, *, timezone: str | None, country: str | None) -> WorkCalendar:
     """A person's calendar: their zone and country, else the policy's; the policy's hours."""
     zone = timezone or policy.timezone

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from bot.cadence import CHECKIN, HEADS_UP, earliest, plan_nudges
 from bot.known_keys import KnownKeys, member
 from bot.periods import period_of
-from bot.policy import Policy, load_policy
+from bot.policy import load_policy
 from bot.snapshot import CycleRow, EndedMilestone, Member, OpenAction, OpenGoal, Snapshot
-from bot.worktime import calendar_for
+from bot.worktime import calendar_for, policy_today
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "app.yaml")
 ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Pacific/Auckland", None]
@@ -63,10 +63,6 @@ def organisations(draw: st.DrawFn) -> tuple[Snapshot, datetime]:
     return snap, now
 
 
-def policy_today(now: datetime, policy: Policy) -> date:
-    return now.astimezone(calendar_for(policy, timezone=None, country=None).zone).date()
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(organisations())
 def test_no_two_nudges_share_a_key(org: tuple[Snapshot, datetime]) -> None:
@@ -97,7 +93,7 @@ def test_every_pair_due_this_period_gets_exactly_one_checkin_or_has_talked(
     org: tuple[Snapshot, datetime],
 ) -> None:
     snap, now = org
-    period = period_of(policy_today(now, POLICY), POLICY.cadence.checkin)
+    period = period_of(policy_today(POLICY, now), POLICY.cadence.checkin)
     specs = plan_nudges(snap, POLICY, now)
     checkins = Counter(s.subject for s in specs if s.kind == CHECKIN)
     heads_up = Counter(s.subject for s in specs if s.kind == HEADS_UP)
