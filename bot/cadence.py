@@ -151,18 +151,14 @@ class _Planner:
         at: time | None,
         also_away: str | None = None,
         not_before: datetime | None = None,
-        leave: bool = True,
     ) -> datetime:
         """The first working moment for `person` on or after `day` (at `at`), never in the
-        past nor before `not_before`, nor while they (or `also_away`) are on leave (unless
-        `leave` is False: the moment for anyone there)."""
-        place = self.place(person)
+        past nor before `not_before`, nor while they (or `also_away`) are on leave."""
         spans = self.snap.leave
-        if leave and spans and (person.slack_id in spans or also_away in spans):
-            leave = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
-            return place.moment(day, at, not_before, leave)
-        found = place.slots.get((day, at, not_before))
-        return found if found is not None else place.moment(day, at, not_before)
+        away = None
+        if spans and (person.slack_id in spans or also_away in spans):
+            away = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
+        return self.place(person).moment(day, at, not_before, away)
 
     def add(
         self,
@@ -248,13 +244,11 @@ class _Planner:
         for employee in people.values():
             manager = people.get(employee.manager_id or "")
             if manager is not None:
+                managers_place = place_of.get(manager.slack_id) or place(manager)
+                employees_place = place_of.get(employee.slack_id) or place(employee)
                 pair = (employee, manager)
-                by_manager.setdefault(place_of.get(manager.slack_id) or place(manager), []).append(
-                    pair
-                )
-                by_employee.setdefault(
-                    place_of.get(employee.slack_id) or place(employee), []
-                ).append(pair)
+                by_manager.setdefault(managers_place, []).append(pair)
+                by_employee.setdefault(employees_place, []).append(pair)
         return by_manager, by_employee
 
     def units(self, period: Period) -> list[tuple[datetime, Callable[[], None]]]:
