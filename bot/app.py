@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.dispatch import RateLimiter
 from bot.nudge_delivery import SlackNudgeSender
 from bot.policy import Policy
-from bot.scheduler import Engine, worker_name
+from bot.scheduler import Engine, Notifier, worker_name
 from bot.slack_gateway import SlackGateway, make_client
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
     )
     deps = Deps(policy=policy, engine=engine, gateway=SlackGateway(client), clock=clock)
+    deps.notifier = Notifier(create_nudge_engine(deps, settings))
     handlers.register(app, deps)
 
     @app.error

@@ -24,6 +24,7 @@ from bot.app import create_app, create_nudge_engine
 from bot.config import Settings
 from bot.goals import create_goal
 from bot.milestones import mark_done, register_milestone
+from bot.notices import is_notice
 from bot.nudge_choices import complete_action
 from bot.org import zone_of
 from bot.org_import import import_org_file
@@ -268,7 +269,9 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
         nudges = list(await session.scalars(select(Nudge).order_by(Nudge.sent_at, Nudge.id)))  # type: ignore[arg-type]
         talks = list(await session.scalars(select(Talk).order_by(Talk.held_on, Talk.id)))  # type: ignore[arg-type]
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
-    sent = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
+    delivered = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
+    sent = [n for n in delivered if not is_notice(n.kind)]
+    notices_sent = len(delivered) - len(sent)
     print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
     for n in sent:
         person = people[n.recipient_id]
@@ -291,6 +294,7 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     pending = sum(1 for n in nudges if n.state == NudgeState.PENDING)
     per_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
     print(f"\nSummary: {len(sent)} nudges sent: {per_kind}.")
+    print(f"Notices sent at once (records, confirmations, acknowledgements): {notices_sent}.")
     print(f"Not sent: {why}; {dropped} dropped; {pending} still pending after {end}.")
 
 

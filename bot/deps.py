@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,6 +14,9 @@ from bot.slack_gateway import SlackGateway
 from storage import queries
 from storage.db import session_scope
 
+if TYPE_CHECKING:
+    from bot.scheduler import Notifier
+
 
 @dataclass
 class Deps:
@@ -22,6 +26,13 @@ class Deps:
     engine: AsyncEngine
     gateway: SlackGateway
     clock: Clock
+    # Sends the notices a use case just wrote to the outbox (set by the app's assembly).
+    notifier: Notifier | None = None
+
+    def kick(self) -> None:
+        """Send the notices just written to the outbox, now, in the background."""
+        if self.notifier is not None:
+            self.notifier.kick()
 
     async def locale_for(self, user_id: str) -> str:
         """A user's language: Slack's setting, else the org file's, else the policy's."""

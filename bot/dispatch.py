@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
+from bot.notices import is_notice
 from bot.policy import Policy
 from bot.profiles import FRESH
 from bot.worktime import Span, calendar_for
@@ -23,6 +24,7 @@ from storage.models import Leave, Nudge, NudgeState, Person
 log = logging.getLogger(__name__)
 
 BATCH = 50
+NOTICE_RETRIES = 3  # 429s a notice waits out within its pass before it is rescheduled
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 
@@ -160,10 +162,44 @@ class _Pass:
         )
 
     async def deliver(self, nudge: Nudge, person: Person | None, leave: list[Span]) -> None:
-        delivery, now = self.policy.delivery, self.now
         if person is None or not person.active:
             await self.close(nudge, NudgeState.CANCELLED, "recipient is no longer in the org chart")
             return
+        # A notice is owed now, whatever the hour; only nudges wait for working time.
+        if not is_notice(nudge.kind) and not await self._in_working_time(nudge, person, leave):
+            return
+        for retry in range(NOTICE_RETRIES + 1):
+            try:
+                delivered = await self.send(nudge, self.now, self.limiter.acquire)
+            except NoLongerNeeded as reason:
+                await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
+                return
+            except DeliveryError as error:
+                if (
+                    is_notice(nudge.kind)
+                    and error.retry_after is not None
+                    and retry < NOTICE_RETRIES
+                ):
+                    # Slack asked us to wait: the whole pace waits, then the notice goes.
+                    self.limiter.pause(error.retry_after or 1.0)
+                    continue
+                await self.failed(nudge, error)
+                return
+            break
+        self.report.sent += 1
+        await outbox.mark_sent(
+            self.engine,
+            nudge,
+            self.worker,
+            channel=delivered.channel,
+            ts=delivered.ts,
+            text=delivered.text,
+            now=self.now,
+        )
+
+    async def _in_working_time(self, nudge: Nudge, person: Person, leave: list[Span]) -> bool:
+        """Whether a nudge may go now; else it is dropped (moment long missed) or deferred."""
+        delivery, now = self.policy.delivery, self.now
         late = now - nudge.due_at
         if late > timedelta(hours=delivery.drop_after_hours) and nudge.attempts == 0:
             log.warning(
@@ -174,32 +210,15 @@ class _Pass:
                 late,
             )
             await self.close(nudge, NudgeState.CANCELLED, f"dropped: missed its moment by {late}")
-            return
+            return False
         calendar = calendar_for(
             self.policy, timezone=person.slack_tz or person.timezone, country=person.country
         )
         if not calendar.is_working_moment(now, leave):
             self.report.deferred += 1
             await self.later(nudge, calendar.next_working_moment(now, leave=leave))
-            return
-        try:
-            delivered = await self.send(nudge, now, self.limiter.acquire)
-        except NoLongerNeeded as reason:
-            await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
-            return
-        except DeliveryError as error:
-            await self.failed(nudge, error)
-            return
-        self.report.sent += 1
-        await outbox.mark_sent(
-            self.engine,
-            nudge,
-            self.worker,
-            channel=delivered.channel,
-            ts=delivered.ts,
-            text=delivered.text,
-            now=now,
-        )
+            return False
+        return True
 
     async def failed(self, nudge: Nudge, error: DeliveryError) -> None:
         self.report.errors.append(error.reason)
@@ -236,8 +255,10 @@ async def dispatch(
     refresh: ProfileRefresher | None = None,
     batch: int = BATCH,
     max_rows: int = 100_000,
+    kinds: Collection[str] | None = None,
 ) -> DispatchReport:
-    """Send every nudge due at `now`, batch by batch, until none is left (or `max_rows`)."""
+    """Send every nudge due at `now` (of `kinds`, default all), batch by batch, until none is
+    left (or `max_rows`)."""
     run = _Pass(
         engine,
         send,
@@ -254,7 +275,7 @@ async def dispatch(
             await run.deliver(nudge, person, leave)
 
     while run.report.claimed < max_rows:
-        claimed = await outbox.claim(engine, now=now, worker=worker, limit=batch)
+        claimed = await outbox.claim(engine, now=now, worker=worker, limit=batch, kinds=kinds)
         if not claimed:
             break
         run.report.claimed += len(claimed)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.org import local_today, may_log_talk
 from bot.outbox import cancel_pending
@@ -208,6 +209,21 @@ async def create_goal(
                 created_at=now,
             )
             session.add(goal)
+            await session.flush()
+            if proposal and manager is not None:
+                to, kind = manager, notices.GOAL_PROPOSED
+            else:
+                to, kind = employee, notices.GOAL_SET
+            if not (proposal and manager is None):
+                await notices.owe(
+                    session,
+                    kind=kind,
+                    recipient_id=to.slack_id,
+                    subject=f"goal:{goal.id}",
+                    about_id=employee.slack_id,
+                    payload={"goal_id": goal.id, "by": actor.slack_id},
+                    now=now,
+                )
             await session.commit()
             return GoalCreated(goal, employee, manager, actor)
     except SQLAlchemyError as exc:
@@ -245,6 +261,15 @@ async def decide_goal(
         assert actor is not None
         if goal.status != GoalStatus.PROPOSED:
             return GoalDecided(goal, employee, actor, first=False)
+        await notices.owe(
+            session,
+            kind=notices.GOAL_DECIDED,
+            recipient_id=employee.slack_id,
+            subject=f"goal:{goal.id}",
+            about_id=employee.slack_id,
+            payload={"goal_id": goal.id, "by": actor.slack_id},
+            now=now,
+        )
         if confirm:
             goal.status, goal.confirmed_at = GoalStatus.ACTIVE, now
         else:

@@ -14,10 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.dispatch import Delivered, DeliveryError
+from bot.notice_content import notice_content
+from bot.notices import is_notice
 from bot.nudge_content import nudge_content
 from bot.prep_pack import PrepPack
 from bot.prep_pack_text import to_markdown
 from bot.profiles import remember_dm_channel, remember_profile
+from handlers.blocks.notices import notice_message
 from handlers.blocks.nudges import nudge_message
 from prompts import t
 from storage.models import Nudge
@@ -27,7 +30,7 @@ GONE = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", 
 
 
 class SlackNudgeSender:
-    """The dispatcher's `send`: render a nudge and post it as a DM."""
+    """The dispatcher's `send`: render a nudge or a notice and post it as a DM."""
 
     def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
         self.deps, self.client = deps, client
@@ -36,19 +39,27 @@ class SlackNudgeSender:
         self, nudge: Nudge, now: datetime, turn: Callable[[], Awaitable[None]]
     ) -> Delivered:
         policy = self.deps.policy
-        content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
-        locale = await self.deps.locale_for(nudge.recipient_id)
-        message = nudge_message(content, policy=policy, locale=locale)
+        pack = None
+        if is_notice(nudge.kind):
+            notice = await notice_content(self.deps.engine, nudge, policy=policy)
+            recipient = notice.recipient
+            locale = await self.deps.locale_for(nudge.recipient_id)
+            message = notice_message(notice, policy=policy, locale=locale)
+        else:
+            content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
+            recipient, pack = content.recipient, content.pack
+            locale = await self.deps.locale_for(nudge.recipient_id)
+            message = nudge_message(content, policy=policy, locale=locale)
         try:
-            channel = content.recipient.dm_channel_id or await self._open(nudge.recipient_id)
+            channel = recipient.dm_channel_id or await self._open(nudge.recipient_id)
             await turn()
             response = await self.client.chat_postMessage(channel=channel, **message.as_kwargs())
         except SlackApiError as exc:
             raise await self._explain(exc, nudge.recipient_id, now) from exc
         except (TimeoutError, ClientError) as exc:
             raise DeliveryError(f"network: {type(exc).__name__}") from exc
-        if content.pack is not None:
-            await self._attach_pack(content.pack, response["channel"], locale)
+        if pack is not None:
+            await self._attach_pack(pack, response["channel"], locale)
         return Delivered(channel=response["channel"], ts=response["ts"], text=message.text)
 
     async def _attach_pack(self, pack: PrepPack, channel: str, locale: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -134,13 +134,22 @@ def _arrays(kind: str, period: str, specs: list[NudgeSpec], now: datetime) -> di
 
 
 async def claim(
-    engine: AsyncEngine, *, now: datetime, worker: str, limit: int, lease: timedelta = LEASE
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lease: timedelta = LEASE,
+    kinds: Collection[str] | None = None,
 ) -> list[Nudge]:
-    """Take up to `limit` due rows (and rows whose lease ran out) for this worker."""
+    """Take up to `limit` due rows (and rows whose lease ran out) for this worker, of `kinds`
+    (default: every kind)."""
     due = or_(
         and_(Nudge.state == NudgeState.PENDING, Nudge.due_at <= now),  # type: ignore[arg-type,operator]
         and_(Nudge.state == NudgeState.SENDING, Nudge.lease_until < now),  # type: ignore[arg-type,operator]
     )
+    if kinds is not None:
+        due = and_(due, Nudge.kind.in_(sorted(kinds)))  # type: ignore[attr-defined]
     ids = (
         select(Nudge.id)
         .where(due)

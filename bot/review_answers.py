@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.reviews import RecordedReview, loaded_review
 from bot.talks import TEXT_LIMIT
@@ -68,9 +69,6 @@ async def respond_to_review(
                 .values(acknowledged_at=now)
                 .execution_options(synchronize_session=False)
             )
-        await session.commit()
-        await session.refresh(review)
-        record = await loaded_review(session, review, fresh=first)
         hr: list[Person] = []
         if first and not agree:
             rows = await session.execute(
@@ -79,6 +77,28 @@ async def respond_to_review(
                 .order_by(Person.slack_id)
             )
             hr = [p for p in rows.scalars() if p.slack_id != actor_id]
+        if first:
+            # An edited review is answered again: each version's answer is its own notice.
+            talk = await session.get(Talk, review.talk_id)
+            version = talk.submission_key[:32] if talk is not None else notices.ONCE
+            kind = notices.REVIEW_ACKNOWLEDGED if agree else notices.REVIEW_DISAGREED
+            told = [review.manager_id] if agree else [p.slack_id for p in hr] + [review.manager_id]
+            for to in dict.fromkeys(told):
+                if to == review.employee_id:
+                    continue
+                await notices.owe(
+                    session,
+                    kind=kind,
+                    recipient_id=to,
+                    subject=f"review:{review.id}",
+                    about_id=review.employee_id,
+                    payload={"review_id": review.id},
+                    version=version,
+                    now=now,
+                )
+        await session.commit()
+        await session.refresh(review)
+        record = await loaded_review(session, review, fresh=first)
     return ReviewResponse(record, hr, first)
 
 

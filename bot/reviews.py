@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.goals import TITLE_LIMIT, GoalStatus
 from bot.org import local_today
@@ -309,6 +310,21 @@ async def _record(
     await session.flush()
     actions = await queries.actions_of_talks(session, [talk.id])
     review.development = "\n".join(a.text for a in actions)
+    edited = editing is not None
+    owed = [(notices.REVIEW_SUMMARY, employee.slack_id)] + [
+        (notices.REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
+    ]
+    for kind, to in owed:
+        await notices.owe(
+            session,
+            kind=kind,
+            recipient_id=to,
+            subject=f"review:{review.id}",
+            about_id=employee.slack_id,
+            payload={"review_id": review.id, "edited": edited},
+            version=key[:32],  # each saved version of the review is announced once
+            now=now,
+        )
     await session.commit()
     return RecordedReview(
         review, talk, cycle, actions, goals, employee, manager, edited=editing is not None

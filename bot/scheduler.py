@@ -3,6 +3,7 @@ passes inside `serve`. The database, not APScheduler's job store, knows what is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -15,6 +16,7 @@ from bot.cadence import PlanReport, plan
 from bot.clock import system_clock
 from bot.deps import Deps
 from bot.dispatch import DispatchReport, ProfileRefresher, RateLimiter, Sender, dispatch
+from bot.notices import NOTICE_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,19 @@ class Engine:
             refresh=self.refresh,
         )
 
+    async def send_notices(self, now: datetime | None = None) -> DispatchReport:
+        """Send the notices owed at `now` (default: the clock), and nothing else."""
+        return await dispatch(
+            self.deps.engine,
+            self.send,
+            policy=self.deps.policy,
+            now=now or self.deps.clock(),
+            worker=self.worker,
+            limiter=self.limiter,
+            refresh=self.refresh,
+            kinds=NOTICE_KINDS,
+        )
+
     async def tick(self, now: datetime | None = None) -> tuple[PlanReport, DispatchReport]:
         """Exactly one plan and one dispatch pass at the same moment."""
         moment = now or self.deps.clock()
@@ -80,8 +95,43 @@ def build_scheduler(engine: Engine) -> AsyncIOScheduler:
         id="dispatch",
         replace_existing=True,
         args=[engine],
+        next_run_time=system_clock(),  # at start: what a stopped process owed goes out now
     )
     return scheduler
+
+
+class Notifier:
+    """Sends owed notices as soon as a record is saved: `kick()` after the commit starts one
+    pass over the notices (a kick during a pass asks for one more), so people hear at once
+    instead of at the next dispatch run. The periodic dispatcher still sends anything this
+    misses, for instance after a crash."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Send what is owed now, in the background."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def idle(self) -> None:
+        """Wait until no pass is running (shutdown, tests)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self._engine.send_notices()
+            except Exception as exc:
+                log.error("sending notices failed (%s); the dispatcher retries", type(exc).__name__)
+            if not self._again:
+                return
 
 
 async def _run_plan(engine: Engine) -> None:

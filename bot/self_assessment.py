@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.org import zone_of
 from bot.outbox import cancel_pending
@@ -224,6 +225,16 @@ async def save(
                         now=now,
                     )
                 manager = await _manager(session, employee)
+                if first and manager is not None:
+                    await notices.owe(
+                        session,
+                        kind=notices.SELF_SUBMITTED,
+                        recipient_id=manager.slack_id,
+                        subject=f"self:{row.id}",
+                        about_id=employee.slack_id,
+                        payload={"assessment_id": row.id},
+                        now=now,
+                    )
                 await session.commit()
                 zone = _zone(employee, policy)
                 return Saved(row, employee, manager, cycle, first, cancelled, zone)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import outbox
+from bot import notices, outbox
 from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, GOAL, HEADS_UP
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.goals import mark_clarified
@@ -284,6 +284,16 @@ async def record_talk(
                     reason="dialogue logged",
                     now=now,
                 )
+            for kind, to in ((notices.TALK_RECORD, employee), (notices.TALK_SAVED, manager)):
+                await notices.owe(
+                    session,
+                    kind=kind,
+                    recipient_id=to.slack_id,
+                    subject=f"talk:{talk.id}",
+                    about_id=employee.slack_id,
+                    payload={"talk_id": talk.id},
+                    now=now,
+                )
             await session.commit()
             return Recorded(talk, actions, completed, employee, manager, created=True)
     except IntegrityError:
@@ -347,6 +357,15 @@ async def acknowledge(
         first = talk.acknowledged_at is None
         if first:
             talk.acknowledged_at = now
+            await notices.owe(
+                session,
+                kind=notices.TALK_ACKNOWLEDGED,
+                recipient_id=talk.manager_id,
+                subject=f"talk:{talk.id}",
+                about_id=talk.employee_id,
+                payload={"talk_id": talk.id},
+                now=now,
+            )
             await session.commit()
         return Acknowledged(talk, employee, first)
 

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import talks
 from bot.deps import Deps
 from handlers import ids, parse
-from handlers.blocks.messages import acknowledge_blocks, acknowledged_notice, refusal
+from handlers.blocks.messages import acknowledge_blocks, refusal
 from handlers.blocks.modals import record_modal
 from handlers.commands import DEFAULT_KIND, record_view
 from handlers.notify import publish_home
@@ -53,11 +53,7 @@ async def acknowledge(
         blocks=blocks,
     )
     if done.first:
-        manager_locale = await deps.locale_for(done.talk.manager_id)
-        notice = acknowledged_notice(
-            done.talk, employee=done.employee.name, policy=deps.policy, locale=manager_locale
-        )
-        await deps.gateway.dm(done.talk.manager_id, notice.text, notice.blocks)
+        deps.kick()  # the manager's notice was written with the acknowledgement
 
 
 async def log_from_home(

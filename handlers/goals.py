@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from bot import goals, milestones
 from bot.deps import Deps
@@ -19,7 +18,7 @@ from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
 from handlers import ids, parse
 from handlers.blocks import goal_views as gv
 from handlers.blocks import kit
-from handlers.blocks.messages import Message, refusal
+from handlers.blocks.messages import refusal
 from prompts import t
 
 log = logging.getLogger(__name__)
@@ -127,26 +126,8 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
         return
     await ack()
     if created.created:
-        await _announce_goal(deps, created)
-
-
-async def _dm(deps: Deps, user_id: str, message: Message) -> None:
-    try:
-        await deps.gateway.dm(user_id, message.text, message.blocks)
-    except SlackApiError:
-        log.exception("could not DM %s", user_id)
-
-
-async def _announce_goal(deps: Deps, created: goals.GoalCreated) -> None:
-    """A proposal goes to the manager to decide; a set goal goes to the employee."""
-    if created.proposed and created.manager is not None:
-        locale = await deps.locale_for(created.manager.slack_id)
-        message = gv.proposal_message(created.goal, employee=created.employee, locale=locale)
-        await _dm(deps, created.manager.slack_id, message)
-    elif not created.proposed:
-        locale = await deps.locale_for(created.employee.slack_id)
-        message = gv.goal_set_notice(created.goal, by=created.set_by, locale=locale)
-        await _dm(deps, created.employee.slack_id, message)
+        # A proposal's notice goes to the manager to decide, a set goal's to the employee.
+        deps.kick()
 
 
 async def decide_goal(
@@ -184,11 +165,7 @@ async def decide_goal(
     if channel and ts:
         await client.chat_update(channel=channel, ts=ts, **updated.as_kwargs())
     if decided.first:
-        employee_locale = await deps.locale_for(decided.employee.slack_id)
-        notice = gv.decision_notice(
-            decided.goal, manager=decided.decided_by, locale=employee_locale
-        )
-        await _dm(deps, decided.employee.slack_id, notice)
+        deps.kick()  # the employee's notice was written with the decision
 
 
 # -- milestones -------------------------------------------------------------------------------

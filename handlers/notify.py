@@ -1,4 +1,4 @@
-"""After a talk is saved: tell the employee, each action owner and the manager."""
+"""After a talk is saved: send what it owes people (its notices), refresh their Home tabs."""
 
 from __future__ import annotations
 
@@ -10,28 +10,14 @@ from bot.deps import Deps
 from bot.overview import overview
 from bot.talks import Recorded
 from handlers.blocks.home import home_view
-from handlers.blocks.messages import employee_record, manager_confirmation
 
 log = logging.getLogger(__name__)
 
 
 async def announce_recorded(deps: Deps, rec: Recorded) -> None:
-    """DM the record to the employee and a confirmation to the manager; refresh both homes."""
-    employee_locale = await deps.locale_for(rec.employee.slack_id)
-    manager_locale = await deps.locale_for(rec.manager.slack_id)
-    sends = [
-        (rec.employee.slack_id, employee_record(rec, policy=deps.policy, locale=employee_locale)),
-        (
-            rec.manager.slack_id,
-            manager_confirmation(rec, policy=deps.policy, locale=manager_locale),
-        ),
-    ]
-    for user_id, message in sends:
-        try:
-            await deps.gateway.dm(user_id, message.text, message.blocks)
-        except SlackApiError:
-            # The record is saved; the person still sees it in App Home.
-            log.exception("could not DM %s about talk %s", user_id, rec.talk.id)
+    """Send the record's notices (the employee's record, the manager's confirmation, written
+    with the talk) at once, and refresh the Home tab of everyone concerned."""
+    deps.kick()
     for user_id in {rec.employee.slack_id, rec.manager.slack_id, rec.talk.logged_by}:
         await publish_home(deps, user_id)
 

@@ -17,7 +17,7 @@ from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.talks import ActionDraft, find_employee, submission_key
 from handlers import ids, parse
 from handlers.blocks import review_views as rv
-from handlers.blocks.messages import Message, refusal
+from handlers.blocks.messages import refusal
 from handlers.notify import publish_home
 from prompts import t
 
@@ -146,23 +146,11 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         await _announce(deps, recorded, actor_id=user_id)
 
 
-async def _dm(deps: Deps, user_id: str, message: Message) -> None:
-    try:
-        await deps.gateway.dm(user_id, message.text, message.blocks)
-    except SlackApiError:
-        # The review is saved; the person still finds it in Cadence.
-        log.exception("could not DM %s about a review", user_id)
-
-
 async def _announce(deps: Deps, rec: reviews.RecordedReview, *, actor_id: str) -> None:
-    """The summary to the employee; a confirmation to whoever recorded it and the manager."""
-    employee_id = rec.employee.slack_id
-    locale = await deps.locale_for(employee_id)
-    await _dm(deps, employee_id, rv.review_summary(rec, policy=deps.policy, locale=locale))
-    for user_id in dict.fromkeys([actor_id, rec.manager.slack_id]):
-        locale = await deps.locale_for(user_id)
-        await _dm(deps, user_id, rv.saved_notice(rec, policy=deps.policy, locale=locale))
-    for user_id in dict.fromkeys([employee_id, rec.manager.slack_id]):
+    """Send the notices written with the review (the summary to the employee, confirmations
+    to whoever recorded it and the manager) and refresh both Home tabs."""
+    deps.kick()
+    for user_id in dict.fromkeys([rec.employee.slack_id, rec.manager.slack_id]):
         await publish_home(deps, user_id)
 
 
@@ -204,9 +192,7 @@ async def acknowledge_review(
     ts = (body.get("message") or {}).get("ts")
     await _update_summary(deps, answer.record, channel, ts, locale)
     if answer.first:
-        manager_id = answer.record.manager.slack_id
-        notice = rv.acknowledged_notice(answer.record, locale=await deps.locale_for(manager_id))
-        await _dm(deps, manager_id, notice)
+        deps.kick()  # the manager's notice was written with the answer
 
 
 async def open_disagreement(
@@ -256,13 +242,5 @@ async def submit_disagreement(
     await ack()
     rec = answer.record
     await _update_summary(deps, rec, meta.get("c"), meta.get("ts"), locale)
-    if not answer.first:
-        return
-    people = {p.slack_id: p for p in answer.hr}
-    people.setdefault(rec.manager.slack_id, rec.manager)
-    for person in people.values():
-        if person.slack_id == rec.employee.slack_id:
-            continue
-        locale = await deps.locale_for(person.slack_id)
-        notice = rv.disagreement_notice(rec, policy=deps.policy, locale=locale)
-        await _dm(deps, person.slack_id, notice)
+    if answer.first:
+        deps.kick()  # HR's and the manager's notices were written with the disagreement

@@ -209,13 +209,8 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
         )
         return
     await ack(response_action="update", view=sv.submitted_view(saved, locale=locale))
-    if saved.first_submission and saved.manager is not None:
-        manager_locale = await deps.locale_for(saved.manager.slack_id)
-        notice = sv.manager_notice(saved, policy=deps.policy, locale=manager_locale)
-        try:
-            await deps.gateway.dm(saved.manager.slack_id, notice.text, notice.blocks)
-        except SlackApiError:
-            log.exception("could not tell %s about a self-assessment", saved.manager.slack_id)
+    if saved.first_submission:
+        deps.kick()  # the manager's notice was written with the submission
 
 
 async def set_interview_date(

@@ -16,16 +16,20 @@ import httpx
 import pytest
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, create_nudge_engine
 from bot.config import Settings
 from bot.deps import Deps
+from bot.notices import ROLE
 from bot.policy import Policy
 from bot.scheduler import Engine
 from bot.slack_gateway import make_client
 from bot.slack_standin import SlackStandIn
 from bot.web import create_web
+from storage.db import session_scope
+from storage.models import Nudge
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = {"id": "T0001", "domain": "cadence-test"}
@@ -61,6 +65,23 @@ class RunningApp:
     ) -> httpx.Response:
         all_headers = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=all_headers)
+
+    async def notices_sent(self, timeout: float = 5.0) -> None:
+        """Wait until every notice written so far has left the outbox (sent or given up)."""
+        deadline = time.monotonic() + timeout
+        query = select(func.count()).where(
+            Nudge.role == ROLE,
+            Nudge.state.in_(("pending", "sending")),  # type: ignore[attr-defined]
+        )
+        while True:
+            async with session_scope(self.deps.engine) as session:
+                owed = (await session.execute(query)).scalar_one()
+            if owed == 0 and self.deps.notifier is not None:
+                await self.deps.notifier.idle()
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{owed} notice(s) still owed after {timeout}s")
+            await asyncio.sleep(0.02)
 
     async def command(
         self, user_id: str, text: str = "", *, command: str = "/checkin"
@@ -137,6 +158,8 @@ async def running_app(
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with httpx.AsyncClient(timeout=10) as http:
         yield RunningApp(f"http://127.0.0.1:{port}", deps, slack, http, clock)
+    if deps.notifier is not None:
+        await deps.notifier.idle()  # notices still being sent finish before the database goes
     server.should_exit = True
     await task
     sock.close()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot import goals
 from bot.cadence import plan
+from bot.notices import ROLE
 from storage.db import session_scope
 from storage.models import Goal, Nudge, Talk
 from tests.blockkit import texts, valid_message, valid_view
@@ -274,7 +275,11 @@ async def test_the_same_submission_twice_saves_one_goal_and_sends_one_dm(running
 # -- mark_clarified -----------------------------------------------------------------------------
 async def nudges(engine, subject: str) -> list[Nudge]:
     async with session_scope(engine) as session:
-        query = select(Nudge).where(Nudge.subject == subject).order_by(Nudge.id)
+        query = (
+            select(Nudge)
+            .where(Nudge.subject == subject, Nudge.role != ROLE)  # nudges, not notices
+            .order_by(Nudge.id)
+        )
         return list((await session.exec(query)).scalars())
 
 

@@ -88,6 +88,7 @@ async def test_logging_the_talk_cancels_the_pending_checkin_and_heads_up(
         ("checkin", "cancelled"),
         ("checkin_heads_up", "cancelled"),
     }
+    await running_app.notices_sent()  # the record's two notices
     assert (await nudge_engine.dispatch(FRI_10)).sent == 2  # Ann's pair only
 
 

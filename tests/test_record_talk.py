@@ -94,6 +94,10 @@ async def test_employee_acknowledges_record_once_and_manager_hears_of_it(running
     async with session_scope(engine) as session:
         talk = (await session.exec(select(Talk))).scalar_one()
     assert talk.acknowledged_at == running_app.clock.now
+    await running_app.slack.async_wait_for(
+        "chat.postMessage", lambda c: "acknowledged" in c.params["text"]
+    )
+    await running_app.notices_sent()
     notices = [
         c
         for c in running_app.slack.calls_to("chat.postMessage")
@@ -246,9 +250,15 @@ async def test_a_rate_limited_dm_is_retried_after_retry_after(running_app, engin
     await running_app.interact(view_submission("U0MGR", view, GOOD))
 
     posts = await running_app.slack.async_wait_for("chat.postMessage", count=3, timeout=10)
-    assert [p.status for p in posts][:2] == [429, 200]
-    assert posts[0].params["channel"] == posts[1].params["channel"] == "DU0EMP"
-    assert posts[1].at - posts[0].at >= 1.0  # waited as Slack asked
+    await running_app.notices_sent()
+    [limited] = [p for p in running_app.slack.calls_to("chat.postMessage") if p.status == 429]
+    again = [
+        p
+        for p in running_app.slack.calls_to("chat.postMessage")
+        if p.status == 200 and p.params["channel"] == limited.params["channel"]
+    ]
+    assert len(posts) == 3 and len(again) == 1  # retried once, not doubled
+    assert again[0].at - limited.at >= 1.0  # waited as Slack asked
 
 
 async def test_each_users_dm_channel_is_opened_once(running_app, engine):
@@ -258,6 +268,7 @@ async def test_each_users_dm_channel_is_opened_once(running_app, engine):
         running_app.slack.reset()
         await running_app.interact(view_submission("U0MGR", view, {**GOOD, "facts": facts}))
         await running_app.slack.async_wait_for("views.publish", count=2)
+        await running_app.notices_sent()
     # the second talk's two DMs reused the channels opened for the first
     assert running_app.slack.calls_to("conversations.open") == []
     assert len(running_app.slack.calls_to("chat.postMessage")) == 2

@@ -69,6 +69,7 @@ async def record(app, answers=GOOD, user="U0MGR", args="<@U0EMP|eli>"):
     assert response.text == ""
     [dm] = await dm_to(app, "U0EMP")
     await app.slack.async_wait_for("views.publish", count=2)  # the last of the news
+    await app.notices_sent()
     return dm
 
 
@@ -209,6 +210,10 @@ async def test_the_employee_acknowledges_the_review_once_and_the_manager_hears_o
     [talk] = await rows(engine, Talk)
     assert review.acknowledged_at == talk.acknowledged_at == running_app.clock.now
     assert review.disagreed_at is None
+    await running_app.slack.async_wait_for(
+        "chat.postMessage", lambda c: "acknowledged" in c.params["text"]
+    )
+    await running_app.notices_sent()
     notices = [
         c
         for c in running_app.slack.calls_to("chat.postMessage")
