@@ -69,7 +69,7 @@ class Workspace:
         self.trigger_ttl = TRIGGER_TTL
         self.channels: set[str] = set()
         self.messages: dict[str, list[dict[str, Any]]] = {}
-        self.views: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, str] = {}  # view id -> its current hash
         self.external_views: dict[str, str] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
         self._counter = 0
@@ -377,13 +377,16 @@ class Workspace:
             if not params.get("view_id") and not external:
                 return rules.refusal("invalid_arguments", ["[ERROR] view_id or external_id"])
             vid = params.get("view_id") or self.external_views.get(external)
-            if vid is None:
+            if vid not in self.views:
                 return {"ok": False, "error": "not_found"}
+            # A stale hash means the view changed since the app saw it (views.update page).
+            if params.get("hash") and params["hash"] != self.views[vid]:
+                return {"ok": False, "error": "hash_conflict"}
         else:
             vid = f"V{self._next():08d}"
             if external:
                 self.external_views[external] = vid
-        default_type = "home" if method == "views.publish" else "modal"
+        view_hash = self.views[vid] = f"{int(time.time())}.{secrets.token_hex(6)}"
         return {
             "ok": True,
             "view": {
@@ -392,8 +395,7 @@ class Workspace:
                 "team_id": self.team_id,
                 "app_id": "A0001",
                 "bot_id": "B0001",
-                "type": view.get("type", default_type),
-                "hash": f"{int(time.time())}.{self._next():08d}",
+                "hash": view_hash,
                 "state": {"values": {}},
                 "private_metadata": view.get("private_metadata", ""),
                 "callback_id": view.get("callback_id", ""),

@@ -1006,3 +1006,18 @@ def test_each_call_records_the_answer(slack: SlackStandIn, client: WebClient) ->
     [call] = slack.calls_to("chat.postMessage")
     assert call.status == 200 and call.response is not None
     assert call.response["error"] == "invalid_blocks"
+
+
+def test_views_update_needs_a_view_slack_opened_and_its_current_hash(
+    slack: SlackStandIn, client: WebClient
+) -> None:
+    opened = client.views_open(trigger_id=slack.issue_trigger("U1"), view=MODAL)["view"]
+    with pytest.raises(SlackApiError) as err:
+        client.views_update(view_id="V404", view=MODAL)
+    assert refusal(err)[0] == "not_found"
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)["view"]
+    assert updated["hash"] != opened["hash"]
+    with pytest.raises(SlackApiError) as err:  # the view changed since this hash was read
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)
+    assert refusal(err)[0] == "hash_conflict"
+    assert client.views_update(view_id=opened["id"], view=MODAL)["ok"] is True  # no hash: last wins
