@@ -383,6 +383,8 @@ class Workspace:
             if params.get("hash") and params["hash"] != self.views[vid]:
                 return {"ok": False, "error": "hash_conflict"}
         else:
+            if external in self.external_views and opens:
+                return {"ok": False, "error": "duplicate_external_id"}
             vid = f"V{self._next():08d}"
             if external:
                 self.external_views[external] = vid

@@ -188,6 +188,11 @@ def test_views_update_by_external_id(slack: SlackStandIn, client: WebClient) -> 
     pushed = client.views_push(trigger_id=trigger, view={**MODAL, "external_id": "ext-1"})["view"]
     updated = client.views_update(external_id="ext-1", view=MODAL)["view"]
     assert updated["id"] == pushed["id"]
+    with pytest.raises(SlackApiError) as err:
+        client.views_open(
+            trigger_id=slack.issue_trigger("U1"), view={**MODAL, "external_id": "ext-1"}
+        )
+    assert err.value.response["error"] == "duplicate_external_id"
 
 
 def test_files_upload_v2_sync(slack: SlackStandIn, client: WebClient) -> None:
@@ -728,6 +733,14 @@ INVALID_VIEWS = {
         "/view/blocks/1/block_id",
     ),
     "a home view opened as a modal": ({"type": "home", "blocks": BLOCKS}, "/view/type"),
+    "two elements with focus_on_load": (
+        modal(
+            plain_input(focus_on_load=True),
+            {**plain_input(focus_on_load=True), "block_id": "again"},
+            submit={"type": "plain_text", "text": "Save"},
+        ),
+        "/view/blocks/1/element/focus_on_load",
+    ),
     "file blocks only live in messages": (
         modal({"type": "file", "external_id": "e", "source": "remote"}),
         "/view/blocks/0/type",

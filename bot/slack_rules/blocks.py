@@ -253,6 +253,10 @@ def _element(w: Walk, element: Any, ptr: str, kinds: frozenset[str]) -> None:
         return
     check_fields(w, element, ELEMENT_RULES[kind], ptr)
     _element_extra(w, element, ptr)
+    if element.get("focus_on_load") is True:  # "Only one element can be set to true."
+        if w.focused:
+            w.err(f"{ptr}/focus_on_load", "only one element may set focus_on_load")
+        w.focused = True
 
 
 # ---------------------------------------------------------------- blocks

@@ -21,6 +21,7 @@ class Walk:
         self.errors: list[str] = []
         self.block_ids: set[str] = set()
         self.text_chars = 0
+        self.focused = False
 
     def err(self, pointer: str, message: str) -> None:
         self.errors.append(f"[ERROR] {message} [json-pointer:{self.root}{pointer}]")
