@@ -92,6 +92,8 @@ class _Bucket:
 
 def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
     """The bot scopes ``manifest.yaml`` asks for (what an installation grants)."""
+    if not path.exists():  # installed without the source tree: grant what every method needs
+        return frozenset({*SCOPES.values(), *HISTORY_SCOPES.values(), "commands"})
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
     return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
@@ -350,6 +352,11 @@ class SlackStandIn:
         """The messages Slack holds in ``channel`` (as last updated), oldest first."""
         with self._cond:
             return json.loads(json.dumps(self._workspace.messages.get(channel, [])))
+
+    def say(self, channel: str, user_id: str, text: str) -> str:
+        """Post ``text`` as the person ``user_id`` in ``channel`` (seen in history); its ts."""
+        with self._cond:
+            return self._workspace.human_message(channel, user_id, text)
 
     def response_url(self, key: str = "r") -> str:
         """A URL whose POSTs are recorded as ``Call(method="response_url")`` with ``_key``."""

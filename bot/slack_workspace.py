@@ -276,6 +276,14 @@ class Workspace:
                 return message
         return None
 
+    def human_message(self, channel: str, user_id: str, text: str) -> str:
+        """Store a message a person wrote (no bot_id, no metadata); return its ts."""
+        ts = self._ts()
+        message = {"type": "message", "user": user_id, "text": text, "ts": ts, "team": self.team_id}
+        self.channels.add(channel)
+        self.messages.setdefault(channel, []).append(message)
+        return ts
+
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
             return {"ok": False, "error": "channel_not_found"}

@@ -837,6 +837,11 @@ def test_history_is_newest_first_and_shows_metadata_only_when_asked(
     assert [m.get("metadata") for m in full] == [{"event_type": "cadence_outbox"}, meta(1)]
     assert {m["user"] for m in full} == {"UBOT"} and {m["bot_id"] for m in full} == {"B0001"}
     assert [m["text"] for m in slack.messages_in(dm)] == ["one", "two"]
+    reply = slack.say(dm, "U1", "thanks")
+    [latest] = client.conversations_history(channel=dm, limit=1, include_all_metadata=True)[
+        "messages"
+    ]
+    assert (latest["ts"], latest["user"], "bot_id" in latest) == (reply, "U1", False)
 
 
 def test_history_pages_with_a_cursor_and_honours_oldest_latest_inclusive(
