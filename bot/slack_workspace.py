@@ -375,12 +375,14 @@ class Workspace:
                 "invalid_arguments",
                 ["[ERROR] view must be smaller than 250 kB [json-pointer:/view]"],
             )
+        external = params.get("external_id") or view.get("external_id")
         if opens:
             problem = self._trigger_error(params.get("trigger_id"))
             if problem:
                 return {"ok": False, "error": problem}
+            if external in self.external_views:
+                return {"ok": False, "error": "duplicate_external_id"}
             self.triggers[params["trigger_id"]].used = True
-        external = params.get("external_id") or view.get("external_id")
         if method == "views.update":
             if not params.get("view_id") and not external:
                 return rules.refusal("invalid_arguments", ["[ERROR] view_id or external_id"])
@@ -391,8 +393,6 @@ class Workspace:
             if params.get("hash") and params["hash"] != self.views[vid]:
                 return {"ok": False, "error": "hash_conflict"}
         else:
-            if external in self.external_views and opens:
-                return {"ok": False, "error": "duplicate_external_id"}
             vid = f"V{self._next():08d}"
             if external:
                 self.external_views[external] = vid
