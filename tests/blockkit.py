@@ -23,7 +23,8 @@ def valid_view(view: dict[str, Any]) -> dict[str, Any]:
     model.validate_json()
     for block in view["blocks"]:
         Block.parse(block).validate_json()
-    assert slack_rules.view_errors(view) == []
+    errors = slack_rules.view_errors(view)
+    assert not errors, f"Slack would refuse this view: {errors}"
     assert slack_rules.view_payload_bytes(view) <= slack_rules.VIEW_PAYLOAD_BYTES
     return view
 
@@ -33,7 +34,8 @@ def valid_message(params: dict[str, Any]) -> dict[str, Any]:
     assert params.get("text"), "every message needs fallback text"
     for block in params.get("blocks") or []:
         Block.parse(block).validate_json()
-    assert slack_rules.message_refusal(params) is None
+    refused = slack_rules.message_refusal(params)
+    assert refused is None, f"Slack would refuse this message: {refused}"
     return params
 
 
