@@ -1,7 +1,10 @@
 """A real HTTP server that answers like Slack's Web API, for tests and the offline demo.
 
-It runs in its own thread with its own event loop, records every call, and supports
-failure injection (``fail_next``) and per-method rate limits (``set_rate_limit``).
+It runs in its own thread with its own event loop and records every call. It refuses what
+Slack refuses (Block Kit and view rules in ``bot.slack_rules``; trigger ids that are unknown,
+used or older than 3 s; missing scopes; a revoked token; people the bot cannot reach), keeps
+the messages it accepted (``conversations.history``, ``messages_in``), and supports failure
+injection (``fail_next``), per-method and per-channel rate limits.
 """
 
 from __future__ import annotations
@@ -12,19 +15,41 @@ import json
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from aiohttp import web
+
+from bot import slack_rules as rules
+from bot.slack_workspace import Workspace, truthy
 
 # Form fields that slack_sdk (and Slack) send as JSON-encoded strings.
 JSON_FIELDS = frozenset(
     {"blocks", "attachments", "view", "files", "metadata", "unfurls", "options", "outputs"}
 )
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
+TOKEN_ERRORS = frozenset({"token_revoked", "account_inactive", "invalid_auth", "token_expired"})
+RECIPIENT_ERRORS = frozenset(
+    {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible", "is_archived"}
+)
+# The scope each method needs (method reference pages, "Required scopes"); others need none.
+SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+HISTORY_SCOPES = {"D": "im:history", "C": "channels:history", "G": "groups:history"}
 
 
 @dataclass
@@ -36,6 +61,7 @@ class Call:
     headers: dict[str, str]
     at: float
     status: int
+    response: dict[str, Any] | None = None  # the JSON body answered, if any
 
 
 @dataclass
@@ -64,47 +90,51 @@ class _Bucket:
         return False
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in {"1", "true", "yes"}
+def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes ``manifest.yaml`` asks for (what an installation grants)."""
+    if not path.exists():  # installed without the source tree: grant what every method needs
+        return frozenset({*SCOPES.values(), *HISTORY_SCOPES.values(), "commands"})
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def needed_scope(method: str, params: dict[str, Any]) -> str | None:
+    """The scope Slack requires for this call, or None."""
+    if method == "conversations.history":
+        return HISTORY_SCOPES.get(str(params.get("channel") or "")[:1])
+    if method == "conversations.open" and len(str(params.get("users") or "").split(",")) > 1:
+        return "mpim:write"
+    return SCOPES.get(method)
 
 
 class SlackStandIn:
     """Slack Web API stand-in on 127.0.0.1; use as ``with SlackStandIn() as slack: ...``."""
 
     def __init__(
-        self, *, bot_token: str = "xoxb-test", team_id: str = "T0001", bot_user_id: str = "UBOT"
+        self,
+        *,
+        bot_token: str = "xoxb-test",
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+        scopes: Iterable[str] | None = None,
     ) -> None:
         self.bot_token, self.team_id, self.bot_user_id = bot_token, team_id, bot_user_id
+        self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.root_url = ""
         self.base_url = ""
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._buckets: dict[str, _Bucket] = {}
-        self._users: dict[str, dict[str, Any]] = {}
-        self._uploads: dict[str, dict[str, Any]] = {}
-        self._external_views: dict[str, str] = {}
-        self._counter = 0
+        self._channel_limit: tuple[float, int, int] | None = None
+        self._channel_buckets: dict[str, _Bucket] = {}
+        self._token_error: str | None = None
+        self._workspace = Workspace(
+            team_id=team_id, bot_user_id=bot_user_id, root_url=lambda: self.root_url
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        self._handlers: dict[str, Handler] = {
-            "auth.test": self._auth_test,
-            "users.info": self._users_info,
-            "users.lookupByEmail": self._users_lookup_by_email,
-            "users.list": self._users_list,
-            "conversations.open": self._conversations_open,
-            "chat.postMessage": self._chat_post_message,
-            "chat.update": self._chat_update,
-            "chat.postEphemeral": self._chat_post_ephemeral,
-            "chat.delete": self._chat_delete,
-            "views.open": self._views("views.open"),
-            "views.push": self._views("views.push"),
-            "views.update": self._views("views.update"),
-            "views.publish": self._views("views.publish"),
-            "files.getUploadURLExternal": self._files_get_upload_url,
-            "files.completeUploadExternal": self._files_complete_upload,
-        }
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> SlackStandIn:
@@ -177,11 +207,13 @@ class SlackStandIn:
         return [c for c in self.calls if c.method == method]
 
     def reset(self) -> None:
-        """Forget calls, queued failures and rate limits; the user directory stays."""
+        """Forget calls, queued failures and rate limits; the workspace (users, messages) stays."""
         with self._cond:
             self._calls.clear()
             self._failures.clear()
             self._buckets.clear()
+            self._channel_limit = None
+            self._channel_buckets.clear()
 
     def wait_for(
         self,
@@ -238,7 +270,7 @@ class SlackStandIn:
         """Add (or replace) a user in the directory behind users.* methods."""
         ZoneInfo(tz)  # fail early on unknown zones
         with self._cond:
-            self._users[user_id] = {
+            self._workspace.users[user_id] = {
                 "id": user_id,
                 "name": name,
                 "email": email,
@@ -274,15 +306,70 @@ class SlackStandIn:
         with self._cond:
             self._buckets[method] = _Bucket(per_second, burst, retry_after, tokens=float(burst))
 
+    def set_channel_rate_limit(
+        self, per_second: float | None = 1.0, *, burst: int = 3, retry_after: int = 1
+    ) -> None:
+        """Limit chat.postMessage per channel as Slack does (about 1/s, short bursts); None: off."""
+        with self._cond:
+            self._channel_buckets.clear()
+            self._channel_limit = None if per_second is None else (per_second, burst, retry_after)
+
+    @property
+    def trigger_ttl(self) -> float:
+        """Seconds an issued trigger_id stays usable (Slack: 3)."""
+        return self._workspace.trigger_ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float) -> None:
+        with self._cond:
+            self._workspace.trigger_ttl = seconds
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id as Slack sends with an interaction of ``user_id``: one use, 3 s."""
+        with self._cond:
+            return self._workspace.issue_trigger(user_id)
+
+    def revoke_token(self, error: str = "token_revoked") -> None:
+        """Make every method (auth.test included) answer ``error``: the installation is gone."""
+        if error not in TOKEN_ERRORS:
+            raise ValueError(f"not a token-level error: {error}")
+        with self._cond:
+            self._token_error = error
+
+    def restore_token(self) -> None:
+        """Undo ``revoke_token``."""
+        with self._cond:
+            self._token_error = None
+
+    def make_unreachable(self, user_id: str, error: str = "user_not_found") -> None:
+        """Make conversations.open with ``user_id``, and posts to their DM, answer ``error``."""
+        if error not in RECIPIENT_ERRORS:
+            raise ValueError(f"not a recipient error: {error}")
+        with self._cond:
+            self._workspace.unreachable[user_id] = error
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages Slack holds in ``channel`` (as last updated), oldest first."""
+        with self._cond:
+            return json.loads(json.dumps(self._workspace.messages.get(channel, [])))
+
+    def say(self, channel: str, user_id: str, text: str) -> str:
+        """Post ``text`` as the person ``user_id`` in ``channel`` (seen in history); its ts."""
+        with self._cond:
+            return self._workspace.human_message(channel, user_id, text)
+
     def response_url(self, key: str = "r") -> str:
         """A URL whose POSTs are recorded as ``Call(method="response_url")`` with ``_key``."""
         return f"{self.root_url}/respond/{key}"
 
     # ---------------------------------------------------------------- HTTP plumbing
     def _record(
-        self, method: str, params: dict[str, Any], request: web.Request, status: int
+        self, method: str, params: dict[str, Any], request: web.Request, response: web.Response
     ) -> None:
-        call = Call(method, params, dict(request.headers), time.monotonic(), status)
+        body = None
+        if response.content_type == "application/json" and response.text:
+            body = json.loads(response.text)
+        call = Call(method, params, dict(request.headers), time.monotonic(), response.status, body)
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
@@ -345,7 +432,7 @@ class SlackStandIn:
         build: Callable[[], web.Response],
     ) -> web.Response:
         response = await self._injected(method) or build()
-        self._record(method, params, request, response.status)
+        self._record(method, params, request, response)
         return response
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -360,16 +447,49 @@ class SlackStandIn:
             if token != self.bot_token:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             with self._cond:
-                body = self._handlers.get(method, lambda _p: {"ok": True})(params)
-            return web.json_response(body)
+                if self._token_error:
+                    return web.json_response({"ok": False, "error": self._token_error})
+                scope = needed_scope(method, params)
+                if scope and scope not in self.scopes:
+                    return web.json_response(self._missing_scope(scope))
+                retry_after = self._channel_limited(method, params)
+                if retry_after is not None:
+                    return self._ratelimited(retry_after)
+                handler = self._workspace.handlers.get(method, lambda _p: {"ok": True})
+                return web.json_response(handler(params))
 
         return await self._answer(method, params, request, build)
 
+    def _missing_scope(self, scope: str) -> dict[str, Any]:
+        provided = ",".join(sorted(self.scopes))
+        return {"ok": False, "error": "missing_scope", "needed": scope, "provided": provided}
+
+    def _channel_limited(self, method: str, params: dict[str, Any]) -> int | None:
+        """Retry-After seconds when this post is over its channel's limit (lock held)."""
+        if method != "chat.postMessage" or self._channel_limit is None:
+            return None
+        per_second, burst, retry_after = self._channel_limit
+        channel = self._workspace.channel_of(str(params.get("channel") or ""))
+        bucket = self._channel_buckets.get(channel)
+        if bucket is None:
+            bucket = self._channel_buckets[channel] = _Bucket(
+                per_second, burst, retry_after, tokens=float(burst)
+            )
+        return None if bucket.take() else bucket.retry_after
+
     async def _handle_respond(self, request: web.Request) -> web.Response:
         params = {**await self._params(request), "_key": request.match_info["key"]}
-        return await self._answer(
-            "response_url", params, request, lambda: web.json_response({"ok": True})
-        )
+
+        def build() -> web.Response:
+            # response_url answers like an incoming webhook: HTTP 400 for a refused message.
+            if truthy(params.get("delete_original")):
+                return web.json_response({"ok": True})
+            refused = rules.message_refusal(params)
+            if refused:
+                return web.json_response(refused, status=400)
+            return web.json_response({"ok": True})
+
+        return await self._answer("response_url", params, request, build)
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         file_id, raw = request.match_info["file_id"], await request.read()
@@ -380,210 +500,10 @@ class SlackStandIn:
 
         def build() -> web.Response:
             with self._cond:
-                if file_id not in self._uploads:
+                if file_id not in self._workspace.uploads:
                     return web.Response(status=404, text="unknown file_id")
-                self._uploads[file_id]["content"] = content
+                self._workspace.uploads[file_id]["content"] = content
             return web.Response(text=f"OK - {len(raw)}")
 
         params = {"file_id": file_id, "content": content}
         return await self._answer("file_upload", params, request, build)
-
-    # ---------------------------------------------------------------- methods (lock held)
-    def _next(self) -> int:
-        self._counter += 1
-        return self._counter
-
-    def _ts(self) -> str:
-        micros = self._next() * 100
-        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://cadence-test.slack.com/",
-            "team": "Cadence Test",
-            "user": "cadence",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": "B0001",
-            "is_enterprise_install": False,
-        }
-
-    def _user_object(self, user: dict[str, Any], include_locale: bool) -> dict[str, Any]:
-        now = datetime.now(ZoneInfo(user["tz"]))
-        offset = now.utcoffset()
-        obj = {
-            "id": user["id"],
-            "team_id": self.team_id,
-            "name": user["name"],
-            "real_name": user["name"],
-            "deleted": user["deleted"],
-            "is_bot": user["is_bot"],
-            "tz": user["tz"],
-            "tz_label": now.tzname() or user["tz"],
-            "tz_offset": int(offset.total_seconds()) if offset else 0,
-            "profile": {
-                "email": user["email"],
-                "real_name": user["name"],
-                "display_name": user["name"],
-            },
-        }
-        if include_locale:
-            obj["locale"] = user["locale"]
-        return obj
-
-    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = self._users.get(params.get("user", ""))
-        if user is None:
-            return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": self._user_object(user, _truthy(params.get("include_locale")))}
-
-    def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
-        email = str(params.get("email", "")).lower()
-        for user in self._users.values():
-            if email and (user["email"] or "").lower() == email:
-                return {"ok": True, "user": self._user_object(user, False)}
-        return {"ok": False, "error": "users_not_found"}
-
-    def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        users = list(self._users.values())
-        cursor = str(params.get("cursor") or "")
-        if cursor and not cursor.isdigit():
-            return {"ok": False, "error": "invalid_cursor"}
-        start = int(cursor or 0)
-        limit = int(params.get("limit") or 0) or len(users) or 1
-        page = users[start : start + limit]
-        more = start + limit < len(users)
-        return {
-            "ok": True,
-            "members": [self._user_object(u, _truthy(params.get("include_locale"))) for u in page],
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-        }
-
-    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("channel"):
-            return {"ok": True, "channel": {"id": params["channel"]}}
-        users = [u for u in str(params.get("users") or "").split(",") if u]
-        if not users:
-            return {"ok": False, "error": "users_list_not_supplied"}
-        cid = "D" + users[0] if len(users) == 1 else "G" + "".join(sorted(users))
-        return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": cid}}
-
-    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
-        msg = {
-            "type": "message",
-            "user": self.bot_user_id,
-            "bot_id": "B0001",
-            "text": params.get("text", ""),
-            "ts": ts,
-        }
-        for key in ("blocks", "attachments", "thread_ts", "metadata"):
-            if key in params:
-                msg[key] = params[key]
-        return msg
-
-    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel"):
-            return {"ok": False, "error": "channel_not_found"}
-        if not (params.get("text") or params.get("blocks") or params.get("attachments")):
-            return {"ok": False, "error": "no_text"}
-        ts = self._ts()
-        return {
-            "ok": True,
-            "channel": params["channel"],
-            "ts": ts,
-            "message": self._message(params, ts),
-        }
-
-    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel"):
-            return {"ok": False, "error": "channel_not_found"}
-        if not params.get("ts"):
-            return {"ok": False, "error": "message_not_found"}
-        return {
-            "ok": True,
-            "channel": params["channel"],
-            "ts": params["ts"],
-            "text": params.get("text", ""),
-            "message": self._message(params, params["ts"]),
-        }
-
-    def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel"):
-            return {"ok": False, "error": "channel_not_found"}
-        if not params.get("user"):
-            return {"ok": False, "error": "user_not_in_channel"}
-        return {"ok": True, "message_ts": self._ts()}
-
-    def _chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel"):
-            return {"ok": False, "error": "channel_not_found"}
-        if not params.get("ts"):
-            return {"ok": False, "error": "message_not_found"}
-        return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
-
-    def _views(self, method: str) -> Handler:
-        def handle(params: dict[str, Any]) -> dict[str, Any]:
-            view = params.get("view")
-            if not isinstance(view, dict):
-                return {"ok": False, "error": "invalid_arguments"}
-            if method in ("views.open", "views.push") and not params.get("trigger_id"):
-                return {"ok": False, "error": "invalid_arguments"}
-            if method == "views.publish" and not params.get("user_id"):
-                return {"ok": False, "error": "invalid_arguments"}
-            external = params.get("external_id") or view.get("external_id")
-            if method == "views.update":
-                if not params.get("view_id") and not external:
-                    return {"ok": False, "error": "invalid_arguments"}
-                vid = params.get("view_id") or self._external_views.get(external)
-                if vid is None:
-                    return {"ok": False, "error": "not_found"}
-            else:
-                vid = f"V{self._next():08d}"
-                if external:
-                    self._external_views[external] = vid
-            default_type = "home" if method == "views.publish" else "modal"
-            return {
-                "ok": True,
-                "view": {
-                    **view,
-                    "id": vid,
-                    "team_id": self.team_id,
-                    "app_id": "A0001",
-                    "bot_id": "B0001",
-                    "type": view.get("type", default_type),
-                    "hash": f"{int(time.time())}.{self._next():08d}",
-                    "state": {"values": {}},
-                    "private_metadata": view.get("private_metadata", ""),
-                    "callback_id": view.get("callback_id", ""),
-                    "root_view_id": vid,
-                    "previous_view_id": None,
-                },
-            }
-
-        return handle
-
-    def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("filename") or not str(params.get("length", "")).isdigit():
-            return {"ok": False, "error": "invalid_arguments"}
-        file_id = f"F{self._next():08d}"
-        self._uploads[file_id] = {"filename": params["filename"], "content": None}
-        return {"ok": True, "upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
-
-    def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
-        files = params.get("files")
-        if not isinstance(files, list) or not files:
-            return {"ok": False, "error": "invalid_arguments"}
-        out = []
-        for item in files:
-            upload = self._uploads.get(item.get("id", "")) if isinstance(item, dict) else None
-            if upload is None:
-                return {"ok": False, "error": "file_not_found"}
-            out.append(
-                {
-                    "id": item["id"],
-                    "title": item.get("title") or upload["filename"],
-                    "name": upload["filename"],
-                }
-            )
-        return {"ok": True, "files": out}

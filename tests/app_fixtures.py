@@ -99,12 +99,18 @@ class RunningApp:
             "text": text,
             "api_app_id": "A0CADENCE",
             "response_url": self.slack.response_url(f"cmd-{user_id}"),
-            "trigger_id": f"trigger-{user_id}-{time.monotonic_ns()}",
+            "trigger_id": self.trigger(user_id),
         }
         return await self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
+    def trigger(self, user_id: str) -> str:
+        """A fresh trigger_id from the stand-in, as Slack sends with each interaction."""
+        return self.slack.issue_trigger(user_id)
+
     async def interact(self, payload: dict[str, Any]) -> httpx.Response:
-        """Send an interactivity payload (`payload=<json>`)."""
+        """Send an interactivity payload (`payload=<json>`) carrying a fresh, real trigger_id."""
+        if "trigger_id" in payload:
+            payload = {**payload, "trigger_id": self.trigger(payload["user"]["id"])}
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 

@@ -1,35 +1,41 @@
-"""Block Kit checks: every captured view and message must parse in slack_sdk.models and validate."""
+"""Block Kit checks: every captured view and message must be one Slack accepts.
+
+slack_sdk's models check some limits; ``bot.slack_rules`` (what the stand-in answers with)
+checks the rest, such as a duplicate action_id within one block.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-MESSAGE_BLOCKS, VIEW_BLOCKS, MESSAGE_TEXT_CHARS = 50, 100, 12000
+from bot import slack_rules
+
+MESSAGE_BLOCKS, VIEW_BLOCKS = slack_rules.MESSAGE_BLOCKS, slack_rules.VIEW_BLOCKS
+MESSAGE_TEXT_CHARS = slack_rules.MESSAGE_BLOCKS_TEXT
 
 
 def valid_view(view: dict[str, Any]) -> dict[str, Any]:
     """Assert a modal or Home view is valid; return it."""
     model = View(**view)
     model.validate_json()
-    assert len(view["blocks"]) <= VIEW_BLOCKS
-    assert len(json.dumps(view)) < 250_000
     for block in view["blocks"]:
         Block.parse(block).validate_json()
+    errors = slack_rules.view_errors(view)
+    assert not errors, f"Slack would refuse this view: {errors}"
+    assert slack_rules.view_payload_bytes(view) <= slack_rules.VIEW_PAYLOAD_BYTES
     return view
 
 
 def valid_message(params: dict[str, Any]) -> dict[str, Any]:
-    """Assert a chat.postMessage/chat.update payload is valid; return its blocks."""
+    """Assert a chat.postMessage/chat.update payload is valid; return it."""
     assert params.get("text"), "every message needs fallback text"
-    blocks = params.get("blocks") or []
-    assert len(blocks) <= MESSAGE_BLOCKS
-    for block in blocks:
+    for block in params.get("blocks") or []:
         Block.parse(block).validate_json()
-    assert len(json.dumps(blocks, ensure_ascii=False)) < MESSAGE_TEXT_CHARS * 2
+    refused = slack_rules.message_refusal(params)
+    assert refused is None, f"Slack would refuse this message: {refused}"
     return params
 
 

@@ -160,8 +160,13 @@ def block_actions(
     return payload
 
 
-def opened_view(call_params: dict[str, Any]) -> dict[str, Any]:
-    """The view a views.open/update call sent, with the id Slack would give it."""
+def opened_view(call_params: Any) -> dict[str, Any]:
+    """The view a views.open/update call sent, with the id Slack would give it.
+
+    Given the recorded call itself, the view as Slack answered it (its real id and hash).
+    """
+    if hasattr(call_params, "response"):
+        return dict(call_params.response["view"])
     view = dict(call_params["view"])
     view.setdefault("id", f"V{next(_ids):08d}")
     view.setdefault("hash", "1700000000.abcdef")

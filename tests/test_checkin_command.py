@@ -154,7 +154,7 @@ async def test_form_grows_an_action_row_and_follows_the_chosen_kind(running_app,
     await seed_org(engine, running_app.slack)
     await running_app.command("U0MGR", "<@U0EMP>")
     [call] = await running_app.slack.async_wait_for("views.open")
-    view = opened_view(call.params)
+    view = opened_view(call)
     add = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
 
     view["state"] = {"values": fill(view, {"kind": "milestone_retro"})}

@@ -57,7 +57,7 @@ async def propose(app, user="U0ANN", answers=GOOD):
 
 
 def click(user, button, dm, channel="DU0MGR"):
-    message = {"ts": "1700000000.000200", "text": dm.params["text"], "blocks": dm.params["blocks"]}
+    message = {"ts": dm.response["ts"], "text": dm.params["text"], "blocks": dm.params["blocks"]}
     return block_actions(user, button, message=message, channel=channel)
 
 
@@ -108,7 +108,7 @@ async def test_an_employee_proposes_a_goal_and_the_manager_confirms_it(running_a
 
     [update] = await running_app.slack.async_wait_for("chat.update")
     valid_message(update.params)
-    assert (update.params["channel"], update.params["ts"]) == ("DU0MGR", "1700000000.000200")
+    assert (update.params["channel"], update.params["ts"]) == ("DU0MGR", dm.response["ts"])
     assert "Confirmed by Mia Chen on 2026-11-26" in texts(update.params["blocks"])
     assert all(b["type"] != "actions" for b in update.params["blocks"])
     [goal] = await all_goals(engine)

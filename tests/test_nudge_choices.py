@@ -44,7 +44,7 @@ def clicked(post, action_id, *, option=None):
 
 
 def as_message(post):
-    return {"ts": "1700000000.000200", "text": post.params["text"], "blocks": post.params["blocks"]}
+    return {"ts": post.response["ts"], "text": post.params["text"], "blocks": post.params["blocks"]}
 
 
 async def nudge_rows(engine, **where):

@@ -77,7 +77,7 @@ async def dm_to(app, user_id, count=1):
     calls = await app.slack.async_wait_for(
         "chat.postMessage", lambda c: c.params["channel"] == f"D{user_id}", count=count
     )
-    return [valid_message(c.params) for c in calls]
+    return [{**valid_message(c.params), "ts": c.response["ts"]} for c in calls]
 
 
 async def counts(engine) -> dict[type, int]:
@@ -99,7 +99,7 @@ def buttons(message) -> dict[str, dict]:
 
 
 def click(user, button, message, channel="DU0EMP"):
-    shown = {"ts": "1700000000.000300", "text": message["text"], "blocks": message["blocks"]}
+    shown = {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]}
     return block_actions(user, {**button, "type": "button"}, message=shown, channel=channel)
 
 
@@ -203,7 +203,7 @@ async def test_the_employee_acknowledges_the_review_once_and_the_manager_hears_o
 
     updates = await running_app.slack.async_wait_for("chat.update", count=2)
     first = valid_message(updates[0].params)
-    assert (first["channel"], first["ts"]) == ("DU0EMP", "1700000000.000300")
+    assert (first["channel"], first["ts"]) == ("DU0EMP", dm["ts"])
     assert "✅ 已于 2026-11-26 确认" in texts(first["blocks"])
     assert all(b["type"] != "actions" for b in first["blocks"])
     [review] = await rows(engine, Review)
@@ -256,7 +256,7 @@ async def test_a_disagreement_needs_a_comment_and_reaches_every_hr_person_and_th
     assert (review.disagreed_at, review.disagreement) == (running_app.clock.now, comment)
     assert review.acknowledged_at is None
     [update] = await running_app.slack.async_wait_for("chat.update")
-    assert (update.params["channel"], update.params["ts"]) == ("DU0EMP", "1700000000.000300")
+    assert (update.params["channel"], update.params["ts"]) == ("DU0EMP", dm["ts"])
     assert ">My rating should be 5." in texts(valid_message(update.params)["blocks"])
     told = {}
     for user_id in ("U0HR", "U0HR2", "U0MGR"):

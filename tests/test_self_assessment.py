@@ -52,7 +52,7 @@ async def open_by_command(app, user="U0EMP") -> dict:
     before = len(app.slack.calls_to("views.open"))
     assert (await app.command(user, "self")).status_code == 200
     calls = await app.slack.async_wait_for("views.open", count=before + 1)
-    return valid_view(opened_view(calls[-1].params))
+    return valid_view(opened_view(calls[-1]))
 
 
 def with_state(view: dict, answers: dict) -> dict:
