@@ -21,7 +21,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the interactive listeners."""
     app.action(ids.ACKNOWLEDGE)(partial(acknowledge, deps=deps))
     app.action(ids.LOG_TALK)(partial(log_from_home, deps=deps))
-    app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))
+    app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))  # Previous and Next
     app.action(ids.ADD_ACTION_ROW)(partial(redraw_form, deps=deps))
     app.action(ids.KIND_SELECT)(partial(redraw_form, deps=deps))
 

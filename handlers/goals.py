@@ -28,6 +28,7 @@ _QUOTED = re.compile(r'^\s*["“”]([^"“”]*)["“”]\s*(.*)$', re.DOTALL)
 _TOKEN = re.compile(r"<[^>]*>|\S+")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ECHO_LIMIT = 100
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -69,8 +70,8 @@ async def goal_command(
     )
 
 
-def _input(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get(ids.VALUE) or {}
+def _input(values: dict[str, Any], block_id: str, action_id: str = ids.VALUE) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get(action_id) or {}
 
 
 def _date(raw: str | None) -> date | None:
@@ -87,7 +88,8 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
     values = view.get("state", {}).get("values", {})
     picked = gv.GOAL_EMPLOYEE in values
     if picked:
-        employee_id = (_input(values, gv.GOAL_EMPLOYEE).get("selected_option") or {}).get("value")
+        picked_option = _input(values, gv.GOAL_EMPLOYEE, gv.GOAL_EMPLOYEE_PICK)
+        employee_id = (picked_option.get("selected_option") or {}).get("value")
     else:
         employee_id = parse.metadata(view).get("e")
     refusal_block = gv.GOAL_EMPLOYEE if picked else gv.GOAL_TITLE
@@ -181,8 +183,8 @@ async def decide_goal(
         on=on,
     )
     ts = (body.get("message") or {}).get("ts")
-    if channel and ts:
-        await client.chat_update(channel=channel, ts=ts, **updated.as_kwargs())
+    if channel and ts:  # the clicked post is the proposal's last (the one with the buttons)
+        await client.chat_update(channel=channel, ts=ts, **updated.last_part().as_kwargs())
     if decided.first:
         employee_locale = await deps.locale_for(decided.employee.slack_id)
         notice = gv.decision_notice(
@@ -262,11 +264,13 @@ async def milestone_command(
             policy=deps.policy,
         )
     except (Unreadable, NotAllowed) as problem:
-        params = {k: kit.escape(str(v)) for k, v in problem.params.items()}
-        message = gv.usage("milestone.usage", locale, problem=t(problem.key, locale, **params))
+        # What we could not read is echoed back, shortened visibly: it is a hint, not a record.
+        params = {k: kit.clip(str(v), ECHO_LIMIT) for k, v in problem.params.items()}
+        message = gv.usage("milestone.usage", locale, problem=kit.md(problem.key, locale, **params))
     except Invalid as invalid:
         first = next(iter(invalid.problems.values()))
-        message = gv.usage("milestone.usage", locale, problem=t(first.key, locale, **first.params))
+        problem_text = kit.md(first.key, locale, **first.params)
+        message = gv.usage("milestone.usage", locale, problem=problem_text)
     except SaveFailed:
         log.exception("saving a milestone failed")
         message = refusal("milestone.error.save_failed", locale)

@@ -20,7 +20,7 @@ from prompts import t
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the nudge listeners."""
-    app.action(ids.NUDGE_LOG_TALK)(partial(log_talk, deps=deps))
+    app.action(ids.NUDGE_LOG_TALK_ACTION)(partial(log_talk, deps=deps))
     app.action(ids.NUDGE_SNOOZE)(partial(snooze, deps=deps))
     app.action(ids.NUDGE_SKIP)(partial(skip, deps=deps))
     app.action(ids.NUDGE_ACTION_DONE)(partial(action_done, deps=deps))
@@ -55,7 +55,8 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale
 async def log_talk(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    """Open the record form set to the nudge's report and kind of talk."""
+    """Open the record form set to the nudge's report and kind of talk (a button, or the
+    select of a milestone nudge with many people); the form re-checks who may log it."""
     await ack()
     user_id, choice = body["user"]["id"], _choice(action)
     locale = await deps.locale_for(user_id)
