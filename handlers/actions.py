@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import talks
 from bot.deps import Deps
 from handlers import ids, parse
-from handlers.blocks.messages import acknowledge_blocks, acknowledged_notice, refusal
+from handlers.blocks.messages import acknowledged_notice, acknowledged_record, refusal
 from handlers.blocks.modals import record_modal
 from handlers.commands import DEFAULT_KIND, record_view
 from handlers.notify import publish_home
@@ -45,12 +45,9 @@ async def acknowledge(
         )
         return
     message = body.get("message") or {}
-    blocks = message.get("blocks", [])[:-1] + acknowledge_blocks(done.talk, locale, manager="")
+    updated = acknowledged_record(message, done.talk, locale)
     await client.chat_update(
-        channel=body["channel"]["id"],
-        ts=message.get("ts"),
-        text=message.get("text", ""),
-        blocks=blocks,
+        channel=body["channel"]["id"], ts=message.get("ts"), **updated.as_kwargs()
     )
     if done.first:
         manager_locale = await deps.locale_for(done.talk.manager_id)

@@ -276,7 +276,7 @@ async def milestone_command(
         message = refusal("milestone.error.save_failed", locale)
     else:
         message = gv.milestone_registered(info, locale=locale)
-    await respond(response_type="ephemeral", **message.as_kwargs())
+    await _respond_in_parts(respond, message)
 
 
 async def mark_milestone_done(
@@ -299,4 +299,16 @@ async def mark_milestone_done(
     done_at = info.milestone.done_at or deps.clock()
     on = done_at.astimezone(zone_of(info.actor, deps.policy)).date()
     message = gv.milestone_done(info, locale=locale, on=on)
-    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+    await _respond_in_parts(respond, message, replace_original=True)
+
+
+async def _respond_in_parts(
+    respond: Any, message: Message, *, replace_original: bool | None = None
+) -> None:
+    """An ephemeral answer, in several posts when long (many people with long names); only
+    the first replaces the original."""
+    for n, part in enumerate(message.parts()):
+        replace = (
+            {} if replace_original is None else {"replace_original": replace_original and n == 0}
+        )
+        await respond(response_type="ephemeral", **replace, **part.as_kwargs())

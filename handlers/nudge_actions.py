@@ -13,7 +13,7 @@ from bot import nudge_choices, talks
 from bot.deps import Deps
 from handlers import ids
 from handlers.blocks.messages import refusal
-from handlers.blocks.nudges import settled_blocks
+from handlers.blocks.nudges import settled_message
 from handlers.commands import record_view
 from prompts import t
 
@@ -37,11 +37,9 @@ def _choice(action: dict[str, Any]) -> dict[str, Any]:
 
 async def _settle(client: AsyncWebClient, body: dict[str, Any], note: str) -> None:
     message = body.get("message") or {}
+    settled = settled_message(message, note)
     await client.chat_update(
-        channel=body["channel"]["id"],
-        ts=message.get("ts"),
-        text=message.get("text") or note,
-        blocks=settled_blocks(message.get("blocks", []), note),
+        channel=body["channel"]["id"], ts=message.get("ts"), **settled.as_kwargs()
     )
 
 

@@ -174,7 +174,10 @@ async def _update_summary(
         return
     message = rv.review_summary(rec, policy=deps.policy, locale=locale)
     try:
-        await deps.gateway.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+        # the clicked post is the summary's last (a long summary is posted in parts)
+        await deps.gateway.client.chat_update(
+            channel=channel, ts=ts, **message.last_part().as_kwargs()
+        )
     except SlackApiError:
         log.exception("could not update the review summary in %s", channel)
 

@@ -316,6 +316,15 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             lambda: messages.acknowledge_blocks(talk, "en", manager=manager.name),
         ),
         Sample(
+            "acknowledged_record",
+            "",
+            lambda: messages.acknowledged_record(
+                messages.employee_record(recorded, policy=P, locale="en").last_part().as_kwargs(),
+                Talk(**{**talk.model_dump(), "acknowledged_at": NOW}),
+                "zh",
+            ),
+        ),
+        Sample(
             "manager_confirmation",
             "",
             lambda: messages.manager_confirmation(recorded, policy=P, locale="zh"),
@@ -333,7 +342,14 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             "",
             lambda: messages.refusal("refusal.not_your_report", "en", name=employee.name),
         ),
-        Sample("settled_blocks", "", lambda: nudges.settled_blocks([], text("note", 300))),
+        Sample(
+            "settled_message",
+            "",
+            lambda: nudges.settled_message(
+                nudges.nudge_message(nudge_contents["checkin"], policy=P, locale="en").as_kwargs(),
+                text("note", 300),
+            ),
+        ),
         Sample("home_view", "", lambda: home.home_view(overview, policy=P, locale="en")),
         Sample(
             "home_view",

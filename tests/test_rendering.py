@@ -8,7 +8,9 @@ import html
 import json
 import re
 from datetime import date
+from pathlib import Path
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +39,8 @@ from tests.slack_rules import (
     shown,
     text_objects,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def squashed(text: str) -> str:
@@ -345,3 +349,10 @@ async def test_the_goal_picker_finds_the_130th_report_and_offers_myself(running_
         "chat.postMessage", lambda c: c.params["channel"] == "DU1R0130"
     )
     assert "Ship it" in texts(dm.params["blocks"])
+
+
+def test_the_manifest_points_slack_at_the_option_loader():
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
+    interactivity = manifest["settings"]["interactivity"]
+
+    assert interactivity["message_menu_options_url"] == interactivity["request_url"]

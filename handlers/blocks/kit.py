@@ -64,6 +64,11 @@ def escape(text: object) -> Mrkdwn:
     return Mrkdwn(raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
+def unescape(text: str) -> str:
+    """Mrkdwn we sent (as Slack gives it back) as the plain text it shows."""
+    return str(text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def md(key: str, locale: str, **params: object) -> Mrkdwn:
     """A catalog text as mrkdwn: the template's markup stays, every text parameter is escaped
     (a `Mrkdwn` parameter is already rendered; numbers and dates carry no markup)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.labels import kind_label
 from bot.policy import Policy
 from bot.talks import Recorded
@@ -15,6 +17,7 @@ __all__ = [
     "Message",
     "acknowledge_blocks",
     "acknowledged_notice",
+    "acknowledged_record",
     "employee_record",
     "help_message",
     "manager_confirmation",
@@ -101,6 +104,14 @@ def acknowledge_blocks(talk: Talk, locale: str, *, manager: str) -> list[kit.Blo
     )
     prompt = kit.md("record.acknowledge_prompt", locale, manager=manager)
     return kit.sections(prompt, accessory=button)
+
+
+def acknowledged_record(sent: dict[str, Any], talk: Talk, locale: str) -> Message:
+    """The employee's record (as Slack returned it) with its button replaced by the
+    acknowledgement. The payload's text is taken as people's text (decoded, escaped again)."""
+    blocks = list(sent.get("blocks") or [])[:-1] + acknowledge_blocks(talk, locale, manager="")
+    text = kit.unescape(str(sent.get("text") or "")) or kit.md("record.acknowledge", locale)
+    return Message(text, blocks)
 
 
 def manager_confirmation(rec: Recorded, *, policy: Policy, locale: str) -> Message:

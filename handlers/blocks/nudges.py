@@ -251,7 +251,10 @@ def nudge_message(content: NudgeContent, *, policy: Policy, locale: str) -> Mess
     return BUILDERS[content.nudge.kind](content, policy, locale)
 
 
-def settled_blocks(blocks: list[kit.Block], note: str) -> list[kit.Block]:
-    """A sent nudge after a choice: its buttons replaced by what was chosen."""
-    kept = [b for b in blocks if b.get("block_id") != ids.NUDGE_ACTIONS_BLOCK]
-    return [*kept, *kit.contexts(note)]
+def settled_message(sent: dict[str, Any], note: str) -> Message:
+    """A sent nudge (as Slack returned it) after a choice: its buttons replaced by what was
+    chosen (`note`, our words). The payload's text is taken as people's text: decoded and
+    escaped again, so a forged one cannot carry a live mention."""
+    kept = [b for b in sent.get("blocks") or [] if b.get("block_id") != ids.NUDGE_ACTIONS_BLOCK]
+    text = kit.unescape(str(sent["text"])) if sent.get("text") else note
+    return Message(text, [*kept, *kit.contexts(note)])
