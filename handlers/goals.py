@@ -21,6 +21,7 @@ from handlers.blocks import goal_views as gv
 from handlers.blocks import kit
 from handlers.blocks.messages import Message, refusal
 from prompts import t
+from storage.models import Goal
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,15 @@ async def decide_goal(
     )
     ts = (body.get("message") or {}).get("ts")
     if channel and ts:  # the clicked post is the proposal's last (the one with the buttons)
-        await client.chat_update(channel=channel, ts=ts, **updated.last_part().as_kwargs())
+        before = gv.proposal_message(
+            Goal(**{**decided.goal.model_dump(), "status": "proposed"}),
+            employee=decided.employee,
+            locale=locale,
+        )
+        update, following = updated.replacing(before)
+        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+        for part in following:
+            await client.chat_postMessage(channel=channel, **part.as_kwargs())
     if decided.first:
         employee_locale = await deps.locale_for(decided.employee.slack_id)
         notice = gv.decision_notice(

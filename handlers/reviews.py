@@ -172,12 +172,12 @@ async def _update_summary(
     """Redraw the employee's summary with their answer in place of the buttons."""
     if not channel or not ts:
         return
-    message = rv.review_summary(rec, policy=deps.policy, locale=locale)
+    update, following = rv.summary_update(rec, policy=deps.policy, locale=locale)
     try:
-        # the clicked post is the summary's last (a long summary is posted in parts)
-        await deps.gateway.client.chat_update(
-            channel=channel, ts=ts, **message.last_part().as_kwargs()
-        )
+        client = deps.gateway.client  # the clicked post is the last of a long summary
+        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+        for part in following:
+            await client.chat_postMessage(channel=channel, **part.as_kwargs())
     except SlackApiError:
         log.exception("could not update the review summary in %s", channel)
 

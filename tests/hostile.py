@@ -520,6 +520,13 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             ),
         ),
         Sample(
+            "summary_update",
+            "",
+            lambda: review_views.summary_update(
+                recorded_review(disagreed_at=NOW), policy=P, locale="en"
+            ),
+        ),
+        Sample(
             "saved_notice",
             "",
             lambda: review_views.saved_notice(recorded_review(), policy=P, locale="en"),

@@ -122,6 +122,8 @@ BLOCK_TYPES = {"section", "context", "actions", "input", "header", "divider", "i
 def payloads_of(output: Any) -> list[tuple[str, dict[str, Any]]]:
     """What a builder returned, as the payloads Slack would get: ("message", params) for
     each post of a message, ("view", params), ("blocks", params) or ("text", params)."""
+    if isinstance(output, tuple):  # an update and the posts that follow it
+        return [p for item in (output[0], *output[1]) for p in payloads_of(item)]
     parts = getattr(output, "parts", None)
     if callable(parts):
         return [("message", part.as_kwargs()) for part in parts()]

@@ -356,3 +356,20 @@ def test_the_manifest_points_slack_at_the_option_loader():
     interactivity = manifest["settings"]["interactivity"]
 
     assert interactivity["message_menu_options_url"] == interactivity["request_url"]
+
+
+def test_a_long_disagreement_on_a_long_summary_updates_the_clicked_post_and_adds_one(policy):
+    def text(field, limit=3000):  # a comment of 3,000 `&`: 15,000 characters once escaped
+        return "&" * limit if field == "disagreement" else hostile.long(field, limit)
+
+    samples = {(s.builder, s.label): s for s in hostile.samples(policy, text)}
+    posted = samples["review_summary", "open"].build().parts()  # with its buttons
+
+    update, following = samples["summary_update", ""].build()
+
+    assert len(posted) >= 2
+    assert update.blocks[0] == posted[-1].blocks[0]  # the clicked post keeps what it showed
+    assert following, "the comment does not fit: it goes on in a new post"
+    assert squashed(text("disagreement")) in squashed(everything_shown((update, following)))
+    for part in (update, *following):
+        assert_message_rules(part.as_kwargs())

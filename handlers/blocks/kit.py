@@ -70,12 +70,12 @@ def unescape(text: str) -> str:
 
 
 def md(key: str, locale: str, **params: object) -> Mrkdwn:
-    """A catalog text as mrkdwn: the template's markup stays, every text parameter is escaped
-    (a `Mrkdwn` parameter is already rendered; numbers and dates carry no markup)."""
+    """A catalog text as mrkdwn: the template's markup stays, every parameter is escaped
+    (a `Mrkdwn` parameter is already rendered; numbers stay numbers for format specs)."""
     template = t(key, locale)
     if not params:
         return Mrkdwn(template)
-    safe = {name: escape(v) if isinstance(v, str) else v for name, v in params.items()}
+    safe = {n: v if isinstance(v, int | float) else escape(v) for n, v in params.items()}
     return Mrkdwn(template.format(**safe))
 
 
@@ -393,3 +393,12 @@ class Message:
     def last_part(self) -> Message:
         """The post holding the message's closing blocks (its buttons)."""
         return self.parts()[-1]
+
+    def replacing(self, before: Message) -> tuple[Message, list[Message]]:
+        """This message as the update of `before` after a click on its buttons (in its last
+        post): the post that replaces the clicked one, and the posts to add after it when
+        the update is longer. Parts are cut greedily from the start, so the posts before
+        the clicked one are the same in both."""
+        parts = self.parts()
+        clicked = min(len(before.parts()), len(parts))
+        return parts[clicked - 1], parts[clicked:]

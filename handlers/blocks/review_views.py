@@ -4,6 +4,7 @@ with Acknowledge / Disagree, the disagreement modal and the notices. Visibly not
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot.labels import kind_definition
@@ -15,6 +16,7 @@ from handlers import ids
 from handlers.blocks import kit
 from handlers.blocks.messages import Message, action_lines
 from prompts import t
+from storage.models import Review
 
 # Callback, action and block ids of this surface.
 REVIEW_MODAL = "review_record"
@@ -242,6 +244,18 @@ def review_summary(rec: RecordedReview, *, policy: Policy, locale: str) -> Messa
     blocks += [kit.divider(), *_response_blocks(rec, policy, locale)]
     text = kit.md("review.summary.text", locale, manager=manager, date=held)
     return Message(text, blocks)
+
+
+def summary_update(
+    rec: RecordedReview, *, policy: Policy, locale: str
+) -> tuple[Message, list[Message]]:
+    """The employee's summary redrawn with their answer: the post that replaces the one with
+    the buttons, and any posts to add after it (a long comment can need one more)."""
+    unanswered = Review(
+        **{**rec.review.model_dump(), "acknowledged_at": None, "disagreed_at": None}
+    )
+    before = review_summary(replace(rec, review=unanswered), policy=policy, locale=locale)
+    return review_summary(rec, policy=policy, locale=locale).replacing(before)
 
 
 def _response_blocks(rec: RecordedReview, policy: Policy, locale: str) -> list[kit.Block]:
