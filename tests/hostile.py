@@ -4,13 +4,16 @@ limits, full of characters that grow when escaped). Used by the rendering sweeps
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import handlers.blocks
 from bot import cadence
 from bot.interviews import InterviewSet
 from bot.milestones import MilestoneInfo
@@ -51,7 +54,12 @@ from storage.models import (
     Talk,
 )
 
-MODULES = (messages, nudges, home, modals, goal_views, self_views, review_views, prep_pack)
+# Every module of handlers/blocks but the primitives in kit: a new module is swept too.
+MODULES = tuple(
+    importlib.import_module(f"handlers.blocks.{found.name}")
+    for found in pkgutil.iter_modules(handlers.blocks.__path__)
+    if found.name != "kit"
+)
 # Public functions of the builder modules that build no text a person reads, and why.
 NOT_RENDERING = {
     "record_metadata": "routing JSON (private_metadata), never shown",
