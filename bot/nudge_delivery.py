@@ -22,6 +22,7 @@ from bot.prep_pack_text import to_markdown
 from bot.profiles import remember_dm_channel, remember_profile
 from handlers.blocks.notices import notice_message
 from handlers.blocks.nudges import nudge_message
+from handlers.blocks.prep_pack import file_comment
 from prompts import t
 from storage.models import Nudge
 
@@ -52,8 +53,9 @@ class SlackNudgeSender:
             message = nudge_message(content, policy=policy, locale=locale)
         try:
             channel = recipient.dm_channel_id or await self._open(nudge.recipient_id)
-            await turn()
-            response = await self.client.chat_postMessage(channel=channel, **message.as_kwargs())
+            for part in message.parts():  # a long nudge goes out in several posts, in order
+                await turn()
+                response = await self.client.chat_postMessage(channel=channel, **part.as_kwargs())
         except SlackApiError as exc:
             raise await self._explain(exc, nudge.recipient_id, now) from exc
         except (TimeoutError, ClientError) as exc:
@@ -72,7 +74,7 @@ class SlackNudgeSender:
                 content=to_markdown(pack, policy=self.deps.policy, locale=locale),
                 filename=f"prep-pack-{pack.cycle.name}-{pack.employee.slack_id}.md",
                 title=t("prep.title", locale, name=name, cycle=pack.cycle.name),
-                initial_comment=t("prep.file_comment", locale, name=name, cycle=pack.cycle.name),
+                initial_comment=file_comment(pack, locale=locale),  # mrkdwn: escaped
             )
         except (SlackApiError, TimeoutError, ClientError):
             log.exception("could not attach the prep pack for %s", pack.employee.slack_id)

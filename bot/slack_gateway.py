@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.blocks.kit import Message
 from prompts import normalize_locale
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,14 @@ class SlackGateway:
         return channel
 
     async def dm(self, user_id: str, text: str, blocks: list[dict] | None = None) -> dict:
-        """Send a direct message; returns Slack's answer (channel and ts)."""
+        """Send a direct message, in several posts (in order) when it is longer than Slack
+        takes in one; returns Slack's answer (channel and ts) for the last post, which holds
+        any buttons."""
         channel = await self.dm_channel(user_id)
-        response = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        for part in Message(text, blocks or []).parts():
+            response = await self.client.chat_postMessage(
+                channel=channel, text=part.text, blocks=part.blocks or None
+            )
         return {"channel": response["channel"], "ts": response["ts"]}
 
     async def lookup_email(self, email: str) -> str | None:

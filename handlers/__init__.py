@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+from typing import TYPE_CHECKING
 
-from bot.deps import Deps
+if TYPE_CHECKING:  # the gateway imports handlers.blocks: no import of bot.deps at load time
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.deps import Deps
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -15,6 +18,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         events,
         goals,
         nudge_actions,
+        options,
         reviews,
         self_assessment,
         views,
@@ -26,5 +30,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     actions.register(app, deps)
     goals.register(app, deps)
     nudge_actions.register(app, deps)
+    options.register(app, deps)
     self_assessment.register(app, deps)
     reviews.register(app, deps)

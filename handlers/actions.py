@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import talks
 from bot.deps import Deps
 from handlers import ids, parse
-from handlers.blocks.messages import acknowledge_blocks, refusal
+from handlers.blocks.messages import acknowledged_record, refusal
 from handlers.blocks.modals import record_modal
 from handlers.commands import DEFAULT_KIND, record_view
 from handlers.notify import publish_home
@@ -21,7 +21,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the interactive listeners."""
     app.action(ids.ACKNOWLEDGE)(partial(acknowledge, deps=deps))
     app.action(ids.LOG_TALK)(partial(log_from_home, deps=deps))
-    app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))
+    app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))  # Previous and Next
     app.action(ids.ADD_ACTION_ROW)(partial(redraw_form, deps=deps))
     app.action(ids.KIND_SELECT)(partial(redraw_form, deps=deps))
 
@@ -44,16 +44,13 @@ async def acknowledge(
             channel=body["channel"]["id"], user=user_id, **message.as_kwargs()
         )
         return
-    message = body.get("message") or {}
-    blocks = message.get("blocks", [])[:-1] + acknowledge_blocks(done.talk, locale, manager="")
-    await client.chat_update(
-        channel=body["channel"]["id"],
-        ts=message.get("ts"),
-        text=message.get("text", ""),
-        blocks=blocks,
-    )
     if done.first:
         deps.kick()  # the manager's notice was written with the acknowledgement
+    message = body.get("message") or {}
+    updated = acknowledged_record(message, done.talk, locale)
+    await client.chat_update(
+        channel=body["channel"]["id"], ts=message.get("ts"), **updated.as_kwargs()
+    )
 
 
 async def log_from_home(

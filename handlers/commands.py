@@ -48,8 +48,8 @@ async def checkin(
         return
     try:
         if request.action == "pick":
-            reports, any_user = await talks.report_choices(deps.engine, actor_id=user_id)
-            view = picker_modal(reports, locale=locale, any_user=any_user)
+            _, any_user = await talks.report_choices(deps.engine, actor_id=user_id)
+            view = picker_modal(locale=locale, any_user=any_user)
         else:
             employee_id = await talks.find_employee(
                 deps.engine, user_id=request.user_id, handle=request.handle

@@ -18,8 +18,9 @@ from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
 from handlers import ids, parse
 from handlers.blocks import goal_views as gv
 from handlers.blocks import kit
-from handlers.blocks.messages import refusal
+from handlers.blocks.messages import Message, refusal
 from prompts import t
+from storage.models import Goal
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ _QUOTED = re.compile(r'^\s*["“”]([^"“”]*)["“”]\s*(.*)$', re.DOTALL)
 _TOKEN = re.compile(r"<[^>]*>|\S+")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ECHO_LIMIT = 100
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -68,8 +70,8 @@ async def goal_command(
     )
 
 
-def _input(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get(ids.VALUE) or {}
+def _input(values: dict[str, Any], block_id: str, action_id: str = ids.VALUE) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get(action_id) or {}
 
 
 def _date(raw: str | None) -> date | None:
@@ -86,7 +88,8 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
     values = view.get("state", {}).get("values", {})
     picked = gv.GOAL_EMPLOYEE in values
     if picked:
-        employee_id = (_input(values, gv.GOAL_EMPLOYEE).get("selected_option") or {}).get("value")
+        picked_option = _input(values, gv.GOAL_EMPLOYEE, gv.GOAL_EMPLOYEE_PICK)
+        employee_id = (picked_option.get("selected_option") or {}).get("value")
     else:
         employee_id = parse.metadata(view).get("e")
     refusal_block = gv.GOAL_EMPLOYEE if picked else gv.GOAL_TITLE
@@ -161,11 +164,19 @@ async def decide_goal(
         decided_by=decided.decided_by if decided.first else None,
         on=on,
     )
-    ts = (body.get("message") or {}).get("ts")
-    if channel and ts:
-        await client.chat_update(channel=channel, ts=ts, **updated.as_kwargs())
     if decided.first:
         deps.kick()  # the employee's notice was written with the decision
+    ts = (body.get("message") or {}).get("ts")
+    if channel and ts:  # the clicked post is the proposal's last (the one with the buttons)
+        before = gv.proposal_message(
+            Goal(**{**decided.goal.model_dump(), "status": "proposed"}),
+            employee=decided.employee,
+            locale=locale,
+        )
+        update, following = updated.replacing(before)
+        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+        for part in following:
+            await client.chat_postMessage(channel=channel, **part.as_kwargs())
 
 
 # -- milestones -------------------------------------------------------------------------------
@@ -239,17 +250,19 @@ async def milestone_command(
             policy=deps.policy,
         )
     except (Unreadable, NotAllowed) as problem:
-        params = {k: kit.escape(str(v)) for k, v in problem.params.items()}
-        message = gv.usage("milestone.usage", locale, problem=t(problem.key, locale, **params))
+        # What we could not read is echoed back, shortened visibly: it is a hint, not a record.
+        params = {k: kit.clip(str(v), ECHO_LIMIT) for k, v in problem.params.items()}
+        message = gv.usage("milestone.usage", locale, problem=kit.md(problem.key, locale, **params))
     except Invalid as invalid:
         first = next(iter(invalid.problems.values()))
-        message = gv.usage("milestone.usage", locale, problem=t(first.key, locale, **first.params))
+        problem_text = kit.md(first.key, locale, **first.params)
+        message = gv.usage("milestone.usage", locale, problem=problem_text)
     except SaveFailed:
         log.exception("saving a milestone failed")
         message = refusal("milestone.error.save_failed", locale)
     else:
         message = gv.milestone_registered(info, locale=locale)
-    await respond(response_type="ephemeral", **message.as_kwargs())
+    await _respond_in_parts(respond, message)
 
 
 async def mark_milestone_done(
@@ -272,4 +285,16 @@ async def mark_milestone_done(
     done_at = info.milestone.done_at or deps.clock()
     on = done_at.astimezone(zone_of(info.actor, deps.policy)).date()
     message = gv.milestone_done(info, locale=locale, on=on)
-    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+    await _respond_in_parts(respond, message, replace_original=True)
+
+
+async def _respond_in_parts(
+    respond: Any, message: Message, *, replace_original: bool | None = None
+) -> None:
+    """An ephemeral answer, in several posts when long (many people with long names); only
+    the first replaces the original."""
+    for n, part in enumerate(message.parts()):
+        replace = (
+            {} if replace_original is None else {"replace_original": replace_original and n == 0}
+        )
+        await respond(response_type="ephemeral", **replace, **part.as_kwargs())

@@ -13,14 +13,14 @@ from bot import nudge_choices, talks
 from bot.deps import Deps
 from handlers import ids
 from handlers.blocks.messages import refusal
-from handlers.blocks.nudges import settled_blocks
+from handlers.blocks.nudges import settled_message
 from handlers.commands import record_view
 from prompts import t
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the nudge listeners."""
-    app.action(ids.NUDGE_LOG_TALK)(partial(log_talk, deps=deps))
+    app.action(ids.NUDGE_LOG_TALK_ACTION)(partial(log_talk, deps=deps))
     app.action(ids.NUDGE_SNOOZE)(partial(snooze, deps=deps))
     app.action(ids.NUDGE_SKIP)(partial(skip, deps=deps))
     app.action(ids.NUDGE_ACTION_DONE)(partial(action_done, deps=deps))
@@ -37,11 +37,9 @@ def _choice(action: dict[str, Any]) -> dict[str, Any]:
 
 async def _settle(client: AsyncWebClient, body: dict[str, Any], note: str) -> None:
     message = body.get("message") or {}
+    settled = settled_message(message, note)
     await client.chat_update(
-        channel=body["channel"]["id"],
-        ts=message.get("ts"),
-        text=message.get("text") or note,
-        blocks=settled_blocks(message.get("blocks", []), note),
+        channel=body["channel"]["id"], ts=message.get("ts"), **settled.as_kwargs()
     )
 
 
@@ -55,7 +53,8 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale
 async def log_talk(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    """Open the record form set to the nudge's report and kind of talk."""
+    """Open the record form set to the nudge's report and kind of talk (a button, or the
+    select of a milestone nudge with many people); the form re-checks who may log it."""
     await ack()
     user_id, choice = body["user"]["id"], _choice(action)
     locale = await deps.locale_for(user_id)

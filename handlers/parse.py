@@ -84,7 +84,8 @@ def selected_kind(view: dict[str, Any], default: str) -> str:
 
 def picked_user(view: dict[str, Any]) -> str | None:
     """The person chosen in the picker modal."""
-    element = _value(view.get("state", {}).get("values", {}), ids.EMPLOYEE)
+    values = view.get("state", {}).get("values", {})
+    element = _value(values, ids.EMPLOYEE, ids.PICK_REPORT) or _value(values, ids.EMPLOYEE)
     return element.get("selected_user") or (element.get("selected_option") or {}).get("value")
 
 

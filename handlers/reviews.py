@@ -160,9 +160,12 @@ async def _update_summary(
     """Redraw the employee's summary with their answer in place of the buttons."""
     if not channel or not ts:
         return
-    message = rv.review_summary(rec, policy=deps.policy, locale=locale)
+    update, following = rv.summary_update(rec, policy=deps.policy, locale=locale)
     try:
-        await deps.gateway.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+        client = deps.gateway.client  # the clicked post is the last of a long summary
+        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+        for part in following:
+            await client.chat_postMessage(channel=channel, **part.as_kwargs())
     except SlackApiError:
         log.exception("could not update the review summary in %s", channel)
 
@@ -189,10 +192,10 @@ async def acknowledge_review(
         message = refusal(key, locale)
         await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
         return
-    ts = (body.get("message") or {}).get("ts")
-    await _update_summary(deps, answer.record, channel, ts, locale)
     if answer.first:
         deps.kick()  # the manager's notice was written with the answer
+    ts = (body.get("message") or {}).get("ts")
+    await _update_summary(deps, answer.record, channel, ts, locale)
 
 
 async def open_disagreement(
@@ -240,7 +243,7 @@ async def submit_disagreement(
         await ack(response_action="errors", errors={rv.COMMENT: text})
         return
     await ack()
-    rec = answer.record
-    await _update_summary(deps, rec, meta.get("c"), meta.get("ts"), locale)
     if answer.first:
         deps.kick()  # HR's and the manager's notices were written with the disagreement
+    rec = answer.record
+    await _update_summary(deps, rec, meta.get("c"), meta.get("ts"), locale)

@@ -48,6 +48,28 @@ async def reports_of(
     return list(rows.scalars())
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, literally (its `%`, `_` and `\\` escaped)."""
+    literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal}%"
+
+
+async def people_matching(
+    session: AsyncSession, text: str, *, manager_id: str | None, limit: int
+) -> list[Person]:
+    """Active people whose name contains `text` (literally, ignoring case), by name; only a
+    manager's direct reports when `manager_id` is given."""
+    query = select(Person).where(
+        Person.active.is_(True),  # type: ignore[attr-defined]
+        func.lower(Person.name).like(func.lower(_contains(text)), escape="\\"),
+    )
+    if manager_id is not None:
+        query = query.where(Person.manager_id == manager_id)
+    query = query.order_by(func.lower(Person.name), Person.slack_id).limit(limit)
+    rows = await session.exec(query)  # type: ignore[call-overload]
+    return list(rows.scalars())
+
+
 async def count_reports(session: AsyncSession, manager_id: str) -> int:
     """How many active direct reports a manager has."""
     query = select(func.count()).where(

@@ -102,6 +102,9 @@ def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
         state["selected_options"] = [_option(element, v) for v in (answer or [])]
     elif kind == "users_select":
         state["selected_user"] = answer
+    elif kind == "external_select":  # its options came from the app's options listener
+        option = {"text": {"type": "plain_text", "text": str(answer)}, "value": answer}
+        state["selected_option"] = option if answer else None
     return state
 
 
@@ -160,6 +163,25 @@ def block_actions(
     return payload
 
 
+def block_suggestion(
+    user_id: str, view: dict[str, Any], *, action_id: str, block_id: str, value: str
+) -> dict[str, Any]:
+    """A `block_suggestion` payload: someone typed `value` into an external select."""
+    return {
+        "type": "block_suggestion",
+        "team": {"id": "T0001", "domain": "cadence-test"},
+        "user": user(user_id),
+        "api_app_id": "A0CADENCE",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": view.get("id")},
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "view": view,
+        "action_ts": "1700000000.000002",
+    }
+
+
 def opened_view(call_params: Any) -> dict[str, Any]:
     """The view a views.open/update call sent, with the id Slack would give it.
 
@@ -171,3 +193,21 @@ def opened_view(call_params: Any) -> dict[str, Any]:
     view.setdefault("id", f"V{next(_ids):08d}")
     view.setdefault("hash", "1700000000.abcdef")
     return view
+
+
+async def suggested(app: Any, user_id: str, view: dict[str, Any], value: str = "") -> list[dict]:
+    """The options the app offers in the view's first external select when `value` is typed
+    (a signed `block_suggestion`, as Slack sends it)."""
+    block = next(
+        b for b in view["blocks"] if (b.get("element") or {}).get("type") == "external_select"
+    )
+    payload = block_suggestion(
+        user_id,
+        view,
+        action_id=block["element"]["action_id"],
+        block_id=block["block_id"],
+        value=value,
+    )
+    response = await app.interact(payload)
+    assert response.status_code == 200
+    return response.json()["options"]

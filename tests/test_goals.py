@@ -13,7 +13,14 @@ from bot.notices import ROLE
 from storage.db import session_scope
 from storage.models import Goal, Nudge, Talk
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import add_people, block_actions, opened_view, seed_org, view_submission
+from tests.factories import (
+    add_people,
+    block_actions,
+    opened_view,
+    seed_org,
+    suggested,
+    view_submission,
+)
 
 GOOD = {
     "goal_title": "Cut p95 checkout latency",
@@ -224,11 +231,13 @@ async def test_a_manager_picks_whose_goal_and_may_propose_one_for_themself(runni
     await add_people(engine, [dict(slack_id="U0SUB", name="Sam Sun", manager_id="U0ANN")])
 
     mia_view = await open_goal_modal(running_app, "U0MGR")  # Mia has no manager of her own
-    mia_options = mia_view["blocks"][0]["element"]["options"]
+    mia_options = await suggested(running_app, "U0MGR", mia_view)
     assert [o["value"] for o in mia_options] == ["U0ANN", "U0EMP"]
     running_app.slack.reset()
     ann_view = await open_goal_modal(running_app, "U0ANN")
-    options = {o["value"]: o["text"]["text"] for o in ann_view["blocks"][0]["element"]["options"]}
+    options = {
+        o["value"]: o["text"]["text"] for o in await suggested(running_app, "U0ANN", ann_view)
+    }
     assert options == {"U0SUB": "Sam Sun", "U0ANN": "Myself (proposed to Mia Chen)"}
 
     for pick in ("U0SUB", "U0ANN"):

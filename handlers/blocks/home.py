@@ -13,26 +13,28 @@ from handlers.blocks import kit
 from handlers.blocks.self_views import interview_home_block
 from prompts import t
 
-FACTS_PREVIEW = 280
+FACTS_PREVIEW = 280  # a preview, marked "…"; the whole record is in the talk's DM
 
 
 def home_view(data: Overview, *, policy: Policy, locale: str) -> dict[str, Any]:
-    """The whole Home tab."""
+    """The whole Home tab: within Slack's 100 blocks, the reports paged, and the own open
+    actions as many as fit, then how many more."""
     blocks: list[kit.Block] = [
         kit.header(t("home.title", locale)),
-        kit.context(t("home.intro", locale)),
+        kit.context(kit.md("home.intro", locale)),
     ]
     if data.person is None:
-        blocks.append(kit.section(t("home.not_in_org", locale)))
-        return {"type": "home", "blocks": blocks}
+        blocks.append(kit.section(kit.md("home.not_in_org", locale)))
+        return kit.home(blocks)
     if data.reports:
-        blocks += [kit.divider(), kit.section(t("home.reports", locale))]
+        blocks += [kit.divider(), kit.section(kit.md("home.reports", locale))]
         for row in data.reports:
             blocks += _report_blocks(row, policy, locale, data.cycle_id)
         if data.pages > 1:
             blocks += _pager(data, locale)
-    blocks += [kit.divider(), *_own_blocks(data, policy, locale)]
-    return {"type": "home", "blocks": blocks}
+    blocks += [kit.divider(), *_own_talks(data, policy, locale)]
+    blocks += _own_actions(data, locale, budget=kit.VIEW_BLOCKS - len(blocks))
+    return kit.home(blocks)
 
 
 def _report_blocks(
@@ -40,61 +42,72 @@ def _report_blocks(
 ) -> list[kit.Block]:
     talk = row.last_talk
     last = (
-        t(
+        kit.md(
             "home.last",
             locale,
             date=talk.held_on.isoformat(),
             kind=kind_label(policy, talk.kind, locale),
         )
         if talk
-        else t("home.never", locale)
+        else kit.md("home.never", locale)
     )
-    text = t("home.report_line", locale, name=kit.escape(row.person.name), last=last)
+    text = kit.md("home.report_line", locale, name=row.person.name, last=last)
     button = kit.button(t("home.log_talk", locale), ids.LOG_TALK, row.person.slack_id)
-    counts = t("home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions)
+    counts = kit.md(
+        "home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions
+    )
     interview = interview_home_block(
         row.person.slack_id, row.person.name, locale, cycle_id=cycle_id, initial=row.interview_on
     )
-    return [kit.section(text, accessory=button), kit.context(counts), interview]
+    return [*kit.sections(text, accessory=button), kit.context(counts), interview]
 
 
 def _pager(data: Overview, locale: str) -> list[kit.Block]:
     buttons = []
     if data.page > 1:
-        buttons.append(kit.button(t("home.previous", locale), ids.HOME_PAGE, str(data.page - 1)))
+        previous = str(data.page - 1)
+        buttons.append(kit.button(t("home.previous", locale), ids.HOME_PAGE_PREVIOUS, previous))
     if data.page < data.pages:
-        buttons.append(kit.button(t("home.next", locale), ids.HOME_PAGE, str(data.page + 1)))
+        buttons.append(kit.button(t("home.next", locale), ids.HOME_PAGE_NEXT, str(data.page + 1)))
     return [
-        kit.context(t("home.page", locale, page=data.page, pages=data.pages)),
+        kit.context(kit.md("home.page", locale, page=data.page, pages=data.pages)),
         kit.actions(*buttons),
     ]
 
 
-def _own_blocks(data: Overview, policy: Policy, locale: str) -> list[kit.Block]:
-    blocks = [kit.section(t("home.my_talks", locale))]
+def _own_talks(data: Overview, policy: Policy, locale: str) -> list[kit.Block]:
+    blocks = [kit.section(kit.md("home.my_talks", locale))]
     if not data.talks:
-        blocks.append(kit.context(t("home.no_talks", locale)))
+        blocks.append(kit.context(kit.md("home.no_talks", locale)))
     for talk in data.talks:
-        text = t(
+        text = kit.md(
             "home.my_talk_line",
             locale,
             date=talk.held_on.isoformat(),
             kind=kind_label(policy, talk.kind, locale),
-            manager=kit.escape(data.names.get(talk.manager_id, talk.manager_id)),
-            facts=kit.escape(kit.clip(talk.facts, FACTS_PREVIEW)),
+            manager=data.names.get(talk.manager_id, talk.manager_id),
+            facts=kit.clip(talk.facts, FACTS_PREVIEW),  # clipped before escaping: no cut entity
         )
-        blocks.append(kit.section(text))
+        blocks += kit.sections(text)
+    return blocks
+
+
+def _own_actions(data: Overview, locale: str, *, budget: int) -> list[kit.Block]:
     lines = [
-        t(
+        kit.md(
             "home.my_action_line",
             locale,
-            text=kit.escape(a.text),
-            owner=kit.escape(data.names.get(a.owner_id, a.owner_id)),
+            text=a.text,
+            owner=data.names.get(a.owner_id, a.owner_id),
             due=a.due_on.isoformat(),
-            late=t("home.late", locale) if a.due_on < data.today else "",
+            late=kit.md("home.late", locale) if a.due_on < data.today else "",
         )
-        for a in data.open_actions[:20]
+        for a in data.open_actions
     ]
-    body = "\n".join(lines) if lines else t("home.no_actions", locale)
-    blocks.append(kit.section(f"{t('home.my_actions', locale)}\n{body}"))
-    return blocks
+    return kit.listing(
+        kit.md("home.my_actions", locale),
+        lines,
+        empty=kit.md("home.no_actions", locale),
+        max_blocks=budget,
+        more=lambda count: kit.md("home.more_actions", locale, count=count),
+    )

@@ -35,9 +35,9 @@ def record_modal(
     rows = max(1, min(rows, MAX_ACTIONS))
     name = ctx.employee.name
     blocks: list[kit.Block] = [
-        kit.section(t("modal.with", locale, name=kit.escape(name))),
+        *kit.sections(kit.md("modal.with", locale, name=name)),
         _kind_input(policy, locale, kind),
-        kit.context(kit.escape(kind_definition(policy, kind, locale))),
+        *kit.contexts(kind_definition(policy, kind, locale)),
         kit.input_block(
             ids.HELD_ON,
             t("modal.held_on_label", locale),
@@ -58,13 +58,14 @@ def record_modal(
     ]
     hints = outline(kind, locale)
     if hints:
-        lines = "\n".join(f"• {kit.escape(q)}" for q in hints)
-        blocks.append(kit.context(f"{t('modal.questions', locale)}\n{lines}", block_id=ids.HINTS))
+        bullets = kit.join("\n", [f"• {q}" for q in hints])
+        text = kit.lines(kit.md("modal.questions", locale), bullets)
+        blocks.append(kit.context(text, block_id=ids.HINTS))
     blocks += [
         _text_input(ids.FACTS, locale, "facts"),
         _text_input(ids.CONSENSUS, locale, "consensus"),
         kit.divider(),
-        kit.section(t("modal.actions_header", locale)),
+        kit.section(kit.md("modal.actions_header", locale)),
     ]
     for n in range(1, rows + 1):
         blocks += _action_row(n, ctx, locale)
@@ -135,7 +136,7 @@ def _text_input(block_id: str, locale: str, name: str) -> kit.Block:
             "action_id": ids.VALUE,
             "multiline": True,
             "max_length": TEXT_LIMIT,
-            "placeholder": kit.plain(t(f"modal.{name}_placeholder", locale), 150),
+            "placeholder": kit.plain(t(f"modal.{name}_placeholder", locale), kit.PLACEHOLDER_LIMIT),
         },
     )
 
@@ -153,7 +154,9 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
                 "type": "plain_text_input",
                 "action_id": ids.VALUE,
                 "max_length": 500,
-                "placeholder": kit.plain(t("modal.action_text_placeholder", locale), 150),
+                "placeholder": kit.plain(
+                    t("modal.action_text_placeholder", locale), kit.PLACEHOLDER_LIMIT
+                ),
             },
             optional=True,
         ),
@@ -164,7 +167,9 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
                 "type": "static_select",
                 "action_id": ids.VALUE,
                 "options": owners,
-                "placeholder": kit.plain(t("modal.action_owner_placeholder", locale), 150),
+                "placeholder": kit.plain(
+                    t("modal.action_owner_placeholder", locale), kit.PLACEHOLDER_LIMIT
+                ),
             },
             optional=True,
         ),
@@ -178,9 +183,12 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
 
 
 def _completed_input(ctx: RecordContext, locale: str) -> list[kit.Block]:
+    """The earlier open actions to tick. A checkbox holds 75 characters of text: an action
+    cut there is listed whole just above, so the manager reads what they tick."""
     names = {ctx.employee.slack_id: ctx.employee.name, ctx.manager.slack_id: ctx.manager.name}
+    shown = ctx.open_actions[:CHECKBOX_LIMIT]
     options = []
-    for item in ctx.open_actions[:CHECKBOX_LIMIT]:
+    for item in shown:
         option = kit.option(item.text, str(item.id))
         detail = t(
             "modal.completed_detail",
@@ -190,7 +198,12 @@ def _completed_input(ctx: RecordContext, locale: str) -> list[kit.Block]:
         )
         option["description"] = kit.plain(detail, kit.OPTION_LIMIT)
         options.append(option)
-    blocks = [
+    cut = [item for item in shown if len(item.text) > kit.OPTION_LIMIT]
+    full = [f"• {item.text}" for item in cut]
+    blocks = (
+        kit.contexts(kit.lines(kit.md("modal.completed_in_full", locale), *full)) if cut else []
+    )
+    blocks.append(
         kit.input_block(
             ids.COMPLETED,
             t("modal.completed_label", locale),
@@ -198,24 +211,22 @@ def _completed_input(ctx: RecordContext, locale: str) -> list[kit.Block]:
             optional=True,
             hint=t("modal.completed_hint", locale),
         )
-    ]
+    )
     hidden = len(ctx.open_actions) - CHECKBOX_LIMIT
     if hidden > 0:
-        blocks.append(kit.context(t("modal.completed_more", locale, count=hidden)))
+        blocks.append(kit.context(kit.md("modal.completed_more", locale, count=hidden)))
     return blocks
 
 
-def picker_modal(reports: list[Person], *, locale: str, any_user: bool) -> dict[str, Any]:
-    """Choose whom the talk was with: one of your reports, or anyone for HR."""
+def picker_modal(*, locale: str, any_user: bool) -> dict[str, Any]:
+    """Choose whom the talk was with: one of your reports (or, for HR, anyone in the org),
+    found by name as you type, however many there are; HR without reports gets Slack's own
+    people picker."""
     if any_user:
         element: dict[str, Any] = {"type": "users_select", "action_id": ids.VALUE}
     else:
-        element = {
-            "type": "static_select",
-            "action_id": ids.VALUE,
-            "options": [kit.option(p.name, p.slack_id) for p in reports[:100]],
-        }
-    element["placeholder"] = kit.plain(t("modal.pick_placeholder", locale), 150)
+        element = {"type": "external_select", "action_id": ids.PICK_REPORT, "min_query_length": 0}
+    element["placeholder"] = kit.plain(t("modal.pick_placeholder", locale), kit.PLACEHOLDER_LIMIT)
     block = kit.input_block(ids.EMPLOYEE, t("modal.pick_label", locale), element)
     return kit.modal(
         ids.PICK_REPORT_MODAL,
@@ -224,3 +235,9 @@ def picker_modal(reports: list[Person], *, locale: str, any_user: bool) -> dict[
         submit=t("modal.next", locale),
         close=t("modal.cancel", locale),
     )
+
+
+def report_options(people: list[Person]) -> list[dict[str, Any]]:
+    """The report picker's options for what was typed (at most 100; typing narrows). A name
+    past 75 characters is shortened (Slack's limit); the record form shows it whole."""
+    return [kit.option(p.name, p.slack_id) for p in people[: kit.SELECT_OPTIONS]]

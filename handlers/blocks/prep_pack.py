@@ -13,15 +13,16 @@ TIMELINE_LINES = 12
 
 
 def prep_pack_blocks(pack: PrepPack, *, policy: Policy, locale: str) -> list[kit.Block]:
-    """Header, the interview's plan, risks, self-assessment, talking time, agenda, checklist;
-    long lists are cut to stay inside Slack's limits (the file has everything)."""
+    """Header, the interview's plan, risks, self-assessment, talking time, agenda, checklist.
+    The timeline shows the latest talks and says how many more the attached file lists.
+    (`bot.prep_pack_text` writes plain text with names in it: escaped here as a whole.)"""
     name = pack.employee.name
     when = t("prep.interview", locale, date=pack.interview_on.isoformat(), minutes=pack.minutes)
     if pack.longer_because:
         when += f" ({t('prep.longer', locale, reasons=reasons(pack, locale))})"
     open_ = sum(1 for a in pack.actions if a.status == "open")
     overdue = sum(1 for a in pack.actions if a.status == "overdue")
-    counts = t(
+    counts = kit.md(
         "prep.summary_counts",
         locale,
         talks=len(pack.timeline),
@@ -32,21 +33,20 @@ def prep_pack_blocks(pack: PrepPack, *, policy: Policy, locale: str) -> list[kit
     )
     blocks = [
         kit.header(t("prep.title", locale, name=name, cycle=pack.cycle.name)),
-        kit.section(f"*{kit.escape(when)}*\n{counts}"),
+        *kit.sections(kit.lines(kit.bold(when), counts)),
     ]
     if pack.silent_months:
         months = ", ".join(pack.silent_months)
-        blocks.append(kit.section(f"⚠️ {kit.escape(t('prep.silent', locale, months=months))}"))
-    lines = [
-        f"• {e.held_on.isoformat()} · {kind_label(policy, e.kind, locale)}"
+        blocks += kit.sections(kit.join(" ", ["⚠️", t("prep.silent", locale, months=months)]))
+    timeline = [
+        kit.join(" · ", [f"• {e.held_on.isoformat()}", kind_label(policy, e.kind, locale)])
         for e in pack.timeline[-TIMELINE_LINES:]
     ]
-    if len(pack.timeline) > TIMELINE_LINES:
-        lines.insert(0, f"… (+{len(pack.timeline) - TIMELINE_LINES})")
-    blocks.append(
-        kit.section(
-            f"*{t('prep.timeline', locale)}*\n" + ("\n".join(lines) or t("prep.no_talks", locale))
-        )
+    earlier = len(pack.timeline) - TIMELINE_LINES
+    if earlier > 0:
+        timeline.insert(0, kit.md("prep.more_talks", locale, count=earlier))
+    blocks += kit.listing(
+        kit.bold(t("prep.timeline", locale)), timeline, empty=kit.md("prep.no_talks", locale)
     )
     own = pack.self_assessment
     self_line = (
@@ -54,13 +54,16 @@ def prep_pack_blocks(pack: PrepPack, *, policy: Policy, locale: str) -> list[kit
         if own is None
         else t("prep.self_rating", locale, rating=rating_label(policy, own.rating, locale))
     )
-    blocks.append(kit.section(f"*{t('prep.self', locale)}*\n{kit.escape(self_line)}"))
-    blocks.append(
-        kit.section(f"*{t('prep.share', locale)}*\n{kit.escape(share_text(pack, locale))}")
-    )
-    steps = "\n".join(f"{n}. {kit.escape(s)}" for n, s in enumerate(agenda(pack, locale), 1))
-    blocks.append(kit.section(f"*{t('prep.agenda', locale)}*\n{steps}"))
+    blocks += kit.sections(kit.lines(kit.bold(t("prep.self", locale)), self_line))
+    blocks += kit.sections(kit.lines(kit.bold(t("prep.share", locale)), share_text(pack, locale)))
+    steps = [f"{n}. {step}" for n, step in enumerate(agenda(pack, locale), 1)]
+    blocks += kit.listing(kit.bold(t("prep.agenda", locale)), steps)
     checklist = " · ".join(i.format(name=name) for i in items("prep.checklist_items", locale))
-    blocks.append(kit.context(f"{t('prep.checklist', locale)}: {kit.escape(checklist)}"))
-    blocks.append(kit.context(t("prep.attached", locale)))
+    blocks += kit.contexts(kit.join(": ", [t("prep.checklist", locale), checklist]))
+    blocks.append(kit.context(kit.md("prep.attached", locale)))
     return blocks
+
+
+def file_comment(pack: PrepPack, *, locale: str) -> kit.Mrkdwn:
+    """The comment posted with the attached pack (Slack renders it as mrkdwn)."""
+    return kit.md("prep.file_comment", locale, name=pack.employee.name, cycle=pack.cycle.name)

@@ -4,6 +4,7 @@ with Acknowledge / Disagree, the disagreement modal and the notices. Visibly not
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot.labels import kind_definition
@@ -13,8 +14,9 @@ from bot.reviews import DECISIONS, MAX_DEVELOPMENT, RecordedReview, ReviewForm, 
 from bot.talks import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
 from handlers import ids
 from handlers.blocks import kit
-from handlers.blocks.messages import Message
+from handlers.blocks.messages import Message, action_lines
 from prompts import t
+from storage.models import Review
 
 # Callback, action and block ids of this surface.
 REVIEW_MODAL = "review_record"
@@ -31,6 +33,8 @@ DECISIONS_BLOCK = "review_decisions"
 HELD_ON = "review_held_on"
 MINUTES = "review_minutes"
 EMPLOYEE_VIEW = "review_employee_view"
+_FORM_TAIL = 5  # the review modal's blocks after the action rows: divider, decisions, date,
+# minutes, the employee's view
 
 
 def block_for(field_name: str) -> str:
@@ -58,7 +62,9 @@ def _text(
         "action_id": ids.VALUE,
         "multiline": True,
         "max_length": TEXT_LIMIT,
-        "placeholder": kit.plain(t(f"review.modal.{name}_placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t(f"review.modal.{name}_placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     if initial:
         element["initial_value"] = initial
@@ -68,7 +74,7 @@ def _text(
 
 def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, Any]:
     """The review record form; prefilled (edit mode) when the cycle has a review already."""
-    review, talk, name = form.existing, form.talk, kit.escape(form.employee.name)
+    review, talk, name = form.existing, form.talk, form.employee.name
     intro = "review.modal.intro_edit" if review else "review.modal.intro"
     options = [
         kit.option(rating_text(policy, r, locale), str(r))
@@ -78,17 +84,17 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
         "type": "static_select",
         "action_id": ids.VALUE,
         "options": options,
-        "placeholder": kit.plain(t("review.modal.rating_placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t("review.modal.rating_placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     if review is not None:
         rating["initial_option"] = next(o for o in options if o["value"] == str(review.rating))
     due = form.goals_due.isoformat()
     blocks: list[kit.Block] = [
-        kit.section(t(intro, locale, name=name, cycle=kit.escape(form.cycle.name))),
-        kit.context(
-            kit.escape(kind_definition(policy, form.kind, locale)),
-            t("review.modal.not_dialogue", locale),
-        ),
+        *kit.sections(kit.md(intro, locale, name=name, cycle=form.cycle.name)),
+        *kit.contexts(kind_definition(policy, form.kind, locale)),
+        kit.context(kit.md("review.modal.not_dialogue", locale)),
         kit.input_block(RATING, t("review.modal.rating_label", locale), rating),
         _text(EVIDENCE, locale, "evidence", review.evidence if review else "", optional=False),
         _text(GAPS, locale, "gaps", review.gaps if review else ""),
@@ -100,13 +106,18 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
             hint=t("review.modal.next_goals_hint", locale, due=due),
         ),
         kit.divider(),
-        kit.section(t("review.modal.actions_header", locale)),
+        kit.section(kit.md("review.modal.actions_header", locale)),
     ]
+    rows = [block for n in range(1, MAX_DEVELOPMENT + 1) for block in _action_row(n, form, locale)]
     if form.actions:
-        lines = "\n".join(f"• {kit.escape(a.text)} · {a.due_on.isoformat()}" for a in form.actions)
-        blocks.append(kit.context(f"{t('review.modal.recorded_actions', locale)}\n{lines}"))
-    for n in range(1, MAX_DEVELOPMENT + 1):
-        blocks += _action_row(n, form, locale)
+        recorded = [kit.join(" · ", [f"• {a.text}", a.due_on.isoformat()]) for a in form.actions]
+        blocks += kit.listing(
+            kit.md("review.modal.recorded_actions", locale),
+            recorded,
+            max_blocks=kit.VIEW_BLOCKS - len(blocks) - len(rows) - _FORM_TAIL,
+            more=lambda count: kit.md("review.modal.more_actions", locale, count=count),
+        )
+    blocks += rows
     blocks.append(kit.divider())
     if form.decisions_shown:
         blocks.append(_decisions_input(decisions_of(review) if review else [], locale))
@@ -151,13 +162,17 @@ def _action_row(n: int, form: ReviewForm, locale: str) -> list[kit.Block]:
         "type": "plain_text_input",
         "action_id": ids.VALUE,
         "max_length": ACTION_TEXT_LIMIT,
-        "placeholder": kit.plain(t("review.modal.action_text_placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t("review.modal.action_text_placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     owner = {
         "type": "static_select",
         "action_id": ids.VALUE,
         "options": owners,
-        "placeholder": kit.plain(t("review.modal.action_owner_placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t("review.modal.action_owner_placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     due = {"type": "datepicker", "action_id": ids.VALUE}
     return [
@@ -182,81 +197,80 @@ def _decisions_input(chosen: list[str], locale: str) -> kit.Block:
     return kit.input_block(DECISIONS_BLOCK, label, element, optional=True, hint=hint)
 
 
-def _quote(text: str) -> str:
-    """User text as a mrkdwn block quote, every line of it."""
-    return "\n".join(f">{kit.escape(line)}" for line in text.splitlines() or [""])
-
-
-def _titled(title_key: str, body: str, locale: str) -> kit.Block:
-    return kit.section(f"{t(title_key, locale)}\n{kit.escape(body)}")
+def _titled(title_key: str, body: str, locale: str) -> list[kit.Block]:
+    return kit.sections(kit.lines(kit.md(title_key, locale), body))
 
 
 def review_summary(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
-    """The employee's copy of the review, ending with Acknowledge / Disagree or the answer."""
+    """The employee's copy of the review, ending with Acknowledge / Disagree or the answer
+    (long text is split over blocks, and over several messages when it must be: the answer
+    is always in the last one)."""
     review, talk, manager = rec.review, rec.talk, rec.manager.name
     held = talk.held_on.isoformat()
+    rating = rating_text(policy, review.rating, locale)
     blocks: list[kit.Block] = [
         kit.header(t("review.summary.header", locale, manager=manager)),
-        kit.context(
-            t(
+        *kit.contexts(
+            kit.md(
                 "review.summary.held",
                 locale,
                 date=held,
                 minutes=talk.duration_minutes,
-                cycle=kit.escape(rec.cycle.name),
+                cycle=rec.cycle.name,
             )
         ),
-        *([kit.context(t("review.summary.edited", locale))] if rec.edited else []),
-        kit.section(
-            t("review.summary.rating", locale, rating=rating_text(policy, review.rating, locale))
-        ),
-        _titled("review.summary.evidence", review.evidence, locale),
+        *([kit.context(kit.md("review.summary.edited", locale))] if rec.edited else []),
+        *kit.sections(kit.md("review.summary.rating", locale, rating=rating)),
+        *_titled("review.summary.evidence", review.evidence, locale),
     ]
     if review.gaps:
-        blocks.append(_titled("review.summary.gaps", review.gaps, locale))
+        blocks += _titled("review.summary.gaps", review.gaps, locale)
     goals = [line.strip() for line in review.next_goals.splitlines() if line.strip()]
     if goals:
-        blocks.append(
-            _titled("review.summary.next_goals", "\n".join(f"• {g}" for g in goals), locale)
-        )
+        blocks += _titled("review.summary.next_goals", "\n".join(f"• {g}" for g in goals), locale)
     names = {rec.employee.slack_id: rec.employee.name, rec.manager.slack_id: manager}
-    lines = "\n".join(
-        t(
-            "record.action_line",
-            locale,
-            text=kit.escape(a.text),
-            owner=kit.escape(names.get(a.owner_id, a.owner_id)),
-            due=a.due_on.isoformat(),
-        )
-        for a in rec.actions
+    blocks += kit.listing(
+        kit.md("review.summary.development", locale),
+        action_lines(rec.actions, names, locale),
+        empty=kit.md("review.summary.no_development", locale),
     )
-    development = lines or t("review.summary.no_development", locale)
-    blocks.append(kit.section(f"{t('review.summary.development', locale)}\n{development}"))
     chosen = [t(f"review.decision.{d}", locale) for d in decisions_of(review) if d in DECISIONS]
     if chosen:
         separator = t("review.summary.list_separator", locale)
-        blocks.append(
-            kit.section(t("review.summary.decisions", locale, decisions=separator.join(chosen)))
-        )
+        decisions = separator.join(chosen)
+        blocks += kit.sections(kit.md("review.summary.decisions", locale, decisions=decisions))
     if review.employee_view:
-        blocks.append(_titled("review.summary.employee_view", review.employee_view, locale))
+        blocks += _titled("review.summary.employee_view", review.employee_view, locale)
     blocks += [kit.divider(), *_response_blocks(rec, policy, locale)]
-    return Message(t("review.summary.text", locale, manager=manager, date=held), blocks)
+    text = kit.md("review.summary.text", locale, manager=manager, date=held)
+    return Message(text, blocks)
+
+
+def summary_update(
+    rec: RecordedReview, *, policy: Policy, locale: str
+) -> tuple[Message, list[Message]]:
+    """The employee's summary redrawn with their answer: the post that replaces the one with
+    the buttons, and any posts to add after it (a long comment can need one more)."""
+    unanswered = Review(
+        **{**rec.review.model_dump(), "acknowledged_at": None, "disagreed_at": None}
+    )
+    before = review_summary(replace(rec, review=unanswered), policy=policy, locale=locale)
+    return review_summary(rec, policy=policy, locale=locale).replacing(before)
 
 
 def _response_blocks(rec: RecordedReview, policy: Policy, locale: str) -> list[kit.Block]:
     review, zone = rec.review, zone_of(rec.employee, policy)
     if review.acknowledged_at is not None:
         when = review.acknowledged_at.astimezone(zone).date().isoformat()
-        return [kit.context(t("review.summary.acknowledged", locale, date=when))]
+        return [kit.context(kit.md("review.summary.acknowledged", locale, date=when))]
     if review.disagreed_at is not None:
         when = review.disagreed_at.astimezone(zone).date().isoformat()
-        said = t("review.summary.disagreed", locale, date=when)
-        return [kit.context(f"{said}\n{_quote(review.disagreement or '')}")]
+        said = kit.md("review.summary.disagreed", locale, date=when)
+        return kit.sections(kit.lines(said, kit.quote(review.disagreement or "")))
     value = str(review.id)
-    prompt = t("review.summary.prompt", locale, manager=kit.escape(rec.manager.name))
+    prompt = kit.md("review.summary.prompt", locale, manager=rec.manager.name)
     return [
-        kit.section(prompt),
+        *kit.sections(prompt),
         kit.actions(
             kit.button(
                 t("review.summary.acknowledge", locale), ACKNOWLEDGE, value, style="primary"
@@ -270,46 +284,48 @@ def _response_blocks(rec: RecordedReview, policy: Policy, locale: str) -> list[k
 def saved_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
     """The recorder's (and the manager's) confirmation."""
     key = "review.saved.edited" if rec.edited else "review.saved.created"
-    body = t(
+    body = kit.md(
         key,
         locale,
-        employee=kit.escape(rec.employee.name),
-        cycle=kit.escape(rec.cycle.name),
+        employee=rec.employee.name,
+        cycle=rec.cycle.name,
         rating=rating_text(policy, rec.review.rating, locale),
     )
-    return Message(t("review.saved.text", locale, employee=rec.employee.name), [kit.section(body)])
+    text = kit.md("review.saved.text", locale, employee=rec.employee.name)
+    return Message(text, kit.sections(body))
 
 
 def acknowledged_notice(rec: RecordedReview, *, locale: str) -> Message:
     """Tell the manager the employee acknowledged the review."""
-    text = t(
+    text = kit.md(
         "review.acknowledged_notice",
         locale,
         employee=rec.employee.name,
         date=rec.talk.held_on.isoformat(),
     )
-    return Message(text, [kit.section(kit.escape(text))])
+    return Message(text, kit.sections(text))
 
 
 def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
     """Tell HR and the manager that the employee disagrees, with their comment."""
     held, employee, talk = rec.talk.held_on.isoformat(), rec.employee.name, rec.talk
     by_manager = talk.logged_by == rec.manager.slack_id
-    recorder = kit.escape(rec.manager.name) if by_manager else f"<@{talk.logged_by}>"
-    body = t(
+    recorder = rec.manager.name if by_manager else kit.mention(talk.logged_by)
+    body = kit.md(
         "review.disagreement.body",
         locale,
-        employee=kit.escape(employee),
+        employee=employee,
         date=held,
         recorder=recorder,
-        cycle=kit.escape(rec.cycle.name),
+        cycle=rec.cycle.name,
         rating=rating_text(policy, rec.review.rating, locale),
     )
     blocks = [
-        kit.section(f"{body}\n{_quote(rec.review.disagreement or '')}"),
-        kit.context(t("review.disagreement.next", locale)),
+        *kit.sections(kit.lines(body, kit.quote(rec.review.disagreement or ""))),
+        kit.context(kit.md("review.disagreement.next", locale)),
     ]
-    return Message(t("review.disagreement.text", locale, employee=employee, date=held), blocks)
+    text = kit.md("review.disagreement.text", locale, employee=employee, date=held)
+    return Message(text, blocks)
 
 
 def disagree_modal(review_id: str, *, channel: str, ts: str, locale: str) -> dict[str, Any]:
@@ -319,7 +335,9 @@ def disagree_modal(review_id: str, *, channel: str, ts: str, locale: str) -> dic
         "action_id": ids.VALUE,
         "multiline": True,
         "max_length": TEXT_LIMIT,
-        "placeholder": kit.plain(t("review.disagree_modal.placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t("review.disagree_modal.placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     block = kit.input_block(
         COMMENT,
@@ -339,5 +357,5 @@ def disagree_modal(review_id: str, *, channel: str, ts: str, locale: str) -> dic
 
 def usage(locale: str) -> Message:
     """How to call `/checkin review`."""
-    text = t("review.usage", locale)
-    return Message(text, [kit.section(kit.escape(text))])
+    text = kit.md("review.usage", locale)
+    return Message(text, kit.sections(text))

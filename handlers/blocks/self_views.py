@@ -50,7 +50,7 @@ def _rating_input(value: object, policy: Policy, locale: str) -> kit.Block:
     element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.VALUE,
-        "placeholder": kit.plain(t("self.modal.rating_placeholder", locale), 150),
+        "placeholder": kit.plain(t("self.modal.rating_placeholder", locale), kit.PLACEHOLDER_LIMIT),
         "options": options,
     }
     chosen = next((o for o in options if o["value"] == str(value)), None)
@@ -67,10 +67,14 @@ def _text_input(name: str, value: str, locale: str) -> kit.Block:
         "action_id": ids.VALUE,
         "multiline": True,
         "max_length": TEXT_LIMIT,
-        "placeholder": kit.plain(t(f"self.modal.{name}_placeholder", locale), 150),
+        "placeholder": kit.plain(
+            t(f"self.modal.{name}_placeholder", locale), kit.PLACEHOLDER_LIMIT
+        ),
     }
     if value:
-        element["initial_value"] = value
+        # Slack stops typing at max_length, so only a forged payload is longer; the field's
+        # error says so, and Slack refuses an initial value over the limit.
+        element["initial_value"] = value[:TEXT_LIMIT]
     return kit.input_block(
         FIELD_BLOCKS[name], t(f"self.modal.{name}_label", locale), element, optional=True
     )
@@ -84,14 +88,16 @@ def _saved_answers(saved: SelfAssessment | None) -> dict[str, Any]:
 
 def _status(form: SelfForm, locale: str, note: str | None) -> kit.Block:
     saved = form.saved
+    text: object
     if note:
-        text = note
+        text = note  # our own words, from the listener; plain text is escaped
     elif saved is not None and saved.submitted_at is not None:
-        text = t("self.modal.status_submitted", locale, when=_when(saved.submitted_at, form.zone))
+        when = _when(saved.submitted_at, form.zone)
+        text = kit.md("self.modal.status_submitted", locale, when=when)
     elif saved is not None:
-        text = t("self.modal.status_draft", locale, when=_when(saved.updated_at, form.zone))
+        text = kit.md("self.modal.status_draft", locale, when=_when(saved.updated_at, form.zone))
     else:
-        text = t("self.modal.status_new", locale)
+        text = kit.md("self.modal.status_new", locale)
     return kit.context(text, block_id=SELF_STATUS)
 
 
@@ -116,15 +122,11 @@ def self_modal(
     is recorded. `note` replaces the status line; `errors` (by block id) go under fields."""
     manager = form.manager.name if form.manager else None
     shown = typed if typed is not None else _saved_answers(form.saved)
+    intro = kit.md(
+        "self.modal.intro", locale, cycle=form.cycle.name, date=form.cycle.review_from.isoformat()
+    )
     blocks: list[kit.Block] = [
-        kit.section(
-            t(
-                "self.modal.intro",
-                locale,
-                cycle=kit.escape(form.cycle.name),
-                date=form.cycle.review_from.isoformat(),
-            )
-        ),
+        *kit.sections(intro),
         _status(form, locale, note),
         _rating_input(shown.get("rating"), policy, locale),
     ]
@@ -132,16 +134,17 @@ def self_modal(
     for block_id, problem in (errors or {}).items():
         at = next((i for i, b in enumerate(blocks) if b.get("block_id") == block_id), None)
         if at is not None:
-            blocks.insert(at + 1, kit.context(t("self.modal.field_error", locale, problem=problem)))
+            error = kit.md("self.modal.field_error", locale, problem=problem)
+            blocks[at + 1 : at + 1] = kit.contexts(error)
     if not form.submitted:
         save = kit.button(t("self.modal.save_draft", locale), SELF_SAVE_DRAFT, "draft")
         blocks.append(kit.actions(save, block_id=SELF_SAVE_DRAFT))
     hint = (
-        t("self.modal.hint", locale, manager=kit.escape(manager))
+        kit.md("self.modal.hint", locale, manager=manager)
         if manager
-        else t("self.modal.hint_no_manager", locale)
+        else kit.md("self.modal.hint_no_manager", locale)
     )
-    blocks.append(kit.context(hint))
+    blocks += kit.contexts(hint)
     return kit.modal(
         SELF_MODAL,
         t("self.modal.title", locale),
@@ -153,12 +156,13 @@ def self_modal(
 
 
 def notice_view(text: str, *, locale: str) -> dict[str, Any]:
-    """The modal reduced to one message (after Submit, or when it can no longer be edited)."""
+    """The modal reduced to one message (after Submit, or when it can no longer be edited);
+    `text` is `kit.md` output, or plain text, which is escaped."""
     return {
         "type": "modal",
-        "title": kit.plain(t("self.modal.title", locale), 24),
-        "close": kit.plain(t("self.modal.close", locale), 24),
-        "blocks": [kit.section(text)],
+        "title": kit.plain(t("self.modal.title", locale), kit.TITLE_LIMIT),
+        "close": kit.plain(t("self.modal.close", locale), kit.TITLE_LIMIT),
+        "blocks": kit.sections(text),
     }
 
 
@@ -166,11 +170,11 @@ def submitted_view(saved: Saved, *, locale: str) -> dict[str, Any]:
     """What the modal turns into after Submit."""
     manager = saved.manager.name if saved.manager else None
     if not saved.first_submission:
-        text = t("self.done.updated", locale)
+        text = kit.md("self.done.updated", locale)
     elif manager:
-        text = t("self.done.submitted", locale, manager=kit.escape(manager))
+        text = kit.md("self.done.submitted", locale, manager=manager)
     else:
-        text = t("self.done.submitted_no_manager", locale)
+        text = kit.md("self.done.submitted_no_manager", locale)
     return notice_view(text, locale=locale)
 
 
@@ -180,15 +184,15 @@ def manager_notice(saved: Saved, *, policy: Policy, locale: str) -> Message:
     rating = rating_label(policy, row.rating, locale) if row.rating is not None else "—"
     blocks: list[kit.Block] = [
         kit.header(t("self.manager.header", locale, name=name, cycle=cycle)),
-        kit.section(t("self.manager.rating", locale, rating=kit.escape(rating))),
+        *kit.sections(kit.md("self.manager.rating", locale, rating=rating)),
     ]
     for field in TEXT_FIELDS:
         text = getattr(row, field)
         if text:
             label = t(f"self.modal.{field}_label", locale)
-            blocks.append(kit.section(f"*{label}*\n{kit.escape(text)}"))
-    blocks.append(kit.context(t("self.manager.hint", locale, name=kit.escape(name))))
-    return Message(t("self.manager.text", locale, name=name, cycle=cycle), blocks)
+            blocks += kit.sections(kit.lines(kit.bold(label), text))
+    blocks += kit.contexts(kit.md("self.manager.hint", locale, name=name))
+    return Message(kit.md("self.manager.text", locale, name=name, cycle=cycle), blocks)
 
 
 def open_button(cycle_id: int | None, locale: str) -> dict[str, Any]:
@@ -217,7 +221,7 @@ def _picker(
     element: dict[str, Any] = {
         "type": "datepicker",
         "action_id": interview_action_id(employee_id, cycle_id),
-        "placeholder": kit.plain(t("self.interview.placeholder", locale), 150),
+        "placeholder": kit.plain(t("self.interview.placeholder", locale), kit.PLACEHOLDER_LIMIT),
     }
     if initial is not None:
         element["initial_date"] = initial.isoformat()
@@ -263,7 +267,7 @@ def interview_set_message(done: InterviewSet, *, locale: str) -> Message:
     name, day = done.employee.name, done.interview.scheduled_on.isoformat()
     if done.prep_due is not None:
         due = _when(done.prep_due, done.zone)
-        text = t("self.interview.set", locale, name=name, date=day, due=due)
+        text = kit.md("self.interview.set", locale, name=name, date=day, due=due)
     else:
-        text = t("self.interview.set_no_prep", locale, name=name, date=day)
-    return Message(text, [kit.section(kit.escape(text))])
+        text = kit.md("self.interview.set_no_prep", locale, name=name, date=day)
+    return Message(text, kit.sections(text))
