@@ -108,9 +108,23 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, with a leading `'` so it is
+    shown as text; anything else as it is."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def to_csv(data: dict[str, Any]) -> str:
     """RFC 4180 CSV, one row per talk; `decisions` and `actions` hold JSON lists and
-    `acknowledged` is `true` or `false`."""
+    `acknowledged` is `true` or `false`. A cell starting with `=`, `+`, `-`, `@`, a tab or a
+    carriage return gets a leading `'` (spreadsheets would run it as a formula); the JSON
+    export stays verbatim."""
     talks = data["talks"]
     columns = [*TALK_FIELDS, *REVIEW_FIELDS]
     if any("private_note" in talk for talk in talks):
@@ -124,5 +138,5 @@ def to_csv(data: dict[str, Any]) -> str:
         row["decisions"] = json.dumps(talk.get("decisions", []), ensure_ascii=False)
         row["acknowledged"] = "true" if talk.get("acknowledged") else "false"
         row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return out.getvalue()

@@ -48,10 +48,18 @@ async def reports_of(
     return list(rows.scalars())
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_literal(text: str) -> str:
+    """`text` as part of a LIKE pattern that matches it literally (its `%`, `_` and `\\`
+    escaped); use with `escape=LIKE_ESCAPE`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, literally (its `%`, `_` and `\\` escaped)."""
-    literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
+    """A LIKE pattern matching `text` anywhere, literally."""
+    return f"%{like_literal(text)}%"
 
 
 async def people_matching(
@@ -61,7 +69,7 @@ async def people_matching(
     manager's direct reports when `manager_id` is given."""
     query = select(Person).where(
         Person.active.is_(True),  # type: ignore[attr-defined]
-        func.lower(Person.name).like(func.lower(_contains(text)), escape="\\"),
+        func.lower(Person.name).like(func.lower(_contains(text)), escape=LIKE_ESCAPE),
     )
     if manager_id is not None:
         query = query.where(Person.manager_id == manager_id)
@@ -80,12 +88,14 @@ async def count_reports(session: AsyncSession, manager_id: str) -> int:
 
 
 async def people_named(session: AsyncSession, handle: str) -> list[Person]:
-    """Active people whose name (spaces ignored) or email local part equals `handle`."""
+    """Active people whose name (spaces ignored) or email local part equals `handle`,
+    literally: a `%` or `_` in what someone typed is a character, not a wildcard."""
     handle = handle.lower()
     squashed_name = func.replace(func.lower(Person.name), " ", "")
+    local_part = func.lower(Person.email).like(f"{like_literal(handle)}@%", escape=LIKE_ESCAPE)
     query = select(Person).where(
         Person.active.is_(True),  # type: ignore[attr-defined]
-        or_(squashed_name == handle, func.lower(Person.email).like(f"{handle}@%")),
+        or_(squashed_name == handle, local_part),
     )
     rows = await session.exec(query)  # type: ignore[call-overload]
     return list(rows.scalars())

