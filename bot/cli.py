@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
         " the whole file, listing every bad line.",
     )
     imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="print what would change and change nothing"
+    )
+    imp.add_argument(
+        "--allow-deactivate",
+        action="store_true",
+        help="deactivate everyone missing from the file even if that is more than the"
+        " policy's org_import.max_deactivate_share of the active people",
+    )
     exp = commands.add_parser(
         "export",
         help="print every recorded talk as JSON or CSV",
@@ -217,6 +226,9 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
     from bot.org_import import ImportRejected, import_org_file
     from bot.slack_gateway import SlackGateway, make_client
 
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
     engine = make_engine(settings.database_url)
     gateway = SlackGateway(make_client(settings.slack_bot_token, settings.slack_api_url))
     try:
@@ -226,13 +238,16 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
             args.file,
             lookup_email=gateway.lookup_email if settings.slack_bot_token else None,
             now=system_clock(),
+            max_deactivate_share=policy.org_import.max_deactivate_share,
+            allow_deactivate=args.allow_deactivate,
+            dry_run=args.dry_run,
         )
     except ImportRejected as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED
     finally:
         await engine.dispose()
-    print(result.summary())
+    print(result.changes() if args.dry_run else result.summary())
     return EXIT_OK
 
 

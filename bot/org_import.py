@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -45,6 +45,28 @@ class ImportRejected(Exception):
         super().__init__("\n".join(lines))
 
 
+NAMES_SHOWN = 20  # people named in a message before "and N more"
+
+
+def _names(people: list[str]) -> str:
+    shown = ", ".join(people[:NAMES_SHOWN])
+    more = len(people) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+class TooManyLeaving(ImportRejected):
+    """The file would deactivate more people than the policy allows; nothing was written."""
+
+    def __init__(self, file: str, leaving: list[str], active: int, share: float) -> None:
+        why = (
+            f"it would deactivate {len(leaving)} of {active} active people (more than"
+            f" {share:.0%}): {_names(leaving)}. If that is right, run it again with"
+            " --allow-deactivate"
+        )
+        super().__init__(file, [(0, why)])
+        self.leaving = leaving
+
+
 @dataclass
 class ImportResult:
     """How many people the import created, updated, left alone and deactivated."""
@@ -54,6 +76,10 @@ class ImportResult:
     unchanged: int = 0
     deactivated: int = 0
     nudges_moved: int = 0  # pending nudges handed to a report's new manager
+    created_names: list[str] = field(default_factory=list)
+    updated_names: list[str] = field(default_factory=list)
+    deactivated_names: list[str] = field(default_factory=list)
+    manager_changes: list[str] = field(default_factory=list)  # "Eli Wang: U0A -> U0B"
 
     def summary(self) -> str:
         """One line for the operator."""
@@ -64,6 +90,24 @@ class ImportResult:
         if self.nudges_moved:
             line += f"; {self.nudges_moved} pending nudge(s) moved to new managers"
         return line
+
+    def changes(self) -> str:
+        """What a dry run would change, person by person (names, first 20 of each list)."""
+
+        def listed(count: int, what: str, names: list[str]) -> str:
+            return f"  {count} {what}" + (f": {_names(names)}" if names else "")
+
+        lines = [
+            "dry run: nothing was changed. The import would do this:",
+            listed(self.created, "created", self.created_names),
+            listed(self.updated, "updated", self.updated_names),
+            f"  {self.unchanged} unchanged",
+            listed(self.deactivated, "deactivated", self.deactivated_names),
+        ]
+        if self.manager_changes:
+            lines.append(f"  manager changed: {_names(self.manager_changes)}")
+        lines.append(f"  {self.nudges_moved} pending nudge(s) moved to new managers")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -256,9 +300,20 @@ def _cycles(by_id: dict[str, OrgRow]) -> list[Problem]:
 
 
 async def import_org_file(
-    engine: AsyncEngine, path: Path, *, lookup_email: LookupEmail | None, now: datetime
+    engine: AsyncEngine,
+    path: Path,
+    *,
+    lookup_email: LookupEmail | None,
+    now: datetime,
+    max_deactivate_share: float = 0.1,
+    allow_deactivate: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
-    """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad."""
+    """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad.
+
+    A file without people is refused, and so is one that would deactivate more than
+    `max_deactivate_share` of the active people, unless `allow_deactivate`. A `dry_run`
+    works out the same result and writes nothing."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -266,14 +321,25 @@ async def import_org_file(
     except OSError as exc:
         raise ImportRejected(str(path), [(0, f"cannot be read: {exc.strerror}")]) from None
     rows, problems = parse_org_csv(text)
+    if not rows and not problems:
+        problems = [(0, "has no people in it (only a header?); the org chart was left as it was")]
+        raise ImportRejected(str(path), problems)
     problems += await resolve_emails(rows, lookup_email)
     async with session_scope(engine) as session:
         people = await queries.all_people(session)
         problems += check_org(rows)
         if problems:
             raise ImportRejected(str(path), problems)
+        listed = {row.slack_id for row in rows}
+        active = [p for p in people if p.active]
+        leaving = sorted(p.name for p in active if p.slack_id not in listed)
+        if not allow_deactivate and len(leaving) > max_deactivate_share * len(active):
+            raise TooManyLeaving(str(path), leaving, len(active), max_deactivate_share)
         result = await _write(session, rows, people, now)
-        await session.commit()
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
     return result
 
 
@@ -295,11 +361,16 @@ async def _write(
             if person is None:
                 session.add(Person(slack_id=sid, created_at=now, updated_at=now, **fields))
                 result.created += 1
+                result.created_names.append(str(fields["name"]))
             elif all(getattr(person, key) == value for key, value in fields.items()):
                 result.unchanged += 1
             else:
                 if person.manager_id != fields["manager_id"] and fields["manager_id"]:
                     new_managers[sid] = str(fields["manager_id"])
+                if person.manager_id != fields["manager_id"]:
+                    change = f"{fields['name']}: {person.manager_id or '-'} -> "
+                    result.manager_changes.append(change + str(fields["manager_id"] or "-"))
+                result.updated_names.append(str(fields["name"]))
                 for key, value in fields.items():
                     setattr(person, key, value)
                 person.updated_at = now
@@ -310,5 +381,6 @@ async def _write(
         if person.slack_id not in by_id and person.active:
             person.active, person.updated_at = False, now
             result.deactivated += 1
+            result.deactivated_names.append(person.name)
     result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)
     return result

@@ -22,6 +22,7 @@ from storage import queries
 from storage.db import make_engine, session_scope
 from storage.models import Person
 
+ROOT = Path(__file__).resolve().parent.parent
 HEADER = "slack_id,email,name,manager,timezone,locale,hr,country\n"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 2, 5, 9, 0, tzinfo=UTC)
@@ -53,9 +54,13 @@ def snapshot(people: dict[str, Person]) -> dict[str, tuple[object, ...]]:
 
 
 async def run_import(
-    engine: AsyncEngine, path: Path, now: datetime = T0, lookup: LookupEmail | None = None
+    engine: AsyncEngine,
+    path: Path,
+    now: datetime = T0,
+    lookup: LookupEmail | None = None,
+    **guards: object,
 ) -> ImportResult:
-    return await import_org_file(engine, path, lookup_email=lookup, now=now)
+    return await import_org_file(engine, path, lookup_email=lookup, now=now, **guards)  # type: ignore[arg-type]
 
 
 async def rejection(engine: AsyncEngine, tmp_path: Path, body: str) -> str:
@@ -71,6 +76,7 @@ def cli_env(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_API_URL", slack.base_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("CADENCE_CONFIG", str(ROOT / "app.yaml"))
     return slack
 
 
@@ -248,7 +254,7 @@ async def test_people_missing_from_file_are_deactivated_and_return_when_listed_a
     only_ann = write_csv(tmp_path, "U0A,,Ann,,,,,\n", name="ann.csv")
     await run_import(engine, both)
 
-    gone = await run_import(engine, only_ann, now=T1)
+    gone = await run_import(engine, only_ann, now=T1, allow_deactivate=True)
     async with session_scope(engine) as session:
         bo = await queries.get_person(session, "U0B")
     assert (gone.deactivated, gone.unchanged) == (1, 1)
@@ -335,3 +341,63 @@ def test_unreadable_file_is_rejected_by_the_cli(
     assert "is not UTF-8 text" in capsys.readouterr().err
     assert main(["import-org", str(tmp_path / "missing.csv")]) == 1
     assert "cannot be read" in capsys.readouterr().err
+
+
+TEN = "".join(f"U0P{n:02d},,Person {n:02d},,,,,\n" for n in range(10))
+
+
+def test_a_file_with_only_a_header_changes_nothing_and_says_so(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
+    before = snapshot(people_in(database_url))
+    capsys.readouterr()
+
+    assert main(["import-org", str(write_csv(tmp_path, "", name="empty.csv"))]) == 1
+    assert main(["import-org", str(write_csv(tmp_path, "\n,,,,,,,\n", name="blank.csv"))]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("has no people in it") == 2 and "nothing was changed" in err
+    assert snapshot(people_in(database_url)) == before
+
+
+def test_an_import_that_would_deactivate_more_than_a_tenth_stops_and_names_them(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
+    before = snapshot(people_in(database_url))
+    truncated = write_csv(tmp_path, TEN.split("U0P08")[0], name="cut.csv")  # 8 of 10 left
+    one_gone = write_csv(tmp_path, TEN.replace("U0P09,,Person 09,,,,,\n", ""), name="one.csv")
+    capsys.readouterr()
+
+    assert main(["import-org", str(truncated)]) == 1
+
+    err = capsys.readouterr().err
+    assert "it would deactivate 2 of 10 active people (more than 10%)" in err
+    assert "Person 08, Person 09" in err and "--allow-deactivate" in err
+    assert snapshot(people_in(database_url)) == before
+    assert main(["import-org", str(one_gone)]) == 0  # one of ten is a tenth: allowed
+    assert (
+        main(["import-org", str(write_csv(tmp_path, TEN.split("U0P01")[0], name="first.csv"))]) == 1
+    )
+    assert main(["import-org", "--allow-deactivate", str(truncated)]) == 0
+    people = people_in(database_url)
+    assert [p.active for sid, p in sorted(people.items())][7:] == [True, False, False]
+
+
+def test_a_dry_run_prints_what_would_change_and_changes_nothing(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
+    before = snapshot(people_in(database_url))
+    changed = TEN.replace("Person 01,,", "Person 01,U0P00,").replace("U0P09,,Person 09,,,,,\n", "")
+    path = write_csv(tmp_path, changed + "U0NEW,,New Hire,U0P00,,,,\n", name="next.csv")
+    capsys.readouterr()
+
+    assert main(["import-org", "--dry-run", str(path)]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("dry run: nothing was changed.")
+    assert "1 created: New Hire" in out and "1 deactivated: Person 09" in out
+    assert "1 updated: Person 01" in out and "manager changed: Person 01: - -> U0P00" in out
+    assert snapshot(people_in(database_url)) == before
