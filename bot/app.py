@@ -13,6 +13,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deps import Deps
 from bot.dispatch import RateLimiter
+from bot.logs import describe, library_logger, quiet_libraries
 from bot.nudge_delivery import SlackNudgeSender
 from bot.policy import Policy
 from bot.scheduler import Engine, Notifier, worker_name
@@ -31,11 +32,16 @@ def create_app(
 ) -> tuple[AsyncApp, Deps]:
     """The Bolt app with every listener registered, and the dependencies they share."""
     client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+    quiet_libraries()
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # The edge (bot/slack_edge.py) verified the signature before Bolt sees a request;
+        # Bolt's own check would log a refused request's whole body.
+        request_verification_enabled=False,
+        logger=library_logger("bot.bolt"),
     )
     deps = Deps(policy=policy, engine=engine, gateway=SlackGateway(client), clock=clock)
     deps.notifier = Notifier(create_nudge_engine(deps, settings))
@@ -43,7 +49,8 @@ def create_app(
 
     @app.error
     async def on_error(error: Exception, body: dict) -> None:
-        log.exception("unhandled error in a listener (type %s)", body.get("type"), exc_info=error)
+        # The guard (handlers/guard.py) answers listeners' failures; this is what escapes it.
+        log.error("a %s request failed in Bolt: %s", body.get("type"), describe(error))
 
     return app, deps
 

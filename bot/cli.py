@@ -13,6 +13,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.config import MANIFEST_HELP, ConfigError, Settings
+from bot.logs import configure as configure_logging
 from bot.policy import Policy, PolicyError, load_policy
 from storage import migrate
 from storage.db import make_engine
@@ -176,9 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one command, return its exit code."""
     load_dotenv(Path.cwd() / ".env", override=False)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

@@ -31,4 +31,9 @@ class Invalid(Exception):
 
 
 class SaveFailed(Exception):
-    """The database could not take the record; nothing was written."""
+    """The database could not take the record; nothing was written. Whatever the raiser
+    passes is dropped: a database error's text repeats the statement's parameters (what
+    people typed), and this exception is logged. The cause stays chained (`from exc`)."""
+
+    def __init__(self, *_ignored: object) -> None:
+        super().__init__("the database could not take the record")

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.dispatch import Delivered, DeliveryError
+from bot.logs import failure
 from bot.notice_content import notice_content
 from bot.notices import is_notice
 from bot.nudge_content import nudge_content
@@ -77,7 +78,7 @@ class SlackNudgeSender:
                 initial_comment=file_comment(pack, locale=locale),  # mrkdwn: escaped
             )
         except (SlackApiError, TimeoutError, ClientError):
-            log.exception("could not attach the prep pack for %s", pack.employee.slack_id)
+            failure(log, "could not attach the prep pack for %s", pack.employee.slack_id)
 
     async def refresh_profiles(self, user_ids: list[str], now: datetime) -> None:
         """Learn the Slack language and zone of people not looked up lately (a few at a time:

@@ -16,6 +16,7 @@ from bot.cadence import PlanReport, plan
 from bot.clock import system_clock
 from bot.deps import Deps
 from bot.dispatch import DispatchReport, ProfileRefresher, RateLimiter, Sender, dispatch
+from bot.logs import failure
 from bot.notices import NOTICE_KINDS
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ async def _run_plan(engine: Engine) -> None:
         report = await engine.plan()
         log.info("plan: %s", report)
     except Exception:
-        log.exception("planning failed; the next run tries again")
+        failure(log, "planning failed; the next run tries again")
 
 
 async def _run_dispatch(engine: Engine) -> None:
@@ -148,4 +149,4 @@ async def _run_dispatch(engine: Engine) -> None:
         if report.claimed:
             log.info("dispatch: %s", report)
     except Exception:
-        log.exception("dispatch failed; the next run tries again")
+        failure(log, "dispatch failed; the next run tries again")

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app, create_nudge_engine
 from bot.config import Settings
 from bot.policy import Policy
 from bot.scheduler import build_scheduler
+from bot.slack_edge import GuardedSocketModeHandler
 from bot.web import create_web
 from storage import migrate
 from storage.db import make_engine
@@ -42,11 +42,16 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     app, deps = create_app(settings, policy, engine=engine)
     scheduler = build_scheduler(create_nudge_engine(deps, settings))
     server = _Server(
-        uvicorn.Config(create_web(app, engine), host=host, port=settings.port, lifespan="off")
+        uvicorn.Config(
+            create_web(app, engine, signing_secret=settings.slack_signing_secret or ""),
+            host=host,
+            port=settings.port,
+            lifespan="off",
+        )
     )
     socket_mode = None
     if settings.socket_mode:
-        socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token)
+        socket_mode = GuardedSocketModeHandler(app, settings.slack_app_token)
         await socket_mode.connect_async()
         log.info("connected to Slack in Socket Mode; /healthz on port %s", settings.port)
     else:

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import library_logger
 from handlers.blocks.kit import Message
 from prompts import normalize_locale
 
@@ -35,7 +36,14 @@ def make_client(
     ]
     if retry_rate_limits:
         handlers.insert(0, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=handlers,
+        # its DEBUG lines hold whole request bodies: a logger of its own, WARNING and up
+        logger=library_logger("bot.slack_api"),
+    )
 
 
 @dataclass(frozen=True)

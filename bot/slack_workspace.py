@@ -31,6 +31,9 @@ _TS = re.compile(r"\d+(\.\d+)?")
 MODAL, HOME = frozenset({"modal"}), frozenset({"home"})
 
 
+APP_ID = "A0CADENCE"  # the app this workspace has installed (auth.test, views, messages)
+
+
 @dataclass
 class Trigger:
     """A trigger_id Slack handed to the app with an interaction."""
@@ -137,6 +140,8 @@ class Workspace:
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": "B0001",
+            "app_id": APP_ID,
+            "app_name": "Cadence",
             "is_enterprise_install": False,
         }
 
@@ -260,7 +265,7 @@ class Workspace:
             "type": "message",
             "user": self.bot_user_id,
             "bot_id": "B0001",
-            "app_id": "A0001",
+            "app_id": APP_ID,
             "team": self.team_id,
             "text": params.get("text", ""),
             "ts": ts,
@@ -403,7 +408,7 @@ class Workspace:
                 **view,
                 "id": vid,
                 "team_id": self.team_id,
-                "app_id": "A0001",
+                "app_id": APP_ID,
                 "bot_id": "B0001",
                 "hash": view_hash,
                 "state": {"values": {}},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -10,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.slack_edge import SlackEdge
 from storage.db import ping
 
 
-def create_web(app: AsyncApp, engine: AsyncEngine) -> Starlette:
-    """An ASGI app serving Slack's requests and the health check."""
-    slack = AsyncSlackRequestHandler(app)
+def create_web(app: AsyncApp, engine: AsyncEngine, *, signing_secret: str) -> Starlette:
+    """An ASGI app serving Slack's requests (checked at the edge, then Bolt) and the health
+    check."""
+    slack = SlackEdge(app, signing_secret)
 
     async def slack_events(request: Request) -> Response:
         return await slack.handle(request)

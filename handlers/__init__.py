@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the gateway imports handlers.blocks: no import of bot.deps at load time
     from slack_bolt.async_app import AsyncApp
@@ -10,8 +10,8 @@ if TYPE_CHECKING:  # the gateway imports handlers.blocks: no import of bot.deps 
     from bot.deps import Deps
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    """Attach every listener to the app."""
+def register(bolt: AsyncApp, deps: Deps) -> None:
+    """Attach every listener to the app, each behind the guard (handlers/guard.py)."""
     from handlers import (
         actions,
         commands,
@@ -23,7 +23,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         self_assessment,
         views,
     )
+    from handlers.guard import GuardedApp
 
+    app: Any = GuardedApp(bolt, deps)
     events.register(app, deps)
     commands.register(app, deps)
     views.register(app, deps)

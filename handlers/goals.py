@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import goals, milestones
 from bot.deps import Deps
+from bot.logs import failure
 from bot.org import zone_of
 from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
 from handlers import ids, parse
@@ -122,7 +123,7 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
         await ack(response_action="errors", errors={refusal_block: text})
         return
     except SaveFailed:
-        log.exception("saving a goal failed; the form stays open")
+        failure(log, "saving a goal failed; the form stays open")
         await ack(
             response_action="errors", errors={gv.GOAL_TITLE: t("goal.error.save_failed", locale)}
         )
@@ -258,7 +259,7 @@ async def milestone_command(
         problem_text = kit.md(first.key, locale, **first.params)
         message = gv.usage("milestone.usage", locale, problem=problem_text)
     except SaveFailed:
-        log.exception("saving a milestone failed")
+        failure(log, "saving a milestone failed")
         message = refusal("milestone.error.save_failed", locale)
     else:
         message = gv.milestone_registered(info, locale=locale)

@@ -7,6 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.logs import failure
 from bot.overview import overview
 from bot.talks import Recorded
 from handlers.blocks.home import home_view
@@ -33,4 +34,4 @@ async def publish_home(deps: Deps, user_id: str, page: int = 1) -> None:
             user_id=user_id, view=home_view(data, policy=deps.policy, locale=locale)
         )
     except SlackApiError:
-        log.exception("could not publish App Home for %s", user_id)
+        failure(log, "could not publish App Home for %s", user_id)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot import review_answers, reviews
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
+from bot.logs import failure
 from bot.talks import ActionDraft, find_employee, submission_key
 from handlers import ids, parse
 from handlers.blocks import review_views as rv
@@ -137,7 +138,7 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         await ack(response_action="errors", errors={rv.RATING: text})
         return
     except SaveFailed:
-        log.exception("saving a review failed; the form stays open")
+        failure(log, "saving a review failed; the form stays open")
         text = t("review.error.save_failed", locale)
         await ack(response_action="errors", errors={rv.RATING: text})
         return
@@ -167,7 +168,7 @@ async def _update_summary(
         for part in following:
             await client.chat_postMessage(channel=channel, **part.as_kwargs())
     except SlackApiError:
-        log.exception("could not update the review summary in %s", channel)
+        failure(log, "could not update the review summary in %s", channel)
 
 
 async def acknowledge_review(

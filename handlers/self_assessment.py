@@ -15,6 +15,7 @@ from bot import interviews
 from bot import self_assessment as sa
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
+from bot.logs import failure
 from handlers import ids, parse
 from handlers.blocks import self_views as sv
 from handlers.blocks.messages import Message, refusal
@@ -63,7 +64,7 @@ async def _tell(client: Any, deps: Deps, body: dict[str, Any], message: Message)
         else:
             await deps.gateway.dm(user_id, message.text, message.blocks)
     except SlackApiError:
-        log.exception("could not answer %s", user_id)
+        failure(log, "could not answer %s", user_id)
 
 
 async def open_from_nudge(
@@ -203,7 +204,7 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
         await ack(response_action="errors", errors={sv.SELF_RATING: text})
         return
     except SaveFailed:
-        log.exception("saving a self-assessment failed; the form stays open")
+        failure(log, "saving a self-assessment failed; the form stays open")
         await ack(
             response_action="errors", errors={sv.SELF_RATING: t("self.error.save_failed", locale)}
         )
@@ -242,7 +243,7 @@ async def set_interview_date(
         await _tell(client, deps, body, refusal(refused.key, locale, **refused.params))
         return
     except SaveFailed:
-        log.exception("saving an interview date failed")
+        failure(log, "saving an interview date failed")
         await _tell(client, deps, body, refusal("self.error.save_failed", locale))
         return
     await _tell(client, deps, body, sv.interview_set_message(done, locale=locale))

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import talks
 from bot.deps import Deps
+from bot.logs import failure
 from handlers import ids, parse
 from handlers.commands import record_view
 from handlers.notify import announce_recorded
@@ -53,7 +54,7 @@ async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         )
         return
     except talks.SaveFailed:
-        log.exception("saving a talk failed; the form stays open")
+        failure(log, "saving a talk failed; the form stays open")
         await ack(response_action="errors", errors={ids.FACTS: t("error.save_failed", locale)})
         return
     await ack()

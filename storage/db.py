@@ -38,6 +38,8 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+CONNECT_TIMEOUT = 5  # seconds
+
 # autovacuum's default rule for when a table's planner statistics are out of date
 _STALE_ROWS, _STALE_FRACTION = 50, 0.1
 _CHANGES = text(
@@ -66,6 +68,9 @@ async def refresh_statistics(session: AsyncSession, table: str, added: int) -> b
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets foreign keys and a busy timeout."""
     url = to_async_url(url)
+    # An error's text (and the SQL log) would otherwise repeat the statement's parameters:
+    # what people typed. They are HR records, not log lines.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -78,6 +83,8 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A database that does not answer fails a request in seconds, not after asyncpg's 60.
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
     return create_async_engine(url, **kwargs)
 
 

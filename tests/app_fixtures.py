@@ -159,7 +159,11 @@ async def running_app(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_web(app, engine), log_level="warning", lifespan="off")
+        uvicorn.Config(
+            create_web(app, engine, signing_secret=SIGNING_SECRET),
+            log_level="warning",
+            lifespan="off",
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with httpx.AsyncClient(timeout=10) as http:

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -379,3 +380,43 @@ def test_migrate_applies_pending_migrations_then_finds_none(tmp_path: Path) -> N
     assert applied.group(2).split(", ")[-1] == _head()
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "applied 0 migration(s): none pending"
+
+
+def test_a_refused_stale_submission_leaves_nothing_typed_and_no_token_in_the_process_log(
+    served: Served,
+) -> None:
+    marker = "MARKER5e1d"
+    payload = {
+        "type": "view_submission",
+        "token": f"{marker}-legacy-token",
+        "team": {"id": "T0001"},
+        "user": {"id": "U0MGR"},
+        "api_app_id": "A0CADENCE",
+        "view": {
+            "id": "V1",
+            "callback_id": "record_talk",
+            "private_metadata": json.dumps({"e": "U0EMP"}),
+            "state": {
+                "values": {
+                    "facts": {"value": {"type": "plain_text_input", "value": f"{marker} facts"}},
+                    "private_note": {
+                        "value": {"type": "plain_text_input", "value": f"{marker} private"}
+                    },
+                }
+            },
+        },
+    }
+    body = "payload=" + urllib.parse.quote(json.dumps(payload))
+    stale = _signed(body, timestamp=int(time.time()) - 600)
+    stale["Content-Type"] = "application/x-www-form-urlencoded"
+    with httpx.Client(base_url=served.url, timeout=5) as http:
+        refused = http.post("/slack/events", content=body, headers=stale)
+        oversized = http.post(
+            "/slack/events", content=body + marker * 200_000, headers=stale
+        )  # over 1 MiB
+
+    _stop(served.proc)
+    log = served.log_path.read_text()
+    assert (refused.status_code, oversized.status_code) == (401, 413)
+    assert "refused a request with 401" in log and "refused a request with 413" in log
+    assert marker not in log
