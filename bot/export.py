@@ -108,9 +108,21 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets
+# (`=HYPERLINK(…)` sends data away, `+cmd|…` runs a program): OWASP's rule for CSV injection.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """The cell as text, with a leading `'` when a spreadsheet would read it as a formula."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def to_csv(data: dict[str, Any]) -> str:
     """RFC 4180 CSV, one row per talk; `decisions` and `actions` hold JSON lists and
-    `acknowledged` is `true` or `false`."""
+    `acknowledged` is `true` or `false`. Every cell is spreadsheet-safe (`spreadsheet_safe`);
+    the JSON export keeps people's text verbatim."""
     talks = data["talks"]
     columns = [*TALK_FIELDS, *REVIEW_FIELDS]
     if any("private_note" in talk for talk in talks):
@@ -124,5 +136,5 @@ def to_csv(data: dict[str, Any]) -> str:
         row["decisions"] = json.dumps(talk.get("decisions", []), ensure_ascii=False)
         row["acknowledged"] = "true" if talk.get("acknowledged") else "false"
         row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return out.getvalue()
