@@ -162,6 +162,14 @@ class Delivery(_Frozen):
         return max(MIN_NEW_NUDGES_PER_PASS, math.ceil(per_pass))
 
 
+class OrgImportRules(_Frozen):
+    """Guards on `import-org`, so that a truncated HR export cannot empty the organisation."""
+
+    # An import that would deactivate more than this share of the active people stops
+    # (unless run with --allow-deactivate).
+    max_deactivate_share: float = Field(default=0.1, ge=0, le=1)
+
+
 class Policy(_Frozen):
     """The whole policy file."""
 
@@ -180,6 +188,7 @@ class Policy(_Frozen):
     cycles: Cycles = Cycles()
     delivery: Delivery = Delivery()
     review: ReviewRules = ReviewRules()
+    org_import: OrgImportRules = OrgImportRules()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")
