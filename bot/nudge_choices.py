@@ -136,14 +136,16 @@ async def skip(
 async def _leave_from(session: AsyncSession, nudge: Nudge, actor_id: str, now: datetime) -> Leave:
     """The leave an "on leave" choice records, from today for LEAVE_DAYS days.
 
-    A manager (or HR) answering a nudge about their report says the report is away: that
-    pauses every nudge to and about the report, as HR's `leave` does. Anyone else says they
-    themself are away, which pauses only the nudges sent to them: an employee's choice never
-    silences what their manager is told about them."""
+    A manager (or HR) answering a nudge sent to them as someone's manager (a check-in, a
+    prep pack, a goal's or an overdue action's reminder) says that report is away: that
+    pauses every nudge to and about the report, as HR's `leave` does. Anyone else, and a
+    manager on a reminder of their own action, says they themself are away, which pauses only
+    the nudges sent to them: an employee's choice never silences what their manager is told
+    about them."""
     today = now.date()
     about = nudge.about_id
     pauses, away = LeavePauses.OWN_MESSAGES, actor_id
-    if about and about != actor_id:
+    if about and about != actor_id and nudge.role == "manager":
         actor = await queries.get_person(session, actor_id)
         report = await queries.get_person(session, about)
         if report is not None and may_log_talk(actor, report):

@@ -420,3 +420,31 @@ async def test_a_manager_skipping_the_snoozed_checkin_shows_the_pair_skipped(
 
     rows = {r.employee_id: r.status for r in await coverage(engine, policy=policy, now=FRI_10)}
     assert rows["U0EMP"] == "skipped"
+
+
+async def test_a_manager_on_leave_from_their_own_action_reminder_pauses_only_their_messages(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    running_app.clock.now = THU_11
+    await running_app.command("U0MGR", "<@U0EMP>")
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    answers = {
+        "facts": "Talked.",
+        "consensus": "Agreed.",
+        "action_1_text": "Book the training",
+        "action_1_owner": "manager",
+        "action_1_due": "2026-11-30",
+    }
+    await running_app.interact(view_submission("U0MGR", opened_view(opened.params), answers))
+    running_app.slack.reset()
+    monday = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    await nudge_engine.tick(monday)
+    due = await sent_to(running_app, "DU0MGR", "Book the training")
+    running_app.clock.now = monday
+
+    await click(running_app, "U0MGR", due, "nudge_skip", 1)  # on leave
+
+    async with session_scope(engine) as session:
+        [leave] = (await session.execute(select(Leave))).scalars()
+    assert (leave.person_id, leave.pauses) == ("U0MGR", "own_messages")
