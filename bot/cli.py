@@ -255,8 +255,8 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
     print(result.summary())
     if result.dry_run:
         print("\n".join(result.changes()))
-    if result.stopped is not None:
-        print(str(result.stopped), file=sys.stderr)
+    if result.stopped is not None:  # the dry run's import would stop
+        print(f"without --dry-run, {result.stopped}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
