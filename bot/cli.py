@@ -47,17 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the org chart from an HR export (CSV)",
         description="Upsert people from a CSV with columns slack_id, email, name, manager,"
         " timezone, locale, hr (and optional country). All or nothing: any bad row rejects"
-        " the whole file, listing every bad line.",
+        " the whole file, listing every bad line. The file is the whole organisation: people"
+        " missing from it are deactivated; a file with nobody in it is refused, and an import"
+        " that would deactivate more than org_import.max_deactivate_share (app.yaml) of the"
+        " active people stops and names them.",
     )
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.add_argument(
-        "--dry-run", action="store_true", help="print what would change and change nothing"
+        "--dry-run",
+        action="store_true",
+        help="print who would be created, updated, deactivated or get a new manager, and how"
+        " many nudges would move; change nothing (exit 1 if the import would be refused)",
     )
     imp.add_argument(
         "--allow-deactivate",
         action="store_true",
-        help="deactivate everyone missing from the file even if that is more than the"
-        " policy's org_import.max_deactivate_share of the active people",
+        help="deactivate everyone missing from the file, however many they are",
     )
     exp = commands.add_parser(
         "export",
@@ -220,7 +225,7 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
-    """Load the org chart; all or nothing."""
+    """Load the org chart; all or nothing; `--dry-run` only says what would change."""
     from bot.clock import system_clock
     from bot.org_import import ImportRejected, import_org_file
     from bot.slack_gateway import SlackGateway, make_client
@@ -237,7 +242,7 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
             args.file,
             lookup_email=gateway.lookup_email if settings.slack_bot_token else None,
             now=system_clock(),
-            max_deactivate_share=policy.org_import.max_deactivate_share,
+            rules=policy.org_import,
             allow_deactivate=args.allow_deactivate,
             dry_run=args.dry_run,
         )
@@ -246,7 +251,12 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILED
     finally:
         await engine.dispose()
-    print(result.changes() if args.dry_run else result.summary())
+    print(result.summary())
+    if result.dry_run:
+        print("\n".join(result.changes()))
+    if result.stopped is not None:  # the dry run's import would stop
+        print(f"without --dry-run, {result.stopped}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

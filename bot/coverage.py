@@ -58,7 +58,10 @@ async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> lis
                 await session.execute(
                     select(Nudge.subject).where(
                         Nudge.kind == "checkin",
-                        Nudge.period == period.key,
+                        Nudge.role == "manager",  # the manager's word, never the employee's
+                        # this period's check-in, or its snoozed return (`2026-11~s1`)
+                        (Nudge.period == period.key)
+                        | Nudge.period.startswith(f"{period.key}~", autoescape=True),  # type: ignore[attr-defined]
                         Nudge.skip_reason.in_(("talked_offline", "on_leave")),
                     )  # type: ignore[union-attr]
                 )

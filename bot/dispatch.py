@@ -115,6 +115,8 @@ async def _recipients(
             found = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
             people = {p.slack_id: p for p in found.scalars()}
     async with session_scope(engine) as session:
+        # Every leave of the recipient holds their messages back, whatever it pauses: `all`
+        # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
         leave = await session.execute(
             select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(Leave.person_id.in_(ids))  # type: ignore[attr-defined]
         )

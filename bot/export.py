@@ -108,23 +108,21 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets
+# (`=HYPERLINK(…)` sends data away, `+cmd|…` runs a program): OWASP's rule for CSV injection.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(cell: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, with a leading `'` so it is
-    shown as text; anything else as it is."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
+def spreadsheet_safe(cell: object) -> str:
+    """The cell as text, with a leading `'` when a spreadsheet would read it as a formula."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(data: dict[str, Any]) -> str:
     """RFC 4180 CSV, one row per talk; `decisions` and `actions` hold JSON lists and
-    `acknowledged` is `true` or `false`. A cell starting with `=`, `+`, `-`, `@`, a tab or a
-    carriage return gets a leading `'` (spreadsheets would run it as a formula); the JSON
-    export stays verbatim."""
+    `acknowledged` is `true` or `false`. Every cell is spreadsheet-safe (`spreadsheet_safe`);
+    the JSON export keeps people's text verbatim."""
     talks = data["talks"]
     columns = [*TALK_FIELDS, *REVIEW_FIELDS]
     if any("private_note" in talk for talk in talks):

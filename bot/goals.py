@@ -21,6 +21,7 @@ from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.org import local_today, may_log_talk
 from bot.outbox import cancel_pending
 from bot.policy import Policy
+from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
 from storage.models import Goal, Person
@@ -153,11 +154,11 @@ def validate_goal(
 ) -> dict[str, Problem]:
     """Every problem with a goal as typed, keyed by field (`title`, `measure`, `due_on`)."""
     problems: dict[str, Problem] = {}
-    if not title.strip():
+    if is_blank(title):
         problems["title"] = Problem("goal.error.title_required")
     elif len(title.strip()) > TITLE_LIMIT:
         problems["title"] = Problem("goal.error.too_long", {"limit": TITLE_LIMIT})
-    if not measure.strip():
+    if is_blank(measure):
         problems["measure"] = Problem("goal.error.measure_required")
     elif len(measure.strip()) > MEASURE_LIMIT:
         problems["measure"] = Problem("goal.error.too_long", {"limit": MEASURE_LIMIT})

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.goals import active_person, today_for
 from bot.policy import Policy
+from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
 from storage.models import Milestone, MilestoneParticipant, Person
@@ -38,7 +39,7 @@ def validate_milestone(
 ) -> dict[str, Problem]:
     """Every problem with a milestone as given, keyed by field."""
     problems: dict[str, Problem] = {}
-    if not name.strip():
+    if is_blank(name):
         problems["name"] = Problem("milestone.error.no_name")
     elif len(name.strip()) > NAME_LIMIT:
         problems["name"] = Problem("milestone.error.name_too_long", {"limit": NAME_LIMIT})

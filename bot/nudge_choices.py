@@ -20,7 +20,7 @@ from bot.policy import Policy
 from bot.worktime import calendar_for
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, ActionStatus, Leave, Nudge, NudgeState
+from storage.models import ActionItem, ActionStatus, Leave, LeavePauses, Nudge, NudgeState
 
 SkipReason = Literal["talked_offline", "on_leave", "not_relevant"]
 SKIP_REASONS: tuple[SkipReason, ...] = ("talked_offline", "on_leave", "not_relevant")
@@ -73,7 +73,8 @@ async def snooze(
                     Nudge.kind == nudge.kind,
                     Nudge.recipient_id == actor_id,
                     Nudge.subject == nudge.subject,
-                    Nudge.period.like(f"{base}~%"),
+                    # literal: a cycle's name (a cycle nudge's period) may hold `_` or `%`
+                    Nudge.period.startswith(f"{base}~", autoescape=True),
                 )  # type: ignore[attr-defined]
             )
         ).scalar_one()
@@ -104,7 +105,8 @@ def _next_monday(day: date) -> date:
 async def skip(
     engine: AsyncEngine, *, nudge_id: int, actor_id: str, reason: SkipReason, now: datetime
 ) -> Nudge:
-    """Skip this nudge and its pending follow-ups; "on leave" also pauses nudges about them."""
+    """Skip this nudge and the actor's own pending follow-ups of it; "on leave" also records
+    leave (see `_leave_from`)."""
     async with session_scope(engine) as session:
         nudge = await _own_nudge(session, nudge_id, actor_id)
         nudge.skip_reason, nudge.updated_at = reason, now
@@ -114,34 +116,56 @@ async def skip(
         kinds = [CHECKIN, HEADS_UP] if nudge.kind in (CHECKIN, HEADS_UP) else [nudge.kind]
         follow_ups = await session.execute(
             select(Nudge).where(
-                Nudge.kind.in_(kinds),
-                Nudge.subject == nudge.subject,  # type: ignore[attr-defined]
+                Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+                # A choice changes only what the actor is sent: an employee's skip of their
+                # heads-up never touches their manager's (snoozed) check-in about them.
+                Nudge.recipient_id == actor_id,
+                Nudge.subject == nudge.subject,
                 Nudge.state == NudgeState.PENDING,
-                (Nudge.period == base) | Nudge.period.like(f"{base}~%"),
-            )  # type: ignore[attr-defined]
+                (Nudge.period == base) | Nudge.period.startswith(f"{base}~", autoescape=True),  # type: ignore[attr-defined]
+            )
         )
         for row in follow_ups.scalars():
             row.state, row.skip_reason, row.updated_at = NudgeState.SKIPPED, reason, now
         if reason == "on_leave":
-            away = nudge.about_id or actor_id
-            today = now.date()
-            session.add(
-                Leave(
-                    person_id=away,
-                    starts_on=today,
-                    ends_on=today + timedelta(days=LEAVE_DAYS - 1),
-                    reason="skip: on leave",
-                    created_at=now,
-                )
-            )
+            session.add(await _leave_from(session, nudge, actor_id, now))
         await session.commit()
         return nudge
+
+
+async def _leave_from(session: AsyncSession, nudge: Nudge, actor_id: str, now: datetime) -> Leave:
+    """The leave an "on leave" choice records, from today for LEAVE_DAYS days.
+
+    A manager (or HR) answering a nudge sent to them as someone's manager (a check-in, a
+    prep pack, a goal's or an overdue action's reminder) says that report is away: that
+    pauses every nudge to and about the report, as HR's `leave` does. Anyone else, and a
+    manager on a reminder of their own action, says they themself are away, which pauses only
+    the nudges sent to them: an employee's choice never silences what their manager is told
+    about them."""
+    today = now.date()
+    about = nudge.about_id
+    pauses, away = LeavePauses.OWN_MESSAGES, actor_id
+    if about and about != actor_id and nudge.role == "manager":
+        actor = await queries.get_person(session, actor_id)
+        report = await queries.get_person(session, about)
+        if report is not None and may_log_talk(actor, report):
+            pauses, away = LeavePauses.ALL, about
+    return Leave(
+        person_id=away,
+        starts_on=today,
+        ends_on=today + timedelta(days=LEAVE_DAYS - 1),
+        reason="skip: on leave",
+        pauses=pauses,
+        created_at=now,
+    )
 
 
 async def complete_action(
     engine: AsyncEngine, *, action_id: int, actor_id: str, now: datetime
 ) -> ActionItem:
     """Mark an action done (its owner, the employee, their manager or HR); cancel its reminders."""
+    # Unlike snooze and skip, this changes the action itself, not one person's messages: the
+    # reminders of a done action are moot for both parties, so both are cancelled.
     async with session_scope(engine) as session:
         action = await session.get(ActionItem, action_id)
         if action is None:

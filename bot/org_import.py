@@ -1,4 +1,10 @@
-"""Load the org chart from an HR export (CSV): validate every row, then upsert all or nothing."""
+"""Load the org chart from an HR export (CSV): validate every row, then upsert all or nothing.
+
+The file is the whole organisation, so people missing from it are deactivated. A file with
+nobody in it is refused, and an import that would deactivate more than the policy's share
+of the active people stops (naming them) unless the operator allows it: a truncated export
+must not empty the organisation. A dry run makes every change in a transaction, reports it,
+and rolls it back."""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from graphlib import TopologicalSorter
@@ -18,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.outbox import move_to_new_managers
+from bot.policy import OrgImportRules
+from bot.text import clean
 from storage import queries
 from storage.db import session_scope
 from storage.models import SLACK_ID_LEN, Person
@@ -29,85 +37,97 @@ LOOKUP_CONCURRENCY = 4  # users.lookupByEmail is Tier 3 (~50 calls a minute)
 NAME_MAX, EMAIL_MAX, TIMEZONE_MAX = 200, 320, 64
 SLACK_ID_RE = re.compile(rf"[A-Z0-9]{{2,{SLACK_ID_LEN}}}")
 EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+NAMES_SHOWN = 20  # names listed per kind of change; the rest are counted
+COLUMN_OF = {"manager_id": "manager", "is_hr": "hr", "active": "back in the file"}
 
 Problem = tuple[int, str]
 LookupEmail = Callable[[str], Awaitable[str | None]]
 
 
 class ImportRejected(Exception):
-    """The file had problems; nothing was written. str() lists every problem by line."""
+    """The file had problems; nothing was written. str() lists every problem by line, then
+    any `details` (such as the names of the people a problem is about)."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    def __init__(self, file: str, problems: list[Problem], details: Sequence[str] = ()) -> None:
         self.file = file
         self.problems = sorted(problems, key=lambda p: p[0])
         lines = [f"{file}: rejected, nothing was changed ({len(self.problems)} problem(s))"]
         lines += [f"  line {n}: {why}" if n else f"  {why}" for n, why in self.problems]
+        lines += [f"    {detail}" for detail in details]
         super().__init__("\n".join(lines))
 
 
-NAMES_SHOWN = 20  # people named in a message before "and N more"
-
-
-def _names(people: list[str]) -> str:
-    shown = ", ".join(people[:NAMES_SHOWN])
-    more = len(people) - NAMES_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
-
-
 class TooManyLeaving(ImportRejected):
-    """The file would deactivate more people than the policy allows; nothing was written."""
+    """The import would deactivate more of the active people than the policy allows."""
 
     def __init__(self, file: str, leaving: list[str], active: int, share: float) -> None:
         why = (
-            f"it would deactivate {len(leaving)} of {active} active people (more than"
-            f" {share:.0%}): {_names(leaving)}. If that is right, run it again with"
-            " --allow-deactivate"
+            f"it would deactivate {len(leaving)} of the {active} active people, more than"
+            f" {share:.0%} (org_import.max_deactivate_share in app.yaml). Check that the file"
+            " is the whole organisation; if they really left, run again with --allow-deactivate:"
         )
-        super().__init__(file, [(0, why)])
+        super().__init__(file, [(0, why)], shortened(leaving))
         self.leaving = leaving
+
+
+def shortened(names: list[str], limit: int = NAMES_SHOWN) -> list[str]:
+    """The first `limit` names, then "and N more"."""
+    more = len(names) - limit
+    return names[:limit] + ([f"and {more} more"] if more > 0 else [])
+
+
+def label(name: str, slack_id: str) -> str:
+    """A person as the operator reads them on one line: `Ann Lee (U0ANN)`."""
+    return f"{' '.join(clean(name).split())} ({slack_id})"
 
 
 @dataclass
 class ImportResult:
-    """How many people the import created, updated, left alone and deactivated."""
+    """How many people the import created, updated, left alone and deactivated, and who."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
     nudges_moved: int = 0  # pending nudges handed to a report's new manager
-    created_names: list[str] = field(default_factory=list)
-    updated_names: list[str] = field(default_factory=list)
-    deactivated_names: list[str] = field(default_factory=list)
-    manager_changes: list[str] = field(default_factory=list)  # "Eli Wang: U0A -> U0B"
+    created_people: list[str] = field(default_factory=list)
+    updated_people: list[str] = field(default_factory=list)  # with the fields that changed
+    deactivated_people: list[str] = field(default_factory=list)
+    manager_changes: list[str] = field(default_factory=list)  # report: old -> new manager
+    dry_run: bool = False
+    stopped: TooManyLeaving | None = None  # a dry run's import would stop for this
 
     def summary(self) -> str:
         """One line for the operator."""
-        line = (
-            f"imported org chart: {self.created} created, {self.updated} updated,"
-            f" {self.unchanged} unchanged, {self.deactivated} deactivated"
-        )
+        if self.dry_run:
+            line = (
+                f"dry run, nothing was changed: {self.created} to create, {self.updated} to"
+                f" update, {self.unchanged} unchanged, {self.deactivated} to deactivate"
+            )
+        else:
+            line = (
+                f"imported org chart: {self.created} created, {self.updated} updated,"
+                f" {self.unchanged} unchanged, {self.deactivated} deactivated"
+            )
         if self.nudges_moved:
-            line += f"; {self.nudges_moved} pending nudge(s) moved to new managers"
+            moved = "would move" if self.dry_run else "moved"
+            line += f"; {self.nudges_moved} pending nudge(s) {moved} to new managers"
         return line
 
-    def changes(self) -> str:
-        """What a dry run would change, person by person (names, first 20 of each list)."""
-
-        def listed(count: int, what: str, names: list[str]) -> str:
-            return f"  {count} {what}" + (f": {_names(names)}" if names else "")
-
-        lines = [
-            "dry run: nothing was changed. The import would do this:",
-            listed(self.created, "created", self.created_names),
-            listed(self.updated, "updated", self.updated_names),
-            f"  {self.unchanged} unchanged",
-            listed(self.deactivated, "deactivated", self.deactivated_names),
-        ]
-        if self.manager_changes:
-            lines.append(f"  manager changed: {_names(self.manager_changes)}")
-        lines.append(f"  {self.nudges_moved} pending nudge(s) moved to new managers")
-        return "\n".join(lines)
+    def changes(self) -> list[str]:
+        """Who is created, updated, deactivated and who gets a new manager, by name (the
+        first 20 of each), and how many pending nudges move."""
+        lines: list[str] = []
+        for title, names in (
+            ("created", self.created_people),
+            ("updated", self.updated_people),
+            ("deactivated", self.deactivated_people),
+            ("new manager", self.manager_changes),
+        ):
+            lines.append(f"{title} ({len(names)}){':' if names else ''}")
+            lines += [f"  {name}" for name in shortened(sorted(names))]
+        lines.append(f"pending nudges moving to a new manager: {self.nudges_moved}")
+        return lines
 
 
 @dataclass
@@ -158,6 +178,9 @@ def parse_org_csv(text: str) -> tuple[list[OrgRow], list[Problem]]:
         row, reasons = _parse_row(line, values)
         rows.append(row)
         problems += [(line, reason) for reason in reasons]
+    if not rows:
+        why = "lists nobody after the header: the file must hold the whole organisation"
+        problems.append((0, why))
     return rows, problems
 
 
@@ -305,25 +328,22 @@ async def import_org_file(
     *,
     lookup_email: LookupEmail | None,
     now: datetime,
-    max_deactivate_share: float = 0.1,
+    rules: OrgImportRules | None = None,
     allow_deactivate: bool = False,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad.
-
-    A file without people is refused, and so is one that would deactivate more than
-    `max_deactivate_share` of the active people, unless `allow_deactivate`. A `dry_run`
-    works out the same result and writes nothing."""
+    """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad
+    (TooManyLeaving if it would deactivate more than `rules` allow, unless `allow_deactivate`).
+    A dry run reports what the import would change, and changes nothing."""
+    rules = rules or OrgImportRules()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # people's text: no control characters (NUL would fail on PostgreSQL) nor surrogates
+        text = clean(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ImportRejected(str(path), [(0, "is not UTF-8 text (save it as CSV UTF-8)")]) from None
     except OSError as exc:
         raise ImportRejected(str(path), [(0, f"cannot be read: {exc.strerror}")]) from None
     rows, problems = parse_org_csv(text)
-    if not rows and not problems:
-        problems = [(0, "has no people in it (only a header?); the org chart was left as it was")]
-        raise ImportRejected(str(path), problems)
     problems += await resolve_emails(rows, lookup_email)
     async with session_scope(engine) as session:
         people = await queries.all_people(session)
@@ -332,12 +352,18 @@ async def import_org_file(
             raise ImportRejected(str(path), problems)
         listed = {row.slack_id for row in rows}
         active = [p for p in people if p.active]
-        leaving = sorted(p.name for p in active if p.slack_id not in listed)
-        if not allow_deactivate and len(leaving) > max_deactivate_share * len(active):
-            raise TooManyLeaving(str(path), leaving, len(active), max_deactivate_share)
+        leaving = sorted(label(p.name, p.slack_id) for p in active if p.slack_id not in listed)
+        stopped = None
+        if len(leaving) > rules.max_deactivate_share * len(active) and not allow_deactivate:
+            stopped = TooManyLeaving(str(path), leaving, len(active), rules.max_deactivate_share)
+            if not dry_run:
+                raise stopped
+        # A dry run makes the very changes the import would (so what it reports is exact,
+        # nudges moved included) and rolls them back.
         result = await _write(session, rows, people, now)
         if dry_run:
             await session.rollback()
+            result.dry_run, result.stopped = True, stopped
         else:
             await session.commit()
     return result
@@ -352,6 +378,13 @@ async def _write(
     new_managers: dict[str, str] = {}  # employee -> their new manager
     existing = {p.slack_id: p for p in people}
     by_id = {str(row.slack_id): row for row in rows}
+
+    def who(slack_id: str | None) -> str:
+        if slack_id is None:
+            return "nobody"
+        known = by_id.get(slack_id) or existing.get(slack_id)
+        return label(known.name, slack_id) if known else slack_id
+
     order = TopologicalSorter({sid: {r.manager_id} & by_id.keys() for sid, r in by_id.items()})
     order.prepare()
     while order.is_active():
@@ -361,16 +394,19 @@ async def _write(
             if person is None:
                 session.add(Person(slack_id=sid, created_at=now, updated_at=now, **fields))
                 result.created += 1
-                result.created_names.append(str(fields["name"]))
+                result.created_people.append(who(sid))
             elif all(getattr(person, key) == value for key, value in fields.items()):
                 result.unchanged += 1
             else:
-                if person.manager_id != fields["manager_id"] and fields["manager_id"]:
-                    new_managers[sid] = str(fields["manager_id"])
+                changed = [
+                    COLUMN_OF.get(k, k) for k, v in fields.items() if getattr(person, k) != v
+                ]
+                result.updated_people.append(f"{who(sid)}: {', '.join(changed)}")
                 if person.manager_id != fields["manager_id"]:
-                    change = f"{fields['name']}: {person.manager_id or '-'} -> "
-                    result.manager_changes.append(change + str(fields["manager_id"] or "-"))
-                result.updated_names.append(str(fields["name"]))
+                    old, new = who(person.manager_id), who(fields["manager_id"])  # type: ignore[arg-type]
+                    result.manager_changes.append(f"{who(sid)}: {old} -> {new}")
+                    if fields["manager_id"]:
+                        new_managers[sid] = str(fields["manager_id"])
                 for key, value in fields.items():
                     setattr(person, key, value)
                 person.updated_at = now
@@ -379,8 +415,8 @@ async def _write(
         order.done(*ready)
     for person in people:
         if person.slack_id not in by_id and person.active:
+            result.deactivated_people.append(who(person.slack_id))
             person.active, person.updated_at = False, now
             result.deactivated += 1
-            result.deactivated_names.append(person.name)
     result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)
     return result

@@ -162,11 +162,11 @@ class Delivery(_Frozen):
         return max(MIN_NEW_NUDGES_PER_PASS, math.ceil(per_pass))
 
 
-class OrgImport(_Frozen):
-    """Guards on loading the org chart."""
+class OrgImportRules(_Frozen):
+    """Guards on `import-org`, so that a truncated HR export cannot empty the organisation."""
 
     # An import that would deactivate more than this share of the active people stops
-    # (a truncated or wrong file must not empty the organisation) unless --allow-deactivate.
+    # (unless run with --allow-deactivate).
     max_deactivate_share: float = Field(default=0.1, ge=0, le=1)
 
 
@@ -188,7 +188,7 @@ class Policy(_Frozen):
     cycles: Cycles = Cycles()
     delivery: Delivery = Delivery()
     review: ReviewRules = ReviewRules()
-    org_import: OrgImport = OrgImport()
+    org_import: OrgImportRules = OrgImportRules()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")

@@ -14,6 +14,7 @@ from bot import notices
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.reviews import RecordedReview, loaded_review
 from bot.talks import TEXT_LIMIT
+from bot.text import is_blank
 from storage.db import session_scope
 from storage.models import Cycle, Person, Review, Talk
 
@@ -46,7 +47,7 @@ async def respond_to_review(
             raise NotAllowed("review.refusal.unknown")
         if review.employee_id != actor_id:
             raise NotAllowed("review.refusal.not_yours")
-        if not agree and not comment:
+        if not agree and is_blank(comment):
             raise Invalid({"comment": Problem("review.error.comment_required")})
         if len(comment) > TEXT_LIMIT:
             raise Invalid({"comment": Problem("error.too_long", {"limit": TEXT_LIMIT})})

@@ -30,6 +30,7 @@ from bot.talks import (
     ActionDraft,
     load_pair,
 )
+from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Cycle, Family, Goal, Person, Review, Talk
@@ -59,7 +60,7 @@ class ReviewDraft:
     def goal_titles(self) -> list[str]:
         """The next cycle's goals: one per non-empty line, without repeats."""
         lines = (line.strip() for line in self.next_goals.splitlines())
-        return list(dict.fromkeys(line for line in lines if line))
+        return list(dict.fromkeys(line for line in lines if not is_blank(line)))
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def validate_review(
     if not rating.isdigit() or not scale.rating_min <= int(rating) <= scale.rating_max:
         bounds = {"min": scale.rating_min, "max": scale.rating_max}
         problems["rating"] = Problem("review.error.rating_scale", bounds)
-    if not draft.evidence.strip():
+    if is_blank(draft.evidence):
         problems["evidence"] = Problem("review.error.evidence_required")
     for name in ("evidence", "gaps", "next_goals", "employee_view"):
         if len(getattr(draft, name).strip()) > TEXT_LIMIT:
@@ -184,7 +185,7 @@ def validate_review(
     for n, action in enumerate(draft.actions[:MAX_DEVELOPMENT], start=1):
         if action.is_blank:
             continue
-        text = action.text.strip()
+        text = "" if is_blank(action.text) else action.text.strip()
         if not text or len(text) > ACTION_TEXT_LIMIT:
             key = "error.too_long" if text else "error.action_text_required"
             problems[f"action_{n}_text"] = Problem(key, {"limit": ACTION_TEXT_LIMIT})

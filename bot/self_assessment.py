@@ -24,6 +24,7 @@ from bot.org import zone_of
 from bot.outbox import cancel_pending
 from bot.policy import Policy
 from bot.review_cycles import review_cycle
+from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
 from storage.models import Cycle, Person, Review, SelfAssessment
@@ -152,7 +153,7 @@ def validate(
             problems[name] = Problem("self.error.too_long", {"limit": TEXT_LIMIT})
     if submit:
         present = {"rating": number is not None} | {
-            n: bool(texts.get(n, "").strip()) for n in TEXT_FIELDS
+            n: not is_blank(texts.get(n)) for n in TEXT_FIELDS
         }
         for name in REQUIRED_ON_SUBMIT:
             if not present[name] and name not in problems:

@@ -19,6 +19,7 @@ from storage.models import (
     Family,
     Goal,
     Leave,
+    LeavePauses,
     Milestone,
     MilestoneParticipant,
     Person,
@@ -110,7 +111,10 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
     leave: dict[str, list[Span]] = defaultdict(list)
     spans = await conn.execute(
         select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(
-            Leave.ends_on >= today - timedelta(days=1)
+            Leave.ends_on >= today - timedelta(days=1),
+            # the planner's leave moves a pair's check-in (and nudges about the person);
+            # leave that pauses only someone's own messages is the dispatcher's to respect
+            Leave.pauses == LeavePauses.ALL,
         )
     )
     for person_id, starts, ends in spans.all():

@@ -18,6 +18,7 @@ from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.goals import mark_clarified
 from bot.org import local_today, may_log_talk, may_read_talks
 from bot.policy import Policy
+from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Family, Person, Talk, TalkShare
@@ -40,7 +41,7 @@ class ActionDraft:
 
     @property
     def is_blank(self) -> bool:
-        return not self.text.strip() and self.owner is None and self.due_on is None
+        return is_blank(self.text) and self.owner is None and self.due_on is None
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str
         problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
     for name in ("facts", "consensus"):
         text = getattr(draft, name).strip()
-        if not text:
+        if is_blank(text):
             problems[name] = Problem(f"error.{name}_required")
         elif len(text) > TEXT_LIMIT:
             problems[name] = Problem("error.too_long", {"limit": TEXT_LIMIT})
@@ -118,7 +119,7 @@ def _action_problems(index: int, action: ActionDraft, today: date) -> dict[str, 
         return {}
     problems: dict[str, Problem] = {}
     text = action.text.strip()
-    if not text:
+    if is_blank(text):
         problems[f"action_{index}_text"] = Problem("error.action_text_required")
     elif len(text) > ACTION_TEXT_LIMIT:
         problems[f"action_{index}_text"] = Problem("error.too_long", {"limit": ACTION_TEXT_LIMIT})

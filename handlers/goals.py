@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.logs import failure
 from bot.org import zone_of
 from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
+from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import goal_views as gv
 from handlers.blocks import kit
@@ -72,7 +73,9 @@ async def goal_command(
 
 
 def _input(values: dict[str, Any], block_id: str, action_id: str = ids.VALUE) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get(action_id) or {}
+    element = (values.get(block_id) or {}).get(action_id) or {}
+    typed = element.get("value")
+    return {**element, "value": clean(typed)} if isinstance(typed, str) else element
 
 
 def _date(raw: str | None) -> date | None:
@@ -209,7 +212,7 @@ class Unreadable(Exception):
 def milestone_request(text: str) -> MilestoneRequest:
     """Read `"NAME" @person … [YYYY-MM-DD]` (straight or curly quotes; `<@U1|a>`, `<@U1>`,
     `@name`)."""
-    quoted = _QUOTED.match(text or "")
+    quoted = _QUOTED.match(clean(text or ""))
     if quoted is None or not quoted.group(1).strip():
         raise Unreadable("milestone.error.no_name")
     tokens = _TOKEN.findall(quoted.group(2))

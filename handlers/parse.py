@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, Literal
 
 from bot.talks import MAX_ACTIONS, ActionDraft, TalkDraft
+from bot.text import clean
 from handlers import ids
 from storage.models import TalkShare
 
@@ -28,14 +29,15 @@ class CheckinCommand:
 
 def checkin_command(text: str | None) -> CheckinCommand:
     """Read the text after `/checkin`: nothing, `help`, or a person (`<@U1|a>`, `<@U1>`, `@a`)."""
-    words = (text or "").split()
+    text = clean(text or "")
+    words = text.split()
     if not words:
         return CheckinCommand("pick")
     first = words[0]
     if first.lower() in ("help", "帮助", "?"):
         return CheckinCommand("help")
     if first.lower() in ("goal", "milestone", "self", "review"):
-        rest = (text or "").strip()[len(first) :].strip()
+        rest = text.strip()[len(first) :].strip()
         return CheckinCommand(first.lower(), rest=rest)  # type: ignore[arg-type]
     if match := _ESCAPED_USER.match(first):
         return CheckinCommand("open", user_id=match.group(1))
@@ -60,7 +62,7 @@ def _value(values: dict[str, Any], block_id: str, action_id: str = ids.VALUE) ->
 
 
 def _text(values: dict[str, Any], block_id: str) -> str:
-    return _value(values, block_id).get("value") or ""
+    return clean(_value(values, block_id).get("value") or "")
 
 
 def _date(values: dict[str, Any], block_id: str) -> date | None:

@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
 from bot.talks import ActionDraft, find_employee, submission_key
+from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import review_views as rv
 from handlers.blocks.messages import refusal
@@ -78,7 +79,7 @@ def review_draft(view: dict[str, Any]) -> reviews.ReviewDraft:
     meta = parse.metadata(view)
 
     def text(block_id: str) -> str:
-        return _element(values, block_id).get("value") or ""
+        return clean(_element(values, block_id).get("value") or "")
 
     def selected(block_id: str) -> str | None:
         return (_element(values, block_id).get("selected_option") or {}).get("value")
@@ -221,7 +222,9 @@ async def submit_disagreement(
     user_id = body["user"]["id"]
     locale = await deps.locale_for(user_id)
     meta = parse.metadata(view)
-    comment = _element(view.get("state", {}).get("values", {}), rv.COMMENT).get("value")
+    comment = clean(
+        _element(view.get("state", {}).get("values", {}), rv.COMMENT).get("value") or ""
+    )
     try:
         if not str(meta.get("r", "")).isdigit():
             raise NotAllowed("review.refusal.unknown")

@@ -16,6 +16,7 @@ from bot import self_assessment as sa
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
+from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import self_views as sv
 from handlers.blocks.messages import Message, refusal
@@ -91,9 +92,8 @@ def answers(view: dict[str, Any]) -> dict[str, Any]:
     option = ((values.get(sv.SELF_RATING) or {}).get(ids.VALUE) or {}).get("selected_option")
     found: dict[str, Any] = {"rating": option.get("value") if option else None}
     for name in sa.TEXT_FIELDS:
-        found[name] = ((values.get(sv.FIELD_BLOCKS[name]) or {}).get(ids.VALUE) or {}).get(
-            "value"
-        ) or ""
+        typed = ((values.get(sv.FIELD_BLOCKS[name]) or {}).get(ids.VALUE) or {}).get("value")
+        found[name] = clean(typed or "")
     return found
 
 

@@ -206,14 +206,30 @@ class MilestoneParticipant(SQLModel, table=True):
     person_id: str = Field(foreign_key="person.slack_id", primary_key=True, max_length=32)
 
 
+class LeavePauses(StrEnum):
+    """What a stretch of leave pauses."""
+
+    # every nudge to or about the person (HR's `leave`, or their manager saying they are away)
+    ALL = "all"
+    # only the nudges sent to them (the person's own "on leave" on one of their nudges: an
+    # employee's choice never silences what their manager is told about them)
+    OWN_MESSAGES = "own_messages"
+
+
 class Leave(SQLModel, table=True):
-    """A stretch of days someone is away: no nudges to or about them."""
+    """A stretch of days someone is away: no nudges to them, nor about them when it pauses
+    `all`."""
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
     starts_on: date
     ends_on: date
     reason: str = Field(default="leave", max_length=40)
+    pauses: str = Field(
+        default=LeavePauses.ALL,
+        max_length=16,
+        sa_column_kwargs={"server_default": LeavePauses.ALL.value},
+    )
     created_at: datetime = Field(sa_column=utc_column())
 
 

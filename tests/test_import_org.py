@@ -22,7 +22,6 @@ from storage import queries
 from storage.db import make_engine, session_scope
 from storage.models import Person
 
-ROOT = Path(__file__).resolve().parent.parent
 HEADER = "slack_id,email,name,manager,timezone,locale,hr,country\n"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 2, 5, 9, 0, tzinfo=UTC)
@@ -58,9 +57,9 @@ async def run_import(
     path: Path,
     now: datetime = T0,
     lookup: LookupEmail | None = None,
-    **guards: object,
+    **options: bool,
 ) -> ImportResult:
-    return await import_org_file(engine, path, lookup_email=lookup, now=now, **guards)  # type: ignore[arg-type]
+    return await import_org_file(engine, path, lookup_email=lookup, now=now, **options)
 
 
 async def rejection(engine: AsyncEngine, tmp_path: Path, body: str) -> str:
@@ -76,7 +75,6 @@ def cli_env(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_API_URL", slack.base_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("CADENCE_CONFIG", str(ROOT / "app.yaml"))
     return slack
 
 
@@ -343,61 +341,174 @@ def test_unreadable_file_is_rejected_by_the_cli(
     assert "cannot be read" in capsys.readouterr().err
 
 
-TEN = "".join(f"U0P{n:02d},,Person {n:02d},,,,,\n" for n in range(10))
+# --- a file can never empty the organisation by accident ---------------------------------------
+
+ORG = (
+    "U0HR,hana@example.com,Hana Berg,,,en,true,\n"
+    "U0MGR,mia@example.com,Mia Chen,,,en,false,\n"
+    "U0EMP,eli@example.com,Eli Wang,U0MGR,Asia/Shanghai,zh,false,\n"
+    "U0ANN,ann@example.com,Ann Lee,U0MGR,,en,false,\n"
+    "U0OTH,otto@example.com,Otto Kern,,,en,false,\n"
+)
+PEOPLE = [f"U0P{n:02d},,Person {n:02d},U0HR,,,,\n" for n in range(1, 25)]
+MANY = "".join(PEOPLE)
 
 
-def test_a_file_with_only_a_header_changes_nothing_and_says_so(
+async def _rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {
+                table.name: sorted(
+                    (tuple(row) for row in await conn.execute(select(table))), key=repr
+                )
+                for table in SQLModel.metadata.sorted_tables
+            }
+    finally:
+        await engine.dispose()
+
+
+def every_row(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of the app, to compare a database before and after."""
+    return asyncio.run(_rows(url))
+
+
+def import_cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["import-org", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_file_with_nobody_in_it_is_refused_and_changes_nothing(
     cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
-    before = snapshot(people_in(database_url))
-    capsys.readouterr()
+    assert import_cli(capsys, write_csv(tmp_path, ORG, "org.csv"))[0] == 0
+    before = every_row(database_url)
 
-    assert main(["import-org", str(write_csv(tmp_path, "", name="empty.csv"))]) == 1
-    assert main(["import-org", str(write_csv(tmp_path, "\n,,,,,,,\n", name="blank.csv"))]) == 1
+    for name, body in (("header.csv", ""), ("blank.csv", "\n,,,,,,,\n\n")):
+        code, out, err = import_cli(capsys, write_csv(tmp_path, body, name))
 
-    err = capsys.readouterr().err
-    assert err.count("has no people in it") == 2 and "nothing was changed" in err
-    assert snapshot(people_in(database_url)) == before
+        assert code == 1 and out == ""
+        assert "rejected, nothing was changed" in err and "lists nobody after the header" in err
+    assert every_row(database_url) == before
+    assert all(p.active for p in people_in(database_url).values())
 
 
 def test_an_import_that_would_deactivate_more_than_a_tenth_stops_and_names_them(
     cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
-    before = snapshot(people_in(database_url))
-    truncated = write_csv(tmp_path, TEN.split("U0P08")[0], name="cut.csv")  # 8 of 10 left
-    one_gone = write_csv(tmp_path, TEN.replace("U0P09,,Person 09,,,,,\n", ""), name="one.csv")
-    capsys.readouterr()
+    assert import_cli(capsys, write_csv(tmp_path, ORG + MANY, "full.csv"))[0] == 0
+    before = every_row(database_url)
+    truncated = write_csv(tmp_path, ORG.splitlines(keepends=True)[0], "truncated.csv")  # HR only
 
-    assert main(["import-org", str(truncated)]) == 1
+    code, out, err = import_cli(capsys, truncated)
 
-    err = capsys.readouterr().err
-    assert "it would deactivate 2 of 10 active people (more than 10%)" in err
-    assert "Person 08, Person 09" in err and "--allow-deactivate" in err
-    assert snapshot(people_in(database_url)) == before
-    assert main(["import-org", str(one_gone)]) == 0  # one of ten is a tenth: allowed
-    assert (
-        main(["import-org", str(write_csv(tmp_path, TEN.split("U0P01")[0], name="first.csv"))]) == 1
-    )
-    assert main(["import-org", "--allow-deactivate", str(truncated)]) == 0
-    people = people_in(database_url)
-    assert [p.active for sid, p in sorted(people.items())][7:] == [True, False, False]
+    assert code == 1 and out == ""
+    assert "it would deactivate 28 of the 29 active people, more than 10%" in err
+    assert "--allow-deactivate" in err
+    names = [line.strip() for line in err.splitlines() if line.startswith("    ")]
+    assert names[:3] == ["Ann Lee (U0ANN)", "Eli Wang (U0EMP)", "Mia Chen (U0MGR)"]
+    assert len(names) == 21 and names[-1] == "and 8 more"
+    assert every_row(database_url) == before
+
+    code, out, _ = import_cli(capsys, truncated, "--allow-deactivate")
+
+    assert code == 0 and "1 unchanged, 28 deactivated" in out
+    assert [sid for sid, p in people_in(database_url).items() if p.active] == ["U0HR"]
 
 
-def test_a_dry_run_prints_what_would_change_and_changes_nothing(
+def test_a_tenth_may_leave_and_the_share_is_the_policys(
+    cli_env: SlackStandIn,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import yaml
+
+    shipped = Path(__file__).resolve().parent.parent / "app.yaml"
+    policy = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    assert import_cli(capsys, write_csv(tmp_path, ORG + "".join(PEOPLE[:5]), "all.csv"))[0] == 0
+    without_otto = "".join(ln for ln in ORG.splitlines(keepends=True) if "U0OTH" not in ln)
+    one_left = write_csv(tmp_path, without_otto + "".join(PEOPLE[:5]), "one.csv")
+
+    # 1 of 10 is a tenth, not more: allowed by the shipped policy
+    assert "1 deactivated" in import_cli(capsys, one_left)[1]
+
+    policy["org_import"] = {"max_deactivate_share": 0}
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    monkeypatch.setenv("CADENCE_CONFIG", str(strict))
+    fewer = write_csv(tmp_path, ORG + "".join(PEOPLE[:4]), "fewer.csv")
+    code, _, err = import_cli(capsys, fewer)
+    assert code == 1 and "Person 05 (U0P05)" in err
+
+    policy["org_import"] = {"max_deactivate_share": 1.5}
+    strict.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    code, _, err = import_cli(capsys, fewer)
+    assert code == 2 and "org_import.max_deactivate_share" in err
+
+
+def test_a_dry_run_prints_every_change_and_changes_nothing(
     cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["import-org", str(write_csv(tmp_path, TEN, name="ten.csv"))]) == 0
-    before = snapshot(people_in(database_url))
-    changed = TEN.replace("Person 01,,", "Person 01,U0P00,").replace("U0P09,,Person 09,,,,,\n", "")
-    path = write_csv(tmp_path, changed + "U0NEW,,New Hire,U0P00,,,,\n", name="next.csv")
+    assert import_cli(capsys, write_csv(tmp_path, ORG, "org.csv"))[0] == 0
     capsys.readouterr()
+    assert main(["tick", "--now", "2026-11-26T03:00Z"]) == 0  # plans Mia's check-in about Eli
+    before = every_row(database_url)
+    assert [n[1:4] for n in before["nudge"] if n[1] == "checkin" and n[3] == "U0EMP"] == [
+        ("checkin", "U0MGR", "U0EMP")
+    ]
+    changed = (
+        ORG.replace("Eli Wang,U0MGR", "Eli Wang,U0OTH")  # a new manager
+        .replace("Hana Berg,,,en", "Hana Berg,,,zh")  # a new language
+        .replace("U0ANN,ann@example.com,Ann Lee,U0MGR,,en,false,\n", "")  # left
+        + "U0ZOE,zoe@example.com,Zoe Park,U0MGR,,en,false,\n"  # joined
+    )
+    path = write_csv(tmp_path, changed, "changed.csv")
 
-    assert main(["import-org", "--dry-run", str(path)]) == 0
+    sqlite_file = Path(database_url.removeprefix("sqlite:///"))
+    file_before = sqlite_file.read_bytes() if database_url.startswith("sqlite") else b""
 
-    out = capsys.readouterr().out
-    assert out.startswith("dry run: nothing was changed.")
-    assert "1 created: New Hire" in out and "1 deactivated: Person 09" in out
-    assert "1 updated: Person 01" in out and "manager changed: Person 01: - -> U0P00" in out
-    assert snapshot(people_in(database_url)) == before
+    code, out, err = import_cli(capsys, path, "--dry-run", "--allow-deactivate")
+
+    if database_url.startswith("sqlite"):
+        assert sqlite_file.read_bytes() == file_before  # byte for byte
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "dry run, nothing was changed: 1 to create, 2 to update, 2 unchanged, 1 to deactivate;"
+        " 1 pending nudge(s) would move to new managers",
+        "created (1):",
+        "  Zoe Park (U0ZOE)",
+        "updated (2):",
+        "  Eli Wang (U0EMP): manager",
+        "  Hana Berg (U0HR): locale",
+        "deactivated (1):",
+        "  Ann Lee (U0ANN)",
+        "new manager (1):",
+        "  Eli Wang (U0EMP): Mia Chen (U0MGR) -> Otto Kern (U0OTH)",
+        "pending nudges moving to a new manager: 1",
+    ]
+    assert every_row(database_url) == before
+
+    code, out, err = import_cli(capsys, path, "--dry-run")  # 1 of 5 would leave: over a tenth
+
+    assert code == 1 and "  Ann Lee (U0ANN)" in out
+    assert "it would deactivate 1 of the 5 active people" in err
+    assert every_row(database_url) == before
+
+
+def test_control_characters_in_the_org_file_are_dropped_not_fatal(
+    cli_env: SlackStandIn, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path, "U0A,,Ann\x00 Lee\x07,,,,,\r\nU0B,,\x1b[2JBo,U0A,,,,\r\n")
+
+    code, out, err = import_cli(capsys, path)
+
+    assert (code, err) == (0, "") and "2 created" in out
+    people = people_in(database_url)
+    assert (people["U0A"].name, people["U0B"].name) == ("Ann Lee", "[2JBo")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
@@ -120,3 +121,35 @@ async def test_schema_comparison_notices_a_model_change(db: AsyncEngine) -> None
         diff[1].name for diff in differences if isinstance(diff, tuple) and diff[0] == "add_table"
     }
     assert added == APP_TABLES
+
+
+async def test_leave_recorded_before_0005_keeps_pausing_everything(db: AsyncEngine) -> None:
+    await migrate.downgrade(db, "0004")
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO person (slack_id, name, is_hr, active, created_at, updated_at)"
+                " VALUES ('U0ELI', 'Eli', false, true, :at, :at)"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO leave (person_id, starts_on, ends_on, reason, created_at)"
+                " VALUES ('U0ELI', :day, :day, 'leave', :at)"
+            ),
+            {"day": date(2026, 11, 2), "at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+
+    await migrate.upgrade(db, "0005")
+    async with db.connect() as conn:
+        rows = (await conn.execute(text("SELECT person_id, pauses FROM leave"))).all()
+    assert [tuple(r) for r in rows] == [("U0ELI", "all")]
+
+    await migrate.downgrade(db, "0004")
+    async with db.connect() as conn:
+        kept = (await conn.execute(text("SELECT person_id, reason FROM leave"))).all()
+        columns = await conn.run_sync(
+            lambda s: [c["name"] for c in inspect(s).get_columns("leave")]
+        )
+    assert [tuple(r) for r in kept] == [("U0ELI", "leave")] and "pauses" not in columns

@@ -143,6 +143,7 @@ async def test_skip_on_leave_is_stored_and_pauses_nudges_about_them(
     async with session_scope(engine) as session:
         [leave] = (await session.execute(select(Leave))).scalars()
     assert (leave.person_id, leave.starts_on) == ("U0EMP", date(2026, 11, 27))
+    assert leave.pauses == "all"  # the manager says the report is away
     await nudge_engine.plan(FRI_10 + timedelta(hours=1))  # respected: nothing re-planned
     assert len(await nudge_rows(engine, kind="checkin", subject="U0EMP")) == 1
 
@@ -288,7 +289,7 @@ async def test_people_removed_from_the_org_file_get_no_more_nudges(
     result = await import_org_file(
         engine, csv, lookup_email=None, now=THU_11, allow_deactivate=True
     )
-    assert result.deactivated == 1  # Ann left
+    assert result.deactivated == 1  # Ann left (one of five: more than the usual tenth)
 
     report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
     sent = await nudge_engine.dispatch(FRI_10)
@@ -299,3 +300,152 @@ async def test_people_removed_from_the_org_file_get_no_more_nudges(
         "Ann" not in c.params["text"] for c in running_app.slack.calls_to("chat.postMessage")
     )
     assert sent.sent == 2  # Mia about Eli, and Eli's heads-up
+
+
+async def sent_to(app, channel, name):
+    """The nudge posted to `channel` whose text names `name`."""
+    [post] = [
+        c
+        for c in app.slack.calls_to("chat.postMessage")
+        if c.params["channel"] == channel and name in c.params["text"]
+    ]
+    return post
+
+
+async def click(app, user_id, post, action_id, option):
+    channel = post.params["channel"]
+    app.slack.reset()
+    await app.interact(
+        block_actions(
+            user_id,
+            clicked(post, action_id, option=option),
+            message=as_message(post),
+            channel=channel,
+        )
+    )
+    await app.slack.async_wait_for("chat.update")
+
+
+async def test_employee_skip_leaves_the_managers_snoozed_checkin_alone(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    checkin = await checkin_to_mia(running_app, engine, nudge_engine)
+    heads_up = await sent_to(running_app, "DU0EMP", "Mia")
+    running_app.clock.now = FRI_10
+    await click(running_app, "U0MGR", checkin, "nudge_snooze", 1)  # Mia: next week
+
+    await click(running_app, "U0EMP", heads_up, "nudge_skip", 0)  # Eli: talked offline
+
+    [snoozed] = await nudge_rows(engine, period="2026-11~s1")
+    assert (snoozed.recipient_id, snoozed.state, snoozed.skip_reason) == (
+        "U0MGR",
+        "pending",
+        None,
+    )
+    [own] = await nudge_rows(engine, kind="checkin_heads_up", subject="U0EMP")
+    assert (own.state, own.skip_reason) == ("skipped", "talked_offline")
+    assert (await nudge_engine.dispatch(snoozed.due_at)).sent == 1  # Mia still hears of it
+
+
+async def test_employee_on_leave_defers_only_their_own_nudges(running_app, engine, nudge_engine):
+    await seed_org(engine, running_app.slack)
+    await checkin_to_mia(running_app, engine, nudge_engine)
+    heads_up = await sent_to(running_app, "DU0EMP", "Mia")
+    running_app.clock.now = FRI_10
+
+    await click(running_app, "U0EMP", heads_up, "nudge_skip", 1)  # Eli: on leave (14 days)
+
+    async with session_scope(engine) as session:
+        [leave] = (await session.execute(select(Leave))).scalars()
+    assert (leave.person_id, leave.pauses) == ("U0EMP", "own_messages")
+    assert (leave.starts_on, leave.ends_on) == (date(2026, 11, 27), date(2026, 12, 10))
+    # December: Mia's check-in about Eli is due on its Monday as if Eli had said nothing...
+    mon_7_dec = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    await nudge_engine.plan(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    [mias] = await nudge_rows(engine, kind="checkin", subject="U0EMP", period="2026-12")
+    assert (mias.recipient_id, mias.due_at) == ("U0MGR", mon_7_dec)
+    running_app.slack.reset()
+    report = await nudge_engine.dispatch(mon_7_dec)
+    sent = {c.params["channel"] for c in running_app.slack.calls_to("chat.postMessage")}
+    assert "DU0MGR" in sent and "DU0EMP" not in sent
+    # ...and Eli's own heads-up waits until his leave is over.
+    [eli] = await nudge_rows(engine, kind="checkin_heads_up", subject="U0EMP", period="2026-12")
+    assert report.deferred >= 1 and eli.state == "pending"
+    assert eli.due_at.date() == date(2026, 12, 11)
+
+
+async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
+    running_app, engine, nudge_engine, policy
+):
+    from bot.coverage import coverage
+    from bot.leave import add_leave
+
+    await seed_org(engine, running_app.slack)
+    await nudge_engine.plan(THU_11)
+    # Mia is away on Friday (recorded after planning): her check-in waits, Eli's heads-up goes
+    await add_leave(
+        engine,
+        person_id="U0MGR",
+        starts_on=date(2026, 11, 27),
+        ends_on=date(2026, 11, 27),
+        now=THU_11,
+    )
+    await nudge_engine.dispatch(FRI_10)
+    heads_up = await sent_to(running_app, "DU0EMP", "Mia")
+    running_app.clock.now = FRI_10
+
+    await click(running_app, "U0EMP", heads_up, "nudge_skip", 0)  # Eli: talked offline
+
+    [mias] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    assert (mias.state, mias.skip_reason) == ("pending", None)
+    rows = {r.employee_id: r.status for r in await coverage(engine, policy=policy, now=FRI_10)}
+    assert rows["U0EMP"] != "skipped"
+
+
+async def test_a_manager_skipping_the_snoozed_checkin_shows_the_pair_skipped(
+    running_app, engine, nudge_engine, policy
+):
+    from bot.coverage import coverage
+
+    await seed_org(engine, running_app.slack)
+    checkin = await checkin_to_mia(running_app, engine, nudge_engine)
+    running_app.clock.now = FRI_10
+    await click(running_app, "U0MGR", checkin, "nudge_snooze", 0)  # Mia: tomorrow
+    [snoozed] = await nudge_rows(engine, period="2026-11~s1")
+    running_app.slack.reset()
+    await nudge_engine.dispatch(snoozed.due_at)
+    again = await sent_to(running_app, "DU0MGR", "Eli Wang")
+
+    await click(running_app, "U0MGR", again, "nudge_skip", 0)  # talked offline
+
+    rows = {r.employee_id: r.status for r in await coverage(engine, policy=policy, now=FRI_10)}
+    assert rows["U0EMP"] == "skipped"
+
+
+async def test_a_manager_on_leave_from_their_own_action_reminder_pauses_only_their_messages(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    running_app.clock.now = THU_11
+    await running_app.command("U0MGR", "<@U0EMP>")
+    [opened] = await running_app.slack.async_wait_for("views.open")
+    answers = {
+        "facts": "Talked.",
+        "consensus": "Agreed.",
+        "action_1_text": "Book the training",
+        "action_1_owner": "manager",
+        "action_1_due": "2026-11-30",
+    }
+    await running_app.interact(view_submission("U0MGR", opened_view(opened.params), answers))
+    running_app.slack.reset()
+    monday = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    await nudge_engine.tick(monday)
+    due = await sent_to(running_app, "DU0MGR", "Book the training")
+    running_app.clock.now = monday
+
+    await click(running_app, "U0MGR", due, "nudge_skip", 1)  # on leave
+
+    async with session_scope(engine) as session:
+        [leave] = (await session.execute(select(Leave))).scalars()
+    assert (leave.person_id, leave.pauses) == ("U0MGR", "own_messages")
