@@ -242,10 +242,14 @@ class SlackEdge:
             log.warning("refused a request with %s: %s", refused.status, refused.reason)
             return Response(status_code=refused.status)
         try:
+            # Bolt gets the payload the edge checked, as JSON: its own form parser takes any
+            # form whose text holds the word "payload" (a command like `/checkin milestone
+            # "payload API" …`) for interactivity and reads it as empty.
+            headers = {**request.headers, "content-type": "application/json"}
             bolt_request = AsyncBoltRequest(
-                body=body.decode("utf-8"),
+                body=json.dumps(payload),
                 query=request.query_params,  # type: ignore[arg-type]
-                headers=request.headers,  # type: ignore[arg-type]
+                headers=headers,  # type: ignore[arg-type]
             )
             return to_starlette_response(await self.app.async_dispatch(bolt_request))
         except Exception as exc:

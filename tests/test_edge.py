@@ -259,3 +259,12 @@ async def test_a_click_with_the_database_down_gets_an_answer_in_its_language(run
     assert answer.status_code == 200
     assert "try again in a minute" in texts(dm.params["blocks"])
     assert SIGNING_SECRET not in json.dumps(dm.params)
+
+
+async def test_a_command_whose_text_says_payload_still_reaches_its_listener(running_app, engine):
+    await seed_org(engine, running_app.slack)
+
+    await running_app.command("U0MGR", "payload")
+
+    [reply] = await running_app.slack.async_wait_for("response_url")
+    assert reply.params["text"].startswith("I didn't catch that.")
