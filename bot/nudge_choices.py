@@ -175,22 +175,29 @@ async def skip(
 
 @dataclass(frozen=True)
 class Completed:
-    """An action marked done from a nudge, and that nudge (the message to update)."""
+    """An action marked done, and the nudge it was done from (the message to update)."""
 
     action: ActionItem
-    nudge: Nudge
+    nudge: Nudge | None
 
 
 async def complete_action(
-    engine: AsyncEngine, *, action_id: int, actor_id: str, now: datetime, nudge_id: int
+    engine: AsyncEngine,
+    *,
+    action_id: int,
+    actor_id: str,
+    now: datetime,
+    nudge_id: int | None = None,
 ) -> Completed:
-    """Mark an action done (its owner, the employee, their manager or HR) from the actor's
-    own nudge about it; cancel its reminders. A nudge of someone else's, or about another
-    action, is refused and nothing changes."""
+    """Mark an action done (its owner, the employee, their manager or HR); cancel its
+    reminders. From a nudge (`nudge_id`), it must be the actor's own nudge about that
+    action: anything else is refused and nothing changes."""
     async with session_scope(engine) as session:
-        nudge = await _own_nudge(session, nudge_id, actor_id)
-        if nudge.subject != f"action:{action_id}":
-            raise NotAllowed("refusal.not_your_nudge")
+        nudge = None
+        if nudge_id is not None:
+            nudge = await _own_nudge(session, nudge_id, actor_id)
+            if nudge.subject != f"action:{action_id}":
+                raise NotAllowed("refusal.not_your_nudge")
         action = await session.get(ActionItem, action_id)
         if action is None:
             raise NotAllowed("refusal.unknown_talk")

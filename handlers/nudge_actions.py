@@ -171,4 +171,5 @@ async def action_done(
     except talks.NotAllowed as refused:
         await _refuse(client, body, refused.key, locale)
         return
-    await _settle(client, deps, body, done.nudge, t("nudge.done", locale), locale)
+    if done.nudge is not None:
+        await _settle(client, deps, body, done.nudge, t("nudge.done", locale), locale)
