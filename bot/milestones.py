@@ -24,8 +24,8 @@ from storage.models import Milestone, MilestoneParticipant, Person
 NAME_LIMIT = 200
 MAX_PARTICIPANTS = 50
 # A slash command has no id of its own that survives a second press: the same milestone
-# registered again within this window (by the same person, with the same people and date)
-# is taken as the same command, pressed or delivered twice.
+# registered again within this time (by the same person, with the same people and date) is
+# taken as the same command, pressed or delivered twice.
 SAME_COMMAND_WINDOW = timedelta(minutes=10)
 
 
@@ -40,22 +40,17 @@ class MilestoneInfo:
 
 
 def milestone_key(
-    actor_id: str, name: str, participant_ids: Sequence[str], due_on: date | None, window: int
+    actor_id: str, name: str, participant_ids: Sequence[str], due_on: date | None
 ) -> str:
-    """The key of one registration: who registered it, the name (case and spacing aside),
-    the people (in any order), the date, and which `SAME_COMMAND_WINDOW` of time it fell in."""
+    """The key of a registration: who registered it, the name (case and spacing aside), the
+    people (in any order) and the date. The latest milestone registered so holds it."""
     what = [
         actor_id,
         " ".join(name.split()).casefold(),
         sorted(set(participant_ids)),
         due_on.isoformat() if due_on else None,
-        window,
     ]
     return hashlib.sha256(json.dumps(what, ensure_ascii=False).encode()).hexdigest()
-
-
-def _window(now: datetime) -> int:
-    return int(now.timestamp() // SAME_COMMAND_WINDOW.total_seconds())
 
 
 def validate_milestone(
@@ -89,12 +84,9 @@ async def register_milestone(
     """Save a milestone and its participants; the actor must be in the org chart and every
     participant an active person. The same registration again within minutes (a second
     press, or Slack delivering the command twice) is answered with the first one
-    (`first` False)."""
+    (`first` False): one unique key per registration, so two at once cannot both save."""
     wanted = list(dict.fromkeys(participant_ids))
-    window = _window(now)
-    key = milestone_key(actor_id, name, wanted, due_on, window)
-    # the window just before counts too, so two presses across its edge are still one
-    keys = [key, milestone_key(actor_id, name, wanted, due_on, window - 1)]
+    key = milestone_key(actor_id, name, wanted, due_on)
     for attempt in (1, 2):
         try:
             async with session_scope(engine) as session:
@@ -102,12 +94,17 @@ async def register_milestone(
                 if actor is None:
                     raise NotAllowed("refusal.not_in_org")
                 found = await session.execute(
-                    select(Milestone).where(Milestone.submission_key.in_(keys))  # type: ignore[union-attr]
+                    select(Milestone).where(Milestone.submission_key == key)
                 )
                 earlier = found.scalars().first()
                 if earlier is not None and earlier.id is not None:
-                    people = await _participants(session, earlier.id)
-                    return MilestoneInfo(earlier, people, first=False, actor=actor)
+                    if now - earlier.created_at < SAME_COMMAND_WINDOW:
+                        people = await _participants(session, earlier.id)
+                        return MilestoneInfo(earlier, people, first=False, actor=actor)
+                    # Registered long ago: meant as another milestone, which takes the key.
+                    earlier.submission_key = None
+                    session.add(earlier)
+                    await session.flush()
                 problems = validate_milestone(
                     name=name,
                     participant_ids=wanted,

@@ -183,14 +183,17 @@ def shown_view(call_params: dict[str, Any]) -> dict[str, Any]:
 async def opened_form(
     slack: SlackStandIn, callback_id: str | None = None, *, count: int = 1
 ) -> list[dict[str, Any]]:
-    """The forms (or refusals) the app put in its loading modals: a modal opens with the
-    trigger at once, and what it shows comes by views.update."""
+    """The forms (or refusals) the app showed: a modal opens with the trigger at once (a
+    loading view), and what it shows comes by views.update. (A modal opened with its form
+    straight away counts as shown too.)"""
+    opened = await slack.async_wait_for("views.open", count=count)
+    if all((c.params.get("view") or {}).get("callback_id") != LOADING for c in opened):
+        return [opened_view(c.params) for c in opened]
 
     def filled(call: Any) -> bool:
         shown = call.params.get("view") or {}
         return callback_id is None or shown.get("callback_id") == callback_id
 
-    await slack.async_wait_for("views.open", count=count)
     calls = await slack.async_wait_for("views.update", filled, count=count)
     return [shown_view(call.params) for call in calls]
 
