@@ -200,7 +200,7 @@ class Script:
             completed_action_ids=tuple(a.id for a in earlier if a.id and a.due_on <= today),
             talk_share=TalkShare.HALF_OR_MORE,
         )  # fmt: skip
-        key = submission_key(f"demo-{next(self.seq)}", repr(draft))
+        key = submission_key("demo", manager_id, f"V{next(self.seq)}")
         saved = await record_talk(
             self.engine, actor_id=manager_id, draft=draft, policy=self.policy, now=now, key=key
         )

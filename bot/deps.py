@@ -36,6 +36,10 @@ class Deps:
     engine: AsyncEngine
     gateway: SlackGateway
     clock: Clock
+    # A form ready this soon opens at once; a slower one opens behind a loading view, so
+    # the trigger (3 s, of which the trip from Slack and Bolt's work take some) is never
+    # spent waiting for the database.
+    form_wait_seconds: float = 1.0
     # Sends the notices a use case just wrote to the outbox (set by the app's assembly).
     notifier: Notifier | None = None
 

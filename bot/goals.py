@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +24,7 @@ from bot.policy import Policy
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import Goal, Person
+from storage.models import Goal, Nudge, Person
 
 TITLE_LIMIT = 200
 MEASURE_LIMIT = 3000
@@ -66,13 +66,15 @@ class GoalForm:
 
 @dataclass(frozen=True)
 class GoalCreated:
-    """A saved goal; `created` is False when the same goal had just been saved."""
+    """A saved goal; `created` is False when the same goal had just been saved (or this form
+    had saved it), `amended` True when this submission of the form changed it."""
 
     goal: Goal
     employee: Person
     manager: Person | None
     set_by: Person
     created: bool = True
+    amended: bool = False
 
     @property
     def proposed(self) -> bool:
@@ -82,12 +84,14 @@ class GoalCreated:
 
 @dataclass(frozen=True)
 class GoalDecided:
-    """A proposal confirmed or declined; `first` is False when it had been decided before."""
+    """A proposal confirmed or declined; `first` is False when it had been decided before.
+    `posted` are the proposal messages the decider was sent (where to show the decision)."""
 
     goal: Goal
     employee: Person
     decided_by: Person
     first: bool
+    posted: list[Nudge]
 
 
 def today_for(person: Person, policy: Policy | None, now: datetime) -> date:
@@ -179,56 +183,104 @@ async def create_goal(
     due_on: date | None,
     now: datetime,
     policy: Policy | None = None,
+    key: str | None = None,
 ) -> GoalCreated:
     """Check access, validate and save a goal: active if set by the manager or HR, else
-    proposed to the employee's manager. The same goal saved twice in a row is saved once."""
-    try:
-        async with session_scope(engine) as session:
-            actor = await active_person(session, actor_id)
-            if actor is None:
-                raise NotAllowed("refusal.not_in_org")
-            employee, manager = await _target(session, actor, employee_id)
-            problems = validate_goal(
-                title=title, measure=measure, due_on=due_on, today=today_for(actor, policy, now)
-            )
-            if problems:
-                raise Invalid(problems)
-            assert due_on is not None
-            title, measure = title.strip(), measure.strip()
-            earlier = await _recent_twin(session, employee.slack_id, actor.slack_id, title, now)
-            if earlier is not None and earlier.due_on == due_on and earlier.measure == measure:
-                return GoalCreated(earlier, employee, manager, actor, created=False)
-            proposal = employee.slack_id == actor.slack_id
-            goal = Goal(
-                employee_id=employee.slack_id,
-                set_by=actor.slack_id,
-                title=title,
-                measure=measure,
-                due_on=due_on,
-                status=GoalStatus.PROPOSED if proposal else GoalStatus.ACTIVE,
-                confirmed_at=None if proposal else now,
-                created_at=now,
-            )
-            session.add(goal)
-            await session.flush()
-            if proposal and manager is not None:
-                to, kind = manager, notices.GOAL_PROPOSED
-            else:
-                to, kind = employee, notices.GOAL_SET
-            if not (proposal and manager is None):
-                await notices.owe(
-                    session,
-                    kind=kind,
-                    recipient_id=to.slack_id,
-                    subject=f"goal:{goal.id}",
-                    about_id=employee.slack_id,
-                    payload={"goal_id": goal.id, "by": actor.slack_id},
-                    now=now,
+    proposed to the employee's manager. One goal per `key` (one form): a resubmission that
+    differs changes that goal; the same goal saved twice in a row is saved once."""
+    for attempt in (1, 2):
+        try:
+            async with session_scope(engine) as session:
+                return await _create(
+                    session, actor_id, employee_id, title, measure, due_on, now, policy, key
                 )
+        except IntegrityError:
+            # A concurrent submission of the same form won the race on the unique key: the
+            # second pass finds its goal and answers as it did.
+            if attempt == 2:
+                raise SaveFailed("integrity error twice") from None
+        except SQLAlchemyError as exc:
+            raise SaveFailed(str(exc)) from exc
+    raise AssertionError("unreachable")
+
+
+async def _create(
+    session: AsyncSession,
+    actor_id: str,
+    employee_id: str,
+    title: str,
+    measure: str,
+    due_on: date | None,
+    now: datetime,
+    policy: Policy | None,
+    key: str | None,
+) -> GoalCreated:
+    actor = await active_person(session, actor_id)
+    if actor is None:
+        raise NotAllowed("refusal.not_in_org")
+    employee, manager = await _target(session, actor, employee_id)
+    earlier = await _by_key(session, key)
+    if earlier is not None and earlier.employee_id != employee.slack_id:
+        other = await queries.get_person(session, earlier.employee_id)
+        params = {"name": other.name if other else "?"}
+        raise Invalid({"employee": Problem("goal.error.saved_for_other", params)})
+    typed = (title.strip(), measure.strip(), due_on)
+    if earlier is not None and (earlier.title, earlier.measure, earlier.due_on) == typed:
+        return GoalCreated(earlier, employee, manager, actor, created=False)
+    problems = validate_goal(
+        title=title, measure=measure, due_on=due_on, today=today_for(actor, policy, now)
+    )
+    if problems:
+        raise Invalid(problems)
+    assert due_on is not None
+    title, measure = typed[0], typed[1]
+    if earlier is not None:
+        amended = earlier.status in OPEN_STATUSES
+        if amended:  # typed again after "not saved yet": nothing typed is lost
+            earlier.title, earlier.measure, earlier.due_on = title, measure, due_on
+            session.add(earlier)
             await session.commit()
-            return GoalCreated(goal, employee, manager, actor)
-    except SQLAlchemyError as exc:
-        raise SaveFailed(str(exc)) from exc
+        return GoalCreated(earlier, employee, manager, actor, created=False, amended=amended)
+    earlier = await _recent_twin(session, employee.slack_id, actor.slack_id, title, now)
+    if earlier is not None and earlier.due_on == due_on and earlier.measure == measure:
+        return GoalCreated(earlier, employee, manager, actor, created=False)
+    proposal = employee.slack_id == actor.slack_id
+    goal = Goal(
+        employee_id=employee.slack_id,
+        set_by=actor.slack_id,
+        title=title,
+        measure=measure,
+        due_on=due_on,
+        status=GoalStatus.PROPOSED if proposal else GoalStatus.ACTIVE,
+        confirmed_at=None if proposal else now,
+        submission_key=key,
+        created_at=now,
+    )
+    session.add(goal)
+    await session.flush()
+    if proposal and manager is not None:
+        to, kind = manager, notices.GOAL_PROPOSED
+    else:
+        to, kind = employee, notices.GOAL_SET
+    if not (proposal and manager is None):
+        await notices.owe(
+            session,
+            kind=kind,
+            recipient_id=to.slack_id,
+            subject=f"goal:{goal.id}",
+            about_id=employee.slack_id,
+            payload={"goal_id": goal.id, "by": actor.slack_id},
+            now=now,
+        )
+    await session.commit()
+    return GoalCreated(goal, employee, manager, actor)
+
+
+async def _by_key(session: AsyncSession, key: str | None) -> Goal | None:
+    if key is None:
+        return None
+    rows = await session.execute(select(Goal).where(Goal.submission_key == key))
+    return rows.scalars().first()
 
 
 async def _recent_twin(
@@ -260,30 +312,47 @@ async def decide_goal(
             name = employee.name if employee else "?"
             raise NotAllowed("goal.refusal.not_allowed", name=name)
         assert actor is not None
-        if goal.status != GoalStatus.PROPOSED:
-            return GoalDecided(goal, employee, actor, first=False)
-        await notices.owe(
-            session,
-            kind=notices.GOAL_DECIDED,
-            recipient_id=employee.slack_id,
-            subject=f"goal:{goal.id}",
-            about_id=employee.slack_id,
-            payload={"goal_id": goal.id, "by": actor.slack_id},
-            now=now,
+        decided = (
+            {"status": GoalStatus.ACTIVE.value, "confirmed_at": now}
+            if confirm
+            else {"status": GoalStatus.DROPPED.value}
         )
-        if confirm:
-            goal.status, goal.confirmed_at = GoalStatus.ACTIVE, now
-        else:
-            goal.status = GoalStatus.DROPPED
-            await cancel_pending(
+        # One conditional update, so that of two clicks at once (Confirm and Decline, say)
+        # only one decides.
+        result = await session.execute(
+            update(Goal)
+            .where(Goal.id == goal_id, Goal.status == GoalStatus.PROPOSED.value)  # type: ignore[arg-type]
+            .values(**decided)
+            .execution_options(synchronize_session=False)
+        )
+        first = result.rowcount == 1  # type: ignore[attr-defined]
+        if first:
+            await notices.owe(
                 session,
-                kinds=[GOAL_NUDGE],
+                kind=notices.GOAL_DECIDED,
+                recipient_id=employee.slack_id,
                 subject=f"goal:{goal.id}",
-                reason="goal declined",
+                about_id=employee.slack_id,
+                payload={"goal_id": goal.id, "by": actor.slack_id},
                 now=now,
             )
+            if not confirm:
+                await cancel_pending(
+                    session,
+                    kinds=[GOAL_NUDGE],
+                    subject=f"goal:{goal.id}",
+                    reason="goal declined",
+                    now=now,
+                )
         await session.commit()
-        return GoalDecided(goal, employee, actor, first=True)
+        await session.refresh(goal)
+        posted = await notices.posted(
+            session,
+            kinds=(notices.GOAL_PROPOSED,),
+            subject=f"goal:{goal.id}",
+            recipient_id=actor.slack_id,
+        )
+        return GoalDecided(goal, employee, actor, first, posted)
 
 
 async def mark_clarified(

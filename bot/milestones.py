@@ -3,12 +3,14 @@ participant's manager for a retrospective (复盘对话)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +24,10 @@ from storage.models import Milestone, MilestoneParticipant, Person
 
 NAME_LIMIT = 200
 MAX_PARTICIPANTS = 50
+# A slash command has no id of its own that survives a second press: the same milestone
+# registered again within this time (by the same person, with the same people and date) is
+# taken as the same command, pressed or delivered twice.
+SAME_COMMAND_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,20 @@ class MilestoneInfo:
     participants: list[Person]
     first: bool = True
     actor: Person | None = None
+
+
+def milestone_key(
+    actor_id: str, name: str, participant_ids: Sequence[str], due_on: date | None
+) -> str:
+    """The key of a registration: who registered it, the name (case and spacing aside), the
+    people (in any order) and the date. The latest milestone registered so holds it."""
+    what = [
+        actor_id,
+        " ".join(name.split()).casefold(),
+        sorted(set(participant_ids)),
+        due_on.isoformat() if due_on else None,
+    ]
+    return hashlib.sha256(json.dumps(what, ensure_ascii=False).encode()).hexdigest()
 
 
 def validate_milestone(
@@ -63,37 +83,64 @@ async def register_milestone(
     policy: Policy | None = None,
 ) -> MilestoneInfo:
     """Save a milestone and its participants; the actor must be in the org chart and every
-    participant an active person."""
+    participant an active person. The same registration again within minutes (a second
+    press, or Slack delivering the command twice) is answered with the first one
+    (`first` False): one unique key per registration, so two at once cannot both save."""
     wanted = list(dict.fromkeys(participant_ids))
-    try:
-        async with session_scope(engine) as session:
-            actor = await active_person(session, actor_id)
-            if actor is None:
-                raise NotAllowed("refusal.not_in_org")
-            problems = validate_milestone(
-                name=name,
-                participant_ids=wanted,
-                due_on=due_on,
-                today=today_for(actor, policy, now),
-            )
-            if problems:
-                raise Invalid(problems)
-            people = await queries.people_by_ids(session, wanted)
-            if any(pid not in people or not people[pid].active for pid in wanted):
-                raise Invalid({"participants": Problem("milestone.error.unknown_person")})
-            milestone = Milestone(
-                name=name.strip(), due_on=due_on, created_by=actor.slack_id, created_at=now
-            )
-            session.add(milestone)
-            await session.flush()
-            assert milestone.id is not None
-            session.add_all(
-                MilestoneParticipant(milestone_id=milestone.id, person_id=pid) for pid in wanted
-            )
-            await session.commit()
-            return MilestoneInfo(milestone, [people[pid] for pid in wanted], actor=actor)
-    except SQLAlchemyError as exc:
-        raise SaveFailed(str(exc)) from exc
+    key = milestone_key(actor_id, name, wanted, due_on)
+    for attempt in (1, 2):
+        try:
+            async with session_scope(engine) as session:
+                actor = await active_person(session, actor_id)
+                if actor is None:
+                    raise NotAllowed("refusal.not_in_org")
+                found = await session.execute(
+                    select(Milestone).where(Milestone.submission_key == key)
+                )
+                earlier = found.scalars().first()
+                if earlier is not None and earlier.id is not None:
+                    if now - earlier.created_at < SAME_COMMAND_WINDOW:
+                        people = await _participants(session, earlier.id)
+                        return MilestoneInfo(earlier, people, first=False, actor=actor)
+                    # Registered long ago: meant as another milestone, which takes the key.
+                    earlier.submission_key = None
+                    session.add(earlier)
+                    await session.flush()
+                problems = validate_milestone(
+                    name=name,
+                    participant_ids=wanted,
+                    due_on=due_on,
+                    today=today_for(actor, policy, now),
+                )
+                if problems:
+                    raise Invalid(problems)
+                people_by_id = await queries.people_by_ids(session, wanted)
+                if any(pid not in people_by_id or not people_by_id[pid].active for pid in wanted):
+                    raise Invalid({"participants": Problem("milestone.error.unknown_person")})
+                milestone = Milestone(
+                    name=name.strip(),
+                    due_on=due_on,
+                    created_by=actor.slack_id,
+                    submission_key=key,
+                    created_at=now,
+                )
+                session.add(milestone)
+                await session.flush()
+                assert milestone.id is not None
+                session.add_all(
+                    MilestoneParticipant(milestone_id=milestone.id, person_id=pid) for pid in wanted
+                )
+                await session.commit()
+                named = [people_by_id[pid] for pid in wanted]
+                return MilestoneInfo(milestone, named, actor=actor)
+        except IntegrityError:
+            # The same command at the same moment won the race: the second pass answers
+            # with its milestone.
+            if attempt == 2:
+                raise SaveFailed("integrity error twice") from None
+        except SQLAlchemyError as exc:
+            raise SaveFailed(str(exc)) from exc
+    raise AssertionError("unreachable")
 
 
 async def _participants(session: AsyncSession, milestone_id: int) -> list[Person]:
@@ -127,8 +174,14 @@ async def mark_done(
         actor = await queries.get_person(session, actor_id)
         if not may_mark_done(actor, milestone, participants):
             raise NotAllowed("milestone.refusal.not_allowed", name=milestone.name)
-        first = milestone.done_at is None
-        if first:
-            milestone.done_at = now
-            await session.commit()
+        # One conditional update, so that of two clicks at once only one is the first.
+        result = await session.execute(
+            update(Milestone)
+            .where(Milestone.id == milestone_id, Milestone.done_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .values(done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        first = result.rowcount == 1  # type: ignore[attr-defined]
+        await session.commit()
+        await session.refresh(milestone)
         return MilestoneInfo(milestone, participants, first, actor)

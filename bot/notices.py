@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.outbox import NudgeSpec, enqueue
+from storage.models import Nudge, NudgeState
 
 TALK_RECORD = "talk_record"  # to the employee: the record, with Acknowledge
 TALK_SAVED = "talk_saved"  # to the manager: the confirmation, with the actions they own
@@ -72,3 +74,30 @@ async def owe(
         raise ValueError(f"not a notice kind: {kind}")
     spec = NudgeSpec(kind, recipient_id, subject, version, now, about_id, ROLE, payload)
     return await enqueue(session, [spec], now)
+
+
+async def posted(
+    session: AsyncSession,
+    *,
+    kinds: tuple[str, ...],
+    subject: str,
+    recipient_id: str | None = None,
+    version: str | None = None,
+) -> list[Nudge]:
+    """The notices of these kinds about `subject` that were sent, oldest first: each keeps the
+    channel and ts of the Slack message it became, the only place the bot updates later
+    (never a channel or ts taken from a payload)."""
+    query = select(Nudge).where(
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.role == ROLE,
+        Nudge.state == NudgeState.SENT,
+        Nudge.channel.is_not(None),  # type: ignore[union-attr]
+        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+    )
+    if recipient_id is not None:
+        query = query.where(Nudge.recipient_id == recipient_id)
+    if version is not None:
+        query = query.where(Nudge.period == version)
+    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
+    return list(rows.scalars())

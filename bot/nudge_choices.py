@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +51,8 @@ async def snooze(
     policy: Policy,
     now: datetime,
 ) -> Snoozed:
-    """Bring the nudge back tomorrow or next week, at the same local hour, on a working day."""
+    """Bring the nudge back tomorrow or next week, at the same local hour, on a working day.
+    Snoozing the same nudge again (a double click) brings it back once."""
     async with session_scope(engine) as session:
         nudge = await _own_nudge(session, nudge_id, actor_id)
         person = await queries.get_person(session, actor_id)
@@ -60,6 +61,10 @@ async def snooze(
             timezone=person.slack_tz or person.timezone if person else None,
             country=person.country if person else None,
         )
+        earlier = await _snoozed_before(session, nudge, now)
+        if earlier is not None:
+            await session.commit()
+            return Snoozed(nudge, earlier.due_at.astimezone(calendar.zone))
         today = now.astimezone(calendar.zone).date()
         day = today + timedelta(days=1) if until == "tomorrow" else _next_monday(today)
         due = calendar.next_working_moment(
@@ -92,6 +97,36 @@ async def snooze(
         nudge.skip_reason, nudge.updated_at = "snoozed", now
         await session.commit()
     return Snoozed(nudge, due.astimezone(calendar.zone))
+
+
+async def _snoozed_before(session: AsyncSession, nudge: Nudge, now: datetime) -> Nudge | None:
+    """Mark the nudge snoozed, if no click did before (one conditional update, so that of
+    two clicks at once only one snoozes); else the nudge that click brings back."""
+    result = await session.execute(
+        update(Nudge)
+        .where(
+            Nudge.id == nudge.id,  # type: ignore[arg-type]
+            (Nudge.skip_reason.is_(None)) | (Nudge.skip_reason != "snoozed"),  # type: ignore[union-attr]
+        )
+        .values(skip_reason="snoozed", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    base = nudge.period.split("~")[0]
+    later = await session.execute(
+        select(Nudge)
+        .where(
+            Nudge.kind == nudge.kind,
+            Nudge.recipient_id == nudge.recipient_id,
+            Nudge.subject == nudge.subject,
+            Nudge.period.like(f"{base}~s%"),  # type: ignore[attr-defined]
+            Nudge.id > (nudge.id or 0),  # type: ignore[operator]
+        )
+        .order_by(Nudge.id)
+        .limit(1)
+    )
+    return later.scalars().first()  # None: marked snoozed some other way, snooze it now
 
 
 def _payload(nudge: Nudge) -> dict[str, object]:
@@ -160,13 +195,33 @@ async def _leave_from(session: AsyncSession, nudge: Nudge, actor_id: str, now: d
     )
 
 
+@dataclass(frozen=True)
+class Completed:
+    """An action marked done, and the nudge it was done from (the message to update)."""
+
+    action: ActionItem
+    nudge: Nudge | None
+
+
 async def complete_action(
-    engine: AsyncEngine, *, action_id: int, actor_id: str, now: datetime
-) -> ActionItem:
-    """Mark an action done (its owner, the employee, their manager or HR); cancel its reminders."""
+    engine: AsyncEngine,
+    *,
+    action_id: int,
+    actor_id: str,
+    now: datetime,
+    nudge_id: int | None = None,
+) -> Completed:
+    """Mark an action done (its owner, the employee, their manager or HR); cancel its
+    reminders. From a nudge (`nudge_id`), it must be the actor's own nudge about that
+    action: anything else is refused and nothing changes."""
     # Unlike snooze and skip, this changes the action itself, not one person's messages: the
     # reminders of a done action are moot for both parties, so both are cancelled.
     async with session_scope(engine) as session:
+        nudge = None
+        if nudge_id is not None:
+            nudge = await _own_nudge(session, nudge_id, actor_id)
+            if nudge.subject != f"action:{action_id}":
+                raise NotAllowed("refusal.not_your_nudge")
         action = await session.get(ActionItem, action_id)
         if action is None:
             raise NotAllowed("refusal.unknown_talk")
@@ -187,4 +242,4 @@ async def complete_action(
                 now=now,
             )
             await session.commit()
-        return action
+        return Completed(action, nudge)

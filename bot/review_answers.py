@@ -16,17 +16,36 @@ from bot.reviews import RecordedReview, loaded_review
 from bot.talks import TEXT_LIMIT
 from bot.text import is_blank
 from storage.db import session_scope
-from storage.models import Cycle, Person, Review, Talk
+from storage.models import Cycle, Nudge, Person, Review, Talk
 
 
 @dataclass(frozen=True)
 class ReviewResponse:
-    """The employee's answer; `first` is False when they had answered before. `hr` lists
-    the active HR people to tell of a disagreement."""
+    """The employee's answer; `first` is False when they had answered before, `amended` True
+    when this changed the comment of their disagreement. `hr` lists the active HR people to
+    tell of a disagreement; `posted` are the summaries of this version the employee was sent
+    (where to show the answer)."""
 
     record: RecordedReview
     hr: list[Person]
     first: bool
+    posted: list[Nudge]
+    amended: bool = False
+
+
+async def answerable(engine: AsyncEngine, *, review_id: int, actor_id: str) -> Review:
+    """The review, if the actor may answer it now (their own, and not acknowledged yet);
+    else NotAllowed with the reason."""
+    async with session_scope(engine) as session:
+        review = await session.get(Review, review_id)
+    if review is None:
+        raise NotAllowed("review.refusal.unknown")
+    if review.employee_id != actor_id:
+        raise NotAllowed("review.refusal.not_yours")
+    if review.acknowledged_at is not None:
+        day = review.acknowledged_at.date().isoformat()
+        raise NotAllowed("review.error.already_acknowledged", date=day)
+    return review
 
 
 async def respond_to_review(
@@ -63,6 +82,9 @@ async def respond_to_review(
             .execution_options(synchronize_session=False)
         )
         first = result.rowcount == 1  # type: ignore[attr-defined]
+        amended = False
+        if not first and not agree:
+            amended = await _amend_disagreement(session, review, comment, now)
         if first and agree:
             await session.execute(
                 update(Talk)
@@ -78,10 +100,10 @@ async def respond_to_review(
                 .order_by(Person.slack_id)
             )
             hr = [p for p in rows.scalars() if p.slack_id != actor_id]
+        # An edited review is answered again: each version's answer is its own notice.
+        talk = await session.get(Talk, review.talk_id)
+        version = talk.submission_key[:32] if talk is not None else notices.ONCE
         if first:
-            # An edited review is answered again: each version's answer is its own notice.
-            talk = await session.get(Talk, review.talk_id)
-            version = talk.submission_key[:32] if talk is not None else notices.ONCE
             kind = notices.REVIEW_ACKNOWLEDGED if agree else notices.REVIEW_DISAGREED
             told = [review.manager_id] if agree else [p.slack_id for p in hr] + [review.manager_id]
             for to in dict.fromkeys(told):
@@ -100,7 +122,37 @@ async def respond_to_review(
         await session.commit()
         await session.refresh(review)
         record = await loaded_review(session, review, fresh=first)
-    return ReviewResponse(record, hr, first)
+        posted = await notices.posted(
+            session,
+            kinds=(notices.REVIEW_SUMMARY,),
+            subject=f"review:{review.id}",
+            recipient_id=actor_id,
+            version=version,
+        )
+    return ReviewResponse(record, hr, first, posted, amended)
+
+
+async def _amend_disagreement(
+    session: AsyncSession, review: Review, comment: str, now: datetime
+) -> bool:
+    """A disagreement sent again (pressed again after "not saved yet", perhaps changed):
+    its latest comment stands; True if that changed it. An acknowledged review stays
+    acknowledged, and the comment is refused rather than dropped unseen."""
+    await session.refresh(review)
+    if review.acknowledged_at is not None:
+        day = review.acknowledged_at.date().isoformat()
+        raise Invalid({"comment": Problem("review.error.already_acknowledged", {"date": day})})
+    result = await session.execute(
+        update(Review)
+        .where(
+            Review.id == review.id,  # type: ignore[arg-type]
+            Review.disagreed_at.is_not(None),  # type: ignore[union-attr]
+            Review.disagreement != comment,  # type: ignore[arg-type]
+        )
+        .values(disagreement=comment, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def latest_reviews(session: AsyncSession, employee_ids: list[str]) -> dict[str, Review]:

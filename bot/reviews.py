@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
+from bot.cadence import ACTION_DUE, ACTION_OVERDUE
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
-from bot.goals import TITLE_LIMIT, GoalStatus
+from bot.goals import GOAL_NUDGE, TITLE_LIMIT, GoalStatus
 from bot.org import local_today
+from bot.outbox import cancel_pending
 from bot.policy import Policy
 from bot.review_cycles import review_cycle
 from bot.talks import (
@@ -92,6 +94,7 @@ class RecordedReview:
     manager: Person
     fresh: bool = True
     edited: bool = False
+    amended: bool = False  # a resubmission of the same form changed what it had saved
 
 
 def review_kind(policy: Policy) -> str:
@@ -205,13 +208,15 @@ async def record_review(
     policy: Policy,
     now: datetime,
     key: str,
+    digest: str | None = None,
 ) -> RecordedReview:
     """Check access, validate, and save (or, with `draft.review_id`, edit) the review with
-    its goals and actions in one transaction, once per submission key."""
+    its goals and actions in one transaction, once per submission key (one form); a
+    resubmission whose `digest` differs is applied to what that form saved."""
     for attempt in (1, 2):
         try:
             async with session_scope(engine) as session:
-                return await _record(session, actor_id, draft, policy, now, key)
+                return await _record(session, actor_id, draft, policy, now, key, digest)
         except IntegrityError:
             # A concurrent submission won the race; the second pass answers as it did, or
             # with the review that now exists for the cycle.
@@ -229,15 +234,20 @@ async def _record(
     policy: Policy,
     now: datetime,
     key: str,
+    digest: str | None,
 ) -> RecordedReview:
     actor, employee, manager = await _pair(session, actor_id, draft.employee_id)
     earlier = await queries.talk_by_submission(session, key)
+    amending: Review | None = None
     if earlier is not None:
         review = (
             await session.execute(select(Review).where(Review.talk_id == earlier.id))
         ).scalar()
-        if review is not None and review.employee_id == employee.slack_id:
+        if review is None or review.employee_id != employee.slack_id:
+            raise NotAllowed("review.refusal.unknown")
+        if digest is None or earlier.form_digest == digest:
             return await loaded_review(session, review, fresh=False)
+        amending = review  # typed again after "not saved yet": nothing typed is lost
     kind = review_kind(policy)
     problems = validate_review(
         draft, policy=policy, kind=kind, today=local_today(actor, policy, now)
@@ -248,9 +258,11 @@ async def _record(
     cycle = await review_cycle(session, draft.held_on)
     if cycle is None or cycle.id is None:
         raise Invalid({"held_on": Problem("review.error.no_cycle")})
-    editing = await session.get(Review, draft.review_id) if draft.review_id else None
+    editing = amending or (await session.get(Review, draft.review_id) if draft.review_id else None)
     if draft.review_id and (editing is None or editing.employee_id != employee.slack_id):
         raise NotAllowed("review.refusal.unknown")
+    if amending is not None:
+        await _undo_last_submission(session, amending, now)
     clash = await _review_for(session, cycle.id, employee.slack_id)
     if clash is not None and (editing is None or clash.id != editing.id):
         handle = employee.name.replace(" ", "").lower()
@@ -263,6 +275,7 @@ async def _record(
         "facts": draft.evidence.strip(),
         "consensus": (draft.next_goals.strip() or draft.gaps.strip())[:TEXT_LIMIT],
         "submission_key": key,
+        "form_digest": digest,
     }
     review_fields = {
         "cycle_id": cycle.id,
@@ -294,7 +307,7 @@ async def _record(
     review.talk_id = talk.id
     session.add(review)
     owners = {"manager": manager.slack_id, "employee": employee.slack_id}
-    session.add_all(
+    added = [
         ActionItem(
             talk_id=talk.id,
             employee_id=employee.slack_id,
@@ -306,7 +319,13 @@ async def _record(
         )
         for a in draft.actions[:MAX_DEVELOPMENT]
         if not a.is_blank
-    )
+    ]
+    if amending is not None:
+        # The form's first actions were taken back; any still there (answered meanwhile, so
+        # not found by their moment) are not added a second time.
+        there = {_what(a) for a in await queries.actions_of_talks(session, [talk.id])}
+        added = [a for a in added if _what(a) not in there]
+    session.add_all(added)
     goals = await _new_goals(session, draft, actor, employee, cycle, now)
     await session.flush()
     actions = await queries.actions_of_talks(session, [talk.id])
@@ -328,8 +347,56 @@ async def _record(
         )
     await session.commit()
     return RecordedReview(
-        review, talk, cycle, actions, goals, employee, manager, edited=editing is not None
+        review,
+        talk,
+        cycle,
+        actions,
+        goals,
+        employee,
+        manager,
+        fresh=amending is None,
+        edited=editing is not None,
+        amended=amending is not None,
     )
+
+
+def _what(action: ActionItem) -> tuple[str, str, date]:
+    return action.owner_id, action.text, action.due_on
+
+
+async def _undo_last_submission(session: AsyncSession, review: Review, now: datetime) -> None:
+    """Before a resubmission of the same form is applied: take back the development actions
+    and goals its first submission added (stamped with that submission's moment, the
+    review's `updated_at`), so they are not added twice."""
+    added_actions = await session.execute(
+        select(ActionItem).where(
+            ActionItem.talk_id == review.talk_id,  # type: ignore[arg-type]
+            ActionItem.created_at == review.updated_at,  # type: ignore[arg-type]
+        )
+    )
+    for action in added_actions.scalars():
+        await cancel_pending(
+            session,
+            kinds=[ACTION_DUE, ACTION_OVERDUE],
+            subject=f"action:{action.id}",
+            reason="review amended",
+            now=now,
+        )
+        await session.delete(action)
+    added_goals = await session.execute(
+        select(Goal).where(
+            Goal.employee_id == review.employee_id,
+            Goal.created_at == review.updated_at,  # type: ignore[arg-type]
+            Goal.submission_key.is_(None),  # type: ignore[union-attr]
+            Goal.status == GoalStatus.ACTIVE.value,
+        )
+    )
+    for goal in added_goals.scalars():
+        goal.status = GoalStatus.DROPPED.value
+        await cancel_pending(
+            session, kinds=[GOAL_NUDGE], subject=f"goal:{goal.id}", reason="review amended", now=now
+        )
+    await session.flush()
 
 
 async def _new_goals(

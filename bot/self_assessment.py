@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ from bot.review_cycles import review_cycle
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import Cycle, Person, Review, SelfAssessment
+from storage.models import Cycle, Nudge, Person, Review, SelfAssessment
 
 TEXT_LIMIT = 3000
 TEXT_FIELDS = ("proudest", "redo", "blockers", "support", "other")
@@ -95,6 +95,32 @@ async def _find(session: AsyncSession, cycle_id: int, employee_id: str) -> SelfA
     return rows.scalars().first()
 
 
+async def _cycle_for(
+    session: AsyncSession, cycle_id: int | None, employee_id: str, today: date
+) -> Cycle:
+    """The cycle a self-assessment is written for: the one under review now, or one the
+    employee was asked about (a self-assessment nudge) or has started already. A cycle id
+    from a payload is checked against these, never taken as it comes."""
+    current = await review_cycle(session, today)
+    if cycle_id is None or (current is not None and current.id == cycle_id):
+        if current is None:
+            raise NotAllowed("self.refusal.no_cycle")
+        return current
+    cycle = await session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotAllowed("self.refusal.no_cycle")
+    asked = select(Nudge.id).where(
+        Nudge.kind.in_(NUDGE_KINDS),  # type: ignore[attr-defined]
+        Nudge.subject == f"cycle:{cycle_id}",
+        Nudge.recipient_id == employee_id,
+    )
+    if (await session.execute(asked.limit(1))).first() is not None:
+        return cycle
+    if await _find(session, cycle_id, employee_id) is not None:
+        return cycle
+    raise NotAllowed("self.refusal.no_cycle")
+
+
 def _zone(person: Person, policy: Policy) -> ZoneInfo:
     return zone_of(person, policy, person.slack_tz)
 
@@ -114,11 +140,7 @@ async def load_form(
         employee = await _employee(session, employee_id)
         zone = _zone(employee, policy)
         today = now.astimezone(zone).date()
-        cycle = await session.get(Cycle, cycle_id) if cycle_id is not None else None
-        if cycle is None:
-            cycle = await review_cycle(session, today)
-        if cycle is None:
-            raise NotAllowed("self.refusal.no_cycle")
+        cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
         await _refuse_if_reviewed(session, cycle, employee.slack_id)
         saved = await _find(session, cycle.id or 0, employee.slack_id)
         manager = await _manager(session, employee)
@@ -165,7 +187,7 @@ async def save(
     engine: AsyncEngine,
     *,
     employee_id: str,
-    cycle_id: int,
+    cycle_id: int | None,
     rating: int | str | None,
     proudest: str = "",
     redo: str = "",
@@ -192,16 +214,15 @@ async def save(
         try:
             async with session_scope(engine) as session:
                 employee = await _employee(session, employee_id)
-                cycle = await session.get(Cycle, cycle_id)
-                if cycle is None:
-                    raise NotAllowed("self.refusal.no_cycle")
+                today = now.astimezone(_zone(employee, policy)).date()
+                cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
                 await _refuse_if_reviewed(session, cycle, employee.slack_id)
                 if problems:
                     raise Invalid(problems)
-                row = await _find(session, cycle_id, employee.slack_id)
+                row = await _find(session, cycle.id or 0, employee.slack_id)
                 if row is None:
                     row = SelfAssessment(
-                        cycle_id=cycle_id,
+                        cycle_id=cycle.id or 0,
                         employee_id=employee.slack_id,
                         created_at=now,
                         updated_at=now,
@@ -210,17 +231,28 @@ async def save(
                 for name, value in texts.items():
                     setattr(row, name, value.strip())
                 row.updated_at = now
-                first = submit and row.submitted_at is None
-                if first:
-                    row.submitted_at = now
                 session.add(row)
                 await session.flush()
+                first = False
+                if submit:
+                    # One conditional update, so that of two submissions at once only one is
+                    # the first (and the manager is told once).
+                    result = await session.execute(
+                        update(SelfAssessment)
+                        .where(
+                            SelfAssessment.id == row.id,  # type: ignore[arg-type]
+                            SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
+                        )
+                        .values(submitted_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    first = result.rowcount == 1  # type: ignore[attr-defined]
                 cancelled = 0
                 if submit:
                     cancelled = await cancel_pending(
                         session,
                         kinds=NUDGE_KINDS,
-                        subject=f"cycle:{cycle_id}",
+                        subject=f"cycle:{cycle.id}",
                         recipient_id=employee.slack_id,
                         reason="self-assessment submitted",
                         now=now,
@@ -237,6 +269,7 @@ async def save(
                         now=now,
                     )
                 await session.commit()
+                await session.refresh(row)
                 zone = _zone(employee, policy)
                 return Saved(row, employee, manager, cycle, first, cancelled, zone)
         except IntegrityError as exc:

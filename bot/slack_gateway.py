@@ -87,6 +87,12 @@ class SlackGateway:
         self._profiles[user_id] = (time.monotonic(), profile)
         return profile
 
+    def known_locale(self, user_id: str) -> str | None:
+        """The user's language if a recent look-up told it (no I/O, for the first 3 s)."""
+        cached = self._profiles.get(user_id)
+        fresh = cached is not None and time.monotonic() - cached[0] < PROFILE_TTL
+        return cached[1].locale if cached is not None and fresh else None
+
     async def slack_locale_profile(self, user_id: str) -> Profile | None:
         """The user's profile if Slack answers quickly enough to still ack in time."""
         return await self.profile(user_id, timeout=LOOKUP_TIMEOUT)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +22,7 @@ from bot.policy import Policy
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, ActionStatus, Family, Person, Talk, TalkShare
+from storage.models import ActionItem, ActionStatus, Family, Nudge, Person, Talk, TalkShare
 
 MAX_ACTIONS = 5
 TEXT_LIMIT = 3000  # Slack's plain_text_input maximum
@@ -72,7 +73,8 @@ class RecordContext:
 
 @dataclass(frozen=True)
 class Recorded:
-    """A saved talk; `created` is False when this submission had been saved before."""
+    """A saved talk; `created` is False when this form had been saved before, and `amended`
+    True when this submission of it differed and was applied to that talk."""
 
     talk: Talk
     actions: list[ActionItem]
@@ -80,12 +82,20 @@ class Recorded:
     employee: Person
     manager: Person
     created: bool
+    amended: bool = False
 
 
-def submission_key(view_id: str, values: object) -> str:
-    """A stable key for one modal submission: the view's id and what was typed."""
+def submission_key(form: str, user_id: str, view_id: str) -> str:
+    """The key of what one modal creates: which form, whose, and the view's id. Slack keeps
+    a view's id while it is redrawn (`views.update`) and resubmitted, so a retry, a double
+    click and a press of Save after "not saved yet" all name the same record."""
+    return hashlib.sha256(f"{form}\n{user_id}\n{view_id}".encode()).hexdigest()
+
+
+def form_digest(values: object) -> str:
+    """A digest of what was typed in a form, to tell a resubmission that differs."""
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(f"{view_id}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str, Problem]:
@@ -218,95 +228,188 @@ async def record_talk(
     policy: Policy,
     now: datetime,
     key: str,
+    digest: str | None = None,
 ) -> Recorded:
-    """Check access, validate, and save the draft as one talk with its actions, once per key."""
-    try:
-        async with session_scope(engine) as session:
-            pair = await load_pair(session, actor_id, draft.employee_id)
-            employee, manager = pair.employee, pair.manager
-            earlier = await queries.talk_by_submission(session, key)
-            if earlier is not None:
-                return await _recorded(session, earlier, employee, manager, created=False)
-            today = local_today(pair.actor, policy, now)
-            problems = validate_draft(draft, policy=policy, today=today)
-            if problems:
-                raise Invalid(problems)
-            talk = _new_talk(draft, policy, manager_id=manager.slack_id, actor_id=actor_id)
-            talk.submission_key, talk.created_at = key, now
-            session.add(talk)
-            await session.flush()
-            assert talk.id is not None
-            owners = {"manager": manager.slack_id, "employee": employee.slack_id}
-            actions = [
-                ActionItem(
-                    talk_id=talk.id,
-                    employee_id=employee.slack_id,
-                    owner_id=owners[a.owner or "employee"],
-                    text=a.text.strip(),
-                    due_on=a.due_on or now.date(),
-                    status=ActionStatus.OPEN,
-                    created_at=now,
-                )
-                for a in draft.actions[:MAX_ACTIONS]
-                if not a.is_blank
-            ]
-            session.add_all(actions)
-            completed = [
-                a
-                for a in await queries.open_actions_about(session, employee.slack_id)
-                if a.id in draft.completed_action_ids
-            ]
-            for item in completed:
-                item.status, item.completed_at, item.completed_in_talk_id = (
-                    ActionStatus.DONE,
-                    now,
-                    talk.id,
-                )
-                await outbox.cancel_pending(
-                    session,
-                    kinds=[ACTION_DUE, ACTION_OVERDUE],
-                    subject=f"action:{item.id}",
-                    reason="action done",
-                    now=now,
-                )
-            if talk.kind == GOAL:
-                await mark_clarified(
-                    session,
-                    employee_id=employee.slack_id,
-                    talk_id=talk.id,
-                    talk_created_at=talk.created_at,
-                    now=now,
-                )
-            if talk.family == Family.DIALOGUE:
-                await outbox.cancel_pending(
-                    session,
-                    kinds=[CHECKIN, HEADS_UP],
-                    subject=employee.slack_id,
-                    reason="dialogue logged",
-                    now=now,
-                )
-            for kind, to in ((notices.TALK_RECORD, employee), (notices.TALK_SAVED, manager)):
-                await notices.owe(
-                    session,
-                    kind=kind,
-                    recipient_id=to.slack_id,
-                    subject=f"talk:{talk.id}",
-                    about_id=employee.slack_id,
-                    payload={"talk_id": talk.id},
-                    now=now,
-                )
-            await session.commit()
-            return Recorded(talk, actions, completed, employee, manager, created=True)
-    except IntegrityError:
-        # A concurrent double submit won the race on the unique key: answer as it did.
-        async with session_scope(engine) as session:
-            earlier = await queries.talk_by_submission(session, key)
-            if earlier is None:
-                raise SaveFailed("integrity error without an earlier record") from None
-            pair = await load_pair(session, actor_id, draft.employee_id)
-            return await _recorded(session, earlier, pair.employee, pair.manager, created=False)
-    except SQLAlchemyError as exc:
-        raise SaveFailed(str(exc)) from exc
+    """Check access, validate, and save the draft as one talk with its actions, once per key
+    (one form); a resubmission whose `digest` differs is applied to the talk it saved."""
+    for attempt in (1, 2):
+        try:
+            async with session_scope(engine) as session:
+                return await _record(session, actor_id, draft, policy, now, key, digest)
+        except IntegrityError:
+            # A concurrent submission of the same form won the race on the unique key: the
+            # second pass finds its talk and answers as it did (or applies what differs).
+            if attempt == 2:
+                raise SaveFailed("integrity error twice") from None
+        except SQLAlchemyError as exc:
+            raise SaveFailed(str(exc)) from exc
+    raise AssertionError("unreachable")
+
+
+async def _record(
+    session: AsyncSession,
+    actor_id: str,
+    draft: TalkDraft,
+    policy: Policy,
+    now: datetime,
+    key: str,
+    digest: str | None,
+) -> Recorded:
+    pair = await load_pair(session, actor_id, draft.employee_id)
+    employee, manager = pair.employee, pair.manager
+    earlier = await queries.talk_by_submission(session, key)
+    if earlier is not None:
+        if earlier.employee_id != employee.slack_id or earlier.logged_by != actor_id:
+            raise NotAllowed("refusal.unknown_talk")
+        if digest is None or earlier.form_digest == digest:
+            return await _recorded(session, earlier, employee, manager, created=False)
+    today = local_today(pair.actor, policy, now)
+    problems = validate_draft(draft, policy=policy, today=today)
+    if problems:
+        raise Invalid(problems)
+    if earlier is not None:
+        await _amend(session, earlier, draft, policy, pair, now, digest)
+        await session.commit()
+        recorded = await _recorded(session, earlier, employee, manager, created=False)
+        return replace(recorded, amended=True)
+    talk = _new_talk(draft, policy, manager_id=manager.slack_id, actor_id=actor_id)
+    talk.submission_key, talk.form_digest, talk.created_at = key, digest, now
+    session.add(talk)
+    await session.flush()
+    assert talk.id is not None
+    actions = _actions(draft, talk.id, pair, now)
+    session.add_all(actions)
+    completed = await _complete(session, draft, talk.id, employee.slack_id, now)
+    if talk.kind == GOAL:
+        await mark_clarified(
+            session,
+            employee_id=employee.slack_id,
+            talk_id=talk.id,
+            talk_created_at=talk.created_at,
+            now=now,
+        )
+    if talk.family == Family.DIALOGUE:
+        await outbox.cancel_pending(
+            session,
+            kinds=[CHECKIN, HEADS_UP],
+            subject=employee.slack_id,
+            reason="dialogue logged",
+            now=now,
+        )
+    for kind, to in ((notices.TALK_RECORD, employee), (notices.TALK_SAVED, manager)):
+        await notices.owe(
+            session,
+            kind=kind,
+            recipient_id=to.slack_id,
+            subject=f"talk:{talk.id}",
+            about_id=employee.slack_id,
+            payload={"talk_id": talk.id},
+            now=now,
+        )
+    await session.commit()
+    return Recorded(talk, actions, completed, employee, manager, created=True)
+
+
+def _actions(draft: TalkDraft, talk_id: int, pair: Pair, now: datetime) -> list[ActionItem]:
+    owners = {"manager": pair.manager.slack_id, "employee": pair.employee.slack_id}
+    return [
+        ActionItem(
+            talk_id=talk_id,
+            employee_id=pair.employee.slack_id,
+            owner_id=owners[a.owner or "employee"],
+            text=a.text.strip(),
+            due_on=a.due_on or now.date(),
+            status=ActionStatus.OPEN,
+            created_at=now,
+        )
+        for a in draft.actions[:MAX_ACTIONS]
+        if not a.is_blank
+    ]
+
+
+async def _complete(
+    session: AsyncSession, draft: TalkDraft, talk_id: int, employee_id: str, now: datetime
+) -> list[ActionItem]:
+    """Mark the earlier open actions ticked in the form done in this talk; end their
+    reminders."""
+    completed = [
+        a
+        for a in await queries.open_actions_about(session, employee_id)
+        if a.id in draft.completed_action_ids and a.talk_id != talk_id
+    ]
+    for item in completed:
+        item.status, item.completed_at, item.completed_in_talk_id = ActionStatus.DONE, now, talk_id
+        await outbox.cancel_pending(
+            session,
+            kinds=[ACTION_DUE, ACTION_OVERDUE],
+            subject=f"action:{item.id}",
+            reason="action done",
+            now=now,
+        )
+    return completed
+
+
+def _what(action: ActionItem) -> tuple[str, str, date]:
+    return action.owner_id, action.text, action.due_on
+
+
+async def _amend(
+    session: AsyncSession,
+    talk: Talk,
+    draft: TalkDraft,
+    policy: Policy,
+    pair: Pair,
+    now: datetime,
+    digest: str | None,
+) -> None:
+    """Apply a resubmission of the form to the talk it saved: nothing typed is lost, and
+    there is still one talk. Its notices were owed once; if they went out already, the
+    listener redraws them."""
+    assert talk.id is not None
+    typed = _new_talk(draft, policy, manager_id=talk.manager_id, actor_id=talk.logged_by)
+    for name in (
+        "kind",
+        "family",
+        "held_on",
+        "duration_minutes",
+        "facts",
+        "consensus",
+        "employee_talk_share",
+        "private_note",
+    ):
+        setattr(talk, name, getattr(typed, name))
+    talk.form_digest = digest
+    session.add(talk)
+    old = await queries.actions_of_talks(session, [talk.id])
+    new = _actions(draft, talk.id, pair, now)
+    if [_what(a) for a in old] != [_what(a) for a in new]:
+        for item in old:
+            await outbox.cancel_pending(
+                session,
+                kinds=[ACTION_DUE, ACTION_OVERDUE],
+                subject=f"action:{item.id}",
+                reason="talk amended",
+                now=now,
+            )
+            await session.delete(item)
+        session.add_all(new)
+    done_here = await session.execute(
+        select(ActionItem).where(ActionItem.completed_in_talk_id == talk.id)  # type: ignore[arg-type]
+    )
+    for item in done_here.scalars():
+        if item.id not in draft.completed_action_ids:  # unticked on the second try
+            item.status, item.completed_at = ActionStatus.OPEN, None
+            item.completed_in_talk_id = None
+    await session.flush()
+    await _complete(session, draft, talk.id, pair.employee.slack_id, now)
+    if talk.kind == GOAL:
+        await mark_clarified(
+            session,
+            employee_id=pair.employee.slack_id,
+            talk_id=talk.id,
+            talk_created_at=talk.created_at,
+            now=now,
+        )
 
 
 def _new_talk(draft: TalkDraft, policy: Policy, *, manager_id: str, actor_id: str) -> Talk:
@@ -337,11 +440,13 @@ async def _recorded(
 
 @dataclass(frozen=True)
 class Acknowledged:
-    """An acknowledged record; `first` is False when it had been acknowledged before."""
+    """An acknowledged record; `first` is False when it had been acknowledged before.
+    `posted` are the record DMs the employee was sent (where to show it)."""
 
     talk: Talk
     employee: Person
     first: bool
+    posted: list[Nudge]
 
 
 async def acknowledge(
@@ -355,9 +460,15 @@ async def acknowledge(
         employee = await queries.get_person(session, talk.employee_id)
         if talk.employee_id != actor_id or employee is None:
             raise NotAllowed("refusal.not_your_record")
-        first = talk.acknowledged_at is None
+        # One conditional update, so that of two clicks at once only one is the first.
+        result = await session.execute(
+            update(Talk)
+            .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .values(acknowledged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        first = result.rowcount == 1  # type: ignore[attr-defined]
         if first:
-            talk.acknowledged_at = now
             await notices.owe(
                 session,
                 kind=notices.TALK_ACKNOWLEDGED,
@@ -367,8 +478,12 @@ async def acknowledge(
                 payload={"talk_id": talk.id},
                 now=now,
             )
-            await session.commit()
-        return Acknowledged(talk, employee, first)
+        await session.commit()
+        await session.refresh(talk)
+        posted = await notices.posted(
+            session, kinds=(notices.TALK_RECORD,), subject=f"talk:{talk.id}", recipient_id=actor_id
+        )
+        return Acknowledged(talk, employee, first, posted)
 
 
 async def readable_talks(

@@ -11,10 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import talks
 from bot.deps import Deps
 from handlers import ids, parse
-from handlers.blocks.messages import acknowledged_record, refusal
+from handlers.blocks.messages import refusal
 from handlers.blocks.modals import record_modal
 from handlers.commands import DEFAULT_KIND, record_view
-from handlers.notify import publish_home
+from handlers.notify import note_payload_place, publish_home, redraw
+from handlers.opening import open_form
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -29,7 +30,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def acknowledge(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    """The employee acknowledges a record: store it, update the message, tell the manager."""
+    """The employee acknowledges a record: store it, redraw the record DM where the outbox
+    says it was sent, tell the manager."""
     await ack()
     user_id = body["user"]["id"]
     locale = await deps.locale_for(user_id)
@@ -44,13 +46,12 @@ async def acknowledge(
             channel=body["channel"]["id"], user=user_id, **message.as_kwargs()
         )
         return
+    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
+    note_payload_place(done.posted, *clicked, what="talk record")
+    for row in done.posted:
+        await redraw(deps, row)
     if done.first:
         deps.kick()  # the manager's notice was written with the acknowledgement
-    message = body.get("message") or {}
-    updated = acknowledged_record(message, done.talk, locale)
-    await client.chat_update(
-        channel=body["channel"]["id"], ts=message.get("ts"), **updated.as_kwargs()
-    )
 
 
 async def log_from_home(
@@ -59,14 +60,11 @@ async def log_from_home(
     """Open the record form for the report whose "Log a talk" button was clicked."""
     await ack()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
-    try:
-        view = await record_view(deps, user_id, action["value"], locale)
-    except talks.NotAllowed as refused:
-        message = refusal(refused.key, locale, **refused.params)
-        await deps.gateway.dm(user_id, message.text, message.blocks)
-        return
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def form(locale: str) -> dict[str, Any]:
+        return await record_view(deps, user_id, str(action.get("value", "")), locale)
+
+    await open_form(client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form)
 
 
 async def turn_home_page(

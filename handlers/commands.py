@@ -1,4 +1,5 @@
-"""`/checkin`: ack at once, then open the record form, the picker, or explain."""
+"""`/checkin`: ack at once, open a loading modal with the trigger, then put the record form,
+the picker, or the reason why not in it; help and milestones answer in the channel."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import talks
 from bot.deps import Deps
 from handlers import goals, parse, reviews, self_assessment
-from handlers.blocks.messages import help_message, refusal
+from handlers.blocks.messages import help_message
 from handlers.blocks.modals import picker_modal, record_modal
+from handlers.opening import open_form
 
 DEFAULT_KIND = "checkin"
 
@@ -28,38 +30,37 @@ async def checkin(
     """Answer `/checkin [@someone | help]`."""
     await ack()
     user_id = command["user_id"]
-    locale = await deps.locale_for(user_id)
     request = parse.checkin_command(command.get("text"))
     if request.action == "goal":
-        await goals.goal_command(command, respond, client, deps, request.rest, locale)
+        await goals.goal_command(command, respond, client, deps, request.rest)
         return
     if request.action == "milestone":
-        await goals.milestone_command(command, respond, client, deps, request.rest, locale)
+        await goals.milestone_command(command, respond, client, deps, request.rest)
         return
     if request.action == "self":
-        await self_assessment.self_command(command, respond, client, deps, request.rest, locale)
+        await self_assessment.self_command(command, respond, client, deps, request.rest)
         return
     if request.action == "review":
-        await reviews.review_command(command, respond, client, deps, request.rest, locale)
+        await reviews.review_command(command, respond, client, deps, request.rest)
         return
     if request.action in ("help", "unknown"):
+        locale = await deps.locale_for(user_id)
         message = help_message(locale, unknown=request.action == "unknown")
         await respond(response_type="ephemeral", **message.as_kwargs())
         return
-    try:
+
+    async def form(locale: str) -> dict[str, Any]:
         if request.action == "pick":
             _, any_user = await talks.report_choices(deps.engine, actor_id=user_id)
-            view = picker_modal(locale=locale, any_user=any_user)
-        else:
-            employee_id = await talks.find_employee(
-                deps.engine, user_id=request.user_id, handle=request.handle
-            )
-            view = await record_view(deps, user_id, employee_id, locale)
-    except talks.NotAllowed as refused:
-        message = refusal(refused.key, locale, **refused.params)
-        await respond(response_type="ephemeral", **message.as_kwargs())
-        return
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
+            return picker_modal(locale=locale, any_user=any_user)
+        employee_id = await talks.find_employee(
+            deps.engine, user_id=request.user_id, handle=request.handle
+        )
+        return await record_view(deps, user_id, employee_id, locale)
+
+    await open_form(
+        client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
 
 
 async def record_view(
@@ -73,6 +74,13 @@ async def record_view(
         policy=deps.policy,
         now=deps.clock(),
     )
+    return record_form(deps, ctx, locale, kind=kind)
+
+
+def record_form(
+    deps: Deps, ctx: talks.RecordContext, locale: str, *, kind: str = DEFAULT_KIND
+) -> dict[str, Any]:
+    """The record form drawn from what `talks.record_context` gathered."""
     if kind not in deps.policy.dialogue_kinds():
         kind = deps.policy.dialogue_kinds()[0]
     return record_modal(ctx, policy=deps.policy, locale=locale, kind=kind, today=ctx.today)

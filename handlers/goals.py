@@ -14,13 +14,17 @@ from slack_bolt.async_app import AsyncApp
 from bot import goals, milestones
 from bot.deps import Deps
 from bot.logs import failure
+from bot.notices import GOAL_PROPOSED, GOAL_SET
 from bot.org import zone_of
-from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee
+from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee, submission_key
 from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import goal_views as gv
 from handlers.blocks import kit
 from handlers.blocks.messages import Message, refusal
+from handlers.budget import Budget, late, locale_within, not_saved_yet, write
+from handlers.notify import note_payload_place, redraw_posted
+from handlers.opening import open_form
 from prompts import t
 from storage.models import Goal
 
@@ -43,32 +47,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 # -- goals ------------------------------------------------------------------------------------
 async def goal_command(
-    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str
 ) -> None:
     """`/checkin goal [@someone]`: open the goal modal."""
     request = parse.checkin_command(args)
+    user_id = command["user_id"]
     if request.action not in ("pick", "open"):
+        locale = await deps.locale_for(user_id)
         await respond(response_type="ephemeral", **gv.usage("goal.usage", locale).as_kwargs())
         return
-    try:
+
+    async def form(locale: str) -> dict[str, Any]:
         employee_id = None
         if request.action == "open":
             employee_id = await find_employee(
                 deps.engine, user_id=request.user_id, handle=request.handle
             )
-        form = await goals.goal_form(
+        found = await goals.goal_form(
             deps.engine,
-            actor_id=command["user_id"],
+            actor_id=user_id,
             employee_id=employee_id,
             policy=deps.policy,
             now=deps.clock(),
         )
-    except NotAllowed as refused:
-        message = refusal(refused.key, locale, **refused.params)
-        await respond(response_type="ephemeral", **message.as_kwargs())
-        return
-    await client.views_open(
-        trigger_id=command["trigger_id"], view=gv.goal_modal(form, locale=locale)
+        return gv.goal_modal(found, locale=locale)
+
+    await open_form(
+        client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond
     )
 
 
@@ -87,8 +92,8 @@ def _date(raw: str | None) -> date | None:
 
 async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Save the goal, or keep the modal open with the problem on the exact field."""
+    budget = Budget()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
     values = view.get("state", {}).get("values", {})
     picked = gv.GOAL_EMPLOYEE in values
     if picked:
@@ -98,26 +103,43 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
         employee_id = parse.metadata(view).get("e")
     refusal_block = gv.GOAL_EMPLOYEE if picked else gv.GOAL_TITLE
     if not employee_id:
+        locale = await locale_within(deps, user_id, budget) or deps.policy.locale
         await ack(
             response_action="errors",
             errors={refusal_block: t("goal.error.employee_required", locale)},
         )
         return
-    try:
-        created = await goals.create_goal(
+    key = submission_key(gv.GOAL_MODAL, user_id, view["id"])
+    now = deps.clock()
+    work = write(
+        key,
+        lambda: goals.create_goal(
             deps.engine,
             actor_id=user_id,
             employee_id=str(employee_id),
             title=_input(values, gv.GOAL_TITLE).get("value") or "",
             measure=_input(values, gv.GOAL_MEASURE).get("value") or "",
             due_on=_date(_input(values, gv.GOAL_DUE).get("selected_date")),
-            now=deps.clock(),
+            now=now,
             policy=deps.policy,
-        )
+            key=key,
+        ),
+    )
+    known = await locale_within(deps, user_id, budget)
+    if not await budget.finished(work):
+        text = not_saved_yet(known, "goal.modal.save")
+        await ack(response_action="errors", errors={gv.GOAL_TITLE: text})
+        created = await late(work, "a goal")
+        if created is not None:
+            await _announce(deps, created)
+        return
+    locale = known or deps.policy.locale
+    try:
+        created = work.result()
     except Invalid as invalid:
+        blocks = {**gv.GOAL_FIELD_BLOCKS, "employee": refusal_block}
         errors = {
-            gv.GOAL_FIELD_BLOCKS[name]: t(p.key, locale, **p.params)
-            for name, p in invalid.problems.items()
+            blocks[name]: t(p.key, locale, **p.params) for name, p in invalid.problems.items()
         }
         await ack(response_action="errors", errors=errors)
         return
@@ -132,15 +154,24 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
         )
         return
     await ack()
+    await _announce(deps, created)
+
+
+async def _announce(deps: Deps, created: goals.GoalCreated) -> None:
+    """A new goal's notice goes out now (a proposal to the manager to decide, a set goal to
+    the employee); a goal changed by a resubmission is redrawn where it was sent."""
     if created.created:
-        # A proposal's notice goes to the manager to decide, a set goal's to the employee.
         deps.kick()
+    elif created.amended:
+        subject = f"goal:{created.goal.id}"
+        await redraw_posted(deps, subject=subject, kinds=(GOAL_PROPOSED, GOAL_SET))
 
 
 async def decide_goal(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
 ) -> None:
-    """Confirm or Decline on a proposal: store it, update the message, tell the employee."""
+    """Confirm or Decline on a proposal: store it, update the proposal where it was sent to
+    the decider, tell the employee."""
     await ack()
     user_id = body["user"]["id"]
     locale = await deps.locale_for(user_id)
@@ -170,17 +201,20 @@ async def decide_goal(
     )
     if decided.first:
         deps.kick()  # the employee's notice was written with the decision
-    ts = (body.get("message") or {}).get("ts")
-    if channel and ts:  # the clicked post is the proposal's last (the one with the buttons)
-        before = gv.proposal_message(
-            Goal(**{**decided.goal.model_dump(), "status": "proposed"}),
-            employee=decided.employee,
-            locale=locale,
-        )
-        update, following = updated.replacing(before)
-        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+    # The proposal is updated only where the outbox says it was sent to this decider; its
+    # stored ts is the post with the buttons (the last part of a long proposal).
+    note_payload_place(decided.posted, channel, (body.get("message") or {}).get("ts"),
+                       what="goal proposal")  # fmt: skip
+    before = gv.proposal_message(
+        Goal(**{**decided.goal.model_dump(), "status": "proposed"}),
+        employee=decided.employee,
+        locale=locale,
+    )
+    update, following = updated.replacing(before)
+    for row in decided.posted:
+        await client.chat_update(channel=row.channel, ts=row.ts, **update.as_kwargs())
         for part in following:
-            await client.chat_postMessage(channel=channel, **part.as_kwargs())
+            await client.chat_postMessage(channel=row.channel, **part.as_kwargs())
 
 
 # -- milestones -------------------------------------------------------------------------------
@@ -235,9 +269,11 @@ def milestone_request(text: str) -> MilestoneRequest:
 
 
 async def milestone_command(
-    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str
 ) -> None:
-    """`/checkin milestone "NAME" @person … [DATE]`: register a milestone."""
+    """`/checkin milestone "NAME" @person … [DATE]`: register a milestone (once, however
+    often the command is sent; see `milestones.milestone_key`)."""
+    locale = await deps.locale_for(command["user_id"])
     try:
         request = milestone_request(args)
         participant_ids = [

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import nudge_choices, talks
 from bot.deps import Deps
+from bot.dispatch import NoLongerNeeded
+from bot.nudge_content import nudge_content
 from handlers import ids
 from handlers.blocks.messages import refusal
-from handlers.blocks.nudges import settled_message
+from handlers.blocks.nudges import nudge_message, settled_message
 from handlers.commands import record_view
+from handlers.notify import note_payload_place
+from handlers.opening import open_form
 from prompts import t
+from storage.models import Nudge
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -35,12 +44,32 @@ def _choice(action: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def _settle(client: AsyncWebClient, body: dict[str, Any], note: str) -> None:
-    message = body.get("message") or {}
-    settled = settled_message(message, note)
-    await client.chat_update(
-        channel=body["channel"]["id"], ts=message.get("ts"), **settled.as_kwargs()
-    )
+def _number(choice: dict[str, Any], name: str) -> int:
+    value = choice.get(name)
+    return value if isinstance(value, int) else int(value) if str(value).isdigit() else 0
+
+
+async def _settle(
+    client: AsyncWebClient, deps: Deps, body: dict[str, Any], nudge: Nudge, note: str, locale: str
+) -> None:
+    """Show the choice in the nudge's own message: where the outbox says it was sent (never
+    where the payload says), drawn from the database (never from the payload's blocks)."""
+    if nudge.channel is None or nudge.ts is None:
+        log.warning("nudge %s has no sent message to update", nudge.id)
+        return
+    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
+    note_payload_place([nudge], *clicked, what="nudge")
+    try:
+        content = await nudge_content(deps.engine, nudge, policy=deps.policy, now=deps.clock())
+        drawn = nudge_message(content, policy=deps.policy, locale=locale).last_part().as_kwargs()
+    except (NoLongerNeeded, talks.NotAllowed, KeyError, ValueError):
+        drawn = {"text": nudge.sent_text or note, "blocks": []}
+    settled = settled_message(drawn, note)
+    try:
+        await client.chat_update(channel=nudge.channel, ts=nudge.ts, **settled.as_kwargs())
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        log.warning("could not update nudge %s: %s", nudge.id, error)
 
 
 async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale: str) -> None:
@@ -51,21 +80,25 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale
 
 
 async def log_talk(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: Any,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Any,
+    deps: Deps,
 ) -> None:
     """Open the record form set to the nudge's report and kind of talk (a button, or the
     select of a milestone nudge with many people); the form re-checks who may log it."""
     await ack()
     user_id, choice = body["user"]["id"], _choice(action)
-    locale = await deps.locale_for(user_id)
-    try:
-        view = await record_view(
-            deps, user_id, str(choice.get("e", "")), locale, kind=str(choice.get("k", "checkin"))
-        )
-    except talks.NotAllowed as refused:
-        await _refuse(client, body, refused.key, locale)
-        return
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def form(locale: str) -> dict[str, Any]:
+        employee_id, kind = str(choice.get("e", "")), str(choice.get("k", "checkin"))
+        return await record_view(deps, user_id, employee_id, locale, kind=kind)
+
+    await open_form(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
 
 
 async def snooze(
@@ -78,7 +111,7 @@ async def snooze(
     try:
         snoozed = await nudge_choices.snooze(
             deps.engine,
-            nudge_id=int(choice.get("n", 0)),
+            nudge_id=_number(choice, "n"),
             actor_id=user_id,
             until="week" if choice.get("u") == "week" else "tomorrow",
             policy=deps.policy,
@@ -88,7 +121,7 @@ async def snooze(
         await _refuse(client, body, refused.key, locale)
         return
     when = snoozed.until.strftime("%Y-%m-%d %H:%M")
-    await _settle(client, body, t("nudge.snoozed", locale, when=when))
+    await _settle(client, deps, body, snoozed.nudge, t("nudge.snoozed", locale, when=when), locale)
 
 
 async def skip(
@@ -102,9 +135,9 @@ async def skip(
     if reason not in nudge_choices.SKIP_REASONS:
         reason = "not_relevant"
     try:
-        await nudge_choices.skip(
+        nudge = await nudge_choices.skip(
             deps.engine,
-            nudge_id=int(choice.get("n", 0)),
+            nudge_id=_number(choice, "n"),
             actor_id=user_id,
             reason=reason,
             now=deps.clock(),
@@ -113,7 +146,7 @@ async def skip(
         await _refuse(client, body, refused.key, locale)
         return
     label = t(f"nudge.skip_{reason}", locale)
-    await _settle(client, body, t("nudge.skipped", locale, reason=label))
+    await _settle(client, deps, body, nudge, t("nudge.skipped", locale, reason=label), locale)
 
 
 async def action_done(
@@ -124,10 +157,15 @@ async def action_done(
     user_id, choice = body["user"]["id"], _choice(action)
     locale = await deps.locale_for(user_id)
     try:
-        await nudge_choices.complete_action(
-            deps.engine, action_id=int(choice.get("a", 0)), actor_id=user_id, now=deps.clock()
+        done = await nudge_choices.complete_action(
+            deps.engine,
+            action_id=_number(choice, "a"),
+            actor_id=user_id,
+            now=deps.clock(),
+            nudge_id=_number(choice, "n"),
         )
     except talks.NotAllowed as refused:
         await _refuse(client, body, refused.key, locale)
         return
-    await _settle(client, body, t("nudge.done", locale))
+    if done.nudge is not None:
+        await _settle(client, deps, body, done.nudge, t("nudge.done", locale), locale)

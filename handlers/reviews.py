@@ -15,12 +15,15 @@ from bot import review_answers, reviews
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
-from bot.talks import ActionDraft, find_employee, submission_key
+from bot.notices import REVIEW_DISAGREED, REVIEW_SAVED, REVIEW_SUMMARY
+from bot.talks import ActionDraft, find_employee, form_digest, submission_key
 from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import review_views as rv
 from handlers.blocks.messages import refusal
-from handlers.notify import publish_home
+from handlers.budget import Budget, late, locale_within, not_saved_yet, write
+from handlers.notify import note_payload_place, publish_home, redraw_posted
+from handlers.opening import open_form
 from prompts import t
 
 log = logging.getLogger(__name__)
@@ -35,30 +38,32 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def review_command(
-    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str
 ) -> None:
     """`/checkin review @someone`: open the review modal (in edit mode if one is recorded)."""
     request = parse.checkin_command(args)
+    user_id = command["user_id"]
     if request.action != "open":
+        locale = await deps.locale_for(user_id)
         await respond(response_type="ephemeral", **rv.usage(locale).as_kwargs())
         return
-    try:
+
+    async def form(locale: str) -> dict[str, Any]:
         employee_id = await find_employee(
             deps.engine, user_id=request.user_id, handle=request.handle
         )
-        form = await reviews.review_form(
+        found = await reviews.review_form(
             deps.engine,
-            actor_id=command["user_id"],
+            actor_id=user_id,
             employee_id=employee_id,
             policy=deps.policy,
             now=deps.clock(),
         )
-    except NotAllowed as refused:
-        message = refusal(refused.key, locale, **refused.params)
-        await respond(response_type="ephemeral", **message.as_kwargs())
-        return
-    view = rv.review_modal(form, policy=deps.policy, locale=locale)
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
+        return rv.review_modal(found, policy=deps.policy, locale=locale)
+
+    await open_form(
+        client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
 
 
 def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
@@ -113,18 +118,34 @@ def review_draft(view: dict[str, Any]) -> reviews.ReviewDraft:
 
 async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Save the review, or keep the modal open with the problem on the exact block."""
+    budget = Budget()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
-    key = submission_key(view["id"], view.get("state", {}).get("values", {}))
-    try:
-        recorded = await reviews.record_review(
+    key = submission_key(rv.REVIEW_MODAL, user_id, view["id"])
+    digest = form_digest(view.get("state", {}).get("values", {}))
+    draft, now = review_draft(view), deps.clock()
+    work = write(
+        key,
+        lambda: reviews.record_review(
             deps.engine,
             actor_id=user_id,
-            draft=review_draft(view),
+            draft=draft,
             policy=deps.policy,
-            now=deps.clock(),
+            now=now,
             key=key,
-        )
+            digest=digest,
+        ),
+    )
+    known = await locale_within(deps, user_id, budget)
+    if not await budget.finished(work):
+        text = not_saved_yet(known, "review.modal.save")
+        await ack(response_action="errors", errors={rv.RATING: text})
+        recorded = await late(work, "a review")
+        if recorded is not None:
+            await _announce(deps, recorded, actor_id=user_id)
+        return
+    locale = known or deps.policy.locale
+    try:
+        recorded = work.result()
     except Invalid as invalid:
         # A problem with a field the view does not show (forged) lands on the rating.
         shown = {block.get("block_id") for block in view.get("blocks", [])}
@@ -144,32 +165,50 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         await ack(response_action="errors", errors={rv.RATING: text})
         return
     await ack()
-    if recorded.fresh:
-        await _announce(deps, recorded, actor_id=user_id)
+    await _announce(deps, recorded, actor_id=user_id)
 
 
 async def _announce(deps: Deps, rec: reviews.RecordedReview, *, actor_id: str) -> None:
     """Send the notices written with the review (the summary to the employee, confirmations
-    to whoever recorded it and the manager) and refresh both Home tabs."""
-    deps.kick()
+    to whoever recorded it and the manager), or redraw them where they were sent when a
+    resubmission changed it, and refresh both Home tabs."""
+    if rec.fresh:
+        deps.kick()
+    elif rec.amended:
+        await redraw_posted(
+            deps,
+            subject=f"review:{rec.review.id}",
+            kinds=(REVIEW_SUMMARY, REVIEW_SAVED),
+            version=rec.talk.submission_key[:32],
+        )
+    else:
+        return
     for user_id in dict.fromkeys([rec.employee.slack_id, rec.manager.slack_id]):
         await publish_home(deps, user_id)
 
 
-async def _update_summary(
-    deps: Deps, rec: reviews.RecordedReview, channel: str | None, ts: str | None, locale: str
+async def _redraw_summary(
+    deps: Deps, answer: review_answers.ReviewResponse, body: dict[str, Any]
 ) -> None:
-    """Redraw the employee's summary with their answer in place of the buttons."""
-    if not channel or not ts:
+    """Redraw the employee's summary, with their answer in place of the buttons, where the
+    outbox says it was sent (never where the payload says)."""
+    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
+    if clicked != (None, None):
+        note_payload_place(answer.posted, *clicked, what="review summary")
+    if not answer.posted:
         return
-    update, following = rv.summary_update(rec, policy=deps.policy, locale=locale)
-    try:
-        client = deps.gateway.client  # the clicked post is the last of a long summary
-        await client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
-        for part in following:
-            await client.chat_postMessage(channel=channel, **part.as_kwargs())
-    except SlackApiError:
-        failure(log, "could not update the review summary in %s", channel)
+    locale = await deps.locale_for(answer.record.employee.slack_id)
+    # the stored ts is the summary's last post (with the buttons); a long answer may need one
+    # more post after it
+    update, following = rv.summary_update(answer.record, policy=deps.policy, locale=locale)
+    client = deps.gateway.client
+    for row in answer.posted:
+        try:
+            await client.chat_update(channel=row.channel, ts=row.ts, **update.as_kwargs())
+            for part in following:
+                await client.chat_postMessage(channel=row.channel, **part.as_kwargs())
+        except SlackApiError:
+            failure(log, "could not update review summary %s", row.id)
 
 
 async def acknowledge_review(
@@ -196,46 +235,65 @@ async def acknowledge_review(
         return
     if answer.first:
         deps.kick()  # the manager's notice was written with the answer
-    ts = (body.get("message") or {}).get("ts")
-    await _update_summary(deps, answer.record, channel, ts, locale)
+    await _redraw_summary(deps, answer, body)
 
 
 async def open_disagreement(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, deps: Deps
 ) -> None:
-    """Disagree: open the small modal for the comment (who may answer is checked on submit)."""
+    """Disagree: open the small modal for the comment, if this is the actor's review to
+    answer (checked again on submit). It carries the review's id only."""
     await ack()
-    locale = await deps.locale_for(body["user"]["id"])
-    view = rv.disagree_modal(
-        str(action.get("value", "")),
-        channel=str((body.get("channel") or {}).get("id", "")),
-        ts=str((body.get("message") or {}).get("ts", "")),
-        locale=locale,
+    user_id = body["user"]["id"]
+    raw = str(action.get("value", ""))
+
+    async def form(locale: str) -> dict[str, Any]:
+        if not raw.isdigit():
+            raise NotAllowed("review.refusal.unknown")
+        review = await review_answers.answerable(deps.engine, review_id=int(raw), actor_id=user_id)
+        return rv.disagree_modal(review.id or 0, locale=locale)
+
+    await open_form(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
     )
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def submit_disagreement(
     ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Store the disagreement with its comment; tell every HR person and the manager."""
+    budget = Budget()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
-    meta = parse.metadata(view)
+    raw = str(parse.metadata(view).get("r", ""))
     comment = clean(
         _element(view.get("state", {}).get("values", {}), rv.COMMENT).get("value") or ""
     )
-    try:
-        if not str(meta.get("r", "")).isdigit():
+    now = deps.clock()
+
+    async def answer_it() -> review_answers.ReviewResponse:
+        if not raw.isdigit():
             raise NotAllowed("review.refusal.unknown")
-        answer = await review_answers.respond_to_review(
+        return await review_answers.respond_to_review(
             deps.engine,
-            review_id=int(meta["r"]),
+            review_id=int(raw),
             actor_id=user_id,
             agree=False,
             comment=comment,
-            now=deps.clock(),
+            now=now,
         )
+
+    work = write(f"{rv.DISAGREE_MODAL}:{user_id}:{raw}", answer_it)
+    known = await locale_within(deps, user_id, budget)
+    if not await budget.finished(work):
+        text = not_saved_yet(known, "review.disagree_modal.send")
+        await ack(response_action="errors", errors={rv.COMMENT: text})
+        answer = await late(work, "a disagreement")
+        if answer is not None:
+            await _after_disagreement(deps, answer, body)
+        return
+    locale = known or deps.policy.locale
+    try:
+        answer = work.result()
     except Invalid as invalid:
         problem = next(iter(invalid.problems.values()))
         await ack(
@@ -247,7 +305,18 @@ async def submit_disagreement(
         await ack(response_action="errors", errors={rv.COMMENT: text})
         return
     await ack()
+    await _after_disagreement(deps, answer, body)
+
+
+async def _after_disagreement(
+    deps: Deps, answer: review_answers.ReviewResponse, body: dict[str, Any]
+) -> None:
+    """Show the answer in the employee's summary; send HR's and the manager's notices (or,
+    when the comment changed, redraw them where they were sent)."""
     if answer.first:
         deps.kick()  # HR's and the manager's notices were written with the disagreement
-    rec = answer.record
-    await _update_summary(deps, rec, meta.get("c"), meta.get("ts"), locale)
+    elif answer.amended:
+        version = answer.record.talk.submission_key[:32]
+        subject = f"review:{answer.record.review.id}"
+        await redraw_posted(deps, subject=subject, kinds=(REVIEW_DISAGREED,), version=version)
+    await _redraw_summary(deps, answer, body)

@@ -16,10 +16,14 @@ from bot import self_assessment as sa
 from bot.deps import Deps
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
+from bot.notices import SELF_SUBMITTED
 from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import self_views as sv
 from handlers.blocks.messages import Message, refusal
+from handlers.budget import Budget, late, locale_within, not_saved_yet, write
+from handlers.notify import redraw_posted
+from handlers.opening import open_form
 from prompts import t
 
 log = logging.getLogger(__name__)
@@ -43,16 +47,17 @@ async def _form_view(
 
 
 async def self_command(
-    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str, locale: str
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str
 ) -> None:
     """`/checkin self`: open the self-assessment modal for the cycle under review."""
-    try:
-        view = await _form_view(deps, command["user_id"], locale)
-    except NotAllowed as refused:
-        message = refusal(refused.key, locale, **refused.params)
-        await respond(response_type="ephemeral", **message.as_kwargs())
-        return
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
+    user_id = command["user_id"]
+
+    async def form(locale: str) -> dict[str, Any]:
+        return await _form_view(deps, user_id, locale)
+
+    await open_form(
+        client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
 
 
 async def _tell(client: Any, deps: Deps, body: dict[str, Any], message: Message) -> None:
@@ -69,21 +74,22 @@ async def _tell(client: Any, deps: Deps, body: dict[str, Any], message: Message)
 
 
 async def open_from_nudge(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, deps: Deps
 ) -> None:
-    """The nudge's "Open my self-assessment" button: the modal for the nudge's cycle."""
+    """The nudge's "Open my self-assessment" button: the modal for the nudge's cycle (if it
+    is one this person may write for)."""
     await ack()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
     cycle = parse.metadata({"private_metadata": action.get("value")}).get("c")
-    try:
-        view = await _form_view(deps, user_id, locale, int(cycle) if cycle else None)
-    except (NotAllowed, ValueError) as refused:
-        key = refused.key if isinstance(refused, NotAllowed) else "self.refusal.no_cycle"
-        params = refused.params if isinstance(refused, NotAllowed) else {}
-        await _tell(client, deps, body, refusal(key, locale, **params))
-        return
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def form(locale: str) -> dict[str, Any]:
+        if cycle is not None and not str(cycle).isdigit():
+            raise NotAllowed("self.refusal.no_cycle")
+        return await _form_view(deps, user_id, locale, int(cycle) if cycle else None)
+
+    await open_form(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
 
 
 def answers(view: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +114,11 @@ def _problems(invalid: Invalid, locale: str) -> dict[str, str]:
     }
 
 
+def _one_at_a_time(user_id: str) -> str:
+    """The key that puts a person's self-assessment saves (draft or submit) in order."""
+    return f"{sv.SELF_MODAL}:{user_id}"
+
+
 async def save_draft(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
 ) -> None:
@@ -115,19 +126,24 @@ async def save_draft(
     ("Draft saved at …", or each problem under its field; typing is kept either way)."""
     await ack()
     view, user_id = body["view"], body["user"]["id"]
-    locale = await deps.locale_for(user_id)
     cycle_id = _cycle_id(view)
     typed = answers(view)
-    try:
-        saved = await sa.save(
+    now = deps.clock()
+    work = write(
+        _one_at_a_time(user_id),
+        lambda: sa.save(
             deps.engine,
             employee_id=user_id,
             cycle_id=cycle_id,
             submit=False,
             policy=deps.policy,
-            now=deps.clock(),
+            now=now,
             **typed,
-        )
+        ),
+    )
+    locale = await deps.locale_for(user_id)
+    try:
+        saved = await work
     except Invalid as invalid:
         await _redraw(
             client,
@@ -162,7 +178,8 @@ async def _redraw(
     typed: dict[str, Any] | None = None,
 ) -> None:
     """Update the open modal in place with a status note (and problems under their fields);
-    when it can no longer be edited, with the reason alone."""
+    when it can no longer be edited, with the reason alone. The view's hash makes Slack
+    refuse the update if the modal changed meanwhile (submitted, closed, redrawn)."""
     try:
         form = await sa.load_form(
             deps.engine,
@@ -173,29 +190,47 @@ async def _redraw(
         )
     except NotAllowed as refused:
         text = t(refused.key, locale, **refused.params)
-        await client.views_update(view_id=view["id"], view=sv.notice_view(text, locale=locale))
-        return
-    new = sv.self_modal(
-        form, policy=deps.policy, locale=locale, note=note, errors=errors, typed=typed
-    )
-    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+        new = sv.notice_view(text, locale=locale)
+    else:
+        new = sv.self_modal(
+            form, policy=deps.policy, locale=locale, note=note, errors=errors, typed=typed
+        )
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        log.warning("views.update of %s for %s: %s", view.get("id"), user_id, error)
 
 
 async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Submit: validate and save before the ack (problems on the exact field, nothing
     written), then show the confirmation and tell the manager on the first submission."""
+    budget = Budget()
     user_id = body["user"]["id"]
-    locale = await deps.locale_for(user_id)
-    try:
-        saved = await sa.save(
+    cycle_id, typed, now = _cycle_id(view), answers(view), deps.clock()
+    work = write(
+        _one_at_a_time(user_id),
+        lambda: sa.save(
             deps.engine,
             employee_id=user_id,
-            cycle_id=_cycle_id(view),
+            cycle_id=cycle_id,
             submit=True,
             policy=deps.policy,
-            now=deps.clock(),
-            **answers(view),
-        )
+            now=now,
+            **typed,
+        ),
+    )
+    known = await locale_within(deps, user_id, budget)
+    if not await budget.finished(work):
+        text = not_saved_yet(known, "self.modal.submit")
+        await ack(response_action="errors", errors={sv.SELF_RATING: text})
+        saved = await late(work, "a self-assessment")
+        if saved is not None:
+            await _announce(deps, saved)
+        return
+    locale = known or deps.policy.locale
+    try:
+        saved = work.result()
     except Invalid as invalid:
         await ack(response_action="errors", errors=_problems(invalid, locale))
         return
@@ -210,8 +245,17 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
         )
         return
     await ack(response_action="update", view=sv.submitted_view(saved, locale=locale))
+    await _announce(deps, saved)
+
+
+async def _announce(deps: Deps, saved: sa.Saved) -> None:
+    """Tell the manager of the first submission; a later one (pressed again, or an edit)
+    redraws the manager's copy where it was sent, so it never shows an older text."""
     if saved.first_submission:
         deps.kick()  # the manager's notice was written with the submission
+    else:
+        subject = f"self:{saved.assessment.id}"
+        await redraw_posted(deps, subject=subject, kinds=(SELF_SUBMITTED,))
 
 
 async def set_interview_date(

@@ -95,6 +95,9 @@ class Talk(SQLModel, table=True):
     employee_talk_share: str | None = Field(default=None, max_length=16)
     private_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     submission_key: str = Field(max_length=64, unique=True)
+    # A digest of the form as last applied: a resubmission of the same view that differs
+    # (typed again after "not saved yet") is applied to this talk instead of making another.
+    form_digest: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
@@ -173,6 +176,8 @@ class Cycle(SQLModel, table=True):
 class Goal(SQLModel, table=True):
     """A goal for an employee: set by the manager, or proposed by the employee and confirmed."""
 
+    __table_args__ = (UniqueConstraint("submission_key", name="uq_goal_submission_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
     set_by: str = Field(max_length=SLACK_ID_LEN)
@@ -183,17 +188,24 @@ class Goal(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     clarified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     clarified_in_talk_id: int | None = Field(default=None, foreign_key="talk.id")
+    # The goal modal's submission (by view) that created it; goals from a review have none.
+    submission_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())
 
 
 class Milestone(SQLModel, table=True):
     """A project milestone whose end calls for a retrospective with each participant."""
 
+    __table_args__ = (UniqueConstraint("submission_key", name="uq_milestone_submission_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     due_on: date | None = None
     created_by: str = Field(max_length=SLACK_ID_LEN)
     done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Who registered what, with whom, by when, in which ten minutes (bot.milestones): the
+    # same command sent twice is one milestone.
+    submission_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())
 
 

@@ -8,6 +8,7 @@ import socket
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -144,6 +145,16 @@ async def running_app(
     engine: AsyncEngine, slack: SlackStandIn, policy: Policy, clock: FixedClock, database_url: str
 ) -> AsyncIterator[RunningApp]:
     """The real app served by uvicorn on a loopback port."""
+    async with serve_app(engine, slack, policy, clock, database_url) as app:
+        yield app
+
+
+@asynccontextmanager
+async def serve_app(
+    engine: AsyncEngine, slack: SlackStandIn, policy: Policy, clock: FixedClock, database_url: str
+) -> AsyncIterator[RunningApp]:
+    """Serve the app on a loopback port until the block ends (a second one on the same
+    database stands for a second `serve` process)."""
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": slack_token(slack),

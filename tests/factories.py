@@ -6,11 +6,12 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack_standin import SlackStandIn
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import Nudge, Person
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -211,3 +212,46 @@ async def suggested(app: Any, user_id: str, view: dict[str, Any], value: str = "
     response = await app.interact(payload)
     assert response.status_code == 200
     return response.json()["options"]
+
+
+LOADING = "loading"  # the callback id of the modal opened with the trigger (handlers.opening)
+
+
+def shown_view(call_params: dict[str, Any]) -> dict[str, Any]:
+    """The view a views.update call put in place, with the id of the view it filled."""
+    view = dict(call_params["view"])
+    view["id"] = call_params.get("view_id") or view.get("id") or f"V{next(_ids):08d}"
+    view.setdefault("hash", "1700000000.abcdef")
+    return view
+
+
+async def opened_form(
+    slack: SlackStandIn, callback_id: str | None = None, *, count: int = 1
+) -> list[dict[str, Any]]:
+    """The forms (or refusals) the app showed: a modal opens with the trigger at once (a
+    loading view), and what it shows comes by views.update. (A modal opened with its form
+    straight away counts as shown too.)"""
+    opened = await slack.async_wait_for("views.open", count=count)
+    if all((c.params.get("view") or {}).get("callback_id") != LOADING for c in opened):
+        return [opened_view(c.params) for c in opened]
+
+    def filled(call: Any) -> bool:
+        shown = call.params.get("view") or {}
+        return callback_id is None or shown.get("callback_id") == callback_id
+
+    calls = await slack.async_wait_for("views.update", filled, count=count)
+    return [shown_view(call.params) for call in calls]
+
+
+async def sent_message(engine: AsyncEngine, kind: str, recipient_id: str) -> dict[str, str]:
+    """The channel and ts of the latest message of this outbox kind sent to someone (what the
+    bot stored when Slack answered chat.postMessage)."""
+    async with session_scope(engine) as session:
+        rows = await session.execute(
+            select(Nudge)
+            .where(Nudge.kind == kind, Nudge.recipient_id == recipient_id, Nudge.state == "sent")
+            .order_by(Nudge.id.desc())  # type: ignore[union-attr]
+        )
+        row = rows.scalars().first()
+    assert row is not None and row.channel and row.ts, f"no {kind} sent to {recipient_id}"
+    return {"channel": row.channel, "ts": row.ts}

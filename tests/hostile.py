@@ -41,6 +41,7 @@ from handlers.blocks import (
     prep_pack,
     review_views,
     self_views,
+    waiting,
 )
 from handlers.blocks import (
     notices as notice_views,
@@ -564,9 +565,19 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         Sample(
             "disagree_modal",
             "",
-            lambda: review_views.disagree_modal("9", channel="D1", ts="1.2", locale="en"),
+            lambda: review_views.disagree_modal(9, locale="en"),
         ),
         Sample("usage", "review", lambda: review_views.usage("zh")),
+        Sample("loading_view", "", lambda: waiting.loading_view(None)),
+        Sample("loading_view", "zh", lambda: waiting.loading_view("zh")),
+        Sample(
+            "message_view",
+            "",
+            lambda: waiting.message_view(
+                messages.refusal("refusal.not_your_report", "en", name=employee.name).text,
+                locale="en",
+            ),
+        ),
         Sample(
             "prep_pack_blocks", "", lambda: prep_pack.prep_pack_blocks(pack, policy=P, locale="en")
         ),

@@ -8,7 +8,7 @@ from datetime import date
 from storage.db import session_scope
 from storage.models import ActionItem, Talk
 from tests.blockkit import texts, valid_view
-from tests.factories import T0, add_people, block_actions, seed_org
+from tests.factories import T0, add_people, block_actions, opened_form, seed_org
 
 
 async def add_talk(
@@ -137,8 +137,8 @@ async def test_log_a_talk_button_on_home_opens_the_form_for_that_report(running_
 
     await running_app.interact(block_actions("U0MGR", button))
 
-    [opened] = await running_app.slack.async_wait_for("views.open")
-    assert "Ann Lee" in texts(valid_view(opened.params["view"])["blocks"])
+    [form] = await opened_form(running_app.slack)
+    assert "Ann Lee" in texts(valid_view(form)["blocks"])
 
 
 async def test_health_check_answers_once_the_database_is_reachable(running_app):

@@ -14,11 +14,21 @@ from tests.factories import (
     add_people,
     block_actions,
     fill,
+    opened_form,
     opened_view,
     seed_org,
     suggested,
     view_submission,
 )
+
+
+async def shown_after(app, user_id: str, text: str = "") -> dict:
+    """What the modal `/checkin text` opened ends up showing: the form, or why not."""
+    app.slack.reset()
+    response = await app.command(user_id, text)
+    assert response.status_code == 200
+    [shown] = await opened_form(app.slack)
+    return shown
 
 
 async def test_mention_forms_all_open_the_record_form_for_that_report(running_app, engine):
@@ -29,8 +39,8 @@ async def test_mention_forms_all_open_the_record_form_for_that_report(running_ap
         response = await running_app.command("U0MGR", text)
         assert response.status_code == 200
         assert time.monotonic() - started < 3  # the ack comes well inside Slack's 3 s
-        [call] = await running_app.slack.async_wait_for("views.open")
-        view = valid_view(call.params["view"])
+        [form] = await opened_form(running_app.slack)
+        view = valid_view(form)
         assert '"e": "U0EMP"' in view["private_metadata"], text
 
 
@@ -38,12 +48,10 @@ async def test_plain_name_that_matches_several_people_asks_for_a_mention(running
     await seed_org(engine, running_app.slack)
     await add_people(engine, [dict(slack_id="U0AL2", name="Ann Lee", manager_id="U0MGR")])
 
-    await running_app.command("U0MGR", "@annlee")
+    shown = await shown_after(running_app, "U0MGR", "@annlee")
 
-    [reply] = await running_app.slack.async_wait_for("response_url")
-    assert reply.params["response_type"] == "ephemeral"
-    assert "Several people match" in reply.params["text"]
-    assert running_app.slack.calls_to("views.open") == []
+    assert "Several people match" in texts(shown["blocks"])
+    assert "submit" not in shown  # no form: the loading modal says why
 
 
 async def test_help_is_explained_in_the_users_language(running_app, engine):
@@ -59,43 +67,36 @@ async def test_help_is_explained_in_the_users_language(running_app, engine):
     assert by_key["cmd-U0MGR"]["response_type"] == "ephemeral"
 
 
-async def test_someone_who_is_not_the_manager_is_refused_and_nothing_opens(running_app, engine):
+async def test_someone_who_is_not_the_manager_is_refused_and_no_form_opens(running_app, engine):
     await seed_org(engine, running_app.slack)
 
-    await running_app.command("U0OTH", "<@U0EMP|eli>")
-    await running_app.command("U0ANN", "<@U0EMP|eli>")  # a peer
-    await running_app.command("U0EMP", "<@U0EMP|eli>")  # oneself
+    other = await shown_after(running_app, "U0OTH", "<@U0EMP|eli>")
+    peer = await shown_after(running_app, "U0ANN", "<@U0EMP|eli>")
+    oneself = await shown_after(running_app, "U0EMP", "<@U0EMP|eli>")
 
-    replies = await running_app.slack.async_wait_for("response_url", count=3)
-    by_key = {r.params["_key"]: r.params["text"] for r in replies}
-    assert (
-        by_key["cmd-U0OTH"] == "Only Eli Wang's manager or HR can log or read talks about Eli Wang."
+    assert texts(other["blocks"]) == (
+        "Only Eli Wang's manager or HR can log or read talks about Eli Wang."
     )
-    assert by_key["cmd-U0ANN"] == by_key["cmd-U0OTH"]
-    assert by_key["cmd-U0EMP"] == "不能记录关于自己的对话，请由你的经理记录。"
-    assert running_app.slack.calls_to("views.open") == []
+    assert texts(peer["blocks"]) == texts(other["blocks"])
+    assert texts(oneself["blocks"]) == "不能记录关于自己的对话，请由你的经理记录。"
+    assert all("submit" not in view for view in (other, peer, oneself))
 
 
 async def test_people_outside_the_org_chart_are_told_how_to_get_in(running_app, engine):
     await seed_org(engine, running_app.slack)
     running_app.slack.add_user("U0NEW", name="Newbie", locale="en-US")
 
-    await running_app.command("U0NEW", "<@U0EMP|eli>")
-    await running_app.command("U0MGR", "<@U0NEW|newbie>")
+    newbie = await shown_after(running_app, "U0NEW", "<@U0EMP|eli>")
+    unknown = await shown_after(running_app, "U0MGR", "<@U0NEW|newbie>")
 
-    replies = await running_app.slack.async_wait_for("response_url", count=2)
-    by_key = {r.params["_key"]: r.params["text"] for r in replies}
-    assert "not in Cadence's org chart" in by_key["cmd-U0NEW"]
-    assert "can't find that person" in by_key["cmd-U0MGR"]
+    assert "not in Cadence's org chart" in texts(newbie["blocks"])
+    assert "can't find that person" in texts(unknown["blocks"])
 
 
 async def test_hr_may_log_a_talk_about_anyone(running_app, engine):
     await seed_org(engine, running_app.slack)
 
-    await running_app.command("U0HR", "<@U0EMP|eli>")
-
-    [call] = await running_app.slack.async_wait_for("views.open")
-    view = opened_view(call.params)
+    view = await shown_after(running_app, "U0HR", "<@U0EMP|eli>")
     response = await running_app.interact(
         view_submission(
             "U0HR", view, {"facts": "Asked for a transfer.", "consensus": "HR follows up."}
@@ -109,9 +110,7 @@ async def test_hr_may_log_a_talk_about_anyone(running_app, engine):
 
 async def test_a_forged_submission_is_checked_again_and_writes_nothing(running_app, engine):
     await seed_org(engine, running_app.slack)
-    await running_app.command("U0MGR", "<@U0EMP|eli>")
-    [call] = await running_app.slack.async_wait_for("views.open")
-    view = opened_view(call.params)
+    view = await shown_after(running_app, "U0MGR", "<@U0EMP|eli>")
     answers = {"facts": "Forged.", "consensus": "Forged."}
 
     response = await running_app.interact(view_submission("U0OTH", view, answers))
@@ -142,13 +141,10 @@ async def test_checkin_alone_lets_the_manager_pick_a_report(running_app, engine)
 async def test_checkin_alone_without_reports_is_refused_but_hr_picks_anyone(running_app, engine):
     await seed_org(engine, running_app.slack)
 
-    await running_app.command("U0OTH")
-    [reply] = await running_app.slack.async_wait_for("response_url")
-    assert "no reports" in reply.params["text"]
+    assert "no reports" in texts((await shown_after(running_app, "U0OTH"))["blocks"])
 
-    await running_app.command("U0HR")
-    [call] = await running_app.slack.async_wait_for("views.open")
-    assert valid_view(call.params["view"])["blocks"][0]["element"]["type"] == "users_select"
+    picker = valid_view(await shown_after(running_app, "U0HR"))
+    assert picker["blocks"][0]["element"]["type"] == "users_select"
 
 
 async def test_form_grows_an_action_row_and_follows_the_chosen_kind(running_app, engine):
@@ -177,12 +173,12 @@ async def test_wildcards_in_a_name_match_only_themselves_and_name_nobody(running
     for handle in handles:
         await running_app.command("U0OTH", handle)
 
-    replies = await running_app.slack.async_wait_for("response_url", count=len(handles))
-    for reply in replies:
-        assert "can't find that person" in reply.params["text"]
+    shown = await running_app.slack.async_wait_for("views.open", count=len(handles))
+    for call in shown:
+        said = texts(valid_view(call.params["view"])["blocks"])
+        assert "can't find that person" in said and "submit" not in call.params["view"]
         for name in ("Hana", "Berg", "Ann", "Dan", "Mia", "Eli", "Otto"):
-            assert name not in reply.params["text"]
-    assert running_app.slack.calls_to("views.open") == []
+            assert name not in said
 
 
 async def test_a_plain_email_name_still_finds_that_person(running_app, engine):

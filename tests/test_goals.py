@@ -16,8 +16,9 @@ from tests.blockkit import texts, valid_message, valid_view
 from tests.factories import (
     add_people,
     block_actions,
-    opened_view,
+    opened_form,
     seed_org,
+    sent_message,
     suggested,
     view_submission,
 )
@@ -32,8 +33,8 @@ GOOD = {
 async def open_goal_modal(app, user="U0MGR", args=""):
     response = await app.command(user, f"goal {args}".strip())
     assert response.status_code == 200
-    [call] = await app.slack.async_wait_for("views.open")
-    return valid_view(opened_view(call.params))
+    [form] = await opened_form(app.slack)
+    return valid_view(form)
 
 
 async def all_goals(engine) -> list[Goal]:
@@ -63,8 +64,12 @@ async def propose(app, user="U0ANN", answers=GOOD):
     return dm
 
 
-def click(user, button, dm, channel="DU0MGR"):
-    message = {"ts": dm.response["ts"], "text": dm.params["text"], "blocks": dm.params["blocks"]}
+def click(user, button, dm, channel="DU0MGR", ts=None):
+    message = {
+        "ts": ts or dm.response["ts"],
+        "text": dm.params["text"],
+        "blocks": dm.params["blocks"],
+    }
     return block_actions(user, button, message=message, channel=channel)
 
 
@@ -111,11 +116,13 @@ async def test_an_employee_proposes_a_goal_and_the_manager_confirms_it(running_a
     assert set(buttons) == {"goal_confirm", "goal_decline"}
     assert buttons["goal_confirm"]["value"] == str(proposed.id)
 
-    await running_app.interact(click("U0MGR", buttons["goal_confirm"], dm))
+    await running_app.notices_sent()
+    sent = await sent_message(engine, "goal_proposed", "U0MGR")
+    await running_app.interact(click("U0MGR", buttons["goal_confirm"], dm, ts=sent["ts"]))
 
     [update] = await running_app.slack.async_wait_for("chat.update")
     valid_message(update.params)
-    assert (update.params["channel"], update.params["ts"]) == ("DU0MGR", dm.response["ts"])
+    assert (update.params["channel"], update.params["ts"]) == ("DU0MGR", sent["ts"])
     assert "Confirmed by Mia Chen on 2026-11-26" in texts(update.params["blocks"])
     assert all(b["type"] != "actions" for b in update.params["blocks"])
     [goal] = await all_goals(engine)
@@ -168,8 +175,10 @@ async def test_only_the_manager_or_hr_may_decide_a_proposal(running_app, engine)
 
     await running_app.interact(click("U0HR", confirm, dm, channel="DU0HR"))
 
-    await running_app.slack.async_wait_for("chat.update")
+    await dm_to(running_app, "U0ANN")  # Ann hears of the decision
     assert (await all_goals(engine))[0].status == "active"
+    # HR was sent no proposal: the decision updates no message, not the one the click names
+    assert running_app.slack.calls_to("chat.update") == []
 
 
 async def test_validation_errors_land_on_the_exact_field_in_the_actors_language(
@@ -211,11 +220,12 @@ async def test_someone_not_the_manager_is_refused_and_a_forged_submission_writes
     await seed_org(engine, running_app.slack)
 
     await running_app.command("U0OTH", "goal <@U0EMP|eli>")
-    [reply] = await running_app.slack.async_wait_for("response_url")
-    assert (
-        reply.params["text"] == "Only Eli Wang's manager or HR can set or confirm Eli Wang's goals."
+    [refused] = await opened_form(running_app.slack)
+    assert texts(refused["blocks"]) == (
+        "Only Eli Wang's manager or HR can set or confirm Eli Wang's goals."
     )
-    assert running_app.slack.calls_to("views.open") == []
+    assert "submit" not in refused  # the loading modal holds the refusal, not a form
+    running_app.slack.reset()
 
     view = await open_goal_modal(running_app, "U0MGR", "<@U0EMP>")
     forged = await running_app.interact(view_submission("U0OTH", view, GOOD))
@@ -240,16 +250,20 @@ async def test_a_manager_picks_whose_goal_and_may_propose_one_for_themself(runni
     }
     assert options == {"U0SUB": "Sam Sun", "U0ANN": "Myself (proposed to Mia Chen)"}
 
-    for pick in ("U0SUB", "U0ANN"):
-        answers = {**GOOD, "goal_employee": pick, "goal_title": f"Goal of {pick}"}
-        response = await running_app.interact(view_submission("U0ANN", ann_view, answers))
-        assert response.text == ""
+    answers = {**GOOD, "goal_employee": "U0SUB", "goal_title": "Goal of U0SUB"}
+    response = await running_app.interact(view_submission("U0ANN", ann_view, answers))
+    assert response.text == ""
+    await dm_to(running_app, "U0SUB")
+    running_app.slack.reset()
+    ann_view = await open_goal_modal(running_app, "U0ANN")  # a new form for the next goal
+    answers = {**GOOD, "goal_employee": "U0ANN", "goal_title": "Goal of U0ANN"}
+    response = await running_app.interact(view_submission("U0ANN", ann_view, answers))
+    assert response.text == ""
 
     assert [(g.employee_id, g.status) for g in await all_goals(engine)] == [
         ("U0SUB", "active"),
         ("U0ANN", "proposed"),
     ]
-    await dm_to(running_app, "U0SUB")
     [proposal] = await dm_to(running_app, "U0MGR")
     assert "Goal of U0ANN" in texts(proposal.params["blocks"])
 
@@ -260,11 +274,12 @@ async def test_people_with_nobody_to_set_a_goal_for_are_told_what_works(running_
     await running_app.command("U0OTH", "goal")
     await running_app.command("U0MGR", "goal for everyone")
 
-    replies = await running_app.slack.async_wait_for("response_url", count=2)
-    by_user = {r.params["_key"]: r.params["text"] for r in replies}
-    assert "no reports and no manager" in by_user["cmd-U0OTH"]
-    assert by_user["cmd-U0MGR"].startswith("To set a goal: `/checkin goal`")
-    assert running_app.slack.calls_to("views.open") == []
+    [usage] = await running_app.slack.async_wait_for("response_url")
+    assert usage.params["_key"] == "cmd-U0MGR"
+    assert usage.params["text"].startswith("To set a goal: `/checkin goal`")
+    [refused] = await opened_form(running_app.slack)  # Otto's; Mia's usage opened nothing
+    assert "no reports and no manager" in texts(refused["blocks"])
+    assert len(running_app.slack.calls_to("views.open")) == 1
 
 
 async def test_the_same_submission_twice_saves_one_goal_and_sends_one_dm(running_app, engine):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.db import session_scope
 from storage.models import ActionItem, Leave, Nudge
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_view, seed_org, view_submission
+from tests.factories import block_actions, opened_form, opened_view, seed_org, view_submission
 
 THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -63,8 +63,8 @@ async def test_log_this_talk_opens_the_form_for_that_report_and_kind(
 
     await running_app.interact(block_actions("U0MGR", clicked(post, "nudge_log_talk")))
 
-    [opened] = await running_app.slack.async_wait_for("views.open")
-    form = valid_view(opened.params["view"])
+    [shown] = await opened_form(running_app.slack)
+    form = valid_view(shown)
     assert json.loads(form["private_metadata"])["e"] == "U0EMP"
     assert form["blocks"][1]["element"]["initial_option"]["value"] == "checkin"
 
@@ -76,11 +76,9 @@ async def test_logging_the_talk_cancels_the_pending_checkin_and_heads_up(
     running_app.clock.now = THU_11
     await nudge_engine.plan(THU_11)
     await running_app.command("U0MGR", "<@U0EMP>")
-    [opened] = await running_app.slack.async_wait_for("views.open")
+    [form] = await opened_form(running_app.slack)
     await running_app.interact(
-        view_submission(
-            "U0MGR", opened_view(opened.params), {"facts": "Talked.", "consensus": "Agreed."}
-        )
+        view_submission("U0MGR", form, {"facts": "Talked.", "consensus": "Agreed."})
     )
 
     rows = await nudge_rows(engine, subject="U0EMP")
@@ -173,11 +171,11 @@ async def test_action_reminders_on_the_due_date_then_overdue_to_both(
     await seed_org(engine, running_app.slack)
     running_app.clock.now = THU_11
     await running_app.command("U0MGR", "<@U0EMP>")
-    [opened] = await running_app.slack.async_wait_for("views.open")
+    [form] = await opened_form(running_app.slack)
     await running_app.interact(
         view_submission(
             "U0MGR",
-            opened_view(opened.params),
+            form,
             {
                 "facts": "Talked.",
                 "consensus": "Agreed.",

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from storage.db import session_scope
 from storage.models import ActionItem, Talk
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_view, seed_org, view_submission
+from tests.factories import block_actions, opened_form, seed_org, view_submission
 
 GOOD = {
     "facts": "Shipped the billing migration two weeks early; 3 customer escalations closed.",
@@ -21,8 +21,8 @@ GOOD = {
 async def open_record_form(app, manager="U0MGR", target="<@U0EMP|eli>"):
     response = await app.command(manager, target)
     assert response.status_code == 200
-    [call] = await app.slack.async_wait_for("views.open")
-    return opened_view(call.params)
+    [form] = await opened_form(app.slack)
+    return form
 
 
 async def count(engine, model) -> int:

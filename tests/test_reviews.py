@@ -15,7 +15,15 @@ from bot.review_answers import latest_reviews
 from storage.db import session_scope
 from storage.models import ActionItem, Cycle, Goal, Nudge, Review, Talk
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import T0, add_people, block_actions, opened_view, seed_org, view_submission
+from tests.factories import (
+    T0,
+    add_people,
+    block_actions,
+    opened_form,
+    seed_org,
+    sent_message,
+    view_submission,
+)
 
 Q3 = dict(
     name="2026-Q3",
@@ -59,8 +67,8 @@ async def open_review(app, user="U0MGR", args="<@U0EMP|eli>"):
     app.slack.reset()
     response = await app.command(user, f"review {args}")
     assert response.status_code == 200
-    [call] = await app.slack.async_wait_for("views.open")
-    return valid_view(opened_view(call.params))
+    [form] = await opened_form(app.slack)
+    return valid_view(form)
 
 
 async def record(app, answers=GOOD, user="U0MGR", args="<@U0EMP|eli>"):
@@ -98,8 +106,8 @@ def buttons(message) -> dict[str, dict]:
     return {e["action_id"]: e for e in block["elements"]}
 
 
-def click(user, button, message, channel="DU0EMP"):
-    shown = {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]}
+def click(user, button, message, channel="DU0EMP", ts=None):
+    shown = {"ts": ts or message["ts"], "text": message["text"], "blocks": message["blocks"]}
     return block_actions(user, {**button, "type": "button"}, message=shown, channel=channel)
 
 
@@ -197,13 +205,15 @@ async def test_the_employee_acknowledges_the_review_once_and_the_manager_hears_o
 ):
     await seed(running_app, engine)
     dm = await record(running_app)
+    sent = await sent_message(engine, "review_summary", "U0EMP")
+    acknowledge = click("U0EMP", buttons(dm)["review_acknowledge"], dm, ts=sent["ts"])
 
     for _ in range(2):  # a double click
-        await running_app.interact(click("U0EMP", buttons(dm)["review_acknowledge"], dm))
+        await running_app.interact(acknowledge)
 
     updates = await running_app.slack.async_wait_for("chat.update", count=2)
     first = valid_message(updates[0].params)
-    assert (first["channel"], first["ts"]) == ("DU0EMP", dm["ts"])
+    assert (first["channel"], first["ts"]) == ("DU0EMP", sent["ts"])
     assert "✅ 已于 2026-11-26 确认" in texts(first["blocks"])
     assert all(b["type"] != "actions" for b in first["blocks"])
     [review] = await rows(engine, Review)
@@ -236,11 +246,13 @@ async def test_a_disagreement_needs_a_comment_and_reaches_every_hr_person_and_th
     )
     running_app.slack.add_user("U0HR2", name="Hu Li", locale="zh-CN")
     dm = await record(running_app, user="U0HR")  # HR records it for Mia's report
+    summary = await sent_message(engine, "review_summary", "U0EMP")
     running_app.slack.reset()
 
     await running_app.interact(click("U0EMP", buttons(dm)["review_disagree"], dm))
-    [opened] = await running_app.slack.async_wait_for("views.open")
-    modal = valid_view(opened_view(opened.params))
+    [modal] = await opened_form(running_app.slack)
+    modal = valid_view(modal)
+    assert json.loads(modal["private_metadata"]) == {"r": 1}  # the review, and nothing else
     assert modal["title"]["text"] == "提出异议"
     empty = await running_app.interact(view_submission("U0EMP", modal, {"review_comment": " "}))
     assert empty.json()["errors"] == {
@@ -256,7 +268,7 @@ async def test_a_disagreement_needs_a_comment_and_reaches_every_hr_person_and_th
     assert (review.disagreed_at, review.disagreement) == (running_app.clock.now, comment)
     assert review.acknowledged_at is None
     [update] = await running_app.slack.async_wait_for("chat.update")
-    assert (update.params["channel"], update.params["ts"]) == ("DU0EMP", dm["ts"])
+    assert (update.params["channel"], update.params["ts"]) == ("DU0EMP", summary["ts"])
     assert ">My rating should be 5." in texts(valid_message(update.params)["blocks"])
     told = {}
     for user_id in ("U0HR", "U0HR2", "U0MGR"):
@@ -302,9 +314,9 @@ async def test_a_review_for_someone_who_is_not_your_report_is_refused(running_ap
     await seed(running_app, engine)
     running_app.slack.reset()
     await running_app.command("U0OTH", "review <@U0EMP>")
-    [answer] = await running_app.slack.async_wait_for("response_url")
-    assert "Only Eli Wang's manager or HR can record Eli Wang's review" in answer.params["text"]
-    assert running_app.slack.calls_to("views.open") == []
+    [refused] = await opened_form(running_app.slack)
+    assert "Only Eli Wang's manager or HR can record Eli Wang's review" in texts(refused["blocks"])
+    assert "submit" not in refused
 
     view = await open_review(running_app)  # Mia's modal, submitted by Otto
     response = await running_app.interact(view_submission("U0OTH", view, GOOD))

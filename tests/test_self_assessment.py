@@ -12,7 +12,15 @@ from bot import self_assessment
 from storage.db import session_scope
 from storage.models import Cycle, Nudge, Review, SelfAssessment, Talk
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import T0, block_actions, fill, opened_view, seed_org, view_submission
+from tests.factories import (
+    T0,
+    block_actions,
+    fill,
+    opened_form,
+    opened_view,
+    seed_org,
+    view_submission,
+)
 
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
 ANSWERS = {
@@ -98,8 +106,8 @@ async def test_the_nudges_button_opens_the_modal_on_the_policys_scale_in_chinese
     message["blocks"] = post.params["blocks"]
     await running_app.interact(block_actions("U0EMP", button, message=message, channel="DU0EMP"))
 
-    [opened] = await running_app.slack.async_wait_for("views.open")
-    view = valid_view(opened_view(opened.params))
+    [view] = await opened_form(running_app.slack)
+    view = valid_view(view)
     assert view["callback_id"] == "self_assessment"
     assert view["private_metadata"] == f'{{"c": {cycle.id}}}'
     options = block(view, "self_rating")["element"]["options"]
@@ -114,6 +122,7 @@ async def test_a_draft_is_saved_in_place_and_the_modal_reopens_with_its_values(r
     await seed_org(engine, running_app.slack)
     await add_cycle(engine)
     view = await open_by_command(running_app, "U0ANN")
+    running_app.slack.reset()
     draft = {"self_rating": "3", "self_proudest": "Half written", "self_other": "More later"}
     save = element(view["blocks"], "self_save_draft")
 
@@ -202,11 +211,12 @@ async def test_once_the_review_is_recorded_the_self_assessment_is_refused_and_un
             " can no longer be changed."
         },
     }
-    [reply] = await running_app.slack.async_wait_for("response_url")
-    assert "already recorded" in reply.params["text"]
+    # the command's modal (opened at once) and the second draft: both refused
+    [_, opened] = await running_app.slack.async_wait_for("views.open", count=2)
     updates = await running_app.slack.async_wait_for("views.update", count=2)
-    assert "already recorded" in texts(valid_view(updates[-1].params["view"])["blocks"])
-    assert len(running_app.slack.calls_to("views.open")) == 1
+    for shown in (opened.params["view"], updates[1].params["view"]):
+        refused = valid_view(shown)
+        assert "already recorded" in texts(refused["blocks"]) and "submit" not in refused
     [row] = await rows(engine, SelfAssessment, employee_id="U0ANN")
     assert (row.proudest, row.rating, row.submitted_at) == ("Before", None, None)
     assert running_app.slack.calls_to("chat.postMessage") == []
@@ -270,6 +280,7 @@ async def test_texts_over_3000_characters_and_missing_answers_land_on_their_own_
     await seed_org(engine, running_app.slack)
     await add_cycle(engine)
     view = await open_by_command(running_app, "U0EMP")
+    running_app.slack.reset()
     too_long = {**ANSWERS, "self_support": "x" * 3001, "self_redo": "  ", "self_rating": None}
 
     submitted = await running_app.interact(view_submission("U0EMP", view, too_long))
@@ -294,17 +305,18 @@ async def test_texts_over_3000_characters_and_missing_answers_land_on_their_own_
     assert await rows(engine, SelfAssessment) == []
 
 
-async def test_checkin_self_without_any_cycle_explains_and_opens_nothing(running_app, engine):
+async def test_checkin_self_without_any_cycle_explains_and_opens_no_form(running_app, engine):
     await seed_org(engine, running_app.slack)
 
     await running_app.command("U0ANN", "self")
+    [ann] = await opened_form(running_app.slack)
+    running_app.slack.reset()
     await running_app.command("U0EMP", "self")
+    [eli] = await opened_form(running_app.slack)
 
-    replies = await running_app.slack.async_wait_for("response_url", count=2)
-    by_user = {r.params["_key"]: r.params["text"] for r in replies}
-    assert by_user["cmd-U0ANN"].startswith("There is no appraisal cycle to look back on yet.")
-    assert by_user["cmd-U0EMP"].startswith("目前还没有可以回顾的考核周期")
-    assert running_app.slack.calls_to("views.open") == []
+    assert texts(ann["blocks"]).startswith("There is no appraisal cycle to look back on yet.")
+    assert texts(eli["blocks"]).startswith("目前还没有可以回顾的考核周期")
+    assert "submit" not in ann and "submit" not in eli  # the loading modal says why, no form
 
 
 async def test_submitted_and_for_employees_read_the_stored_assessments_in_one_query(

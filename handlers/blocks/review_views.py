@@ -328,8 +328,9 @@ def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> 
     return Message(text, blocks)
 
 
-def disagree_modal(review_id: str, *, channel: str, ts: str, locale: str) -> dict[str, Any]:
-    """A small modal for the employee's comment (required)."""
+def disagree_modal(review_id: int, *, locale: str) -> dict[str, Any]:
+    """A small modal for the employee's comment (required). It carries the review's id
+    only: which message shows the answer is the outbox's to say, not the modal's."""
     element = {
         "type": "plain_text_input",
         "action_id": ids.VALUE,
@@ -351,7 +352,7 @@ def disagree_modal(review_id: str, *, channel: str, ts: str, locale: str) -> dic
         [block],
         submit=t("review.disagree_modal.send", locale),
         close=t("review.disagree_modal.cancel", locale),
-        private_metadata=json.dumps({"r": review_id, "c": channel, "ts": ts}),
+        private_metadata=json.dumps({"r": review_id}),
     )
 
 
