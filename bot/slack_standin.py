@@ -84,6 +84,11 @@ class SlackStandIn:
         self._users: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
         self._external_views: dict[str, str] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
+        self._channel_buckets: dict[str, tuple[float, int, int]] = {}
+        self._channel_bucket: dict[tuple[str, str], _Bucket] = {}
+        self._refused: str | None = None
+        self._last_ts = 0.0
         self._counter = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -95,6 +100,7 @@ class SlackStandIn:
             "users.list": self._users_list,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
@@ -274,6 +280,29 @@ class SlackStandIn:
         with self._cond:
             self._buckets[method] = _Bucket(per_second, burst, retry_after, tokens=float(burst))
 
+    def set_channel_rate_limit(
+        self, method: str, *, per_second: float, burst: int = 1, retry_after: int = 1
+    ) -> None:
+        """A token bucket per ``channel`` for ``method`` (Slack: ~1 post a second per channel)."""
+        with self._cond:
+            self._channel_buckets[method] = (per_second, burst, retry_after)
+            self._channel_bucket = {k: v for k, v in self._channel_bucket.items() if k[0] != method}
+
+    def refuse_token(self, error: str = "token_revoked") -> None:
+        """Answer every call ``ok: false`` with ``error`` (a revoked or uninstalled app)."""
+        with self._cond:
+            self._refused = error
+
+    def accept_token(self) -> None:
+        """Accept the bot token again (the app was reinstalled)."""
+        with self._cond:
+            self._refused = None
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel``, oldest first."""
+        with self._cond:
+            return [dict(m) for m in self._history.get(channel, [])]
+
     def response_url(self, key: str = "r") -> str:
         """A URL whose POSTs are recorded as ``Call(method="response_url")`` with ``_key``."""
         return f"{self.root_url}/respond/{key}"
@@ -287,13 +316,23 @@ class SlackStandIn:
             self._calls.append(call)
             self._cond.notify_all()
 
-    async def _injected(self, method: str) -> web.Response | None:
-        """Apply a queued failure or the rate limit; return the response to send, if any."""
+    async def _injected(
+        self, method: str, params: dict[str, Any] | None = None
+    ) -> web.Response | None:
+        """Apply a queued failure or the rate limits; return the response to send, if any."""
         with self._cond:
             queue = self._failures.get(method)
             failure = queue.popleft() if queue else None
             bucket = self._buckets.get(method)
             limited = failure is None and bucket is not None and not bucket.take()
+            per_channel = self._channel_buckets.get(method)
+            if failure is None and not limited and per_channel is not None:
+                key = (method, str((params or {}).get("channel", "")))
+                if key not in self._channel_bucket:
+                    rate, burst, retry = per_channel
+                    self._channel_bucket[key] = _Bucket(rate, burst, retry, tokens=float(burst))
+                if not self._channel_bucket[key].take():
+                    return self._ratelimited(per_channel[2])
         if limited and bucket is not None:
             return self._ratelimited(bucket.retry_after)
         if failure is None:
@@ -344,7 +383,7 @@ class SlackStandIn:
         request: web.Request,
         build: Callable[[], web.Response],
     ) -> web.Response:
-        response = await self._injected(method) or build()
+        response = await self._injected(method, params) or build()
         self._record(method, params, request, response.status)
         return response
 
@@ -360,6 +399,8 @@ class SlackStandIn:
             if token != self.bot_token:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             with self._cond:
+                if self._refused is not None:
+                    return web.json_response({"ok": False, "error": self._refused})
                 body = self._handlers.get(method, lambda _p: {"ok": True})(params)
             return web.json_response(body)
 
@@ -394,8 +435,10 @@ class SlackStandIn:
         return self._counter
 
     def _ts(self) -> str:
-        micros = self._next() * 100
-        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        """A message ts as Slack makes them: the wall clock in microseconds, unique."""
+        self._next()
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -488,11 +531,32 @@ class SlackStandIn:
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return {"ok": False, "error": "no_text"}
         ts = self._ts()
+        message = self._message(params, ts)
+        self._history.setdefault(params["channel"], []).append(message)
+        return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, between ``oldest`` and ``latest``, paged by ``cursor``; metadata
+        only with ``include_all_metadata``."""
+        channel = str(params.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        posted = self._history.get(channel, [])
+        wanted = [m for m in reversed(posted) if oldest < float(m["ts"]) < latest]
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor) if cursor.isdigit() else 0
+        limit = min(int(params.get("limit") or 100), 999)
+        page = wanted[start : start + limit]
+        if not _truthy(params.get("include_all_metadata")):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(wanted)
         return {
             "ok": True,
-            "channel": params["channel"],
-            "ts": ts,
-            "message": self._message(params, ts),
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:

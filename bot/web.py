@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storage.db import ping
+from bot import delivery_pause
 
 
 def create_web(app: AsyncApp, engine: AsyncEngine) -> Starlette:
@@ -21,11 +21,8 @@ def create_web(app: AsyncApp, engine: AsyncEngine) -> Starlette:
         return await slack.handle(request)
 
     async def healthz(request: Request) -> Response:
-        healthy = await ping(engine)
-        return JSONResponse(
-            {"status": "ok" if healthy else "database unreachable"},
-            status_code=200 if healthy else 503,
-        )
+        status, body = await delivery_pause.health(engine)
+        return JSONResponse(body, status_code=status)
 
     return Starlette(
         routes=[

@@ -149,7 +149,7 @@ async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, 
     await add_checkin_nudge(engine)
     await add_checkin_nudge(engine, subject="U0ANN")
     running_app.slack.add_user("U0MGR", name="Mia Chen", deleted=True)
-    running_app.slack.fail_next("chat.postMessage", error="account_inactive")
+    running_app.slack.fail_next("chat.postMessage", error="user_disabled")
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
 
