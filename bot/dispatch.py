@@ -37,6 +37,7 @@ NOTICE_RETRIES = 3  # 429s a notice waits out within its pass before it is resch
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 CHANNEL_WAIT_MAX = 10.0  # seconds a row may wait in a pass for its channel's turn
+PARKED_BATCHES = 4  # a pass holds at most this many batches of rows, most of them parked
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class _Pass:
     slots: asyncio.Semaphore
     started: float = field(default_factory=monotonic.monotonic)
     paused: bool = False
+    parked: int = 0  # rows waiting for their channel's turn
 
     def moment(self) -> datetime:
         """`now` moved on by the time this pass has run (leases and spacing are real time)."""
@@ -203,16 +205,17 @@ class _Pass:
             return
         horizon = min(CHANNEL_WAIT_MAX, self.lease.total_seconds() / 2)
         for retry in range(NOTICE_RETRIES + 1):
+            parked = True  # waiting for its channel: holds no slot, and no room in the pass
+            self.parked += 1
             try:
-                # the channel first, then a slot: a row waiting for its channel holds no slot
-                async with (
-                    self.pace.channel(nudge.recipient_id, horizon=horizon) as turn,
-                    self.slots,
-                ):
-                    if self.paused:
-                        await self.later(nudge, nudge.due_at)
-                        return
-                    delivered = await self.send(nudge, self.now, turn)
+                async with self.pace.channel(nudge.recipient_id, horizon=horizon) as turn:
+                    parked = False
+                    self.parked -= 1
+                    async with self.slots:
+                        if self.paused:
+                            await self.later(nudge, nudge.due_at)
+                            return
+                        delivered = await self.send(nudge, self.now, turn)
             except ChannelBusy as busy:
                 self.report.spaced += 1
                 await self.later(nudge, self.moment() + timedelta(seconds=busy.wait))
@@ -232,6 +235,9 @@ class _Pass:
                         continue  # a notice waits it out in this pass, then goes
                 await self.failed(nudge, error)
                 return
+            finally:
+                if parked:
+                    self.parked -= 1
             break
         self.pace.accepted()
         self.report.sent += 1
@@ -368,7 +374,8 @@ async def _pump(
     more, failure = True, None
     try:
         while True:
-            room = batch - len(sending)
+            # rows waiting for their channel take no room, up to a bound on what a pass holds
+            room = min(batch - (len(sending) - run.parked), batch * PARKED_BATCHES - len(sending))
             wanted = more and not run.paused and failure is None and room >= max(1, batch // 2)
             if wanted and run.report.claimed < max_rows:
                 claimed = await outbox.claim(

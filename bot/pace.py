@@ -2,10 +2,11 @@
 rate that adapts to what Slack accepts.
 
 The workspace rate starts at `delivery.sends_per_second` and, while Slack accepts every post,
-doubles about every second (like TCP's slow start) up to `delivery.max_sends_per_second`. A 429
-stops every send for its `Retry-After`, and sets the rate just under what Slack accepted in
-the second before it; the rate then holds for a while and only creeps up after that, so a
-workspace that is at its limit sees a 429 now and then, not a storm. One `Pace` serves a whole
+grows (by 10 a second, or by half itself a second once that is more) up to
+`delivery.max_sends_per_second`. A 429 stops every send for its `Retry-After`, and sets the
+rate just under what Slack accepted in the second before it (further down if it comes again
+soon after); the rate then holds for a minute and only creeps up after that, so a workspace at
+its limit sees a 429 now and then, not a storm. One `Pace` serves a whole
 process (the Notifier's passes and the periodic dispatcher share it).
 
 Per channel, a message waits until a second after the one before it to the same channel; a
@@ -26,8 +27,12 @@ CHANNEL_SPACING = 1.1  # seconds between two posts to one channel (Slack: about 
 MIN_RATE = 0.2  # posts per second: the floor a run of 429s can push the pace down to
 WINDOW = 1.0  # seconds of accepted posts that estimate Slack's limit at a 429
 UNDER_LIMIT = 0.95  # after a 429, pace at this share of what Slack accepted
-HOLD = 30.0  # seconds after a 429 before the pace probes upwards again
+HOLD = 60.0  # seconds after a 429 before the pace probes upwards again
+AGAIN = 10.0  # a 429 this soon after the last pause ended: the last cut was not enough
+AGAIN_CUT = 0.85  # ... so the rate drops by at least this much
 PROBE = 0.01  # while probing, each accepted post adds this to the rate (about +1 %/s)
+RAMP = 10.0  # before any 429 the rate grows by this much each second...
+RAMP_SHARE = 0.5  # ... or by this share of itself each second, once that is more
 CHANNELS_KEPT = 10_000  # idle channels forgotten beyond this many
 
 Clock = Callable[[], float]
@@ -98,23 +103,28 @@ class Pace:
             return
         # Slow start adds one per post (the rate doubles in about a second); after a 429 the
         # pace only probes.
-        self.rate = min(self.ceiling, self.rate + (PROBE if self._limited else 1.0))
+        # before any 429: +RAMP a second, or +half the rate a second once that is more
+        step = PROBE if self._limited else max(RAMP / self.rate, RAMP_SHARE)
+        self.rate = min(self.ceiling, self.rate + step)
 
     def limited(self, retry_after: float) -> None:
-        """Slack answered 429: everyone waits `retry_after`, and the rate drops under the
-        rate Slack accepted. 429s of posts already in flight during the pause change nothing
-        more."""
+        """Slack answered 429: everyone waits `retry_after`, and the rate drops under what
+        Slack accepted in the last second (more, for a 429 soon after the last pause). 429s
+        of posts already in flight during the pause change nothing more."""
         now = self._clock()
-        in_pause = now < self._paused_until
-        self._paused_until = max(self._paused_until, now + max(retry_after, 0.0))
-        self._next = self._paused_until
-        self._pauses += 1
-        if in_pause:
+        if now < self._paused_until:
+            self._paused_until = max(self._paused_until, now + max(retry_after, 0.0))
+            self._next, self._pauses = self._paused_until, self._pauses + 1
             return
+        again = now - self._paused_until < AGAIN
+        self._paused_until = now + max(retry_after, 0.0)
+        self._next, self._pauses = self._paused_until, self._pauses + 1
         while self._accepted and self._accepted[0] < now - WINDOW:
             self._accepted.popleft()
         seen = len(self._accepted) / WINDOW
         target = seen * UNDER_LIMIT if seen else self.rate / 2
+        if again:  # the last cut was not enough (a burst Slack allowed inflated `seen`)
+            target = min(target, self.rate * AGAIN_CUT)
         self.rate = max(MIN_RATE, min(self.ceiling, self.rate, target))
         self._limited = True
         self._hold_until = self._paused_until + HOLD
@@ -132,9 +142,9 @@ class Pace:
     async def channel(
         self, key: str, *, horizon: float
     ) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-        """Hold the channel `key` (a recipient's DM) for one message and yield its `turn`:
-        await it right before each post (a message may be several posts). Raises ChannelBusy
-        when the turn is more than `horizon` seconds away."""
+        """Hold the channel `key` (a recipient's DM) for one message, once it may take one,
+        and yield its `turn`: await it right before each post (a message may be several
+        posts). Raises ChannelBusy when the channel's turn is more than `horizon` away."""
         wait = self.channel_wait(key)
         if wait > horizon:
             raise ChannelBusy(wait)
@@ -146,11 +156,14 @@ class Pace:
             await channel.lock.acquire()
         finally:
             channel.waiting -= 1
+        try:
+            await self._until(channel.next_at)  # the channel's turn, before any other wait
+        except BaseException:
+            channel.lock.release()
+            raise
 
         async def turn() -> None:
-            gap = channel.next_at - self._clock()
-            if gap > 0:
-                await self._sleep(gap)
+            await self._until(channel.next_at)  # the next part of a message of several
             await self.acquire()
             channel.next_at = self._clock() + self.channel_spacing
 
@@ -158,6 +171,11 @@ class Pace:
             yield turn
         finally:
             channel.lock.release()
+
+    async def _until(self, moment: float) -> None:
+        gap = moment - self._clock()
+        if gap > 0:
+            await self._sleep(gap)
 
     def _forget_idle(self) -> None:
         now = self._clock()

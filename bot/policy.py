@@ -146,7 +146,7 @@ class Delivery(_Frozen):
 
     sends_per_second: float = Field(default=4.0, gt=0, le=100)
     max_sends_per_second: float = Field(default=50.0, gt=0, le=1000)
-    concurrency: int = Field(default=8, ge=1, le=64)
+    concurrency: int = Field(default=4, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
     drop_after_hours: int = Field(default=72, ge=1, le=24 * 30)
     plan_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
