@@ -295,6 +295,7 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         f" ({planned.cancelled} cancelled); sent {sent.sent},"
         f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
         f" cancelled {sent.cancelled}"
+        + ("; delivery paused: Slack refuses the bot's token" if sent.paused else "")
     )
     return EXIT_OK
 
