@@ -60,10 +60,11 @@ def _env(database_url: str, slack: SlackStandIn, config: Path, **extra: str) -> 
 
 @pytest.fixture
 def quick_policy(tmp_path: Path) -> Path:
-    """app.yaml with a two-second lease and a dispatcher every second (the defaults are 30 s
-    and 20 s: a crash is recovered within a minute)."""
+    """app.yaml with a three-second lease and a dispatcher every second (the defaults are 30 s
+    and 20 s: a crash is recovered within a minute). The lease outlasts Slack's slowest answer
+    here (1 s), as 30 s outlasts a real one."""
     policy = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
-    policy["delivery"].update(lease_seconds=2, dispatch_every_seconds=1)
+    policy["delivery"].update(lease_seconds=3, dispatch_every_seconds=1)
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
     return path
@@ -184,7 +185,7 @@ async def test_notices_of_a_record_saved_just_before_a_crash_go_out_once_after_t
     assert first.post(command).status_code == 200
     [opened] = slack.wait_for("views.open", timeout=15)
     payload = view_submission("U0MGR", opened_view(opened.params), RECORD)
-    slack.fail_next("chat.postMessage", delay=2.0, times=2)  # Slack answers slowly
+    slack.fail_next("chat.postMessage", delay=1.0, times=2)  # Slack answers slowly
 
     saved = first.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
     time.sleep(0.3)  # the fault: killed 0.3 s after the ack, as the notices are being sent
