@@ -175,3 +175,20 @@ async def test_a_manager_with_more_checkins_than_a_pass_can_hold_gets_the_rest_l
     later = await claim(engine, now=FRI_10_SHANGHAI + timedelta(minutes=1), worker="w", limit=50)
     assert len(later) == report.spaced  # put back for later, no attempt counted
     assert all(n.attempts == 0 for n in later)
+
+
+async def test_a_429_holds_back_the_posts_to_everyone_for_its_retry_after(running_app, engine):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
+    await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
+    slack.fail_next("chat.postMessage", status=429, retry_after=2)
+    one_per_process = running_app.deps.notifier.engine  # the app's own pace, from 4/s
+
+    report = await one_per_process.dispatch(FRI_10_SHANGHAI)
+
+    limited, other = slack.calls_to("chat.postMessage")
+    assert (limited.status, other.status) == (429, 200)
+    assert other.params["channel"] != limited.params["channel"]
+    assert other.at - limited.at >= 2.0  # someone else's post waited out the Retry-After too
+    assert (report.sent, report.retried) == (1, 1)
