@@ -229,3 +229,29 @@ async def test_a_message_not_found_in_the_history_is_posted_once(running_app, en
         "event_type": "cadence_outbox",
         "event_payload": {"outbox_id": nudge.id, "kind": "checkin", "part": 0, "parts": 1},
     }
+
+
+async def test_stale_profiles_are_refreshed_after_sending_never_before(
+    running_app, engine, nudge_engine
+):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    async with session_scope(engine) as session:
+        for person in (await session.execute(select(Person))).scalars():
+            person.slack_checked_at = FRI_10_SHANGHAI - timedelta(days=8)  # a week stale
+            person.slack_locale = "en"
+        await session.commit()
+    await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
+    await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
+    slack.fail_next("users.info", delay=1.0, times=10)  # Slack's Tier 4 answering slowly
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
+    await nudge_engine.send.refresher.idle()
+
+    posts = slack.calls_to("chat.postMessage")
+    lookups = slack.calls_to("users.info")
+    assert report.sent == 2 and {c.params["user"] for c in lookups} == {"U0MGR", "U0HR"}
+    assert max(p.at for p in posts) < min(c.at for c in lookups)  # sent with what was stored
+    async with session_scope(engine) as session:
+        mia = await session.get(Person, "U0MGR")
+    assert mia.slack_checked_at == FRI_10_SHANGHAI  # and refreshed afterwards
