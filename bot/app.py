@@ -12,10 +12,11 @@ import handlers
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deps import Deps
-from bot.dispatch import RateLimiter
 from bot.logs import describe, library_logger, quiet_libraries
 from bot.nudge_delivery import SlackNudgeSender
+from bot.pace import Pace
 from bot.policy import Policy
+from bot.profile_refresh import ProfileRefresher
 from bot.scheduler import Engine, Notifier, worker_name
 from bot.slack_gateway import SlackGateway, make_client
 
@@ -61,12 +62,31 @@ def create_nudge_engine(
     *,
     client: AsyncWebClient | None = None,
     sends_per_second: float | None = None,
+    max_sends_per_second: float | None = None,
+    channel_spacing: float | None = None,
 ) -> Engine:
-    """The planner and dispatcher; the dispatcher's client leaves 429s to the dispatcher,
-    which reschedules the row and slows the whole pace instead of blocking a send slot."""
+    """The planner and dispatcher. Its client retries nothing by itself: the dispatcher
+    handles 429s (slowing the whole pace) and looks for a post that may have reached Slack
+    before posting it again, where a client's own retry could post it twice. `create_app`
+    makes the process's one engine (`deps.notifier.engine`): use that one."""
     client = client or make_client(
-        settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=False
+        settings.slack_bot_token,
+        settings.slack_api_url,
+        retry_rate_limits=False,
+        retry_failures=False,
     )
-    rate = sends_per_second or deps.policy.delivery.sends_per_second
-    sender = SlackNudgeSender(deps, client)
-    return Engine(deps, sender, worker_name(), RateLimiter(rate), sender.refresh_profiles)
+    delivery = deps.policy.delivery
+    start = sends_per_second or delivery.sends_per_second
+    ceiling = max(start, max_sends_per_second or delivery.max_sends_per_second)
+    refresher = ProfileRefresher(deps.engine, deps.gateway.profile)
+    sender = SlackNudgeSender(deps, client, refresher)
+    return Engine(
+        deps,
+        sender,
+        worker_name(),
+        Pace(start=start, ceiling=ceiling)
+        if channel_spacing is None
+        else Pace(start=start, ceiling=ceiling, channel_spacing=channel_spacing),
+        refresher.want,
+        sender.token_works,
+    )

@@ -297,7 +297,7 @@ def _policy(settings: Settings) -> Policy | None:
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     """One plan and dispatch pass."""
-    from bot.app import create_app, create_nudge_engine
+    from bot.app import create_app
     from bot.clock import system_clock
 
     if not settings.slack_bot_token:
@@ -310,7 +310,8 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     engine = await _with_engine(settings)
     try:
         _app, deps = create_app(settings, policy, engine=engine, clock=lambda: now)
-        planned, sent = await create_nudge_engine(deps, settings).tick(now)
+        assert deps.notifier is not None
+        planned, sent = await deps.notifier.engine.tick(now)
     finally:
         await engine.dispose()
     print(
@@ -318,6 +319,7 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         f" ({planned.cancelled} cancelled); sent {sent.sent},"
         f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
         f" cancelled {sent.cancelled}"
+        + ("; delivery paused: Slack refuses the bot's token" if sent.paused else "")
     )
     return EXIT_OK
 

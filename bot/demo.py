@@ -312,7 +312,8 @@ async def run_demo(database: Path, *, start: date, days: int, config: Path) -> i
         await seed(engine, slack, org_csv, clock.now - timedelta(days=30))
         settings = Settings(slack.bot_token, None, None, slack.base_url, url, 0, config)
         _app, deps = create_app(settings, policy, engine=engine, clock=clock)
-        nudger = create_nudge_engine(deps, settings, sends_per_second=1000)
+        # simulated time: the stand-in limits nothing, so no real second between two posts
+        nudger = create_nudge_engine(deps, settings, sends_per_second=1000, channel_spacing=0)
         script = Script(engine, policy, clock)
         async with session_scope(engine) as session:
             script.people = {p.slack_id: p for p in await queries.all_people(session)}

@@ -1,8 +1,10 @@
 """The outbox of nudges: enqueue once per key, claim in small leased batches, record outcomes.
 
 PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the table
-without sending a row twice; SQLite runs one process. A claimed row carries a lease: if its
-process dies, the row is claimed again once the lease has run out.
+without sending a row twice; SQLite runs one process. A claimed row carries a short lease that
+its dispatcher renews while it is still sending (`renew`): if its process dies, the row is
+claimed again once the lease has run out, and is marked `uncertain` (the dead process may have
+posted it), so the dispatcher looks for it in Slack before posting it again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import is_postgres, session_scope
 from storage.models import Nudge, NudgeState
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)  # the default of `delivery.lease_seconds`
 INSERT_CHUNK = 2000  # rows per executemany (SQLite)
 ARRAY_CHUNK = 20_000  # rows per INSERT … SELECT FROM unnest (PostgreSQL)
 
@@ -143,7 +145,8 @@ async def claim(
     kinds: Collection[str] | None = None,
 ) -> list[Nudge]:
     """Take up to `limit` due rows (and rows whose lease ran out) for this worker, of `kinds`
-    (default: every kind)."""
+    (default: every kind). A row taken over from a worker whose lease ran out comes back
+    `uncertain`: that worker may have posted it before it died."""
     due = or_(
         and_(Nudge.state == NudgeState.PENDING, Nudge.due_at <= now),  # type: ignore[arg-type,operator]
         and_(Nudge.state == NudgeState.SENDING, Nudge.lease_until < now),  # type: ignore[arg-type,operator]
@@ -162,7 +165,13 @@ async def claim(
         update(Nudge)
         .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
         .values(
-            state=NudgeState.SENDING, lease_until=now + lease, claimed_by=worker, updated_at=now
+            state=NudgeState.SENDING,
+            lease_until=now + lease,
+            claimed_by=worker,
+            updated_at=now,
+            # SET reads the row as it was: a row still `sending` is a takeover
+            uncertain=case((Nudge.state == NudgeState.SENDING, True), else_=Nudge.uncertain),
+            first_claimed_at=func.coalesce(Nudge.first_claimed_at, now),
         )
         .returning(Nudge)
         .execution_options(synchronize_session=False)
@@ -171,6 +180,20 @@ async def claim(
         claimed = list((await session.execute(statement)).scalars())
         await session.commit()
     return sorted(claimed, key=lambda n: (n.due_at, n.id or 0))
+
+
+async def renew(engine: AsyncEngine, worker: str, *, until: datetime) -> int:
+    """Extend the lease of every row this worker is still sending; how many it holds."""
+    statement = (
+        update(Nudge)
+        .where(Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)  # type: ignore[arg-type]
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        result = await session.execute(statement)
+        await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: object) -> bool:
@@ -209,6 +232,7 @@ async def mark_sent(
         sent_at=now,
         updated_at=now,
         attempts=nudge.attempts + 1,
+        uncertain=False,
     )
 
 
@@ -221,13 +245,17 @@ async def reschedule(
     now: datetime,
     error: str | None = None,
     count_attempt: bool = False,
+    uncertain: bool | None = None,
 ) -> bool:
-    """Put a row back as pending for later (a closed window, a 429, a failure to retry)."""
+    """Put a row back as pending for later (a closed window, a 429, a failure to retry, a
+    paused delivery); `uncertain` records whether this attempt may have reached Slack."""
     values: dict[str, object] = {"state": NudgeState.PENDING, "due_at": due_at, "updated_at": now}
     if error is not None:
         values["last_error"] = error[:2000]
     if count_attempt:
         values["attempts"] = nudge.attempts + 1
+    if uncertain is not None:
+        values["uncertain"] = uncertain
     return await _finish(engine, nudge.id or 0, worker, **values)
 
 

@@ -142,14 +142,22 @@ class ReviewRules(_Frozen):
 
 
 class Delivery(_Frozen):
-    """How the outbox sends: pace, retries, and what to do with missed moments."""
+    """How the outbox sends: pace, retries, leases, and what to do with missed moments."""
 
     sends_per_second: float = Field(default=4.0, gt=0, le=100)
-    concurrency: int = Field(default=4, ge=1, le=32)
+    max_sends_per_second: float = Field(default=50.0, gt=0, le=1000)
+    concurrency: int = Field(default=4, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
     drop_after_hours: int = Field(default=72, ge=1, le=24 * 30)
     plan_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
-    dispatch_every_seconds: int = Field(default=20, ge=5, le=3600)
+    dispatch_every_seconds: int = Field(default=20, ge=1, le=3600)
+    lease_seconds: int = Field(default=30, ge=1, le=600)
+
+    @model_validator(mode="after")
+    def _ceiling_above_start(self) -> Delivery:
+        if self.max_sends_per_second < self.sends_per_second:
+            raise ValueError("max_sends_per_second must be at least sends_per_second")
+        return self
 
     @property
     def new_nudges_per_pass(self) -> int:

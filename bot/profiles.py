@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.policy import Policy
 from storage import queries
 from storage.db import session_scope
 from storage.models import Nudge, NudgeState, Person
@@ -20,6 +21,21 @@ def fresh_slack_locale(person: Person | None, now: datetime) -> str | None:
     if person is None or not person.slack_locale or person.slack_checked_at is None:
         return None
     return person.slack_locale if now - person.slack_checked_at < FRESH else None
+
+
+def stored_locale(person: Person, policy: Policy) -> str:
+    """The language known without asking Slack: Slack's (even if not checked lately), else
+    the org file's, else the policy's."""
+    return person.slack_locale or person.locale or policy.locale
+
+
+async def stored_dm_channel(engine: AsyncEngine, user_id: str) -> str | None:
+    """The DM channel id stored for a user, if one was ever opened."""
+    async with session_scope(engine) as session:
+        found = await session.execute(
+            select(Person.dm_channel_id).where(Person.slack_id == user_id)
+        )
+        return found.scalar_one_or_none()
 
 
 async def remember_profile(
@@ -60,4 +76,10 @@ async def remember_dm_channel(engine: AsyncEngine, user_id: str, channel: str) -
         await session.commit()
 
 
-__all__ = ["fresh_slack_locale", "remember_dm_channel", "remember_profile"]
+__all__ = [
+    "fresh_slack_locale",
+    "remember_dm_channel",
+    "remember_profile",
+    "stored_dm_channel",
+    "stored_locale",
+]

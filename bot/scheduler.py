@@ -15,9 +15,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.cadence import PlanReport, plan
 from bot.clock import system_clock
 from bot.deps import Deps
-from bot.dispatch import DispatchReport, ProfileRefresher, RateLimiter, Sender, dispatch
+from bot.dispatch import DispatchReport, ProfileRefresher, Sender, TokenCheck, dispatch
 from bot.logs import failure
 from bot.notices import NOTICE_KINDS
+from bot.pace import Pace
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,15 @@ def worker_name() -> str:
 
 @dataclass
 class Engine:
-    """The planner and dispatcher bound to one process's dependencies."""
+    """The planner and dispatcher bound to one process's dependencies; one per process, so
+    the Notifier's passes and the periodic dispatcher share one pace."""
 
     deps: Deps
     send: Sender
     worker: str
-    limiter: RateLimiter
+    pace: Pace
     refresh: ProfileRefresher | None = None
+    verify: TokenCheck | None = None
 
     async def plan(self, now: datetime | None = None) -> PlanReport:
         """Plan at `now` (default: the clock)."""
@@ -49,8 +52,9 @@ class Engine:
             policy=self.deps.policy,
             now=now or self.deps.clock(),
             worker=self.worker,
-            limiter=self.limiter,
+            pace=self.pace,
             refresh=self.refresh,
+            verify=self.verify,
         )
 
     async def send_notices(self, now: datetime | None = None) -> DispatchReport:
@@ -61,8 +65,9 @@ class Engine:
             policy=self.deps.policy,
             now=now or self.deps.clock(),
             worker=self.worker,
-            limiter=self.limiter,
+            pace=self.pace,
             refresh=self.refresh,
+            verify=self.verify,
             kinds=NOTICE_KINDS,
         )
 
@@ -108,7 +113,7 @@ class Notifier:
     misses, for instance after a crash."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self.engine = engine
         self._task: asyncio.Task[None] | None = None
         self._again = False
 
@@ -128,7 +133,7 @@ class Notifier:
         while True:
             self._again = False
             try:
-                await self._engine.send_notices()
+                await self.engine.send_notices()
             except Exception as exc:
                 log.error("sending notices failed (%s); the dispatcher retries", type(exc).__name__)
             if not self._again:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from bot.app import create_app, create_nudge_engine
+from bot.app import create_app
 from bot.config import Settings
 from bot.policy import Policy
 from bot.scheduler import build_scheduler
@@ -40,7 +40,8 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     if todo:
         log.info("applied migrations: %s", ", ".join(todo))
     app, deps = create_app(settings, policy, engine=engine)
-    scheduler = build_scheduler(create_nudge_engine(deps, settings))
+    assert deps.notifier is not None
+    scheduler = build_scheduler(deps.notifier.engine)  # one engine, one pace per process
     server = _Server(
         uvicorn.Config(
             create_web(app, engine, signing_secret=settings.slack_signing_secret or ""),

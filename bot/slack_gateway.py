@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,14 +27,22 @@ LOOKUP_TIMEOUT = 1.5  # a locale look-up before an ack must leave room in Slack'
 
 
 def make_client(
-    token: str | None, base_url: str, *, timeout: int = 10, retry_rate_limits: bool = True
+    token: str | None,
+    base_url: str,
+    *,
+    timeout: int = 10,
+    retry_rate_limits: bool = True,
+    retry_failures: bool = True,
 ) -> AsyncWebClient:
-    """A Web API client that retries 429s after Retry-After (unless the caller schedules its
-    own retries, as the dispatcher does), 5xx and dropped connections."""
-    handlers = [
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-    ]
+    """A Web API client that retries 429s after Retry-After, 5xx and dropped connections,
+    unless the caller retries itself: the dispatcher does both (a 5xx or a dropped
+    connection may come after Slack posted the message, so it looks before posting again)."""
+    handlers: list[AsyncRetryHandler] = []
+    if retry_failures:
+        handlers += [
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ]
     if retry_rate_limits:
         handlers.insert(0, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return AsyncWebClient(

@@ -32,7 +32,9 @@ JSON_FIELDS = frozenset(
     {"blocks", "attachments", "view", "files", "metadata", "unfurls", "options", "outputs"}
 )
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
-TOKEN_ERRORS = frozenset({"token_revoked", "account_inactive", "invalid_auth", "token_expired"})
+TOKEN_ERRORS = frozenset(
+    {"token_revoked", "account_inactive", "invalid_auth", "token_expired", "not_authed"}
+)
 RECIPIENT_ERRORS = frozenset(
     {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible", "is_archived"}
 )

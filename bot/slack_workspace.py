@@ -76,6 +76,7 @@ class Workspace:
         self.external_views: dict[str, str] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
         self._counter = 0
+        self._last_micros = 0
         self.handlers: dict[str, Handler] = {
             "auth.test": self.auth_test,
             "users.info": self.users_info,
@@ -101,8 +102,12 @@ class Workspace:
         return self._counter
 
     def _ts(self) -> str:
-        micros = self._next() * 100
-        return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        """A message ts as Slack makes them: the posting time (epoch seconds, microseconds),
+        unique and increasing in the workspace. `conversations.history` filters on it."""
+        self._next()
+        micros = max(int(time.time() * 1_000_000), self._last_micros + 1)
+        self._last_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def issue_trigger(self, user_id: str) -> str:
         """A fresh trigger_id, shaped like Slack's, valid once for ``trigger_ttl`` seconds."""

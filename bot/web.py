@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import delivery_pause
 from bot.slack_edge import SlackEdge
-from storage.db import ping
 
 
 def create_web(app: AsyncApp, engine: AsyncEngine, *, signing_secret: str) -> Starlette:
@@ -22,11 +22,8 @@ def create_web(app: AsyncApp, engine: AsyncEngine, *, signing_secret: str) -> St
         return await slack.handle(request)
 
     async def healthz(request: Request) -> Response:
-        healthy = await ping(engine)
-        return JSONResponse(
-            {"status": "ok" if healthy else "database unreachable"},
-            status_code=200 if healthy else 503,
-        )
+        status, body = await delivery_pause.health(engine)
+        return JSONResponse(body, status_code=status)
 
     return Starlette(
         routes=[

@@ -270,6 +270,11 @@ class Nudge(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     claimed_by: str | None = Field(default=None, max_length=64)
+    # When a dispatcher first took the row: a message it may have posted is no older.
+    first_claimed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Whether an earlier attempt may have reached Slack (a time-out, a 5xx, a dead worker, a
+    # message sent in part): the DM's history is checked before it is posted again.
+    uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -288,6 +293,18 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_pending_about", "about_id", **_PENDING),
         Index("ix_nudge_pending_recipient", "recipient_id", **_PENDING),
     )
+
+
+class DeliveryPause(SQLModel, table=True):
+    """Delivery stopped because Slack no longer accepts the bot's token (revoked, uninstalled):
+    a row while paused, none otherwise, so every process and a restart see it."""
+
+    __tablename__ = "delivery_pause"
+
+    scope: str = Field(primary_key=True, max_length=16)  # "workspace": one installation
+    reason: str = Field(max_length=40)  # a Slack error code or event type, never a token
+    since: datetime = Field(sa_column=utc_column())
+    checked_at: datetime = Field(sa_column=utc_column())
 
 
 class SelfAssessment(SQLModel, table=True):

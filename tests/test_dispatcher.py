@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.outbox import NudgeSpec, enqueue
+from bot.outbox import NudgeSpec, claim, enqueue
+from bot.profiles import remember_dm_channel
 from storage.db import session_scope
 from storage.models import Nudge, Person
 from tests.app_fixtures import engine_for
@@ -149,7 +151,7 @@ async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, 
     await add_checkin_nudge(engine)
     await add_checkin_nudge(engine, subject="U0ANN")
     running_app.slack.add_user("U0MGR", name="Mia Chen", deleted=True)
-    running_app.slack.fail_next("chat.postMessage", error="account_inactive")
+    running_app.slack.fail_next("chat.postMessage", error="user_disabled")
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
 
@@ -158,3 +160,98 @@ async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, 
         mia = await session.get(Person, "U0MGR")
         states = set((await session.execute(select(Nudge.state))).scalars())
     assert mia.active is False and states == {"cancelled"}
+
+
+async def test_a_post_that_timed_out_but_reached_slack_is_found_not_posted_again(
+    running_app, engine, database_url
+):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    await add_checkin_nudge(engine)
+    quick = engine_for(running_app, database_url, timeout=1)
+    slack.fail_next("chat.postMessage", delay=2.5)  # Slack posts it, the answer comes too late
+
+    timed_out = await quick.dispatch(FRI_10_SHANGHAI)
+    await slack.async_wait_for("chat.postMessage")  # Slack finished posting it meanwhile
+    nudge = await the_nudge(engine)
+    again = await quick.dispatch(nudge.due_at)
+
+    assert (timed_out.sent, nudge.state, nudge.uncertain) == (0, "pending", True)
+    assert again.sent == 1
+    [message] = slack.messages_in("DU0MGR")
+    nudge = await the_nudge(engine)
+    assert (nudge.state, nudge.ts, nudge.uncertain) == ("sent", message["ts"], False)
+    assert len(slack.calls_to("chat.postMessage")) == 1  # looked for, found, not posted again
+    [look] = slack.calls_to("conversations.history")
+    assert look.params["channel"] == "DU0MGR" and look.params["include_all_metadata"] in (
+        "1",
+        "true",
+    )
+
+
+async def test_a_taken_over_row_already_posted_is_found_in_a_long_dm_history(
+    running_app, engine, nudge_engine
+):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    await add_checkin_nudge(engine)
+    [dead] = await claim(engine, now=FRI_10_SHANGHAI, worker="dead", limit=5)
+    await remember_dm_channel(engine, "U0MGR", "DU0MGR")  # the dead process had opened it
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+    mark = {"event_type": "cadence_outbox", "event_payload": {"outbox_id": dead.id, "part": 0}}
+    # the dead process had posted it; 250 other messages came after it in the DM
+    posted = await client.chat_postMessage(channel="DU0MGR", text="check-in", metadata=mark)
+    for n in range(250):
+        await client.chat_postMessage(channel="DU0MGR", text=f"other {n}")
+    await client.chat_postMessage(channel="DU0OTH", text="elsewhere", metadata=mark)
+    before = len(slack.calls_to("chat.postMessage"))
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(hours=1))
+
+    nudge = await the_nudge(engine)
+    assert report.sent == 1 and (nudge.state, nudge.ts) == ("sent", posted["ts"])
+    assert len(slack.calls_to("chat.postMessage")) == before  # nothing posted twice
+    assert len(slack.calls_to("conversations.history")) == 2  # it paged back to it
+
+
+async def test_a_message_not_found_in_the_history_is_posted_once(running_app, engine, nudge_engine):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    await add_checkin_nudge(engine)
+    await claim(engine, now=FRI_10_SHANGHAI, worker="dead", limit=5)  # died before posting
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(hours=1))
+
+    [message] = slack.messages_in("DU0MGR")
+    nudge = await the_nudge(engine)
+    assert report.sent == 1 and nudge.ts == message["ts"]
+    assert message["metadata"] == {
+        "event_type": "cadence_outbox",
+        "event_payload": {"outbox_id": nudge.id, "kind": "checkin", "part": 0, "parts": 1},
+    }
+
+
+async def test_stale_profiles_are_refreshed_after_sending_never_before(
+    running_app, engine, nudge_engine
+):
+    slack = running_app.slack
+    await seed_org(engine, slack)
+    async with session_scope(engine) as session:
+        for person in (await session.execute(select(Person))).scalars():
+            person.slack_checked_at = FRI_10_SHANGHAI - timedelta(days=8)  # a week stale
+            person.slack_locale = "en"
+        await session.commit()
+    await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
+    await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
+    slack.fail_next("users.info", delay=1.0, times=10)  # Slack's Tier 4 answering slowly
+
+    report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
+    await nudge_engine.send.refresher.idle()
+
+    posts = slack.calls_to("chat.postMessage")
+    lookups = slack.calls_to("users.info")
+    assert report.sent == 2 and {c.params["user"] for c in lookups} == {"U0MGR", "U0HR"}
+    assert max(p.at for p in posts) < min(c.at for c in lookups)  # sent with what was stored
+    async with session_scope(engine) as session:
+        mia = await session.get(Person, "U0MGR")
+    assert mia.slack_checked_at == FRI_10_SHANGHAI  # and refreshed afterwards

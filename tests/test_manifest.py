@@ -19,7 +19,11 @@ def test_manifest_declares_the_command_scopes_events_and_home_the_app_uses():
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "users:read.email"} <= scopes
     settings = manifest["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    ]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["event_subscriptions"]["request_url"] == command["url"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -21,16 +21,22 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai (the 
 
 
 async def seed(engine, count: int) -> None:
-    await add_people(engine, [dict(slack_id="UMGR", name="Manager")])
+    """`count` managers, each with one report and a check-in about them due."""
+    await add_people(
+        engine, [dict(slack_id=f"UM{i:05d}", name=f"Manager {i}") for i in range(count)]
+    )
     await add_people(
         engine,
-        [dict(slack_id=f"U{i:05d}", name=f"Report {i}", manager_id="UMGR") for i in range(count)],
+        [
+            dict(slack_id=f"U{i:05d}", name=f"Report {i}", manager_id=f"UM{i:05d}")
+            for i in range(count)
+        ],
     )
     async with session_scope(engine) as session:
         specs = [
             NudgeSpec(
                 "checkin",
-                "UMGR",
+                f"UM{i:05d}",
                 f"U{i:05d}",
                 "2026-11",
                 NOW - timedelta(minutes=1),
@@ -54,12 +60,12 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(database_u
         await turn()
         sent[nudge.id] += 1
         await asyncio.sleep(0.001)  # a network round trip: lets the others interleave
-        return Delivered(channel="DUMGR", ts=f"1.{nudge.id}", text="check-in")
+        return Delivered(channel=f"D{nudge.recipient_id}", ts=f"1.{nudge.id}", text="check-in")
 
     fast = policy.model_copy(
         update={
             "delivery": policy.delivery.model_copy(
-                update={"sends_per_second": 100.0, "concurrency": 8}
+                update={"sends_per_second": 100.0, "max_sends_per_second": 100.0, "concurrency": 8}
             )
         }
     )
@@ -82,22 +88,42 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(database_u
         await e.dispose()
 
 
-async def test_a_crashed_workers_rows_are_claimed_again_after_the_lease(engine):
+async def test_a_crashed_workers_rows_are_claimed_again_after_the_lease_as_uncertain(engine):
     await seed(engine, 3)
-    crashed = await outbox.claim(engine, now=NOW, worker="crashed", limit=10)
-    assert len(crashed) == 3
+    lease = timedelta(seconds=30)
+    crashed = await outbox.claim(engine, now=NOW, worker="crashed", limit=10, lease=lease)
+    assert len(crashed) == 3 and not any(n.uncertain for n in crashed)
 
-    too_early = await outbox.claim(engine, now=NOW + timedelta(minutes=4), worker="b", limit=10)
-    after_lease = await outbox.claim(engine, now=NOW + timedelta(minutes=6), worker="b", limit=10)
+    second = NOW + timedelta(seconds=29)
+    too_early = await outbox.claim(engine, now=second, worker="b", limit=10, lease=lease)
+    after_lease = await outbox.claim(
+        engine, now=NOW + timedelta(seconds=31), worker="b", limit=10, lease=lease
+    )
 
     assert too_early == []
     assert sorted(n.id for n in after_lease) == sorted(n.id for n in crashed)
+    # the dead worker may have posted them: look before posting again, since the first claim
+    assert all(n.uncertain and n.first_claimed_at == NOW for n in after_lease)
     assert not await outbox.mark_sent(
         engine, crashed[0], "crashed", channel="D", ts="1", text="late", now=NOW
     )  # the late worker cannot finish it
     async with session_scope(engine) as session:
         row = await session.get(Nudge, crashed[0].id)
     assert (row.state, row.claimed_by) == (NudgeState.SENDING, "b")
+
+
+async def test_a_lease_renewed_while_sending_is_not_taken_over(engine):
+    await seed(engine, 2)
+    lease = timedelta(seconds=30)
+    held = await outbox.claim(engine, now=NOW, worker="slow", limit=10, lease=lease)
+
+    renewed = await outbox.renew(engine, "slow", until=NOW + timedelta(seconds=50))
+    taken = await outbox.claim(
+        engine, now=NOW + timedelta(seconds=40), worker="b", limit=10, lease=lease
+    )
+
+    assert renewed == len(held) == 2
+    assert taken == []
 
 
 async def test_planning_the_same_period_twice_creates_nothing_new(engine, policy):
