@@ -89,13 +89,16 @@ def submission_key(form: str, user_id: str, view_id: str) -> str:
     """The key of what one modal creates: which form, whose, and the view's id. Slack keeps
     a view's id while it is redrawn (`views.update`) and resubmitted, so a retry, a double
     click and a press of Save after "not saved yet" all name the same record."""
-    return hashlib.sha256(f"{form}\n{user_id}\n{view_id}".encode()).hexdigest()
+    # surrogatepass: a payload may carry a lone surrogate, which plain UTF-8 cannot encode
+    return hashlib.sha256(
+        f"{form}\n{user_id}\n{view_id}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
 
 
 def form_digest(values: object) -> str:
     """A digest of what was typed in a form, to tell a resubmission that differs."""
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str, Problem]:

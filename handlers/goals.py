@@ -265,7 +265,8 @@ def milestone_request(text: str) -> MilestoneRequest:
             raise Unreadable("milestone.error.unreadable", value=token)
     if not people:
         raise Unreadable("milestone.error.no_people")
-    return MilestoneRequest(quoted.group(1).strip(), tuple(people), due_on)
+    # Slack sends a command's `&`, `<` and `>` as entities: the name is stored as typed
+    return MilestoneRequest(kit.unescape(quoted.group(1)).strip(), tuple(people), due_on)
 
 
 async def milestone_command(

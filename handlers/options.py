@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import pickers
 from bot.deps import Deps
 from bot.errors import NotAllowed
+from bot.text import clean
 from handlers import ids
 from handlers.blocks import goal_views as gv
 from handlers.blocks.modals import report_options
@@ -23,7 +24,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _typed(body: dict[str, Any]) -> str:
-    return str(body.get("value") or "")[: pickers.TYPED_LIMIT]
+    return clean(str(body.get("value") or ""))[: pickers.TYPED_LIMIT]
 
 
 async def report_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:

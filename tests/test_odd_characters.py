@@ -146,3 +146,41 @@ async def test_a_milestone_name_is_cleaned_and_an_invisible_one_is_no_name(runni
     async with session_scope(engine) as session:
         names = list((await session.exec(select(Milestone.name))).scalars())
     assert names == ["Launch v2"]
+
+
+async def test_a_lone_surrogate_in_a_record_saves_the_talk(running_app, engine):
+    await seed_org(engine, running_app.slack)
+    view = await record_form(running_app)
+
+    answers = {"facts": "Broken \ud800 emoji", "consensus": "Agreed."}
+    response = await running_app.interact(view_submission("U0MGR", view, answers))
+
+    assert response.status_code == 200 and response.text == ""
+    [talk] = await talks(engine)
+    assert talk.facts == "Broken \ufffd emoji"
+
+
+async def test_a_milestone_name_with_ampersand_and_brackets_is_stored_as_typed(running_app, engine):
+    from storage.models import Milestone
+    from tests.test_milestones import register
+
+    await seed_org(engine, running_app.slack)
+
+    # Slack sends a command's &, < and > as entities
+    await register(running_app, "U0MGR", '"R&amp;D &lt;launch&gt;" <@U0EMP|eli>')
+
+    async with session_scope(engine) as session:
+        names = list((await session.exec(select(Milestone.name))).scalars())
+    assert names == ["R&D <launch>"]
+
+
+async def test_a_nul_typed_in_a_report_search_still_finds_people(running_app, engine):
+    from tests.factories import suggested
+
+    await seed_org(engine, running_app.slack)
+    await running_app.command("U0MGR")
+    [opened] = await running_app.slack.async_wait_for("views.open")
+
+    options = await suggested(running_app, "U0MGR", opened_view(opened), "E\x00li")
+
+    assert [o["value"] for o in options] == ["U0EMP"]
