@@ -12,15 +12,15 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
-from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.errors import Invalid, NotAllowed, Problem
 from bot.org import local_today, may_log_talk
 from bot.outbox import cancel_pending
 from bot.policy import Policy
+from bot.saving import save_once
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
@@ -188,20 +188,14 @@ async def create_goal(
     """Check access, validate and save a goal: active if set by the manager or HR, else
     proposed to the employee's manager. One goal per `key` (one form): a resubmission that
     differs changes that goal; the same goal saved twice in a row is saved once."""
-    for attempt in (1, 2):
-        try:
-            async with session_scope(engine) as session:
-                return await _create(
-                    session, actor_id, employee_id, title, measure, due_on, now, policy, key
-                )
-        except IntegrityError:
-            # A concurrent submission of the same form won the race on the unique key: the
-            # second pass finds its goal and answers as it did.
-            if attempt == 2:
-                raise SaveFailed("integrity error twice") from None
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    # A concurrent submission of the same form that won the race on the unique key is found
+    # on the second pass, which answers as it did.
+    return await save_once(
+        engine,
+        lambda session: _create(
+            session, actor_id, employee_id, title, measure, due_on, now, policy, key
+        ),
+    )
 
 
 async def _create(

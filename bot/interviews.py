@@ -10,19 +10,18 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cadence import PREP_PACK
-from bot.errors import NotAllowed, SaveFailed
+from bot.errors import NotAllowed
 from bot.org import may_log_talk, zone_of
 from bot.outbox import NudgeSpec, enqueue
 from bot.policy import Policy
 from bot.review_cycles import default_interview_day, review_cycle
+from bot.saving import save_once
 from bot.worktime import WorkCalendar, calendar_for
 from storage import queries
-from storage.db import session_scope
 from storage.models import Cycle, Interview, Nudge, NudgeState, Person, Review
 
 
@@ -155,46 +154,41 @@ async def set_interview(
     """Set (or move) the employee's interview day in the cycle under review (or `cycle_id`).
     Only their manager or HR; the day must fall inside the review window, not in the past,
     and before the review is recorded. Nothing is written when refused."""
-    for attempt in range(2):
-        try:
-            async with session_scope(engine) as session:
-                actor = await queries.get_person(session, actor_id)
-                if actor is None or not actor.active:
-                    raise NotAllowed("refusal.not_in_org")
-                zone = zone_of(actor, policy, actor.slack_tz)
-                today = now.astimezone(zone).date()
-                employee = await queries.get_person(session, employee_id)
-                cycle = await _cycle(session, cycle_id, today)
-                await _check(session, actor, employee, cycle, day)
-                assert employee is not None
-                if day < today:
-                    raise NotAllowed("self.refusal.interview_past", date=day.isoformat())
-                found = await session.execute(
-                    select(Interview).where(
-                        Interview.cycle_id == cycle.id, Interview.employee_id == employee.slack_id
-                    )
-                )
-                interview = found.scalars().first() or Interview(
-                    cycle_id=cycle.id or 0,
-                    employee_id=employee.slack_id,
-                    scheduled_on=day,
-                    set_by=actor.slack_id,
-                    created_at=now,
-                    updated_at=now,
-                )
-                interview.scheduled_on, interview.set_by, interview.updated_at = (
-                    day,
-                    actor.slack_id,
-                    now,
-                )
-                session.add(interview)
-                await session.flush()
-                due = await _move_prep_pack(session, cycle, employee, day, policy=policy, now=now)
-                await session.commit()
-                return InterviewSet(interview, employee, cycle, due, zone)
-        except IntegrityError as exc:
-            if attempt:  # someone set it at the same moment; the second try updates theirs
-                raise SaveFailed(str(exc)) from exc
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise SaveFailed("unreachable")  # pragma: no cover
+
+    async def unit(session: AsyncSession) -> InterviewSet:
+        actor = await queries.get_person(session, actor_id)
+        if actor is None or not actor.active:
+            raise NotAllowed("refusal.not_in_org")
+        zone = zone_of(actor, policy, actor.slack_tz)
+        today = now.astimezone(zone).date()
+        employee = await queries.get_person(session, employee_id)
+        cycle = await _cycle(session, cycle_id, today)
+        await _check(session, actor, employee, cycle, day)
+        assert employee is not None
+        if day < today:
+            raise NotAllowed("self.refusal.interview_past", date=day.isoformat())
+        found = await session.execute(
+            select(Interview).where(
+                Interview.cycle_id == cycle.id, Interview.employee_id == employee.slack_id
+            )
+        )
+        interview = found.scalars().first() or Interview(
+            cycle_id=cycle.id or 0,
+            employee_id=employee.slack_id,
+            scheduled_on=day,
+            set_by=actor.slack_id,
+            created_at=now,
+            updated_at=now,
+        )
+        interview.scheduled_on, interview.set_by, interview.updated_at = (
+            day,
+            actor.slack_id,
+            now,
+        )
+        session.add(interview)
+        await session.flush()
+        due = await _move_prep_pack(session, cycle, employee, day, policy=policy, now=now)
+        await session.commit()
+        return InterviewSet(interview, employee, cycle, due, zone)
+
+    return await save_once(engine, unit)

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.errors import Invalid, NotAllowed, Problem
 from bot.goals import active_person, today_for
 from bot.policy import Policy
+from bot.saving import save_once
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
@@ -88,59 +88,52 @@ async def register_milestone(
     (`first` False): one unique key per registration, so two at once cannot both save."""
     wanted = list(dict.fromkeys(participant_ids))
     key = milestone_key(actor_id, name, wanted, due_on)
-    for attempt in (1, 2):
-        try:
-            async with session_scope(engine) as session:
-                actor = await active_person(session, actor_id)
-                if actor is None:
-                    raise NotAllowed("refusal.not_in_org")
-                found = await session.execute(
-                    select(Milestone).where(Milestone.submission_key == key)
-                )
-                earlier = found.scalars().first()
-                if earlier is not None and earlier.id is not None:
-                    if now - earlier.created_at < SAME_COMMAND_WINDOW:
-                        people = await _participants(session, earlier.id)
-                        return MilestoneInfo(earlier, people, first=False, actor=actor)
-                    # Registered long ago: meant as another milestone, which takes the key.
-                    earlier.submission_key = None
-                    session.add(earlier)
-                    await session.flush()
-                problems = validate_milestone(
-                    name=name,
-                    participant_ids=wanted,
-                    due_on=due_on,
-                    today=today_for(actor, policy, now),
-                )
-                if problems:
-                    raise Invalid(problems)
-                people_by_id = await queries.people_by_ids(session, wanted)
-                if any(pid not in people_by_id or not people_by_id[pid].active for pid in wanted):
-                    raise Invalid({"participants": Problem("milestone.error.unknown_person")})
-                milestone = Milestone(
-                    name=name.strip(),
-                    due_on=due_on,
-                    created_by=actor.slack_id,
-                    submission_key=key,
-                    created_at=now,
-                )
-                session.add(milestone)
-                await session.flush()
-                assert milestone.id is not None
-                session.add_all(
-                    MilestoneParticipant(milestone_id=milestone.id, person_id=pid) for pid in wanted
-                )
-                await session.commit()
-                named = [people_by_id[pid] for pid in wanted]
-                return MilestoneInfo(milestone, named, actor=actor)
-        except IntegrityError:
-            # The same command at the same moment won the race: the second pass answers
-            # with its milestone.
-            if attempt == 2:
-                raise SaveFailed("integrity error twice") from None
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+
+    async def unit(session: AsyncSession) -> MilestoneInfo:
+        actor = await active_person(session, actor_id)
+        if actor is None:
+            raise NotAllowed("refusal.not_in_org")
+        found = await session.execute(select(Milestone).where(Milestone.submission_key == key))
+        earlier = found.scalars().first()
+        if earlier is not None and earlier.id is not None:
+            if now - earlier.created_at < SAME_COMMAND_WINDOW:
+                people = await _participants(session, earlier.id)
+                return MilestoneInfo(earlier, people, first=False, actor=actor)
+            # Registered long ago: meant as another milestone, which takes the key.
+            earlier.submission_key = None
+            session.add(earlier)
+            await session.flush()
+        problems = validate_milestone(
+            name=name,
+            participant_ids=wanted,
+            due_on=due_on,
+            today=today_for(actor, policy, now),
+        )
+        if problems:
+            raise Invalid(problems)
+        people_by_id = await queries.people_by_ids(session, wanted)
+        if any(pid not in people_by_id or not people_by_id[pid].active for pid in wanted):
+            raise Invalid({"participants": Problem("milestone.error.unknown_person")})
+        milestone = Milestone(
+            name=name.strip(),
+            due_on=due_on,
+            created_by=actor.slack_id,
+            submission_key=key,
+            created_at=now,
+        )
+        session.add(milestone)
+        await session.flush()
+        assert milestone.id is not None
+        session.add_all(
+            MilestoneParticipant(milestone_id=milestone.id, person_id=pid) for pid in wanted
+        )
+        await session.commit()
+        named = [people_by_id[pid] for pid in wanted]
+        return MilestoneInfo(milestone, named, actor=actor)
+
+    # The same command at the same moment won the race: the second pass answers
+    # with its milestone.
+    return await save_once(engine, unit)
 
 
 async def _participants(session: AsyncSession, milestone_id: int) -> list[Person]:

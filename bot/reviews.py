@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
 from bot.cadence import ACTION_DUE, ACTION_OVERDUE
-from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.errors import Invalid, NotAllowed, Problem
 from bot.goals import GOAL_NUDGE, TITLE_LIMIT, GoalStatus
 from bot.org import local_today
 from bot.outbox import cancel_pending
 from bot.policy import Policy
 from bot.review_cycles import review_cycle
+from bot.saving import save_once
 from bot.talks import (
     ACTION_TEXT_LIMIT,
     MAX_MINUTES,
@@ -213,18 +213,11 @@ async def record_review(
     """Check access, validate, and save (or, with `draft.review_id`, edit) the review with
     its goals and actions in one transaction, once per submission key (one form); a
     resubmission whose `digest` differs is applied to what that form saved."""
-    for attempt in (1, 2):
-        try:
-            async with session_scope(engine) as session:
-                return await _record(session, actor_id, draft, policy, now, key, digest)
-        except IntegrityError:
-            # A concurrent submission won the race; the second pass answers as it did, or
-            # with the review that now exists for the cycle.
-            if attempt == 2:
-                raise SaveFailed("integrity error twice") from None
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    # A concurrent submission that won the race is found on the second pass, which answers
+    # as it did, or with the review that now exists for the cycle.
+    return await save_once(
+        engine, lambda session: _record(session, actor_id, draft, policy, now, key, digest)
+    )
 
 
 async def _record(

@@ -14,16 +14,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
-from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.errors import Invalid, NotAllowed, Problem
 from bot.org import zone_of
 from bot.outbox import cancel_pending
 from bot.policy import Policy
 from bot.review_cycles import review_cycle
+from bot.saving import save_once
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
@@ -210,74 +210,69 @@ async def save(
         "other": other,
     }
     number, problems = validate(rating=rating, texts=texts, submit=submit, policy=policy)
-    for attempt in range(2):
-        try:
-            async with session_scope(engine) as session:
-                employee = await _employee(session, employee_id)
-                today = now.astimezone(_zone(employee, policy)).date()
-                cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
-                await _refuse_if_reviewed(session, cycle, employee.slack_id)
-                if problems:
-                    raise Invalid(problems)
-                row = await _find(session, cycle.id or 0, employee.slack_id)
-                if row is None:
-                    row = SelfAssessment(
-                        cycle_id=cycle.id or 0,
-                        employee_id=employee.slack_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                row.rating = number
-                for name, value in texts.items():
-                    setattr(row, name, value.strip())
-                row.updated_at = now
-                session.add(row)
-                await session.flush()
-                first = False
-                if submit:
-                    # One conditional update, so that of two submissions at once only one is
-                    # the first (and the manager is told once).
-                    result = await session.execute(
-                        update(SelfAssessment)
-                        .where(
-                            SelfAssessment.id == row.id,  # type: ignore[arg-type]
-                            SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
-                        )
-                        .values(submitted_at=now)
-                        .execution_options(synchronize_session=False)
-                    )
-                    first = result.rowcount == 1  # type: ignore[attr-defined]
-                cancelled = 0
-                if submit:
-                    cancelled = await cancel_pending(
-                        session,
-                        kinds=NUDGE_KINDS,
-                        subject=f"cycle:{cycle.id}",
-                        recipient_id=employee.slack_id,
-                        reason="self-assessment submitted",
-                        now=now,
-                    )
-                manager = await _manager(session, employee)
-                if first and manager is not None:
-                    await notices.owe(
-                        session,
-                        kind=notices.SELF_SUBMITTED,
-                        recipient_id=manager.slack_id,
-                        subject=f"self:{row.id}",
-                        about_id=employee.slack_id,
-                        payload={"assessment_id": row.id},
-                        now=now,
-                    )
-                await session.commit()
-                await session.refresh(row)
-                zone = _zone(employee, policy)
-                return Saved(row, employee, manager, cycle, first, cancelled, zone)
-        except IntegrityError as exc:
-            if attempt:  # a second save raced us to the first row; once more updates it
-                raise SaveFailed(str(exc)) from exc
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise SaveFailed("unreachable")  # pragma: no cover
+
+    async def unit(session: AsyncSession) -> Saved:
+        employee = await _employee(session, employee_id)
+        today = now.astimezone(_zone(employee, policy)).date()
+        cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
+        await _refuse_if_reviewed(session, cycle, employee.slack_id)
+        if problems:
+            raise Invalid(problems)
+        row = await _find(session, cycle.id or 0, employee.slack_id)
+        if row is None:
+            row = SelfAssessment(
+                cycle_id=cycle.id or 0,
+                employee_id=employee.slack_id,
+                created_at=now,
+                updated_at=now,
+            )
+        row.rating = number
+        for name, value in texts.items():
+            setattr(row, name, value.strip())
+        row.updated_at = now
+        session.add(row)
+        await session.flush()
+        first = False
+        if submit:
+            # One conditional update, so that of two submissions at once only one is
+            # the first (and the manager is told once).
+            result = await session.execute(
+                update(SelfAssessment)
+                .where(
+                    SelfAssessment.id == row.id,  # type: ignore[arg-type]
+                    SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
+                )
+                .values(submitted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            first = result.rowcount == 1  # type: ignore[attr-defined]
+        cancelled = 0
+        if submit:
+            cancelled = await cancel_pending(
+                session,
+                kinds=NUDGE_KINDS,
+                subject=f"cycle:{cycle.id}",
+                recipient_id=employee.slack_id,
+                reason="self-assessment submitted",
+                now=now,
+            )
+        manager = await _manager(session, employee)
+        if first and manager is not None:
+            await notices.owe(
+                session,
+                kind=notices.SELF_SUBMITTED,
+                recipient_id=manager.slack_id,
+                subject=f"self:{row.id}",
+                about_id=employee.slack_id,
+                payload={"assessment_id": row.id},
+                now=now,
+            )
+        await session.commit()
+        await session.refresh(row)
+        zone = _zone(employee, policy)
+        return Saved(row, employee, manager, cycle, first, cancelled, zone)
+
+    return await save_once(engine, unit)
 
 
 async def submitted(session: AsyncSession, cycle_id: int, employee_id: str) -> bool:

@@ -9,16 +9,16 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices, outbox
 from bot.cadence import ACTION_DUE, ACTION_OVERDUE, CHECKIN, GOAL, HEADS_UP
-from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.errors import Invalid, NotAllowed, Problem
 from bot.goals import mark_clarified
 from bot.org import local_today, may_log_talk, may_read_talks
 from bot.policy import Policy
+from bot.saving import save_once
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
@@ -235,18 +235,11 @@ async def record_talk(
 ) -> Recorded:
     """Check access, validate, and save the draft as one talk with its actions, once per key
     (one form); a resubmission whose `digest` differs is applied to the talk it saved."""
-    for attempt in (1, 2):
-        try:
-            async with session_scope(engine) as session:
-                return await _record(session, actor_id, draft, policy, now, key, digest)
-        except IntegrityError:
-            # A concurrent submission of the same form won the race on the unique key: the
-            # second pass finds its talk and answers as it did (or applies what differs).
-            if attempt == 2:
-                raise SaveFailed("integrity error twice") from None
-        except SQLAlchemyError as exc:
-            raise SaveFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    # A concurrent submission of the same form that won the race on the unique key is found
+    # on the second pass, which answers as it did (or applies what differs).
+    return await save_once(
+        engine, lambda session: _record(session, actor_id, draft, policy, now, key, digest)
+    )
 
 
 async def _record(

@@ -13,10 +13,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import goals, milestones
 from bot.deps import Deps
+from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
 from bot.notices import GOAL_PROPOSED, GOAL_SET
 from bot.org import zone_of
-from bot.talks import Invalid, NotAllowed, SaveFailed, find_employee, submission_key
+from bot.talks import find_employee, submission_key
 from bot.text import clean
 from handlers import ids, parse
 from handlers.blocks import goal_views as gv

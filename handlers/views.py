@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import talks
 from bot.deps import Deps
+from bot.errors import SaveFailed
 from bot.logs import failure
 from handlers import ids, parse
 from handlers.blocks.waiting import loading_view, message_view
@@ -75,7 +76,7 @@ async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], de
             response_action="errors", errors={ids.FACTS: t(refused.key, locale, **refused.params)}
         )
         return
-    except talks.SaveFailed:
+    except SaveFailed:
         failure(log, "saving a talk failed; the form stays open")
         await ack(response_action="errors", errors={ids.FACTS: t("error.save_failed", locale)})
         return
