@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from bot.policy import Policy, load_policy  # noqa: E402
+from bot.org.policy import Policy, load_policy  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 

@@ -5,7 +5,7 @@ message.
         [--burst RATE] [--start 4] [--ceiling 50] [--database-url URL]
 
 Seeds MANAGERS managers with REPORTS reports each (400 people by default) and, through
-`bot.outbox.enqueue`, a due check-in to each manager about each report (a burst of REPORTS
+`bot.engine.outbox.enqueue`, a due check-in to each manager about each report (a burst of REPORTS
 messages to each manager's DM) and a heads-up to each report: 600 messages to 400 people by
 default. Every recipient has a DM channel and a Slack language and zone checked a day ago, so
 no look-ups are made. The Slack stand-in limits chat.postMessage workspace-wide to RATE per
@@ -47,11 +47,11 @@ from _common import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import create_app, create_nudge_engine
-from bot.config import Settings
-from bot.outbox import NudgeSpec, enqueue
-from bot.periods import period_of
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
+from bot.engine.outbox import NudgeSpec, enqueue
+from bot.org.periods import period_of
+from bot.process.config import Settings
+from bot.slack.app import create_app, create_nudge_engine
 from storage.db import is_sqlite, session_scope
 from storage.models import Nudge, Person
 

@@ -63,8 +63,8 @@ from _common import (
 )
 from sqlalchemy import func, select, text
 
-from bot.cadence import plan
-from bot.periods import period_of, previous_period
+from bot.engine.planner import plan
+from bot.org.periods import period_of, previous_period
 from storage.db import make_engine
 from storage.models import (
     ActionItem,

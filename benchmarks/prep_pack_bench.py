@@ -28,7 +28,7 @@ from _common import (
 )
 from sqlalchemy import event
 
-from bot.prep_pack import build_packs
+from bot.review.prep_pack import build_packs
 from storage.models import ActionItem, Cycle, Goal, Person, SelfAssessment, Talk
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

@@ -51,7 +51,7 @@ def _relative(filename: str) -> str:
 
 def describe(exc: BaseException) -> str:
     """An exception as a log may hold it: its class, where it was raised and the classes of
-    its causes, e.g. `IntegrityError at bot/talks.py:250 (record_talk), from
+    its causes, e.g. `IntegrityError at bot/records/talks.py:250 (record_talk), from
     UniqueViolationError`. Never its message: that may quote what someone typed."""
     text = f"{type(exc).__name__} at {_where(exc.__traceback__)}"
     seen = {id(exc)}

@@ -203,7 +203,7 @@ class Milestone(SQLModel, table=True):
     due_on: date | None = None
     created_by: str = Field(max_length=SLACK_ID_LEN)
     done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    # Who registered what, with whom, by when, in which ten minutes (bot.milestones): the
+    # Who registered what, with whom, by when, in which ten minutes (bot.records.milestones): the
     # same command sent twice is one milestone.
     submission_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())

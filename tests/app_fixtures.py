@@ -20,15 +20,15 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import create_app, create_nudge_engine
-from bot.config import Settings
-from bot.deps import Deps
-from bot.notices import ROLE
-from bot.policy import Policy
-from bot.scheduler import Engine
-from bot.slack_gateway import make_client
-from bot.slack_standin import SlackStandIn
-from bot.web import create_web
+from bot.dev.slack_standin import SlackStandIn
+from bot.engine.notices import ROLE
+from bot.engine.scheduler import Engine
+from bot.org.policy import Policy
+from bot.process.config import Settings
+from bot.process.web import create_web
+from bot.slack.app import create_app, create_nudge_engine
+from bot.slack.deps import Deps
+from bot.slack.gateway import make_client
 from storage.db import session_scope
 from storage.models import Nudge
 

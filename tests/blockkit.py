@@ -1,6 +1,6 @@
 """Block Kit checks: every captured view and message must be one Slack accepts.
 
-slack_sdk's models check some limits; ``bot.slack_rules`` (what the stand-in answers with)
+slack_sdk's models check some limits; ``bot.dev.slack_rules`` (what the stand-in answers with)
 checks the rest, such as a duplicate action_id within one block.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import slack_rules
+from bot.dev import slack_rules
 
 MESSAGE_BLOCKS, VIEW_BLOCKS = slack_rules.MESSAGE_BLOCKS, slack_rules.VIEW_BLOCKS
 MESSAGE_TEXT_CHARS = slack_rules.MESSAGE_BLOCKS_TEXT

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from bot.policy import Policy, load_policy
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
+from bot.org.policy import Policy, load_policy
 from storage import migrate
 from storage.db import make_engine
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
 from storage.db import session_scope
 from storage.models import Nudge, Person
 
@@ -214,7 +214,7 @@ async def suggested(app: Any, user_id: str, view: dict[str, Any], value: str = "
     return response.json()["options"]
 
 
-LOADING = "loading"  # the callback id of the modal opened with the trigger (handlers.opening)
+LOADING = "loading"  # the callback id of the modal opened with the trigger (handlers.slack.opening)
 
 
 def shown_view(call_params: dict[str, Any]) -> dict[str, Any]:

@@ -13,15 +13,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import handlers.blocks
-from bot import cadence, notices
-from bot.interviews import InterviewSet
-from bot.milestones import MilestoneInfo
-from bot.notice_content import NoticeContent
-from bot.nudge_content import NudgeContent
-from bot.overview import Overview, ReportRow
-from bot.policy import Policy
-from bot.prep_pack import (
+import handlers.slack.blocks
+from bot.engine import notices, planner
+from bot.engine.notice_content import NoticeContent
+from bot.engine.nudge_content import NudgeContent
+from bot.org.policy import Policy
+from bot.records.milestones import MilestoneInfo
+from bot.records.overview import Overview, ReportRow
+from bot.records.talks import RecordContext, Recorded
+from bot.review.interview_days import InterviewSet
+from bot.review.interview_record import RecordedReview, ReviewForm
+from bot.review.prep_pack import (
     ActionEntry,
     FactEntry,
     GoalEntry,
@@ -29,10 +31,8 @@ from bot.prep_pack import (
     ShareSummary,
     TimelineEntry,
 )
-from bot.reviews import RecordedReview, ReviewForm
-from bot.self_assessment import Saved, SelfForm
-from bot.talks import RecordContext, Recorded
-from handlers.blocks import (
+from bot.review.self_assessment import Saved, SelfForm
+from handlers.slack.blocks import (
     goal_views,
     home,
     messages,
@@ -43,7 +43,7 @@ from handlers.blocks import (
     self_views,
     waiting,
 )
-from handlers.blocks import (
+from handlers.slack.blocks import (
     notices as notice_views,
 )
 from storage.models import (
@@ -61,8 +61,8 @@ from storage.models import (
 
 # Every module of handlers/blocks but the primitives in kit: a new module is swept too.
 MODULES = tuple(
-    importlib.import_module(f"handlers.blocks.{found.name}")
-    for found in pkgutil.iter_modules(handlers.blocks.__path__)
+    importlib.import_module(f"handlers.slack.blocks.{found.name}")
+    for found in pkgutil.iter_modules(handlers.slack.blocks.__path__)
     if found.name != "kit"
 )
 # Public functions of the builder modules that build no text a person reads, and why.
@@ -257,19 +257,19 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         )
 
     nudge_contents = {
-        "checkin": content(cadence.CHECKIN, carry_over=actions, last_dialogue=TODAY),
-        "checkin firm": content(cadence.CHECKIN, carry_over=actions, firm=True),
-        "heads-up": content(cadence.HEADS_UP, "employee", carry_over=actions),
-        "goal manager": content(cadence.GOAL, goal=goal),
-        "goal employee": content(cadence.GOAL, "employee", goal=goal),
-        "action due": content(cadence.ACTION_DUE, "owner", action=actions[0]),
-        "action overdue": content(cadence.ACTION_OVERDUE, "owner", action=actions[0]),
+        "checkin": content(planner.CHECKIN, carry_over=actions, last_dialogue=TODAY),
+        "checkin firm": content(planner.CHECKIN, carry_over=actions, firm=True),
+        "heads-up": content(planner.HEADS_UP, "employee", carry_over=actions),
+        "goal manager": content(planner.GOAL, goal=goal),
+        "goal employee": content(planner.GOAL, "employee", goal=goal),
+        "action due": content(planner.ACTION_DUE, "owner", action=actions[0]),
+        "action overdue": content(planner.ACTION_OVERDUE, "owner", action=actions[0]),
         "milestone": content(
-            cadence.MILESTONE, milestone=milestone, participants=[employee, *reports]
+            planner.MILESTONE, milestone=milestone, participants=[employee, *reports]
         ),
-        "self": content(cadence.SELF_ASSESSMENT, "employee", cycle=cycle),
-        "self reminder": content(cadence.SELF_REMINDER, "employee", cycle=cycle),
-        "prep pack": content(cadence.PREP_PACK, cycle=cycle, pack=pack),
+        "self": content(planner.SELF_ASSESSMENT, "employee", cycle=cycle),
+        "self reminder": content(planner.SELF_REMINDER, "employee", cycle=cycle),
+        "prep pack": content(planner.PREP_PACK, cycle=cycle, pack=pack),
     }
     info = MilestoneInfo(milestone, [employee, *reports], actor=manager)
     form_with_picker = _goal_form(manager, None, manager, reports)
@@ -641,6 +641,6 @@ def _notice(
 def _goal_form(
     actor: Person, employee: Person | None, manager: Person | None, choices: list
 ) -> Any:
-    from bot.goals import GoalForm
+    from bot.records.goals import GoalForm
 
     return GoalForm(actor, employee, manager, choices, manager is not None, TODAY)

@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
 
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
 MESSAGE_TEXT_CHARS = 12_000

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
+from bot.process.cli import main
 from storage.db import make_engine, session_scope
 from storage.models import Nudge
 from tests.blockkit import texts, valid_message

@@ -23,8 +23,8 @@ import yaml
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from bot.outbox import NudgeSpec, enqueue
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
+from bot.engine.outbox import NudgeSpec, enqueue
 from storage.db import session_scope
 from storage.models import Nudge
 from tests.factories import add_people, opened_view, seed_org, view_submission

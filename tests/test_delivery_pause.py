@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select, update
 
-from bot import delivery_pause
+from bot.engine import delivery_pause
 from storage.db import session_scope
 from storage.models import Nudge, Person
 from tests.factories import add_people, seed_org

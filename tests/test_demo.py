@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.policy import load_policy
+from bot.org.policy import load_policy
+from bot.process.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 # 2026-10-05 Mon 10:00 CST  Mia Chen     check-in   Time for a check-in with Eli Wang

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.outbox import NudgeSpec, claim, enqueue
-from bot.profiles import remember_dm_channel
+from bot.engine.outbox import NudgeSpec, claim, enqueue
+from bot.org.profiles import remember_dm_channel
 from storage.db import session_scope
 from storage.models import Nudge, Person
 from tests.app_fixtures import engine_for
@@ -92,7 +92,7 @@ async def test_server_errors_back_off_then_fail_and_are_listed(
     assert nudge.state == "failed" and nudge.attempts == policy.delivery.max_attempts
     assert waits == [timedelta(seconds=30 * 2**n) for n in range(policy.delivery.max_attempts - 1)]
     assert "500" in (nudge.last_error or "") or "internal" in (nudge.last_error or "").lower()
-    from bot.outbox import failed
+    from bot.engine.outbox import failed
 
     assert [n.id for n in await failed(engine)] == [nudge.id]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.outbox import NudgeSpec, enqueue
+from bot.engine.outbox import NudgeSpec, enqueue
+from bot.process.cli import main
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Leave, Talk
 from tests.factories import ORG, T0, add_people
@@ -137,7 +137,7 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
                 now,
             )
             await session.commit()
-        from bot import outbox
+        from bot.engine import outbox
 
         [row] = await outbox.claim(engine, now=now, worker="w", limit=1)
         await outbox.close(engine, row, "w", state="failed", reason="channel_not_found", now=now)

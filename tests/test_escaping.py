@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers.blocks import kit, nudges
+from handlers.slack.blocks import kit, nudges
 from tests import hostile
 from tests.blockkit import texts, valid_message, valid_view
 from tests.factories import add_people, block_actions, opened_view, seed_org, view_submission

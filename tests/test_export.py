@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main
-from bot.export import export_talks
+from bot.process.cli import main
+from bot.records.export import export_talks
 from storage.db import make_engine, session_scope
 from storage.models import (
     ActionItem,

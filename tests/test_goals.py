@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from bot import goals
-from bot.cadence import plan
-from bot.notices import ROLE
+from bot.engine.notices import ROLE
+from bot.engine.planner import plan
+from bot.records import goals
 from storage.db import session_scope
 from storage.models import Goal, Nudge, Talk
 from tests.blockkit import texts, valid_message, valid_view

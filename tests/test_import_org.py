@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main
-from bot.org_import import (
+from bot.dev.slack_standin import SlackStandIn
+from bot.org.importer import (
     ImportRejected,
     ImportResult,
     LookupEmail,
     import_org_file,
     parse_org_csv,
 )
-from bot.slack_standin import SlackStandIn
+from bot.process.cli import main
 from storage import queries
 from storage.db import make_engine, session_scope
 from storage.models import Person
@@ -193,7 +193,7 @@ async def test_missing_column_is_named_and_nothing_is_read(
 async def test_unknown_email_in_slack_is_a_problem_on_its_line(
     engine: AsyncEngine, tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    from bot.slack_gateway import SlackGateway, make_client
+    from bot.slack.gateway import SlackGateway, make_client
 
     slack.add_user("U0ANN", name="Ann", email="ann@example.com")
     gateway = SlackGateway(make_client("xoxb-test", slack.base_url))
@@ -207,7 +207,7 @@ async def test_unknown_email_in_slack_is_a_problem_on_its_line(
 async def test_slack_error_during_lookup_is_reported_not_raised(
     engine: AsyncEngine, tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    from bot.slack_gateway import SlackGateway, make_client
+    from bot.slack.gateway import SlackGateway, make_client
 
     slack.fail_next("users.lookupByEmail", error="account_inactive")
     gateway = SlackGateway(make_client("xoxb-test", slack.base_url))

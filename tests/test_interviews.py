@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from bot.interviews import interview_day
-from bot.worktime import calendar_for
+from bot.org.worktime import calendar_for
+from bot.review.interview_days import interview_day
 from storage.db import session_scope
 from storage.models import Interview, Nudge
 from tests.blockkit import texts, valid_message, valid_view

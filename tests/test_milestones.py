@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.cadence import plan
+from bot.engine.planner import plan
 from storage.db import session_scope
 from storage.models import Milestone, MilestoneParticipant, Nudge
 from tests.blockkit import texts, valid_message

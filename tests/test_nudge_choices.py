@@ -226,7 +226,7 @@ ORG_CSV = (
 async def test_a_new_manager_inherits_the_pending_checkin(
     running_app, engine, nudge_engine, tmp_path
 ):
-    from bot.org_import import import_org_file
+    from bot.org.importer import import_org_file
 
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
@@ -248,7 +248,7 @@ async def test_a_new_manager_inherits_the_pending_checkin(
 async def test_a_manager_change_cancels_a_nudge_the_new_manager_has_already(
     running_app, engine, nudge_engine
 ):
-    from bot.outbox import move_to_new_managers
+    from bot.engine.outbox import move_to_new_managers
 
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
@@ -271,7 +271,7 @@ async def test_a_manager_change_cancels_a_nudge_the_new_manager_has_already(
 async def test_people_removed_from_the_org_file_get_no_more_nudges(
     running_app, engine, nudge_engine, tmp_path
 ):
-    from bot.org_import import import_org_file
+    from bot.org.importer import import_org_file
 
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
@@ -376,8 +376,8 @@ async def test_employee_on_leave_defers_only_their_own_nudges(running_app, engin
 async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
     running_app, engine, nudge_engine, policy
 ):
-    from bot.coverage import coverage
-    from bot.leave import add_leave
+    from bot.org.leave import add_leave
+    from bot.records.coverage import coverage
 
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
@@ -404,7 +404,7 @@ async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
 async def test_a_manager_skipping_the_snoozed_checkin_shows_the_pair_skipped(
     running_app, engine, nudge_engine, policy
 ):
-    from bot.coverage import coverage
+    from bot.records.coverage import coverage
 
     await seed_org(engine, running_app.slack)
     checkin = await checkin_to_mia(running_app, engine, nudge_engine)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox
-from bot.dispatch import Delivered, dispatch
-from bot.outbox import NudgeSpec, enqueue
+from bot.engine import outbox
+from bot.engine.dispatch import Delivered, dispatch
+from bot.engine.outbox import NudgeSpec, enqueue
 from storage.db import make_engine, session_scope
 from storage.models import Nudge, NudgeState
 from tests.factories import add_people
@@ -127,7 +127,7 @@ async def test_a_lease_renewed_while_sending_is_not_taken_over(engine):
 
 
 async def test_planning_the_same_period_twice_creates_nothing_new(engine, policy):
-    from bot.cadence import plan
+    from bot.engine.planner import plan
     from tests.factories import ORG
 
     await add_people(engine, ORG)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.pace import CHANNEL_SPACING, ChannelBusy, Pace
-from bot.profile_refresh import MinuteBudget
+from bot.engine.pace import CHANNEL_SPACING, ChannelBusy, Pace
+from bot.slack.profile_refresh import MinuteBudget
 from tests.factories import add_people, seed_org
 from tests.test_dispatcher import add_checkin_nudge
 
@@ -170,7 +170,7 @@ async def test_a_manager_with_more_checkins_than_a_pass_can_hold_gets_the_rest_l
 
     assert report.sent + report.spaced == 12
     assert report.sent > 0 and report.spaced > 0
-    from bot.outbox import claim
+    from bot.engine.outbox import claim
 
     later = await claim(engine, now=FRI_10_SHANGHAI + timedelta(minutes=1), worker="w", limit=50)
     assert len(later) == report.spaced  # put back for later, no attempt counted

@@ -10,12 +10,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cadence import CHECKIN, HEADS_UP, earliest, plan_nudges
-from bot.known_keys import KnownKeys, member
-from bot.periods import period_of
-from bot.policy import load_policy
-from bot.snapshot import CycleRow, EndedMilestone, Member, OpenAction, OpenGoal, Snapshot
-from bot.worktime import calendar_for, policy_today
+from bot.engine.known_keys import KnownKeys, member
+from bot.engine.planner import CHECKIN, HEADS_UP, earliest, plan_nudges
+from bot.engine.snapshot import CycleRow, EndedMilestone, Member, OpenAction, OpenGoal, Snapshot
+from bot.org.periods import period_of
+from bot.org.policy import load_policy
+from bot.org.worktime import calendar_for, policy_today
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "app.yaml")
 ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Pacific/Auckland", None]

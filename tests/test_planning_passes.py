@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from bot.cadence import CHECKIN, GOAL, HEADS_UP, earliest, plan
-from bot.known_keys import load_known_keys
-from bot.outbox import NudgeSpec, enqueue
-from bot.policy import Delivery
+from bot.engine.known_keys import load_known_keys
+from bot.engine.outbox import NudgeSpec, enqueue
+from bot.engine.planner import CHECKIN, GOAL, HEADS_UP, earliest, plan
+from bot.org.policy import Delivery
 from storage.db import is_sqlite, refresh_statistics, session_scope
 from storage.models import Nudge
 from tests.factories import add_people

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cli import EXIT_CONFIG, main
-from bot.policy import Policy, PolicyError, load_policy
+from bot.org.policy import Policy, PolicyError, load_policy
+from bot.process.cli import EXIT_CONFIG, main
 from storage.models import Family
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bot.cli import main
-from bot.prep_pack import build_packs, pack_json
-from bot.prep_pack_text import to_markdown
+from bot.process.cli import main
+from bot.review.prep_pack import build_packs, pack_json
+from bot.review.prep_pack_text import to_markdown
 from storage.db import make_engine, session_scope
 from storage.models import ActionItem, Cycle, Goal, Review, SelfAssessment, Talk
 from tests.factories import ORG, T0, add_people
@@ -281,7 +281,7 @@ def test_the_cli_prints_the_pack_as_json_or_markdown(database_url, monkeypatch, 
 async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
     running_app, engine, nudge_engine
 ):
-    from bot.outbox import NudgeSpec, enqueue
+    from bot.engine.outbox import NudgeSpec, enqueue
     from tests.blockkit import texts, valid_message
 
     await seed_history(engine)

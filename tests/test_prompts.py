@@ -7,7 +7,7 @@ import string
 import pytest
 
 import prompts
-from bot.policy import Policy
+from bot.org.policy import Policy
 from prompts import catalog, has, normalize_locale, outline, questions, t
 
 EN, ZH = catalog("en"), catalog("zh")

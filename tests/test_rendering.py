@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.blocks import kit
+from handlers.slack.blocks import kit
 from storage.db import session_scope
 from storage.models import Cycle
 from tests import hostile

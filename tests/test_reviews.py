@@ -9,9 +9,9 @@ from datetime import date
 
 from sqlalchemy import event, func, select
 
-from bot.cadence import plan
-from bot.export import export_talks
-from bot.review_answers import latest_reviews
+from bot.engine.planner import plan
+from bot.records.export import export_talks
+from bot.review.answers import latest_reviews
 from storage.db import session_scope
 from storage.models import ActionItem, Cycle, Goal, Nudge, Review, Talk
 from tests.blockkit import texts, valid_message, valid_view

@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.scheduler import build_scheduler
+from bot.engine.scheduler import build_scheduler
 from storage.db import session_scope
 from storage.models import Nudge
 from tests.factories import seed_org

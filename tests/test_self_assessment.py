@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import event, select
 
-from bot import self_assessment
+from bot.review import self_assessment
 from storage.db import session_scope
 from storage.models import Cycle, Nudge, Review, SelfAssessment, Talk
 from tests.blockkit import texts, valid_message, valid_view

@@ -23,9 +23,9 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
-from bot.cli import EXIT_CONFIG, main
-from bot.config import ConfigError, Settings
-from bot.slack_standin import SlackStandIn
+from bot.dev.slack_standin import SlackStandIn
+from bot.process.cli import EXIT_CONFIG, main
+from bot.process.config import ConfigError, Settings
 from storage.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack_standin import SlackStandIn, manifest_scopes
+from bot.dev.slack_standin import SlackStandIn, manifest_scopes
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
 MODAL = {

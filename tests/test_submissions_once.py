@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from bot.notices import ROLE
+from bot.engine.notices import ROLE
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Goal, Milestone, Nudge, Review, SelfAssessment, Talk
 from tests.app_fixtures import serve_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from bot.worktime import calendar_for
+from bot.org.worktime import calendar_for
 
 
 def test_chinese_national_day_is_skipped_and_the_make_up_sunday_is_worked(policy):

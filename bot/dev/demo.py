@@ -1,0 +1,336 @@
+"""`python -m bot demo`: the real planner and dispatcher through a simulated quarter, offline.
+
+A sample org is imported into a local SQLite file, Slack is the in-process stand-in, the clock
+jumps from one due moment to the next, managers log talks after their nudges, and the outbox is
+printed as a timeline in each recipient's local time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dev.slack_standin import SlackStandIn
+from bot.engine import planner
+from bot.engine.choices import complete_action
+from bot.engine.notices import is_notice
+from bot.engine.scheduler import Engine
+from bot.org.importer import import_org_file
+from bot.org.people import zone_of
+from bot.org.policy import Policy, load_policy
+from bot.org.worktime import WorkCalendar, calendar_for
+from bot.process.config import Settings
+from bot.records.goals import create_goal
+from bot.records.milestones import mark_done, register_milestone
+from bot.records.talks import ActionDraft, TalkDraft, record_talk, submission_key
+from bot.slack.app import create_app, create_nudge_engine
+from storage import migrate, queries
+from storage.db import make_engine, session_scope, to_async_url
+from storage.models import ActionStatus, Nudge, NudgeState, Person, Talk, TalkShare
+
+# slack_id, name, manager, zone, locale, hr, country
+ORG = [
+    ("U0HANA", "Hana Berg", "", "Europe/Berlin", "en", "true", "DE"),
+    ("U0MIA", "Mia Chen", "", "Asia/Shanghai", "en", "false", "CN"),
+    ("U0ZHOU", "Zhou Min", "", "Asia/Shanghai", "zh", "false", "CN"),
+    ("U0ELI", "Eli Wang", "U0MIA", "Asia/Shanghai", "zh", "false", "CN"),
+    ("U0JONAS", "Jonas Weber", "U0MIA", "Europe/Berlin", "en", "false", "DE"),
+    ("U0ANN", "Ann Lee", "U0MIA", "America/New_York", "en", "false", "US"),
+    ("U0LINA", "Li Na", "U0ZHOU", "Asia/Shanghai", "zh", "false", "CN"),
+    ("U0EMMA", "Emma Schulz", "U0ZHOU", "Europe/Berlin", "en", "false", "DE"),
+    ("U0NOAH", "Noah Brooks", "U0ZHOU", "America/New_York", "en", "false", "US"),
+]
+NEGLECTED = ("U0ZHOU", "U0NOAH")  # this pair never talks: the firm reminder shows it
+Act = tuple[str, str, int, str]  # text, owner, due in days; done "early", "due" or "late"
+TALKS: dict[tuple[str, str], list[tuple[str, str, tuple[Act, ...]]]] = {
+    ("checkin", "en"): [
+        ("Shipped the export API two days early; on-call load is still heavy (two pages).",
+         "Keep the API; hand one on-call week to the platform team.",
+         (("Write the on-call hand-over note", "employee", 7, "due"),
+          ("Ask the platform lead to take one on-call week", "manager", 9, "early"))),
+        ("The customer demo went well; flaky tests slow every review down.",
+         "Friday afternoons go to flaky tests until the suite is green.",
+         (("Fix the three flakiest tests", "employee", 8, "late"),)),
+        ("Mentoring the new hire took more time than planned; the migration is on track.",
+         "Mentoring is part of the role this quarter: plan it explicitly.",
+         (("Add mentoring hours to the sprint plan", "employee", 6, "early"),
+          ("Book the architecture course", "manager", 12, "due"))),
+        ("Q4 goals are mostly done; wants to grow into tech-lead work next year.",
+         "Lead the January design review.",
+         (("Share the design-review agenda", "employee", 10, "due"),)),
+    ],
+    ("checkin", "zh"): [
+        ("结算模块重构提前一周完成；跨团队评审总被推迟。", "评审固定在每周二下午，由周敏协调。",
+         (("整理评审清单发给相关团队", "employee", 7, "due"),
+          ("和财务团队约定固定评审时间", "manager", 14, "late"))),
+        ("线上告警减少了一半；新人培训材料还没写完。", "培训材料优先于新需求，本月完成。",
+         (("完成新人培训材料初稿", "employee", 9, "early"),)),
+        ("年底冲刺压力大，加班较多。", "砍掉两个低优先级需求，保证质量。",
+         (("和产品确认需求优先级", "manager", 5, "due"),)),
+    ],
+    ("goal_clarification", "en"): [
+        ("Goal: p95 checkout latency under 300 ms by March, measured on the production dashboard.",
+         "Key path: profiling in October, caching in November, rollout in December.",
+         (("Publish the latency baseline", "employee", 8, "due"),)),
+    ],
+    ("milestone_retro", "en"): [
+        ("Payments v2 went live on time; the launch checklist was written the night before.",
+         "Keep the staged rollout; write the checklist a week ahead.",
+         (("Turn the launch checklist into a template", "employee", 10, "due"),)),
+    ],
+    ("milestone_retro", "zh"): [
+        ("支付 v2 按时上线；灰度发布顺利，但上线清单是前一晚才写好的。",
+         "保持灰度发布；上线清单提前一周准备。",
+         (("把上线清单整理成模板", "employee", 10, "late"),)),
+    ],
+    ("coaching", "en"): [
+        ("A conflict with the design team over late spec changes.",
+         "Specs freeze two weeks before each sprint; the manager talks to the design lead.",
+         (("Agree a spec freeze with the design lead", "manager", 6, "due"),)),
+    ],
+}  # fmt: skip
+LABELS = {
+    planner.CHECKIN: "check-in", planner.HEADS_UP: "heads-up",
+    planner.GOAL: "goal clarification", planner.MILESTONE: "milestone retrospective",
+    planner.ACTION_DUE: "action due", planner.ACTION_OVERDUE: "action overdue",
+    planner.SELF_ASSESSMENT: "self-assessment", planner.SELF_REMINDER: "self-assessment reminder",
+    planner.PREP_PACK: "prep pack",
+}  # fmt: skip
+TALK_LABELS = {
+    "checkin": "check-in",
+    "goal_clarification": "goal clarification",
+    "milestone_retro": "retrospective",
+}
+WHY = {
+    "the talk happened": ("dialogue logged", "a dialogue was logged in this period"),
+    "the action was done": ("action done", "the action was done"),
+    "the goal was clarified": ("goal clarified", "the goal was clarified"),
+}
+Step = Callable[..., Awaitable[object]]
+
+
+class SimClock:
+    """The simulated clock handed to the app: `now` moves only when the demo moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Script:
+    """What people do in the demo: scripted moments, and reactions to the nudges they get."""
+
+    def __init__(self, engine: AsyncEngine, policy: Policy, clock: SimClock) -> None:
+        self.engine, self.policy, self.clock = engine, policy, clock
+        self.people: dict[str, Person] = {}
+        self.events: list[tuple[datetime, int, Step]] = []
+        self.seq, self.seen, self.late = itertools.count(), set[int](), set[int]()
+        self.held: Counter[str] = Counter()
+
+    def at(self, moment: datetime, step: Step, *args: object) -> None:
+        """Run `step(*args, now)` when the simulated clock reaches `moment`."""
+        heapq.heappush(self.events, (moment, next(self.seq), partial(step, *args)))
+
+    def calendar(self, person_id: str) -> WorkCalendar:
+        """The person's working calendar (zone, days, hours, holidays)."""
+        person = self.people[person_id]
+        return calendar_for(self.policy, timezone=person.timezone, country=person.country)
+
+    def moment(self, person_id: str, day: date | datetime, hour: int) -> datetime:
+        """`hour` local time on the person's first working day from `day` (or after a moment)."""
+        cal = self.calendar(person_id)
+        if isinstance(day, datetime):
+            day = day.astimezone(cal.zone).date() + timedelta(days=1)
+        return cal.next_working_moment(datetime.combine(day, time(0), cal.zone), at=time(hour))
+
+    def start(self, start: date) -> None:
+        """The scripted moments: a goal, a milestone, an unplanned coaching talk."""
+        self.at(self.moment("U0MIA", start + timedelta(days=11), 11), self.goal, start)
+        self.at(self.moment("U0ZHOU", start + timedelta(days=19), 11), self.milestone)
+        coaching = self.moment("U0MIA", start + timedelta(days=62), 11)
+        self.at(coaching, self.talk, "U0MIA", "U0ANN", "coaching")
+
+    async def goal(self, start: date, now: datetime) -> None:
+        """Mia sets Eli a goal: a goal-clarification talk is due."""
+        await create_goal(
+            self.engine, actor_id="U0MIA", employee_id="U0ELI", title="Checkout p95 under 300 ms",
+            measure="p95 latency on the production dashboard",
+            due_on=start + timedelta(days=150), now=now, policy=self.policy,
+        )  # fmt: skip
+
+    async def milestone(self, now: datetime) -> None:
+        """Zhou registers a milestone with three people and marks it done weeks later."""
+        ends = now.date() + timedelta(days=24)
+        info = await register_milestone(
+            self.engine, actor_id="U0ZHOU", name="Payments v2 launch", due_on=ends,
+            participant_ids=["U0LINA", "U0EMMA", "U0JONAS"], now=now, policy=self.policy,
+        )  # fmt: skip
+        done = partial(mark_done, self.engine, milestone_id=info.milestone.id, actor_id="U0ZHOU")
+        self.at(self.moment("U0ZHOU", ends, 16), lambda now: done(now=now))
+
+    async def done(self, action_id: int, owner_id: str, now: datetime) -> None:
+        """The owner marks an action done (the button on its nudge)."""
+        await complete_action(self.engine, action_id=action_id, actor_id=owner_id, now=now)
+
+    async def talk(self, manager_id: str, employee_id: str, kind: str, now: datetime) -> None:
+        """The manager logs a talk; earlier actions already due are ticked as done."""
+        manager, employee = self.people[manager_id], self.people[employee_id]
+        lang = "zh" if manager.locale == employee.locale == "zh" else "en"
+        bank = TALKS.get((kind, lang)) or TALKS[(kind, "en")]
+        turn = self.held[employee_id] + [row[0] for row in ORG].index(employee_id)
+        facts, consensus, acts = bank[turn % len(bank)]
+        self.held[employee_id] += 1
+        today = now.astimezone(zone_of(manager, self.policy)).date()
+        async with session_scope(self.engine) as session:
+            earlier = await queries.open_actions_about(session, employee_id)
+        draft = TalkDraft(
+            employee_id, kind, today, None, facts, consensus,
+            actions=tuple(ActionDraft(a[0], a[1], today + timedelta(days=a[2])) for a in acts),  # type: ignore[arg-type]
+            completed_action_ids=tuple(a.id for a in earlier if a.id and a.due_on <= today),
+            talk_share=TalkShare.HALF_OR_MORE,
+        )  # fmt: skip
+        key = submission_key("demo", manager_id, f"V{next(self.seq)}")
+        saved = await record_talk(
+            self.engine, actor_id=manager_id, draft=draft, policy=self.policy, now=now, key=key
+        )
+        for item, act in zip(saved.actions, acts, strict=True):
+            if act[3] != "due":  # not in answer to its due nudge: late, or the day before it
+                self.late.add(item.id or 0)
+            if act[3] == "early":
+                cal = self.calendar(item.owner_id)
+                day = cal.working_day_on_or_before(item.due_on) - timedelta(days=1)
+                moment = self.moment(item.owner_id, cal.working_day_on_or_before(day), 15)
+                self.at(moment, self.done, item.id, item.owner_id)
+
+    async def react(self) -> None:
+        """Act on the nudges just sent, as people would."""
+        query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(Nudge.id)
+        async with session_scope(self.engine) as session:
+            sent = [n for n in await session.scalars(query) if n.id not in self.seen]
+        for n in sent:
+            self.seen.add(n.id or 0)
+            payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
+            if n.kind == planner.CHECKIN and (who, n.about_id) != NEGLECTED:
+                self.at(self.moment(who, when, 14), self.talk, who, n.about_id, n.kind)
+            elif n.kind == planner.GOAL and n.role == "manager":
+                self.at(self.moment(who, when, 15), self.talk, who, n.about_id, n.kind)
+            elif n.kind == planner.MILESTONE:
+                for pid in payload["participants"]:
+                    self.at(self.moment(who, when, 15), self.talk, who, pid, n.kind)
+            elif n.kind == planner.ACTION_DUE and payload["action_id"] not in self.late:
+                self.at(when + timedelta(hours=2), self.done, payload["action_id"], who)
+
+    async def until(self, limit: datetime, nudger: Engine) -> None:
+        """Jump from one due nudge or scripted moment to the next, up to `limit`."""
+        first_due = select(Nudge.due_at).where(Nudge.state == NudgeState.PENDING)
+        while True:
+            async with session_scope(self.engine) as session:
+                due = (await session.execute(first_due.order_by(Nudge.due_at).limit(1))).scalar()  # type: ignore[arg-type]
+            event = self.events[0][0] if self.events else None
+            moment = min((m for m in (due, event) if m is not None), default=None)
+            if moment is None or moment >= limit:
+                return
+            self.clock.now = max(moment, self.clock.now)
+            if event is not None and event <= moment:
+                await heapq.heappop(self.events)[2](self.clock.now)
+            elif (await nudger.dispatch(self.clock.now)).claimed:
+                await self.react()
+            else:
+                raise RuntimeError(f"a nudge due at {due} could not be claimed")
+
+
+async def seed(engine: AsyncEngine, slack: SlackStandIn, csv_path: Path, now: datetime) -> None:
+    """Import the org chart from a generated HR CSV, and the same people into Slack."""
+    rows = ["slack_id,email,name,manager,timezone,locale,hr,country"]
+    for sid, name, manager, zone, locale, hr, country in ORG:
+        email = f"{name.split()[0].lower()}@example.com"
+        rows.append(",".join((sid, email, name, manager, zone, locale, hr, country)))
+        slack_locale = "zh-CN" if locale == "zh" else "en-US"
+        slack.add_user(sid, name=name, email=email, tz=zone, locale=slack_locale)
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    await import_org_file(engine, csv_path, lookup_email=None, now=now)
+
+
+async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
+    """Print the outbox as a timeline, the talk records and a summary."""
+    async with session_scope(engine) as session:
+        people = {p.slack_id: p for p in await queries.all_people(session)}
+        nudges = list(await session.scalars(select(Nudge).order_by(Nudge.sent_at, Nudge.id)))  # type: ignore[arg-type]
+        talks = list(await session.scalars(select(Talk).order_by(Talk.held_on, Talk.id)))  # type: ignore[arg-type]
+        actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
+    delivered = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
+    sent = [n for n in delivered if not is_notice(n.kind)]
+    notices_sent = len(delivered) - len(sent)
+    print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
+    for n in sent:
+        person = people[n.recipient_id]
+        local = n.sent_at.astimezone(zone_of(person, policy, person.slack_tz))  # type: ignore[union-attr]
+        kind = LABELS[n.kind] + (" (firm)" if json.loads(n.payload).get("firm") else "")
+        first = (n.sent_text or "").split("\n")[0]
+        print(f"{local:%Y-%m-%d %a %H:%M} {local.tzname():<4}  {person.name:<12} {kind:<26}{first}")
+    print(f"\nTalks recorded: {len(talks)} (status of their actions on {end})\n")
+    for t in talks:
+        pair = f"{people[t.manager_id].name} → {people[t.employee_id].name}"
+        kind = TALK_LABELS.get(t.kind, t.kind)
+        print(f"{t.held_on:%Y-%m-%d %a}  {kind:<19} {pair:<27} {t.facts.splitlines()[0]}")
+        for a in (a for a in actions if a.talk_id == t.id):
+            status = "overdue" if a.status == ActionStatus.OPEN and a.due_on < end else a.status
+            print(f"{'':16}[{status}] {a.text} ({people[a.owner_id].name}, due {a.due_on})")
+    kinds = Counter(LABELS[n.kind] for n in sent)
+    cancelled = Counter(n.last_error or "" for n in nudges if n.state == NudgeState.CANCELLED)
+    why = ", ".join(f"{sum(cancelled[r] for r in rs)} because {w}" for w, rs in WHY.items())
+    dropped = sum(v for k, v in cancelled.items() if k.startswith("dropped"))
+    pending = sum(1 for n in nudges if n.state == NudgeState.PENDING)
+    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    print(f"\nSummary: {len(sent)} nudges sent: {per_kind}.")
+    print(f"Notices sent at once (records, confirmations, acknowledgements): {notices_sent}.")
+    print(f"Not sent: {why}; {dropped} dropped; {pending} still pending after {end}.")
+
+
+async def run_demo(database: Path, *, start: date, days: int, config: Path) -> int:
+    """Seed, simulate `days` days from `start`, print what happened; the exit code."""
+    end = start + timedelta(days=days - 1)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    policy, url = load_policy(config), to_async_url(f"sqlite:///{database}")
+    slack, engine = SlackStandIn().start(), make_engine(url)
+    clock = SimClock(datetime.combine(start, time(0), UTC))
+    try:
+        await migrate.upgrade(engine)
+        org_csv = database.with_name(f"{database.stem}-org.csv")
+        await seed(engine, slack, org_csv, clock.now - timedelta(days=30))
+        settings = Settings(slack.bot_token, None, None, slack.base_url, url, 0, config)
+        _app, deps = create_app(settings, policy, engine=engine, clock=clock)
+        # simulated time: the stand-in limits nothing, so no real second between two posts
+        nudger = create_nudge_engine(deps, settings, sends_per_second=1000, channel_spacing=0)
+        script = Script(engine, policy, clock)
+        async with session_scope(engine) as session:
+            script.people = {p.slack_id: p for p in await queries.all_people(session)}
+        print(f"Cadence demo: the real engine from {start} to {end} ({days} days), offline.")
+        print(f"{len(ORG)} people imported from {org_csv.name} into {database}; Slack is an")
+        print("in-process stand-in. Managers log a talk the day after each check-in nudge;")
+        print("Zhou Min never talks with Noah Brooks, so Zhou gets a firm reminder.")
+        script.start(start)
+        for offset in range(days):
+            clock.now = datetime.combine(start + timedelta(days=offset), time(0), UTC)
+            await nudger.plan(clock.now)
+            await script.until(clock.now + timedelta(days=1), nudger)
+        await report(engine, end, policy)
+    finally:
+        await engine.dispose()
+        slack.stop()
+    print("\nTo connect a real workspace: follow README.md, 'Connecting a Slack workspace', then")
+    print("  cp .env.example .env        # and fill in the Slack tokens")
+    print("  python -m bot serve")
+    return 0

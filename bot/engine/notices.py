@@ -1,0 +1,103 @@
+"""Notices: the messages the product owes someone because of a record (the talk's record DM,
+a confirmation, an acknowledgement, a goal proposal, a review summary, a disagreement).
+
+A notice is written to the outbox in the same transaction as the record it announces, so
+a crash after the commit loses nothing: the dispatcher sends it at once, whatever the hour
+(only nudges wait for working hours), and again after a restart if it was never sent. A
+notice carries only ids; its words are read from the database when it is sent, in the
+recipient's language. The outbox's unique key (kind, recipient, subject, version) makes
+owing the same notice twice a no-op, so a retried or double-clicked submission cannot
+send it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.engine.outbox import NudgeSpec, enqueue
+from storage.models import Nudge, NudgeState
+
+TALK_RECORD = "talk_record"  # to the employee: the record, with Acknowledge
+TALK_SAVED = "talk_saved"  # to the manager: the confirmation, with the actions they own
+TALK_ACKNOWLEDGED = "talk_acknowledged"  # to the manager
+GOAL_PROPOSED = "goal_proposed"  # to the manager: Confirm / Decline
+GOAL_SET = "goal_set"  # to the employee
+GOAL_DECIDED = "goal_decided"  # to the employee: confirmed or declined
+SELF_SUBMITTED = "self_submitted"  # to the manager: the self-assessment
+REVIEW_SUMMARY = "review_summary"  # to the employee: Acknowledge / Disagree
+REVIEW_SAVED = "review_saved"  # to whoever recorded the review, and the manager
+REVIEW_ACKNOWLEDGED = "review_acknowledged"  # to the manager
+REVIEW_DISAGREED = "review_disagreed"  # to HR and the manager
+
+NOTICE_KINDS = frozenset(
+    {
+        TALK_RECORD,
+        TALK_SAVED,
+        TALK_ACKNOWLEDGED,
+        GOAL_PROPOSED,
+        GOAL_SET,
+        GOAL_DECIDED,
+        SELF_SUBMITTED,
+        REVIEW_SUMMARY,
+        REVIEW_SAVED,
+        REVIEW_ACKNOWLEDGED,
+        REVIEW_DISAGREED,
+    }
+)
+ROLE = "notice"
+ONCE = "once"  # the version of a notice that is only ever owed once
+
+
+def is_notice(kind: str) -> bool:
+    """Whether an outbox kind is a notice (sent at once) rather than a nudge."""
+    return kind in NOTICE_KINDS
+
+
+async def owe(
+    session: AsyncSession,
+    *,
+    kind: str,
+    recipient_id: str,
+    subject: str,
+    payload: dict[str, object],
+    now: datetime,
+    about_id: str | None = None,
+    version: str = ONCE,
+) -> int:
+    """Write a notice into the outbox, due now; the caller commits with the record. Owing a
+    notice already owed (same kind, recipient, subject, version) adds nothing. Returns how
+    many rows were created (0 or 1)."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"not a notice kind: {kind}")
+    spec = NudgeSpec(kind, recipient_id, subject, version, now, about_id, ROLE, payload)
+    return await enqueue(session, [spec], now)
+
+
+async def posted(
+    session: AsyncSession,
+    *,
+    kinds: tuple[str, ...],
+    subject: str,
+    recipient_id: str | None = None,
+    version: str | None = None,
+) -> list[Nudge]:
+    """The notices of these kinds about `subject` that were sent, oldest first: each keeps the
+    channel and ts of the Slack message it became, the only place the bot updates later
+    (never a channel or ts taken from a payload)."""
+    query = select(Nudge).where(
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.role == ROLE,
+        Nudge.state == NudgeState.SENT,
+        Nudge.channel.is_not(None),  # type: ignore[union-attr]
+        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+    )
+    if recipient_id is not None:
+        query = query.where(Nudge.recipient_id == recipient_id)
+    if version is not None:
+        query = query.where(Nudge.period == version)
+    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
+    return list(rows.scalars())

@@ -1,0 +1,355 @@
+"""The outbox of nudges: enqueue once per key, claim in small leased batches, record outcomes.
+
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the table
+without sending a row twice; SQLite runs one process. A claimed row carries a short lease that
+its dispatcher renews while it is still sending (`renew`): if its process dies, the row is
+claimed again once the lease has run out, and is marked `uncertain` (the dead process may have
+posted it), so the dispatcher looks for it in Slack before posting it again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import is_postgres, session_scope
+from storage.models import Nudge, NudgeState
+
+LEASE = timedelta(seconds=30)  # the default of `delivery.lease_seconds`
+INSERT_CHUNK = 2000  # rows per executemany (SQLite)
+ARRAY_CHUNK = 20_000  # rows per INSERT … SELECT FROM unnest (PostgreSQL)
+
+
+class NudgeSpec(NamedTuple):
+    """A nudge the planner wants to exist (a plain tuple: a large pass makes many)."""
+
+    kind: str
+    recipient_id: str
+    subject: str
+    period: str
+    due_at: datetime
+    about_id: str | None
+    role: str
+    payload: dict[str, object]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.recipient_id, self.subject, self.period)
+
+
+async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: datetime) -> int:
+    """Insert the specs whose key is new; return how many were created.
+
+    A key stored already (by an earlier pass, or by another process meanwhile) is skipped by
+    ON CONFLICT DO NOTHING, not counted; of equal keys in `specs` the first one is kept. The
+    planner reads the stored keys before planning (`bot.engine.known_keys`), so what reaches here
+    is new but for races. PostgreSQL takes each (kind, period) chunk as one `INSERT … SELECT
+    FROM unnest(arrays)`: one prepared statement whatever the size, its arrays encoded by the
+    driver, so no SQL is compiled per row. SQLite gets one compiled INSERT, run for many rows."""
+    by_slot: dict[tuple[str, str], list[NudgeSpec]] = defaultdict(list)
+    for spec in specs:
+        by_slot[(spec.kind, spec.period)].append(spec)
+    postgres = is_postgres(session)
+    created = 0
+    for (kind, period), group in by_slot.items():
+        if postgres:
+            for start in range(0, len(group), ARRAY_CHUNK):
+                arrays = _arrays(kind, period, group[start : start + ARRAY_CHUNK], now)
+                result = await session.execute(_UNNEST_INSERT, arrays)
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        else:
+            for start in range(0, len(group), INSERT_CHUNK):
+                texts = _PayloadTexts()
+                rows = [_row(s, now, texts) for s in group[start : start + INSERT_CHUNK]]
+                result = await session.execute(_SQLITE_INSERT, rows)
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return created
+
+
+class _PayloadTexts(dict[int, str]):
+    """Payloads as JSON for one chunk of rows, each payload object encoded once (the planner
+    shares one payload among many specs). Keyed by the object's id: the specs, and with them
+    their payloads, outlive the chunk, so no id is reused meanwhile."""
+
+    def of(self, spec: NudgeSpec) -> str:
+        text = self.get(id(spec.payload))
+        if text is None:
+            text = self[id(spec.payload)] = json.dumps(spec.payload, sort_keys=True, default=str)
+        return text
+
+
+def _row(spec: NudgeSpec, now: datetime, texts: _PayloadTexts) -> dict[str, object]:
+    return {
+        "kind": spec.kind,
+        "recipient_id": spec.recipient_id,
+        "subject": spec.subject,
+        "period": spec.period,
+        "due_at": spec.due_at,
+        "about_id": spec.about_id,
+        "role": spec.role,
+        "state": NudgeState.PENDING.value,
+        "attempts": 0,
+        "payload": texts.of(spec),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+_SQLITE_INSERT = sqlite_insert(Nudge.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+_UNNEST_INSERT = text(
+    f"INSERT INTO {Nudge.__tablename__} (kind, recipient_id, subject, period, due_at, about_id,"
+    " role, state, attempts, payload, created_at, updated_at)"
+    " SELECT CAST(:kind AS varchar), r, s, CAST(:period AS varchar), d, a, o,"
+    " CAST(:state AS varchar), 0, p, CAST(:now AS timestamptz), CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:recipients AS varchar[]), CAST(:subjects AS varchar[]),"
+    " CAST(:due AS timestamptz[]), CAST(:about AS varchar[]), CAST(:roles AS varchar[]),"
+    " CAST(:payloads AS text[])) AS t(r, s, d, a, o, p)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _arrays(kind: str, period: str, specs: list[NudgeSpec], now: datetime) -> dict[str, object]:
+    """The parameters of `_UNNEST_INSERT`: one array per column that varies."""
+    if now.tzinfo is None or any(s.due_at.tzinfo is None for s in specs):
+        raise ValueError("naive datetime given to a UTC column")
+    texts = _PayloadTexts()
+    return {
+        "kind": kind,
+        "period": period,
+        "state": NudgeState.PENDING.value,
+        "now": now,
+        "recipients": [s.recipient_id for s in specs],
+        "subjects": [s.subject for s in specs],
+        "due": [s.due_at for s in specs],
+        "about": [s.about_id for s in specs],
+        "roles": [s.role for s in specs],
+        "payloads": [texts.of(s) for s in specs],
+    }
+
+
+async def claim(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lease: timedelta = LEASE,
+    kinds: Collection[str] | None = None,
+) -> list[Nudge]:
+    """Take up to `limit` due rows (and rows whose lease ran out) for this worker, of `kinds`
+    (default: every kind). A row taken over from a worker whose lease ran out comes back
+    `uncertain`: that worker may have posted it before it died."""
+    due = or_(
+        and_(Nudge.state == NudgeState.PENDING, Nudge.due_at <= now),  # type: ignore[arg-type,operator]
+        and_(Nudge.state == NudgeState.SENDING, Nudge.lease_until < now),  # type: ignore[arg-type,operator]
+    )
+    if kinds is not None:
+        due = and_(due, Nudge.kind.in_(sorted(kinds)))  # type: ignore[attr-defined]
+    ids = (
+        select(Nudge.id)
+        .where(due)
+        .order_by(Nudge.due_at, Nudge.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(Nudge)
+        .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
+        .values(
+            state=NudgeState.SENDING,
+            lease_until=now + lease,
+            claimed_by=worker,
+            updated_at=now,
+            # SET reads the row as it was: a row still `sending` is a takeover
+            uncertain=case((Nudge.state == NudgeState.SENDING, True), else_=Nudge.uncertain),
+            first_claimed_at=func.coalesce(Nudge.first_claimed_at, now),
+        )
+        .returning(Nudge)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        claimed = list((await session.execute(statement)).scalars())
+        await session.commit()
+    return sorted(claimed, key=lambda n: (n.due_at, n.id or 0))
+
+
+async def renew(engine: AsyncEngine, worker: str, *, until: datetime) -> int:
+    """Extend the lease of every row this worker is still sending; how many it holds."""
+    statement = (
+        update(Nudge)
+        .where(Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)  # type: ignore[arg-type]
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        result = await session.execute(statement)
+        await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: object) -> bool:
+    """Update a row this worker still holds; False if another worker took it over."""
+    statement = (
+        update(Nudge)
+        .where(Nudge.id == nudge_id, Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope(engine) as session:
+        result = await session.execute(statement)
+        await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(
+    engine: AsyncEngine,
+    nudge: Nudge,
+    worker: str,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    now: datetime,
+) -> bool:
+    """Record a delivered nudge."""
+    return await _finish(
+        engine,
+        nudge.id or 0,
+        worker,
+        state=NudgeState.SENT,
+        channel=channel,
+        ts=ts,
+        sent_text=text[:300],
+        sent_at=now,
+        updated_at=now,
+        attempts=nudge.attempts + 1,
+        uncertain=False,
+    )
+
+
+async def reschedule(
+    engine: AsyncEngine,
+    nudge: Nudge,
+    worker: str,
+    *,
+    due_at: datetime,
+    now: datetime,
+    error: str | None = None,
+    count_attempt: bool = False,
+    uncertain: bool | None = None,
+) -> bool:
+    """Put a row back as pending for later (a closed window, a 429, a failure to retry, a
+    paused delivery); `uncertain` records whether this attempt may have reached Slack."""
+    values: dict[str, object] = {"state": NudgeState.PENDING, "due_at": due_at, "updated_at": now}
+    if error is not None:
+        values["last_error"] = error[:2000]
+    if count_attempt:
+        values["attempts"] = nudge.attempts + 1
+    if uncertain is not None:
+        values["uncertain"] = uncertain
+    return await _finish(engine, nudge.id or 0, worker, **values)
+
+
+async def close(
+    engine: AsyncEngine, nudge: Nudge, worker: str, *, state: NudgeState, reason: str, now: datetime
+) -> bool:
+    """End a row without sending: failed, cancelled (and why)."""
+    attempts = nudge.attempts + (1 if state is NudgeState.FAILED else 0)
+    return await _finish(
+        engine,
+        nudge.id or 0,
+        worker,
+        state=state,
+        last_error=reason[:2000],
+        attempts=attempts,
+        updated_at=now,
+    )
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    subject: str,
+    reason: str,
+    now: datetime,
+    recipient_id: str | None = None,
+) -> int:
+    """Cancel the pending nudges of these kinds about `subject` (the work is done already)."""
+    conditions = [
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.state == NudgeState.PENDING,
+    ]
+    if recipient_id is not None:
+        conditions.append(Nudge.recipient_id == recipient_id)
+    result = await session.execute(
+        update(Nudge)
+        .where(*conditions)
+        .values(state=NudgeState.CANCELLED, last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+MOVE_CHUNK = 5000  # employees per look-up (SQLite allows 32,766 parameters)
+
+
+async def move_to_new_managers(
+    session: AsyncSession, new_managers: dict[str, str], now: datetime
+) -> tuple[int, int]:
+    """Give each employee's new manager (`new_managers`: employee → manager) the pending
+    manager nudges about them; one whose key the new manager holds already is cancelled.
+    Returns (moved, cancelled)."""
+    moved = cancelled = 0
+    employees = list(new_managers)
+    for start in range(0, len(employees), MOVE_CHUNK):
+        rows = await session.execute(
+            select(Nudge).where(
+                Nudge.state == NudgeState.PENDING,
+                Nudge.role == "manager",
+                Nudge.about_id.in_(employees[start : start + MOVE_CHUNK]),  # type: ignore[union-attr]
+            )
+        )
+        for nudge in rows.scalars().all():
+            new_manager = new_managers[nudge.about_id or ""]
+            if nudge.recipient_id == new_manager:
+                continue
+            taken = await session.execute(
+                select(Nudge.id).where(
+                    Nudge.kind == nudge.kind,
+                    Nudge.recipient_id == new_manager,
+                    Nudge.subject == nudge.subject,
+                    Nudge.period == nudge.period,
+                )
+            )
+            if taken.first() is None:
+                nudge.recipient_id, nudge.updated_at = new_manager, now
+                moved += 1
+            else:
+                nudge.state, nudge.last_error = NudgeState.CANCELLED, "manager changed"
+                nudge.updated_at = now
+                cancelled += 1
+            await session.flush()
+    return moved, cancelled
+
+
+async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
+    """Nudges that ran out of attempts, newest first."""
+    async with session_scope(engine) as session:
+        rows = await session.execute(
+            select(Nudge)
+            .where(Nudge.state == NudgeState.FAILED)
+            .order_by(Nudge.updated_at.desc(), Nudge.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        )
+        return list(rows.scalars())

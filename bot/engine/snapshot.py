@@ -1,0 +1,170 @@
+"""What the planner needs to know, loaded in a fixed number of column-only queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import DateTime, and_, func, or_, select, type_coerce
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.engine.known_keys import KnownKeys
+from bot.org.worktime import Span
+from storage.models import (
+    ActionItem,
+    ActionStatus,
+    Cycle,
+    Family,
+    Goal,
+    Leave,
+    LeavePauses,
+    Milestone,
+    MilestoneParticipant,
+    Person,
+    Talk,
+)
+
+ACTION_LOOKAHEAD = timedelta(days=3)
+MILESTONE_MEMORY = timedelta(days=30)
+
+
+class Member(NamedTuple):
+    """An active person as the planner sees them (a tuple: a pass reads every person)."""
+
+    slack_id: str
+    manager_id: str | None
+    timezone: str | None
+    country: str | None
+    joined_on: date
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    id: int
+    employee_id: str
+    owner_id: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class OpenGoal:
+    id: int
+    employee_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EndedMilestone:
+    id: int
+    ended_at: datetime
+    participants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    id: int
+    name: str
+    review_from: date
+    review_to: date
+
+
+@dataclass
+class Snapshot:
+    """The organisation at one moment, as far as nudges are concerned."""
+
+    people: dict[str, Member] = field(default_factory=dict)
+    last_dialogue: dict[str, date] = field(default_factory=dict)
+    leave: dict[str, list[Span]] = field(default_factory=dict)
+    goals: list[OpenGoal] = field(default_factory=list)
+    actions: list[OpenAction] = field(default_factory=list)
+    milestones: list[EndedMilestone] = field(default_factory=list)
+    cycles: list[CycleRow] = field(default_factory=list)
+    known: KnownKeys = field(default_factory=KnownKeys)  # nudges stored already
+
+
+async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) -> Snapshot:
+    """Everything the planner reads, in eight queries whatever the organisation's size.
+
+    The queries run on the session's connection, not through the ORM: only plain rows come
+    back, without the per-row bookkeeping of ORM results (a third of the time at 100k)."""
+    snap = Snapshot()
+    conn = await session.connection()
+    people = await conn.execute(
+        select(
+            Person.slack_id,
+            Person.manager_id,
+            func.coalesce(Person.slack_tz, Person.timezone),
+            Person.country,
+            type_coerce(Person.created_at, DateTime()),  # only its day: no UTC conversion
+        ).where(Person.active.is_(True))  # type: ignore[attr-defined]
+    )
+    for slack_id, manager_id, tz, country, created in people.all():
+        snap.people[slack_id] = Member(slack_id, manager_id, tz, country, created.date())
+    dialogues = await conn.execute(
+        select(Talk.employee_id, func.max(Talk.held_on))
+        .where(Talk.family == Family.DIALOGUE)
+        .group_by(Talk.employee_id)
+    )
+    snap.last_dialogue = dict(dialogues.all())  # type: ignore[arg-type]
+    leave: dict[str, list[Span]] = defaultdict(list)
+    spans = await conn.execute(
+        select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(
+            Leave.ends_on >= today - timedelta(days=1),
+            # the planner's leave moves a pair's check-in (and nudges about the person);
+            # leave that pauses only someone's own messages is the dispatcher's to respect
+            Leave.pauses == LeavePauses.ALL,
+        )
+    )
+    for person_id, starts, ends in spans.all():
+        leave[person_id].append((starts, ends))
+    snap.leave = dict(leave)
+    goals = await conn.execute(
+        select(Goal.id, Goal.employee_id, Goal.created_at).where(
+            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
+            Goal.status.in_(("proposed", "active")),  # type: ignore[attr-defined]
+        )
+    )
+    snap.goals = [OpenGoal(*row) for row in goals.all()]
+    actions = await conn.execute(
+        select(ActionItem.id, ActionItem.employee_id, ActionItem.owner_id, ActionItem.due_on).where(
+            ActionItem.status == ActionStatus.OPEN, ActionItem.due_on <= today + ACTION_LOOKAHEAD
+        )
+    )
+    snap.actions = [OpenAction(*row) for row in actions.all()]
+    milestones = await conn.execute(
+        select(Milestone.id, Milestone.done_at, Milestone.due_on, MilestoneParticipant.person_id)
+        .join(MilestoneParticipant, MilestoneParticipant.milestone_id == Milestone.id)
+        .where(
+            or_(
+                and_(Milestone.done_at.is_not(None), Milestone.done_at >= now - MILESTONE_MEMORY),  # type: ignore[union-attr]
+                and_(
+                    Milestone.done_at.is_(None),  # type: ignore[union-attr]
+                    Milestone.due_on < today,  # type: ignore[operator]
+                    Milestone.due_on >= today - MILESTONE_MEMORY,  # type: ignore[operator]
+                ),
+            )
+        )
+        .order_by(Milestone.id, MilestoneParticipant.person_id)
+    )
+    grouped: dict[int, tuple[datetime, list[str]]] = {}
+    for mid, done_at, due_on, person_id in milestones.all():
+        ended_at = done_at or datetime.combine(
+            due_on + timedelta(days=1), datetime.min.time(), now.tzinfo
+        )
+        grouped.setdefault(mid, (ended_at, []))[1].append(person_id)
+    snap.milestones = [EndedMilestone(m, e, tuple(p)) for m, (e, p) in grouped.items()]
+    snap.cycles = await live_cycles(session, today)
+    return snap
+
+
+async def live_cycles(session: AsyncSession, today: date) -> list[CycleRow]:
+    """The cycles whose review window is open or opens within 90 days."""
+    conn = await session.connection()
+    cycles = await conn.execute(
+        select(Cycle.id, Cycle.name, Cycle.review_from, Cycle.review_to).where(
+            Cycle.review_to >= today, Cycle.review_from <= today + timedelta(days=90)
+        )
+    )
+    return [CycleRow(*row) for row in cycles.all()]

@@ -1,0 +1,422 @@
+"""Load the org chart from an HR export (CSV): validate every row, then upsert all or nothing.
+
+The file is the whole organisation, so people missing from it are deactivated. A file with
+nobody in it is refused, and an import that would deactivate more than the policy's share
+of the active people stops (naming them) unless the operator allows it: a truncated export
+must not empty the organisation. A dry run makes every change in a transaction, reports it,
+and rolls it back."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from graphlib import TopologicalSorter
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.engine.outbox import move_to_new_managers
+from bot.org.policy import OrgImportRules
+from bot.text import clean
+from storage import queries
+from storage.db import session_scope
+from storage.models import SLACK_ID_LEN, Person
+
+REQUIRED_COLUMNS = ("slack_id", "email", "name", "manager", "timezone", "locale", "hr")
+LOCALES = ("en", "zh")
+HR_VALUES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+LOOKUP_CONCURRENCY = 4  # users.lookupByEmail is Tier 3 (~50 calls a minute)
+NAME_MAX, EMAIL_MAX, TIMEZONE_MAX = 200, 320, 64
+SLACK_ID_RE = re.compile(rf"[A-Z0-9]{{2,{SLACK_ID_LEN}}}")
+EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+NAMES_SHOWN = 20  # names listed per kind of change; the rest are counted
+COLUMN_OF = {"manager_id": "manager", "is_hr": "hr", "active": "back in the file"}
+
+Problem = tuple[int, str]
+LookupEmail = Callable[[str], Awaitable[str | None]]
+
+
+class ImportRejected(Exception):
+    """The file had problems; nothing was written. str() lists every problem by line, then
+    any `details` (such as the names of the people a problem is about)."""
+
+    def __init__(self, file: str, problems: list[Problem], details: Sequence[str] = ()) -> None:
+        self.file = file
+        self.problems = sorted(problems, key=lambda p: p[0])
+        lines = [f"{file}: rejected, nothing was changed ({len(self.problems)} problem(s))"]
+        lines += [f"  line {n}: {why}" if n else f"  {why}" for n, why in self.problems]
+        lines += [f"    {detail}" for detail in details]
+        super().__init__("\n".join(lines))
+
+
+class TooManyLeaving(ImportRejected):
+    """The import would deactivate more of the active people than the policy allows."""
+
+    def __init__(self, file: str, leaving: list[str], active: int, share: float) -> None:
+        why = (
+            f"it would deactivate {len(leaving)} of the {active} active people, more than"
+            f" {share:.0%} (org_import.max_deactivate_share in app.yaml). Check that the file"
+            " is the whole organisation; if they really left, run again with --allow-deactivate:"
+        )
+        super().__init__(file, [(0, why)], shortened(leaving))
+        self.leaving = leaving
+
+
+def shortened(names: list[str], limit: int = NAMES_SHOWN) -> list[str]:
+    """The first `limit` names, then "and N more"."""
+    more = len(names) - limit
+    return names[:limit] + ([f"and {more} more"] if more > 0 else [])
+
+
+def label(name: str, slack_id: str) -> str:
+    """A person as the operator reads them on one line: `Ann Lee (U0ANN)`."""
+    return f"{' '.join(clean(name).split())} ({slack_id})"
+
+
+@dataclass
+class ImportResult:
+    """How many people the import created, updated, left alone and deactivated, and who."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    nudges_moved: int = 0  # pending nudges handed to a report's new manager
+    created_people: list[str] = field(default_factory=list)
+    updated_people: list[str] = field(default_factory=list)  # with the fields that changed
+    deactivated_people: list[str] = field(default_factory=list)
+    manager_changes: list[str] = field(default_factory=list)  # report: old -> new manager
+    dry_run: bool = False
+    stopped: TooManyLeaving | None = None  # a dry run's import would stop for this
+
+    def summary(self) -> str:
+        """One line for the operator."""
+        if self.dry_run:
+            line = (
+                f"dry run, nothing was changed: {self.created} to create, {self.updated} to"
+                f" update, {self.unchanged} unchanged, {self.deactivated} to deactivate"
+            )
+        else:
+            line = (
+                f"imported org chart: {self.created} created, {self.updated} updated,"
+                f" {self.unchanged} unchanged, {self.deactivated} deactivated"
+            )
+        if self.nudges_moved:
+            moved = "would move" if self.dry_run else "moved"
+            line += f"; {self.nudges_moved} pending nudge(s) {moved} to new managers"
+        return line
+
+    def changes(self) -> list[str]:
+        """Who is created, updated, deactivated and who gets a new manager, by name (the
+        first 20 of each), and how many pending nudges move."""
+        lines: list[str] = []
+        for title, names in (
+            ("created", self.created_people),
+            ("updated", self.updated_people),
+            ("deactivated", self.deactivated_people),
+            ("new manager", self.manager_changes),
+        ):
+            lines.append(f"{title} ({len(names)}){':' if names else ''}")
+            lines += [f"  {name}" for name in shortened(sorted(names))]
+        lines.append(f"pending nudges moving to a new manager: {self.nudges_moved}")
+        return lines
+
+
+@dataclass
+class OrgRow:
+    """One person as the file describes them; `manager` is the raw slack_id or email."""
+
+    line: int
+    slack_id: str | None
+    email: str | None
+    name: str
+    manager: str | None
+    timezone: str | None
+    locale: str | None
+    is_hr: bool
+    country: str | None
+    manager_id: str | None = None  # filled in by check_org
+
+    def fields(self) -> dict[str, object]:
+        """The Person columns this row sets."""
+        names = ("email", "name", "manager_id", "timezone", "locale", "country", "is_hr")
+        return {name: getattr(self, name) for name in names} | {"active": True}
+
+
+def parse_org_csv(text: str) -> tuple[list[OrgRow], list[Problem]]:
+    """Parse and check each row on its own; rows come back even when they have problems."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        return [], [(1, f"the file is empty; the header must name {', '.join(REQUIRED_COLUMNS)}")]
+    columns = [cell.strip().removeprefix("\ufeff").strip().lower() for cell in header]
+    problems: list[Problem] = [
+        (1, f"column {name!r} appears more than once")
+        for name in sorted({c for c in columns if c and columns.count(c) > 1})
+    ]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    problems += [(1, f"missing required column {name!r}") for name in missing]
+    if problems:
+        return [], problems
+    rows: list[OrgRow] = []
+    end = reader.line_num
+    for record in reader:
+        line, end = end + 1, reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if any(cell.strip() for cell in record[len(columns) :]):
+            problems.append((line, f"has {len(record)} fields but the header has {len(columns)}"))
+        values = {col: cell.strip() for col, cell in zip(columns, record, strict=False)}
+        row, reasons = _parse_row(line, values)
+        rows.append(row)
+        problems += [(line, reason) for reason in reasons]
+    if not rows:
+        why = "lists nobody after the header: the file must hold the whole organisation"
+        problems.append((0, why))
+    return rows, problems
+
+
+def _parse_row(line: int, values: dict[str, str]) -> tuple[OrgRow, list[str]]:
+    """One row's fields, each checked on its own."""
+    reasons: list[str] = []
+    slack_id = values.get("slack_id") or None
+    if slack_id and not SLACK_ID_RE.fullmatch(slack_id):
+        reasons.append(f"slack_id {slack_id!r} is not a Slack user id (like U012AB3CD)")
+    email = values.get("email") or None
+    if email and (len(email) > EMAIL_MAX or not EMAIL_RE.fullmatch(email)):
+        reasons.append(f"email {email!r} is not a valid email address")
+        email = None
+    elif not slack_id and not email:
+        reasons.append("needs a slack_id or an email")
+    name = values.get("name", "")
+    if not name:
+        reasons.append("name is empty")
+    elif len(name) > NAME_MAX:
+        reasons.append(f"name is longer than {NAME_MAX} characters")
+    timezone = values.get("timezone") or None
+    if timezone and not _is_zone(timezone):
+        reasons.append(f"timezone {timezone!r} is not an IANA time zone (like Europe/Berlin)")
+    locale = (values.get("locale") or "").lower() or None
+    if locale and locale not in LOCALES:
+        reasons.append(f"locale {values['locale']!r} is not one of {', '.join(LOCALES)}")
+    hr_text = values.get("hr", "").lower()
+    if hr_text and hr_text not in HR_VALUES:
+        reasons.append(f"hr {values['hr']!r} is not one of true, false, yes, no, 1, 0")
+    country = (values.get("country") or "").upper() or None
+    if country and (len(country) != 2 or country not in holidays.list_supported_countries()):
+        reasons.append(f"country {values['country']!r} is not a supported ISO 3166 alpha-2 code")
+    row = OrgRow(
+        line=line,
+        slack_id=slack_id,
+        email=email,
+        name=name,
+        manager=values.get("manager") or None,
+        timezone=timezone,
+        locale=locale,
+        is_hr=HR_VALUES.get(hr_text, False),
+        country=country,
+    )
+    return row, reasons
+
+
+def _is_zone(name: str) -> bool:
+    if len(name) > TIMEZONE_MAX:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+async def resolve_emails(rows: list[OrgRow], lookup_email: LookupEmail | None) -> list[Problem]:
+    """Fill in slack_id from Slack for rows that only give an email, 4 look-ups at a time."""
+    pending = [row for row in rows if not row.slack_id and row.email]
+    if lookup_email is None:
+        why = "has no slack_id and SLACK_BOT_TOKEN is not set to look up the email"
+        return [(row.line, why) for row in pending]
+    gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+    async def look_up(email: str) -> tuple[str | None, str | None]:
+        async with gate:
+            try:
+                return await lookup_email(email), None
+            except Exception as exc:  # any failure becomes a problem on the row, not a crash
+                return None, _describe(exc)
+
+    emails = {row.email.lower(): row.email for row in pending if row.email}
+    answers = await asyncio.gather(*(look_up(email) for email in emails.values()))
+    found = dict(zip(emails, answers, strict=True))
+    problems: list[Problem] = []
+    for row in pending:
+        user_id, error = found[(row.email or "").lower()]
+        if error:
+            problems.append((row.line, f"Slack could not look up {row.email}: {error}"))
+        elif user_id is None:
+            problems.append((row.line, f"no Slack user has the email {row.email}"))
+        else:
+            row.slack_id = user_id
+    return problems
+
+
+def _describe(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    code = response.get("error") if hasattr(response, "get") else None
+    text = str(exc).strip().splitlines()
+    return str(code) if code else (text[0] if text else type(exc).__name__)
+
+
+def check_org(rows: list[OrgRow]) -> list[Problem]:
+    """Set each row's manager_id; report duplicates, unknown managers and reporting cycles."""
+    problems: list[Problem] = []
+    by_id: dict[str, OrgRow] = {}
+    by_email: dict[str, OrgRow] = {}
+    for row in rows:
+        for label, key, index in (
+            ("slack_id", row.slack_id, by_id),
+            ("email", row.email, by_email),
+        ):
+            first = index.setdefault(key.lower() if label == "email" else key, row) if key else row
+            if first is not row:
+                problems.append((row.line, f"{label} {key} is already on line {first.line}"))
+    for row in rows:
+        ref = row.manager
+        target = (by_email.get(ref.lower()) if "@" in ref else by_id.get(ref)) if ref else None
+        if ref is None or (target is not None and target.slack_id is None):
+            continue  # no manager, or the manager's own row already carries a problem
+        row.manager_id = target.slack_id if target is not None else None
+        if row.manager_id is None:
+            why = f"manager {ref!r} is not the slack_id or email of another row in this file"
+            problems.append((row.line, why))
+        elif row.manager_id == row.slack_id:
+            problems.append((row.line, f"{row.slack_id} is their own manager"))
+            row.manager_id = None
+    return problems + _cycles(by_id)
+
+
+def _cycles(by_id: dict[str, OrgRow]) -> list[Problem]:
+    """One problem per row on a reporting cycle, each showing the whole loop."""
+    boss = {sid: r.manager_id for sid, r in by_id.items() if r.manager_id in by_id}
+    problems: list[Problem] = []
+    done: set[str] = set()
+    for start in boss:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node not in done and node not in path:
+            path.append(node)
+            node = boss.get(node)
+        if node is not None and node in path:
+            loop = path[path.index(node) :]
+            for i, member in enumerate(loop):
+                chain = " -> ".join([*loop[i:], *loop[:i], member])
+                problems.append((by_id[member].line, f"reporting cycle: {chain}"))
+        done.update(path)
+    return problems
+
+
+async def import_org_file(
+    engine: AsyncEngine,
+    path: Path,
+    *,
+    lookup_email: LookupEmail | None,
+    now: datetime,
+    rules: OrgImportRules | None = None,
+    allow_deactivate: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad
+    (TooManyLeaving if it would deactivate more than `rules` allow, unless `allow_deactivate`).
+    A dry run reports what the import would change, and changes nothing."""
+    rules = rules or OrgImportRules()
+    try:
+        # people's text: no control characters (NUL would fail on PostgreSQL) nor surrogates
+        text = clean(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportRejected(str(path), [(0, "is not UTF-8 text (save it as CSV UTF-8)")]) from None
+    except OSError as exc:
+        raise ImportRejected(str(path), [(0, f"cannot be read: {exc.strerror}")]) from None
+    rows, problems = parse_org_csv(text)
+    problems += await resolve_emails(rows, lookup_email)
+    async with session_scope(engine) as session:
+        people = await queries.all_people(session)
+        problems += check_org(rows)
+        if problems:
+            raise ImportRejected(str(path), problems)
+        listed = {row.slack_id for row in rows}
+        active = [p for p in people if p.active]
+        leaving = sorted(label(p.name, p.slack_id) for p in active if p.slack_id not in listed)
+        stopped = None
+        if len(leaving) > rules.max_deactivate_share * len(active) and not allow_deactivate:
+            stopped = TooManyLeaving(str(path), leaving, len(active), rules.max_deactivate_share)
+            if not dry_run:
+                raise stopped
+        # A dry run makes the very changes the import would (so what it reports is exact,
+        # nudges moved included) and rolls them back.
+        result = await _write(session, rows, people, now)
+        if dry_run:
+            await session.rollback()
+            result.dry_run, result.stopped = True, stopped
+        else:
+            await session.commit()
+    return result
+
+
+async def _write(
+    session: AsyncSession, rows: list[OrgRow], people: list[Person], now: datetime
+) -> ImportResult:
+    """Upsert the (valid) rows, managers before their reports, and deactivate the absent; a
+    report's pending manager nudges go to their new manager."""
+    result = ImportResult()
+    new_managers: dict[str, str] = {}  # employee -> their new manager
+    existing = {p.slack_id: p for p in people}
+    by_id = {str(row.slack_id): row for row in rows}
+
+    def who(slack_id: str | None) -> str:
+        if slack_id is None:
+            return "nobody"
+        known = by_id.get(slack_id) or existing.get(slack_id)
+        return label(known.name, slack_id) if known else slack_id
+
+    order = TopologicalSorter({sid: {r.manager_id} & by_id.keys() for sid, r in by_id.items()})
+    order.prepare()
+    while order.is_active():
+        ready = order.get_ready()
+        for sid in ready:
+            fields, person = by_id[sid].fields(), existing.get(sid)
+            if person is None:
+                session.add(Person(slack_id=sid, created_at=now, updated_at=now, **fields))
+                result.created += 1
+                result.created_people.append(who(sid))
+            elif all(getattr(person, key) == value for key, value in fields.items()):
+                result.unchanged += 1
+            else:
+                changed = [
+                    COLUMN_OF.get(k, k) for k, v in fields.items() if getattr(person, k) != v
+                ]
+                result.updated_people.append(f"{who(sid)}: {', '.join(changed)}")
+                if person.manager_id != fields["manager_id"]:
+                    old, new = who(person.manager_id), who(fields["manager_id"])  # type: ignore[arg-type]
+                    result.manager_changes.append(f"{who(sid)}: {old} -> {new}")
+                    if fields["manager_id"]:
+                        new_managers[sid] = str(fields["manager_id"])
+                for key, value in fields.items():
+                    setattr(person, key, value)
+                person.updated_at = now
+                result.updated += 1
+        await session.flush()  # so the next level's manager_id points at a stored row
+        order.done(*ready)
+    for person in people:
+        if person.slack_id not in by_id and person.active:
+            result.deactivated_people.append(who(person.slack_id))
+            person.active, person.updated_at = False, now
+            result.deactivated += 1
+    result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)
+    return result

@@ -1,0 +1,39 @@
+"""Who is who: access rules over the org chart, and each person's local time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.org.policy import Policy
+from storage.models import Person
+
+
+def may_log_talk(actor: Person | None, employee: Person) -> bool:
+    """Only the employee's manager, or an HR person, logs a talk about an employee."""
+    if actor is None or not actor.active or actor.slack_id == employee.slack_id:
+        return False
+    return employee.manager_id == actor.slack_id or actor.is_hr
+
+
+def may_read_talks(actor: Person | None, employee: Person) -> bool:
+    """The manager, HR and the employee themself read an employee's talks."""
+    if actor is not None and actor.active and actor.slack_id == employee.slack_id:
+        return True
+    return may_log_talk(actor, employee)
+
+
+def zone_of(person: Person | None, policy: Policy, slack_tz: str | None = None) -> ZoneInfo:
+    """A person's time zone: Slack profile, else the org file, else the policy's."""
+    for name in (slack_tz, person.timezone if person else None, policy.timezone):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_today(person: Person | None, policy: Policy, now: datetime) -> date:
+    """The date it is for this person at `now`."""
+    return now.astimezone(zone_of(person, policy)).date()

@@ -1,0 +1,1 @@
+"""The process: the command line, settings, serving HTTP and Socket Mode."""

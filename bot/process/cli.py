@@ -1,0 +1,519 @@
+"""One function per command; each returns the process exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.logs import configure as configure_logging
+from bot.org.policy import Policy, PolicyError, load_policy
+from bot.process.config import MANIFEST_HELP, ConfigError, Settings
+from storage import migrate
+from storage.db import make_engine
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+log = logging.getLogger("cadence")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Cadence: performance dialogues all year, in Slack.",
+        epilog="Configuration comes from the environment or a .env file; see .env.example.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "serve",
+        help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)",
+        description="Apply pending migrations, then answer Slack. HTTP mode serves"
+        " POST /slack/events and GET /healthz on PORT.",
+    )
+    commands.add_parser(
+        "migrate",
+        help="apply database migrations",
+        description="Apply every pending database migration, then exit.",
+    )
+    imp = commands.add_parser(
+        "import-org",
+        help="load the org chart from an HR export (CSV)",
+        description="Upsert people from a CSV with columns slack_id, email, name, manager,"
+        " timezone, locale, hr (and optional country). All or nothing: any bad row rejects"
+        " the whole file, listing every bad line. The file is the whole organisation: people"
+        " missing from it are deactivated; a file with nobody in it is refused, and an import"
+        " that would deactivate more than org_import.max_deactivate_share (app.yaml) of the"
+        " active people stops and names them.",
+    )
+    imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print who would be created, updated, deactivated or get a new manager, and how"
+        " many nudges would move; change nothing (exit 1 if the import would be refused)",
+    )
+    imp.add_argument(
+        "--allow-deactivate",
+        action="store_true",
+        help="deactivate everyone missing from the file, however many they are",
+    )
+    exp = commands.add_parser(
+        "export",
+        help="print every recorded talk as JSON or CSV",
+        description="Print recorded talks with their actions (schema in README.md).",
+    )
+    exp.add_argument("--format", choices=("json", "csv"), default="json")
+    exp.add_argument("--employee", metavar="SLACK_ID", help="only this employee's talks")
+    exp.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="only talks held on or after DATE (YYYY-MM-DD)",
+    )
+    exp.add_argument(
+        "--include-private", action="store_true", help="include managers' private notes"
+    )
+    tick = commands.add_parser(
+        "tick",
+        help="run exactly one plan and dispatch pass, then exit (cron; time travel in tests)",
+        description="Plan the nudges due and send those whose moment has come, at --now"
+        " (default: the current time), then exit.",
+    )
+    tick.add_argument(
+        "--now",
+        type=parse_moment,
+        metavar="ISO-8601",
+        help="the moment to act at, with Z or an offset, e.g. 2026-12-07T02:00Z",
+    )
+    nudges = commands.add_parser(
+        "nudges", help="list nudges in the outbox", description="List nudges, newest first."
+    )
+    nudges.add_argument("--failed", action="store_true", help="only those that gave up")
+    nudges.add_argument("--pending", action="store_true", help="only those still to send")
+    nudges.add_argument("--limit", type=int, default=50)
+    commands.add_parser(
+        "coverage",
+        help="HR's report: every pair, last dialogue, overdue",
+        description="Every manager–report pair with the last dialogue, open"
+        " and overdue actions and the rhythm's status, neediest first.",
+    )
+    cycle = commands.add_parser(
+        "cycle",
+        help="add, change or list appraisal cycles",
+        description="Appraisal cycles and their review windows.",
+    )
+    cycle_commands = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
+    add = cycle_commands.add_parser("add", help="add a cycle, or change the one with NAME")
+    add.add_argument("--name", required=True)
+    add.add_argument("--start", required=True, type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--end", required=True, type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--review-from", type=date.fromisoformat, metavar="DATE")
+    add.add_argument("--review-to", type=date.fromisoformat, metavar="DATE")
+    cycle_commands.add_parser("list", help="list the cycles")
+    leave = commands.add_parser(
+        "leave",
+        help="record someone's leave (no nudges meanwhile)",
+        description="Record leave: no nudges to or about the person.",
+    )
+    leave.add_argument("--person", required=True, metavar="SLACK_ID")
+    leave.add_argument(
+        "--from", dest="starts", required=True, type=date.fromisoformat, metavar="DATE"
+    )
+    leave.add_argument("--to", dest="ends", required=True, type=date.fromisoformat, metavar="DATE")
+    prep = commands.add_parser(
+        "prep-pack",
+        help="print a manager's prep packs for the review interviews",
+        description="Print the prep pack (timeline, facts, consensus, actions, goals,"
+        " self-assessment, talking time, suggested length and agenda) for each of a manager's"
+        " reports, or one, for the cycle under review.",
+    )
+    prep.add_argument("--manager", required=True, metavar="SLACK_ID")
+    prep.add_argument("--employee", metavar="SLACK_ID")
+    prep.add_argument("--format", choices=("md", "json"), default="md")
+    prep.add_argument(
+        "--locale", choices=("en", "zh"), help="language of the Markdown (default: the manager's)"
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="simulate a quarter offline: sample org, Slack stand-in, timeline of nudges",
+        description="Seed a sample organisation into a local SQLite file, run the real planner"
+        " and dispatcher against an in-process Slack stand-in through simulated days, and print"
+        " every nudge in its recipient's local time. Needs no Slack workspace or configuration.",
+    )
+    demo.add_argument(
+        "--database",
+        type=Path,
+        default=Path("cadence-demo.db"),
+        metavar="PATH",
+        help="SQLite file to (re)create (default: ./cadence-demo.db)",
+    )
+    demo.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 10, 1),
+        metavar="DATE",
+        help="first simulated day (default: 2026-10-01)",
+    )
+    demo.add_argument(
+        "--days", type=int, default=92, help="how many days to simulate (default: 92)"
+    )
+    return parser
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO-8601 moment that says its offset (`Z` or `+08:00`)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 moment: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone: add Z or an offset")
+    return moment.astimezone(UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run one command, return its exit code."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    handler = COMMANDS[args.command]
+    return asyncio.run(handler(args, settings))
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until stopped."""
+    missing = settings.missing_for_serve()
+    if missing:
+        print(
+            f"error: missing {', '.join(missing)}. {MANIFEST_HELP}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    try:
+        policy = load_policy(settings.config_path)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.process.serve import serve  # Slack and the web server load only when serving
+
+    await serve(settings, policy)
+    return EXIT_OK
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations."""
+    engine = make_engine(settings.database_url)
+    try:
+        todo = await migrate.pending(engine)
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    print(f"applied {len(todo)} migration(s): {', '.join(todo) or 'none pending'}")
+    return EXIT_OK
+
+
+async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the org chart; all or nothing; `--dry-run` only says what would change."""
+    from bot.clock import system_clock
+    from bot.org.importer import ImportRejected, import_org_file
+    from bot.slack.gateway import SlackGateway, make_client
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = make_engine(settings.database_url)
+    gateway = SlackGateway(make_client(settings.slack_bot_token, settings.slack_api_url))
+    try:
+        await migrate.upgrade(engine)
+        result = await import_org_file(
+            engine,
+            args.file,
+            lookup_email=gateway.lookup_email if settings.slack_bot_token else None,
+            now=system_clock(),
+            rules=policy.org_import,
+            allow_deactivate=args.allow_deactivate,
+            dry_run=args.dry_run,
+        )
+    except ImportRejected as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    print(result.summary())
+    if result.dry_run:
+        print("\n".join(result.changes()))
+    if result.stopped is not None:  # the dry run's import would stop
+        print(f"without --dry-run, {result.stopped}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Print recorded talks."""
+    from bot.clock import system_clock
+    from bot.records.export import export_talks, to_csv, to_json
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        data = await export_talks(
+            engine,
+            employee_id=args.employee,
+            since=args.since,
+            include_private=args.include_private,
+            today=system_clock().date(),
+        )
+    finally:
+        await engine.dispose()
+    sys.stdout.write(to_csv(data) if args.format == "csv" else to_json(data))
+    return EXIT_OK
+
+
+async def _with_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    await migrate.upgrade(engine)
+    return engine
+
+
+def _policy(settings: Settings) -> Policy | None:
+    try:
+        return load_policy(settings.config_path)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    """One plan and dispatch pass."""
+    from bot.clock import system_clock
+    from bot.slack.app import create_app
+
+    if not settings.slack_bot_token:
+        print(f"error: missing SLACK_BOT_TOKEN. {MANIFEST_HELP}", file=sys.stderr)
+        return EXIT_CONFIG
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    now = args.now or system_clock()
+    engine = await _with_engine(settings)
+    try:
+        _app, deps = create_app(settings, policy, engine=engine, clock=lambda: now)
+        assert deps.notifier is not None
+        planned, sent = await deps.notifier.engine.tick(now)
+    finally:
+        await engine.dispose()
+    print(
+        f"tick at {now.isoformat()}: planned {planned.created} new nudge(s)"
+        f" ({planned.cancelled} cancelled); sent {sent.sent},"
+        f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
+        f" cancelled {sent.cancelled}"
+        + ("; delivery paused: Slack refuses the bot's token" if sent.paused else "")
+    )
+    return EXIT_OK
+
+
+async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
+    """List outbox rows."""
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import Nudge
+
+    engine = await _with_engine(settings)
+    try:
+        query = select(Nudge).order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
+        if args.failed:
+            query = query.where(Nudge.state == "failed")
+        if args.pending:
+            query = query.where(Nudge.state.in_(("pending", "sending")))  # type: ignore[attr-defined]
+        async with session_scope(engine) as session:
+            rows = list((await session.execute(query)).scalars())
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no nudges" + (" failed" if args.failed else ""))
+    for n in rows:
+        print(
+            f"{n.id:>6}  {n.due_at:%Y-%m-%d %H:%M}Z  {n.state:<9}  {n.kind:<24}"
+            f"  to {n.recipient_id:<12} about {n.subject:<16} attempts {n.attempts}"
+            + (f"  error: {n.last_error}" if n.last_error and n.state == "failed" else "")
+        )
+    return EXIT_OK
+
+
+async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """Print HR's coverage report."""
+    from bot.clock import system_clock
+    from bot.records.coverage import coverage
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        rows = await coverage(engine, policy=policy, now=system_clock())
+    finally:
+        await engine.dispose()
+    print(f"{'status':<10} {'manager':<24} {'report':<24} {'last dialogue':<14} open  overdue")
+    for r in rows:
+        last = r.last_dialogue.isoformat() if r.last_dialogue else "never"
+        print(
+            f"{r.status:<10} {r.manager[:24]:<24} {r.employee[:24]:<24} {last:<14}"
+            f" {r.open_actions:>4}  {r.overdue_actions:>7}"
+        )
+    summary = {
+        s: sum(1 for r in rows if r.status == s) for s in ("ok", "due", "escalated", "skipped")
+    }
+    print(f"{len(rows)} pairs: " + ", ".join(f"{n} {s}" for s, n in summary.items()))
+    return EXIT_OK
+
+
+async def cmd_cycle(args: argparse.Namespace, settings: Settings) -> int:
+    """Add, change or list cycles."""
+    from bot.clock import system_clock
+    from bot.review.cycles import CycleRejected, add_cycle, list_cycles
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        if args.cycle_command == "add":
+            try:
+                saved = await add_cycle(
+                    engine,
+                    name=args.name,
+                    start=args.start,
+                    end=args.end,
+                    review_from=args.review_from,
+                    review_to=args.review_to,
+                    policy=policy,
+                    now=system_clock(),
+                )
+            except CycleRejected as exc:
+                print(f"error: {exc}; nothing was changed", file=sys.stderr)
+                return EXIT_FAILED
+            c = saved.cycle
+            print(
+                f"{'added' if saved.created else 'changed'} cycle {c.name}: {c.starts_on} to"
+                f" {c.ends_on}, reviews {c.review_from} to {c.review_to}"
+            )
+        else:
+            for c in await list_cycles(engine):
+                print(
+                    f"{c.name:<12} {c.starts_on} to {c.ends_on}   reviews {c.review_from} to"
+                    f" {c.review_to}"
+                )
+    finally:
+        await engine.dispose()
+    return EXIT_OK
+
+
+async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
+    """Record leave."""
+    from bot.clock import system_clock
+    from bot.org.leave import LeaveRejected, add_leave
+
+    engine = await _with_engine(settings)
+    try:
+        await add_leave(
+            engine,
+            person_id=args.person,
+            starts_on=args.starts,
+            ends_on=args.ends,
+            now=system_clock(),
+        )
+    except LeaveRejected as exc:
+        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    print(f"{args.person} is on leave from {args.starts} to {args.ends}: no nudges meanwhile")
+    return EXIT_OK
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Simulate a quarter offline and print the timeline (DATABASE_URL and SLACK_* ignored)."""
+    from bot.dev.demo import run_demo
+
+    if args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    shipped = Path(__file__).resolve().parents[2] / "app.yaml"
+    config = shipped if shipped.is_file() else settings.config_path
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(logging.WARNING)
+    try:
+        return await run_demo(args.database, start=args.start, days=args.days, config=config)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        root.setLevel(level)
+
+
+async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
+    """Print prep packs."""
+    from bot.clock import system_clock
+    from bot.errors import NotAllowed
+    from bot.review.prep_pack import build_packs, dumps
+    from bot.review.prep_pack_text import to_markdown
+    from prompts import t
+
+    policy = _policy(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await _with_engine(settings)
+    try:
+        packs = await build_packs(
+            engine,
+            manager_id=args.manager,
+            employee_id=args.employee,
+            policy=policy,
+            now=system_clock(),
+        )
+    except NotAllowed as refused:
+        print(
+            f"error: {t(refused.key, args.locale or policy.locale, **refused.params)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    if not packs:
+        print("no prep pack: no reports, or no cycle under review", file=sys.stderr)
+        return EXIT_FAILED
+    if args.format == "json":
+        sys.stdout.write(dumps(packs))
+        return EXIT_OK
+    manager = packs[0].manager
+    locale = args.locale or manager.slack_locale or manager.locale or policy.locale
+    sys.stdout.write("\n".join(to_markdown(p, policy=policy, locale=locale) for p in packs))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "import-org": cmd_import_org,
+    "export": cmd_export,
+    "tick": cmd_tick,
+    "nudges": cmd_nudges,
+    "coverage": cmd_coverage,
+    "cycle": cmd_cycle,
+    "leave": cmd_leave,
+    "prep-pack": cmd_prep_pack,
+    "demo": cmd_demo,
+}

@@ -1,0 +1,67 @@
+"""`serve`: migrate, then answer Slack over HTTP (uvicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import uvicorn
+
+from bot.engine.scheduler import build_scheduler
+from bot.org.policy import Policy
+from bot.process.config import Settings
+from bot.process.web import create_web
+from bot.slack.app import create_app
+from bot.slack.edge import GuardedSocketModeHandler
+from storage import migrate
+from storage.db import make_engine
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a SIGINT/SIGTERM it has already shut down for gracefully
+    is not raised again afterwards (that re-raise cancelled our cleanup and ended every
+    Ctrl+C with a traceback, and made SIGTERM skip the cleanup altogether)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
+async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") -> None:
+    """Run until interrupted. Socket Mode still serves /healthz on PORT."""
+    engine = make_engine(settings.database_url)
+    todo = await migrate.pending(engine)
+    await migrate.upgrade(engine)
+    if todo:
+        log.info("applied migrations: %s", ", ".join(todo))
+    app, deps = create_app(settings, policy, engine=engine)
+    assert deps.notifier is not None
+    scheduler = build_scheduler(deps.notifier.engine)  # one engine, one pace per process
+    server = _Server(
+        uvicorn.Config(
+            create_web(app, engine, signing_secret=settings.slack_signing_secret or ""),
+            host=host,
+            port=settings.port,
+            lifespan="off",
+        )
+    )
+    socket_mode = None
+    if settings.socket_mode:
+        socket_mode = GuardedSocketModeHandler(app, settings.slack_app_token)
+        await socket_mode.connect_async()
+        log.info("connected to Slack in Socket Mode; /healthz on port %s", settings.port)
+    else:
+        log.info("listening for Slack on http://%s:%s/slack/events", host, settings.port)
+    scheduler.start()
+    try:
+        await server.serve()
+    finally:
+        scheduler.shutdown(wait=False)
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await engine.dispose()

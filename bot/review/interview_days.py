@@ -1,0 +1,194 @@
+"""When each review interview (绩效面谈) is held: the manager (or HR) sets the day; without
+one, the review window's first working day counts. Moving the day moves the manager's
+pending prep pack to `prep_pack_lead_days` working days before it. No Slack; time passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.engine.outbox import NudgeSpec, enqueue
+from bot.engine.planner import PREP_PACK
+from bot.errors import NotAllowed
+from bot.org.people import may_log_talk, zone_of
+from bot.org.policy import Policy
+from bot.org.worktime import WorkCalendar, calendar_for
+from bot.records.saving import save_once
+from bot.review.cycles import default_interview_day, review_cycle
+from storage import queries
+from storage.models import Cycle, Interview, Nudge, NudgeState, Person, Review
+
+
+@dataclass(frozen=True)
+class InterviewSet:
+    """A stored interview day and where the manager's prep pack now stands."""
+
+    interview: Interview
+    employee: Person
+    cycle: Cycle
+    prep_due: datetime | None  # the pending prep pack's new moment, if one is pending
+    zone: ZoneInfo  # the actor's time zone, to tell them when
+
+
+def calendar_of(person: Person | None, policy: Policy) -> WorkCalendar:
+    """A person's working calendar (Slack zone, else the org file's, else the policy's)."""
+    zone = (person.slack_tz or person.timezone) if person else None
+    return calendar_for(policy, timezone=zone, country=person.country if person else None)
+
+
+def prep_moment(
+    calendar: WorkCalendar, interview_on: date, *, policy: Policy, now: datetime
+) -> datetime:
+    """When the prep pack for an interview on `interview_on` is due: `prep_pack_lead_days`
+    working days before, at the check-in hour; soon (in working time) if that has passed."""
+    day = calendar.add_working_days(interview_on, -policy.cadence.prep_pack_lead_days)
+    start = datetime.combine(day, time(0), tzinfo=calendar.zone)
+    if start <= now:
+        return calendar.next_working_moment(now)
+    return calendar.next_working_moment(start, at=time(policy.cadence.checkin.hour))
+
+
+async def interview_day(
+    session: AsyncSession, cycle: Cycle, employee: Person | str, calendar: WorkCalendar
+) -> date:
+    """The employee's interview day in this cycle: the one set, else the window's first
+    working day on `calendar`."""
+    employee_id = employee if isinstance(employee, str) else employee.slack_id
+    rows = await session.execute(
+        select(Interview.scheduled_on).where(
+            Interview.cycle_id == cycle.id, Interview.employee_id == employee_id
+        )
+    )
+    return rows.scalar() or default_interview_day(cycle, calendar)
+
+
+async def _cycle(session: AsyncSession, cycle_id: int | None, today: date) -> Cycle:
+    cycle = await session.get(Cycle, cycle_id) if cycle_id else await review_cycle(session, today)
+    if cycle is None:
+        raise NotAllowed("self.refusal.no_cycle")
+    return cycle
+
+
+async def _check(
+    session: AsyncSession, actor: Person | None, employee: Person | None, cycle: Cycle, day: date
+) -> None:
+    if employee is None or not employee.active:
+        raise NotAllowed("refusal.unknown_employee")
+    if not may_log_talk(actor, employee):
+        raise NotAllowed("self.refusal.interview_not_allowed", name=employee.name)
+    if not cycle.review_from <= day <= cycle.review_to:
+        raise NotAllowed(
+            "self.refusal.outside_window",
+            date=day.isoformat(),
+            start=cycle.review_from.isoformat(),
+            end=cycle.review_to.isoformat(),
+        )
+    reviewed = await session.execute(
+        select(Review.id).where(
+            Review.cycle_id == cycle.id, Review.employee_id == employee.slack_id
+        )
+    )
+    if reviewed.first() is not None:
+        raise NotAllowed("self.refusal.interview_held", name=employee.name, cycle=cycle.name)
+
+
+async def _move_prep_pack(
+    session: AsyncSession,
+    cycle: Cycle,
+    employee: Person,
+    day: date,
+    *,
+    policy: Policy,
+    now: datetime,
+) -> datetime | None:
+    """Move the pending prep pack to before `day`; plan it now if the planner has not yet
+    (same key as the planner's, so it is never created twice)."""
+    subject = f"cycle:{cycle.id}:{employee.slack_id}"
+    rows = await session.execute(
+        select(Nudge).where(Nudge.kind == PREP_PACK, Nudge.subject == subject)
+    )
+    nudges = list(rows.scalars())
+    pending = [n for n in nudges if n.state == NudgeState.PENDING]
+    due = None
+    for nudge in pending:
+        recipient = await queries.get_person(session, nudge.recipient_id)
+        due = prep_moment(calendar_of(recipient, policy), day, policy=policy, now=now)
+        nudge.due_at, nudge.updated_at = due, now
+        session.add(nudge)
+    if nudges:
+        return due
+    manager = await queries.get_person(session, employee.manager_id or "")
+    if manager is None or not manager.active:
+        return None
+    due = prep_moment(calendar_of(manager, policy), day, policy=policy, now=now)
+    spec = NudgeSpec(
+        PREP_PACK,
+        manager.slack_id,
+        subject,
+        cycle.name,
+        due,
+        employee.slack_id,
+        "manager",
+        {"cycle_id": cycle.id},
+    )
+    await enqueue(session, [spec], now)
+    return due
+
+
+async def set_interview(
+    engine: AsyncEngine,
+    *,
+    actor_id: str,
+    employee_id: str,
+    day: date,
+    now: datetime,
+    policy: Policy,
+    cycle_id: int | None = None,
+) -> InterviewSet:
+    """Set (or move) the employee's interview day in the cycle under review (or `cycle_id`).
+    Only their manager or HR; the day must fall inside the review window, not in the past,
+    and before the review is recorded. Nothing is written when refused."""
+
+    async def unit(session: AsyncSession) -> InterviewSet:
+        actor = await queries.get_person(session, actor_id)
+        if actor is None or not actor.active:
+            raise NotAllowed("refusal.not_in_org")
+        zone = zone_of(actor, policy, actor.slack_tz)
+        today = now.astimezone(zone).date()
+        employee = await queries.get_person(session, employee_id)
+        cycle = await _cycle(session, cycle_id, today)
+        await _check(session, actor, employee, cycle, day)
+        assert employee is not None
+        if day < today:
+            raise NotAllowed("self.refusal.interview_past", date=day.isoformat())
+        found = await session.execute(
+            select(Interview).where(
+                Interview.cycle_id == cycle.id, Interview.employee_id == employee.slack_id
+            )
+        )
+        interview = found.scalars().first() or Interview(
+            cycle_id=cycle.id or 0,
+            employee_id=employee.slack_id,
+            scheduled_on=day,
+            set_by=actor.slack_id,
+            created_at=now,
+            updated_at=now,
+        )
+        interview.scheduled_on, interview.set_by, interview.updated_at = (
+            day,
+            actor.slack_id,
+            now,
+        )
+        session.add(interview)
+        await session.flush()
+        due = await _move_prep_pack(session, cycle, employee, day, policy=policy, now=now)
+        await session.commit()
+        return InterviewSet(interview, employee, cycle, due, zone)
+
+    return await save_once(engine, unit)

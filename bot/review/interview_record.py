@@ -1,0 +1,451 @@
+"""The formal review interview (绩效面谈), kept apart from dialogues (`bot.records.talks`).
+
+A review is a talk row (family review) plus a review row, saved in one transaction with the
+next cycle's goals and the development actions, once per submission. The employee then
+acknowledges it or disagrees with a comment. No Slack here; time is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.engine import notices
+from bot.engine.outbox import cancel_pending
+from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE
+from bot.errors import Invalid, NotAllowed, Problem
+from bot.org.people import local_today
+from bot.org.policy import Policy
+from bot.records.goals import GOAL_NUDGE, TITLE_LIMIT, GoalStatus
+from bot.records.saving import save_once
+from bot.records.talks import (
+    ACTION_TEXT_LIMIT,
+    MAX_MINUTES,
+    MIN_MINUTES,
+    TEXT_LIMIT,
+    ActionDraft,
+    load_pair,
+)
+from bot.review.cycles import review_cycle
+from bot.text import is_blank
+from storage import queries
+from storage.db import session_scope
+from storage.models import ActionItem, ActionStatus, Cycle, Family, Goal, Person, Review, Talk
+
+DECISIONS = ("pay", "promotion", "role_change", "improvement_plan")
+MAX_DEVELOPMENT = 3
+MAX_GOALS = 10
+DAYS_WITHOUT_NEXT_CYCLE = 90
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """The review form as typed (and `review_id` from the modal's routing): nothing trusted."""
+
+    employee_id: str
+    rating: str | None
+    evidence: str
+    held_on: date | None
+    minutes: str | None = None
+    gaps: str = ""
+    next_goals: str = ""
+    actions: tuple[ActionDraft, ...] = ()
+    decisions: tuple[str, ...] = ()
+    employee_view: str = ""
+    review_id: int | None = None
+
+    def goal_titles(self) -> list[str]:
+        """The next cycle's goals: one per non-empty line, without repeats."""
+        lines = (line.strip() for line in self.next_goals.splitlines())
+        return list(dict.fromkeys(line for line in lines if not is_blank(line)))
+
+
+@dataclass(frozen=True)
+class ReviewForm:
+    """What the review modal shows; `existing` (with its talk) puts it in edit mode."""
+
+    employee: Person
+    manager: Person
+    kind: str
+    cycle: Cycle
+    today: date
+    goals_due: date
+    decisions_shown: bool
+    existing: Review | None
+    talk: Talk | None
+    actions: list[ActionItem]
+
+
+@dataclass(frozen=True)
+class RecordedReview:
+    """A saved review; `fresh` is False when this submission had been applied before."""
+
+    review: Review
+    talk: Talk
+    cycle: Cycle
+    actions: list[ActionItem]
+    goals: list[Goal]
+    employee: Person
+    manager: Person
+    fresh: bool = True
+    edited: bool = False
+    amended: bool = False  # a resubmission of the same form changed what it had saved
+
+
+def review_kind(policy: Policy) -> str:
+    """The policy's kind of talk for the review interview (the first of family review)."""
+    kinds = [k for k, v in policy.talk_kinds.items() if v.family is Family.REVIEW]
+    if not kinds:
+        raise NotAllowed("review.refusal.no_kind")
+    return kinds[0]
+
+
+def decisions_of(review: Review) -> list[str]:
+    """The reward decisions a review is linked to, as stored (a JSON list)."""
+    try:
+        value = json.loads(review.decisions or "[]")
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+async def _pair(
+    session: AsyncSession, actor_id: str, employee_id: str
+) -> tuple[Person, Person, Person]:
+    """Actor, employee and manager, if the actor may record the employee's review."""
+    pair = await load_pair(
+        session,
+        actor_id,
+        employee_id,
+        myself="review.refusal.myself",
+        not_yours="review.refusal.not_your_report",
+    )
+    return pair.actor, pair.employee, pair.manager
+
+
+async def _review_for(session: AsyncSession, cycle_id: int, employee_id: str) -> Review | None:
+    rows = await session.execute(
+        select(Review).where(Review.cycle_id == cycle_id, Review.employee_id == employee_id)
+    )
+    return rows.scalars().first()
+
+
+async def review_form(
+    engine: AsyncEngine, *, actor_id: str, employee_id: str, policy: Policy, now: datetime
+) -> ReviewForm:
+    """Check the actor may record the review and gather the form; edit mode if the cycle
+    under review already has one."""
+    async with session_scope(engine) as session:
+        actor, employee, manager = await _pair(session, actor_id, employee_id)
+        kind = review_kind(policy)
+        today = local_today(actor, policy, now)
+        cycle = await review_cycle(session, today)
+        if cycle is None or cycle.id is None:
+            raise NotAllowed("review.refusal.no_cycle")
+        existing = await _review_for(session, cycle.id, employee.slack_id)
+        talk = await session.get(Talk, existing.talk_id) if existing else None
+        actions = await queries.actions_of_talks(session, [existing.talk_id] if existing else [])
+        due = await goals_due(session, cycle, talk.held_on if talk else today)
+    linked = policy.kind(kind).linked_to_decisions
+    return ReviewForm(employee, manager, kind, cycle, today, due, linked, existing, talk, actions)
+
+
+def validate_review(
+    draft: ReviewDraft, *, policy: Policy, kind: str, today: date
+) -> dict[str, Problem]:
+    """Every problem in the draft, keyed by field (`rating`, `action_2_due`, …)."""
+    problems: dict[str, Problem] = {}
+    scale, rating = policy.review, (draft.rating or "").strip()
+    if not rating.isdigit() or not scale.rating_min <= int(rating) <= scale.rating_max:
+        bounds = {"min": scale.rating_min, "max": scale.rating_max}
+        problems["rating"] = Problem("review.error.rating_scale", bounds)
+    if is_blank(draft.evidence):
+        problems["evidence"] = Problem("review.error.evidence_required")
+    for name in ("evidence", "gaps", "next_goals", "employee_view"):
+        if len(getattr(draft, name).strip()) > TEXT_LIMIT:
+            problems[name] = Problem("error.too_long", {"limit": TEXT_LIMIT})
+    titles = draft.goal_titles()
+    if len(titles) > MAX_GOALS:
+        problems["next_goals"] = Problem("review.error.too_many_goals", {"limit": MAX_GOALS})
+    elif any(len(title) > TITLE_LIMIT for title in titles):
+        problems["next_goals"] = Problem("review.error.goal_too_long", {"limit": TITLE_LIMIT})
+    if draft.decisions and not policy.kind(kind).linked_to_decisions:
+        problems["decisions"] = Problem("review.error.decisions_not_linked")
+    elif set(draft.decisions) - set(DECISIONS):
+        problems["decisions"] = Problem("review.error.decisions_unknown")
+    if draft.held_on is None:
+        problems["held_on"] = Problem("error.held_on_required")
+    elif draft.held_on > today:
+        problems["held_on"] = Problem("error.held_on_future")
+    minutes = (draft.minutes or "").strip()
+    if minutes and (not minutes.isdigit() or not MIN_MINUTES <= int(minutes) <= MAX_MINUTES):
+        problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
+    for n, action in enumerate(draft.actions[:MAX_DEVELOPMENT], start=1):
+        if action.is_blank:
+            continue
+        text = "" if is_blank(action.text) else action.text.strip()
+        if not text or len(text) > ACTION_TEXT_LIMIT:
+            key = "error.too_long" if text else "error.action_text_required"
+            problems[f"action_{n}_text"] = Problem(key, {"limit": ACTION_TEXT_LIMIT})
+        if action.owner is None:
+            problems[f"action_{n}_owner"] = Problem("error.action_owner_required")
+        if action.due_on is None or action.due_on < today:
+            key = "error.action_due_past" if action.due_on else "error.action_due_required"
+            problems[f"action_{n}_due"] = Problem(key)
+    return problems
+
+
+async def record_review(
+    engine: AsyncEngine,
+    *,
+    actor_id: str,
+    draft: ReviewDraft,
+    policy: Policy,
+    now: datetime,
+    key: str,
+    digest: str | None = None,
+) -> RecordedReview:
+    """Check access, validate, and save (or, with `draft.review_id`, edit) the review with
+    its goals and actions in one transaction, once per submission key (one form); a
+    resubmission whose `digest` differs is applied to what that form saved."""
+    # A concurrent submission that won the race is found on the second pass, which answers
+    # as it did, or with the review that now exists for the cycle.
+    return await save_once(
+        engine, lambda session: _record(session, actor_id, draft, policy, now, key, digest)
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    actor_id: str,
+    draft: ReviewDraft,
+    policy: Policy,
+    now: datetime,
+    key: str,
+    digest: str | None,
+) -> RecordedReview:
+    actor, employee, manager = await _pair(session, actor_id, draft.employee_id)
+    earlier = await queries.talk_by_submission(session, key)
+    amending: Review | None = None
+    if earlier is not None:
+        review = (
+            await session.execute(select(Review).where(Review.talk_id == earlier.id))
+        ).scalar()
+        if review is None or review.employee_id != employee.slack_id:
+            raise NotAllowed("review.refusal.unknown")
+        if digest is None or earlier.form_digest == digest:
+            return await loaded_review(session, review, fresh=False)
+        amending = review  # typed again after "not saved yet": nothing typed is lost
+    kind = review_kind(policy)
+    problems = validate_review(
+        draft, policy=policy, kind=kind, today=local_today(actor, policy, now)
+    )
+    if problems:
+        raise Invalid(problems)
+    assert draft.held_on is not None and draft.rating is not None
+    cycle = await review_cycle(session, draft.held_on)
+    if cycle is None or cycle.id is None:
+        raise Invalid({"held_on": Problem("review.error.no_cycle")})
+    editing = amending or (await session.get(Review, draft.review_id) if draft.review_id else None)
+    if draft.review_id and (editing is None or editing.employee_id != employee.slack_id):
+        raise NotAllowed("review.refusal.unknown")
+    if amending is not None:
+        await _undo_last_submission(session, amending, now)
+    clash = await _review_for(session, cycle.id, employee.slack_id)
+    if clash is not None and (editing is None or clash.id != editing.id):
+        handle = employee.name.replace(" ", "").lower()
+        params = {"name": employee.name, "cycle": cycle.name, "handle": handle}
+        raise Invalid({"rating": Problem("review.error.exists", params)})
+    minutes = (draft.minutes or "").strip()
+    talk_fields = {
+        "held_on": draft.held_on,
+        "duration_minutes": int(minutes) if minutes else policy.kind(kind).default_minutes,
+        "facts": draft.evidence.strip(),
+        "consensus": (draft.next_goals.strip() or draft.gaps.strip())[:TEXT_LIMIT],
+        "submission_key": key,
+        "form_digest": digest,
+    }
+    review_fields = {
+        "cycle_id": cycle.id,
+        "rating": int(draft.rating),
+        "evidence": draft.evidence.strip(),
+        "gaps": draft.gaps.strip(),
+        "next_goals": draft.next_goals.strip(),
+        "decisions": json.dumps([d for d in DECISIONS if d in draft.decisions]),
+        "employee_view": draft.employee_view.strip(),
+        "updated_at": now,
+    }
+    people = {"manager_id": manager.slack_id, "employee_id": employee.slack_id}
+    if editing is None:
+        talk = Talk(
+            kind=kind, family=Family.REVIEW.value, logged_by=actor_id, created_at=now, **people
+        )
+        review = Review(created_at=now, **people)
+    else:
+        review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]
+        # The employee answered the earlier version: they answer again. Their last comment
+        # stays on the record; `disagreed_at` says whether it is about the current version.
+        talk.acknowledged_at = review.acknowledged_at = review.disagreed_at = None
+    for row, fields in ((talk, talk_fields), (review, review_fields)):
+        for name, value in fields.items():
+            setattr(row, name, value)
+    session.add(talk)
+    await session.flush()
+    assert talk.id is not None
+    review.talk_id = talk.id
+    session.add(review)
+    owners = {"manager": manager.slack_id, "employee": employee.slack_id}
+    added = [
+        ActionItem(
+            talk_id=talk.id,
+            employee_id=employee.slack_id,
+            owner_id=owners[a.owner or "employee"],
+            text=a.text.strip(),
+            due_on=a.due_on or draft.held_on,
+            status=ActionStatus.OPEN,
+            created_at=now,
+        )
+        for a in draft.actions[:MAX_DEVELOPMENT]
+        if not a.is_blank
+    ]
+    if amending is not None:
+        # The form's first actions were taken back; any still there (answered meanwhile, so
+        # not found by their moment) are not added a second time.
+        there = {_what(a) for a in await queries.actions_of_talks(session, [talk.id])}
+        added = [a for a in added if _what(a) not in there]
+    session.add_all(added)
+    goals = await _new_goals(session, draft, actor, employee, cycle, now)
+    await session.flush()
+    actions = await queries.actions_of_talks(session, [talk.id])
+    review.development = "\n".join(a.text for a in actions)
+    edited = editing is not None
+    owed = [(notices.REVIEW_SUMMARY, employee.slack_id)] + [
+        (notices.REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
+    ]
+    for kind, to in owed:
+        await notices.owe(
+            session,
+            kind=kind,
+            recipient_id=to,
+            subject=f"review:{review.id}",
+            about_id=employee.slack_id,
+            payload={"review_id": review.id, "edited": edited},
+            version=key[:32],  # each saved version of the review is announced once
+            now=now,
+        )
+    await session.commit()
+    return RecordedReview(
+        review,
+        talk,
+        cycle,
+        actions,
+        goals,
+        employee,
+        manager,
+        fresh=amending is None,
+        edited=editing is not None,
+        amended=amending is not None,
+    )
+
+
+def _what(action: ActionItem) -> tuple[str, str, date]:
+    return action.owner_id, action.text, action.due_on
+
+
+async def _undo_last_submission(session: AsyncSession, review: Review, now: datetime) -> None:
+    """Before a resubmission of the same form is applied: take back the development actions
+    and goals its first submission added (stamped with that submission's moment, the
+    review's `updated_at`), so they are not added twice."""
+    added_actions = await session.execute(
+        select(ActionItem).where(
+            ActionItem.talk_id == review.talk_id,  # type: ignore[arg-type]
+            ActionItem.created_at == review.updated_at,  # type: ignore[arg-type]
+        )
+    )
+    for action in added_actions.scalars():
+        await cancel_pending(
+            session,
+            kinds=[ACTION_DUE, ACTION_OVERDUE],
+            subject=f"action:{action.id}",
+            reason="review amended",
+            now=now,
+        )
+        await session.delete(action)
+    added_goals = await session.execute(
+        select(Goal).where(
+            Goal.employee_id == review.employee_id,
+            Goal.created_at == review.updated_at,  # type: ignore[arg-type]
+            Goal.submission_key.is_(None),  # type: ignore[union-attr]
+            Goal.status == GoalStatus.ACTIVE.value,
+        )
+    )
+    for goal in added_goals.scalars():
+        goal.status = GoalStatus.DROPPED.value
+        await cancel_pending(
+            session, kinds=[GOAL_NUDGE], subject=f"goal:{goal.id}", reason="review amended", now=now
+        )
+    await session.flush()
+
+
+async def _new_goals(
+    session: AsyncSession,
+    draft: ReviewDraft,
+    actor: Person,
+    employee: Person,
+    cycle: Cycle,
+    now: datetime,
+) -> list[Goal]:
+    """Active goals for the lines that are not already an open goal of the employee; due at
+    the next cycle's end, else some days after the interview. The planner nudges them."""
+    open_titles = await session.execute(
+        select(Goal.title).where(
+            Goal.employee_id == employee.slack_id,
+            Goal.status.in_((GoalStatus.PROPOSED.value, GoalStatus.ACTIVE.value)),  # type: ignore[attr-defined]
+        )
+    )
+    known = set(open_titles.scalars())
+    titles = [title for title in draft.goal_titles() if title not in known]
+    if not titles:
+        return []
+    assert draft.held_on is not None
+    due = await goals_due(session, cycle, draft.held_on)
+    goals = [
+        Goal(
+            employee_id=employee.slack_id,
+            set_by=actor.slack_id,
+            title=title,
+            measure="",
+            due_on=due,
+            status=GoalStatus.ACTIVE,
+            confirmed_at=now,
+            created_at=now,
+        )
+        for title in titles
+    ]
+    session.add_all(goals)
+    return goals
+
+
+async def goals_due(session: AsyncSession, cycle: Cycle, held_on: date) -> date:
+    """When the goals set in a review fall due: the next cycle's end, else some days after
+    the interview."""
+    following = await session.execute(
+        select(Cycle.ends_on).where(Cycle.starts_on > cycle.ends_on).order_by(Cycle.starts_on)
+    )
+    return following.scalars().first() or held_on + timedelta(days=DAYS_WITHOUT_NEXT_CYCLE)
+
+
+async def loaded_review(session: AsyncSession, review: Review, *, fresh: bool) -> RecordedReview:
+    """A stored review with everything its summary shows."""
+    talk = await session.get(Talk, review.talk_id)
+    cycle = await session.get(Cycle, review.cycle_id)
+    people = await queries.people_by_ids(session, [review.employee_id, review.manager_id])
+    assert talk is not None and cycle is not None
+    actions = await queries.actions_of_talks(session, [review.talk_id])
+    employee, manager = people[review.employee_id], people[review.manager_id]
+    return RecordedReview(review, talk, cycle, actions, [], employee, manager, fresh=fresh)

@@ -1,0 +1,92 @@
+"""Assemble the Bolt app: Slack client, listeners and their dependencies."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import handlers.slack
+from bot.clock import Clock, system_clock
+from bot.engine.pace import Pace
+from bot.engine.scheduler import Engine, Notifier, worker_name
+from bot.logs import describe, library_logger, quiet_libraries
+from bot.org.policy import Policy
+from bot.process.config import Settings
+from bot.slack.deps import Deps
+from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.profile_refresh import ProfileRefresher
+from bot.slack.sender import SlackNudgeSender
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    policy: Policy,
+    *,
+    engine: AsyncEngine,
+    client: AsyncWebClient | None = None,
+    clock: Clock = system_clock,
+) -> tuple[AsyncApp, Deps]:
+    """The Bolt app with every listener registered, and the dependencies they share."""
+    client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+    quiet_libraries()
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        # The edge (bot/slack/edge.py) verified the signature before Bolt sees a request;
+        # Bolt's own check would log a refused request's whole body.
+        request_verification_enabled=False,
+        logger=library_logger("bot.bolt"),
+    )
+    deps = Deps(policy=policy, engine=engine, gateway=SlackGateway(client), clock=clock)
+    deps.notifier = Notifier(create_nudge_engine(deps, settings))
+    handlers.slack.register(app, deps)
+
+    @app.error
+    async def on_error(error: Exception, body: dict) -> None:
+        # The guard (handlers/slack/guard.py) answers listeners' failures; this is what escapes it.
+        log.error("a %s request failed in Bolt: %s", body.get("type"), describe(error))
+
+    return app, deps
+
+
+def create_nudge_engine(
+    deps: Deps,
+    settings: Settings,
+    *,
+    client: AsyncWebClient | None = None,
+    sends_per_second: float | None = None,
+    max_sends_per_second: float | None = None,
+    channel_spacing: float | None = None,
+) -> Engine:
+    """The planner and dispatcher. Its client retries nothing by itself: the dispatcher
+    handles 429s (slowing the whole pace) and looks for a post that may have reached Slack
+    before posting it again, where a client's own retry could post it twice. `create_app`
+    makes the process's one engine (`deps.notifier.engine`): use that one."""
+    client = client or make_client(
+        settings.slack_bot_token,
+        settings.slack_api_url,
+        retry_rate_limits=False,
+        retry_failures=False,
+    )
+    delivery = deps.policy.delivery
+    start = sends_per_second or delivery.sends_per_second
+    ceiling = max(start, max_sends_per_second or delivery.max_sends_per_second)
+    refresher = ProfileRefresher(deps.engine, deps.gateway.profile)
+    sender = SlackNudgeSender(deps, client, refresher)
+    return Engine(
+        deps,
+        sender,
+        worker_name(),
+        Pace(start=start, ceiling=ceiling)
+        if channel_spacing is None
+        else Pace(start=start, ceiling=ceiling, channel_spacing=channel_spacing),
+        refresher.want,
+        sender.token_works,
+    )

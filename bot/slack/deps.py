@@ -1,0 +1,77 @@
+"""What Slack listeners are handed: the policy, the database, the clock, and Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.context import Context
+from bot.logs import describe
+from bot.org.profiles import fresh_slack_locale, remember_profile
+from bot.slack.gateway import SlackGateway
+from storage import queries
+from storage.db import session_scope
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.engine.scheduler import Notifier
+
+
+log = logging.getLogger(__name__)
+
+LOCALE_READ_SECONDS = 0.5  # of Slack's 3 s before an ack
+
+
+@dataclass
+class Deps(Context):
+    """What every Slack listener is handed: the shared context and the Slack gateway."""
+
+    gateway: SlackGateway
+    # A form ready this soon opens at once; a slower one opens behind a loading view, so
+    # the trigger (3 s, of which the trip from Slack and Bolt's work take some) is never
+    # spent waiting for the database.
+    form_wait_seconds: float = 1.0
+    # Sends the notices a use case just wrote to the outbox (set by the app's assembly).
+    notifier: Notifier | None = None
+
+    def kick(self) -> None:
+        """Send the notices just written to the outbox, now, in the background."""
+        if self.notifier is not None:
+            self.notifier.kick()
+
+    async def _person(self, user_id: str) -> Person | None:
+        async with session_scope(self.engine) as session:
+            return await queries.get_person(session, user_id)
+
+    async def locale_for(self, user_id: str) -> str:
+        """A user's language: Slack's setting, else the org file's, else the policy's."""
+        now = self.clock()
+        try:  # a language is never worth a failed answer: a database that is down or slow
+            person = await asyncio.wait_for(self._person(user_id), LOCALE_READ_SECONDS)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("no stored language for a user (%s)", describe(exc))
+            person = None
+        known = fresh_slack_locale(person, now)
+        if known:
+            return known
+        profile = await self.gateway.slack_locale_profile(user_id)
+        if profile is not None:
+            if person is not None:
+                try:
+                    await remember_profile(
+                        self.engine,
+                        user_id=user_id,
+                        locale=profile.locale,
+                        tz=profile.tz,
+                        deleted=profile.deleted,
+                        now=now,
+                    )
+                except (SQLAlchemyError, OSError) as exc:
+                    log.warning("could not store a user's Slack profile (%s)", describe(exc))
+            if profile.locale:
+                return profile.locale
+        return (person.locale if person and person.locale else None) or self.policy.locale

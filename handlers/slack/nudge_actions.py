@@ -1,0 +1,172 @@
+"""Answers to nudges: log the talk now, snooze, skip with a reason, mark an action done."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.engine import choices
+from bot.engine.dispatch import NoLongerNeeded
+from bot.engine.nudge_content import nudge_content
+from bot.records import talks
+from bot.slack.deps import Deps
+from handlers.slack import ids
+from handlers.slack.blocks.messages import refusal
+from handlers.slack.blocks.nudges import nudge_message, settled_message
+from handlers.slack.commands import record_view
+from handlers.slack.notify import note_payload_place
+from handlers.slack.opening import open_form
+from prompts import t
+from storage.models import Nudge
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the nudge listeners."""
+    app.action(ids.NUDGE_LOG_TALK_ACTION)(partial(log_talk, deps=deps))
+    app.action(ids.NUDGE_SNOOZE)(partial(snooze, deps=deps))
+    app.action(ids.NUDGE_SKIP)(partial(skip, deps=deps))
+    app.action(ids.NUDGE_ACTION_DONE)(partial(action_done, deps=deps))
+
+
+def _choice(action: dict[str, Any]) -> dict[str, Any]:
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or "{}"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _number(choice: dict[str, Any], name: str) -> int:
+    value = choice.get(name)
+    return value if isinstance(value, int) else int(value) if str(value).isdigit() else 0
+
+
+async def _settle(
+    client: AsyncWebClient, deps: Deps, body: dict[str, Any], nudge: Nudge, note: str, locale: str
+) -> None:
+    """Show the choice in the nudge's own message: where the outbox says it was sent (never
+    where the payload says), drawn from the database (never from the payload's blocks)."""
+    if nudge.channel is None or nudge.ts is None:
+        log.warning("nudge %s has no sent message to update", nudge.id)
+        return
+    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
+    note_payload_place([nudge], *clicked, what="nudge")
+    try:
+        content = await nudge_content(deps.engine, nudge, policy=deps.policy, now=deps.clock())
+        drawn = nudge_message(content, policy=deps.policy, locale=locale).last_part().as_kwargs()
+    except (NoLongerNeeded, talks.NotAllowed, KeyError, ValueError):
+        drawn = {"text": nudge.sent_text or note, "blocks": []}
+    settled = settled_message(drawn, note)
+    try:
+        await client.chat_update(channel=nudge.channel, ts=nudge.ts, **settled.as_kwargs())
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        log.warning("could not update nudge %s: %s", nudge.id, error)
+
+
+async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale: str) -> None:
+    message = refusal(key, locale)
+    await client.chat_postEphemeral(
+        channel=body["channel"]["id"], user=body["user"]["id"], **message.as_kwargs()
+    )
+
+
+async def log_talk(
+    ack: Any,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Any,
+    deps: Deps,
+) -> None:
+    """Open the record form set to the nudge's report and kind of talk (a button, or the
+    select of a milestone nudge with many people); the form re-checks who may log it."""
+    await ack()
+    user_id, choice = body["user"]["id"], _choice(action)
+
+    async def form(locale: str) -> dict[str, Any]:
+        employee_id, kind = str(choice.get("e", "")), str(choice.get("k", "checkin"))
+        return await record_view(deps, user_id, employee_id, locale, kind=kind)
+
+    await open_form(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
+
+
+async def snooze(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """Bring the nudge back tomorrow or next week."""
+    await ack()
+    user_id, choice = body["user"]["id"], _choice(action)
+    locale = await deps.locale_for(user_id)
+    try:
+        snoozed = await choices.snooze(
+            deps.engine,
+            nudge_id=_number(choice, "n"),
+            actor_id=user_id,
+            until="week" if choice.get("u") == "week" else "tomorrow",
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except talks.NotAllowed as refused:
+        await _refuse(client, body, refused.key, locale)
+        return
+    when = snoozed.until.strftime("%Y-%m-%d %H:%M")
+    await _settle(client, deps, body, snoozed.nudge, t("nudge.snoozed", locale, when=when), locale)
+
+
+async def skip(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """Skip this one, with the reason given."""
+    await ack()
+    user_id, choice = body["user"]["id"], _choice(action)
+    locale = await deps.locale_for(user_id)
+    reason = str(choice.get("r"))
+    if reason not in choices.SKIP_REASONS:
+        reason = "not_relevant"
+    try:
+        nudge = await choices.skip(
+            deps.engine,
+            nudge_id=_number(choice, "n"),
+            actor_id=user_id,
+            reason=reason,
+            now=deps.clock(),
+        )  # type: ignore[arg-type]
+    except talks.NotAllowed as refused:
+        await _refuse(client, body, refused.key, locale)
+        return
+    label = t(f"nudge.skip_{reason}", locale)
+    await _settle(client, deps, body, nudge, t("nudge.skipped", locale, reason=label), locale)
+
+
+async def action_done(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """Mark the nudge's action item done."""
+    await ack()
+    user_id, choice = body["user"]["id"], _choice(action)
+    locale = await deps.locale_for(user_id)
+    try:
+        done = await choices.complete_action(
+            deps.engine,
+            action_id=_number(choice, "a"),
+            actor_id=user_id,
+            now=deps.clock(),
+            nudge_id=_number(choice, "n"),
+        )
+    except talks.NotAllowed as refused:
+        await _refuse(client, body, refused.key, locale)
+        return
+    if done.nudge is not None:
+        await _settle(client, deps, body, done.nudge, t("nudge.done", locale), locale)

@@ -1,0 +1,293 @@
+"""The self-assessment in Slack (`/checkin self`, the nudge's button, Save draft, Submit) and
+the review interview's date pickers (prep pack nudge and App Home)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.engine.notices import SELF_SUBMITTED
+from bot.errors import Invalid, NotAllowed, SaveFailed
+from bot.logs import failure
+from bot.review import interview_days
+from bot.review import self_assessment as sa
+from bot.slack.deps import Deps
+from bot.text import clean
+from handlers.slack import ids, parse
+from handlers.slack.blocks import self_views as sv
+from handlers.slack.blocks.messages import Message, refusal
+from handlers.slack.budget import Budget, late, locale_within, not_saved_yet, write
+from handlers.slack.notify import redraw_posted
+from handlers.slack.opening import open_form
+from prompts import t
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the self-assessment and interview-date listeners."""
+    app.action(sv.SELF_OPEN)(partial(open_from_nudge, deps=deps))
+    app.action(sv.SELF_SAVE_DRAFT)(partial(save_draft, deps=deps))
+    app.view(sv.SELF_MODAL)(partial(submit, deps=deps))
+    app.action(sv.INTERVIEW_ACTION)(partial(set_interview_date, deps=deps))
+
+
+async def _form_view(
+    deps: Deps, user_id: str, locale: str, cycle_id: int | None = None
+) -> dict[str, Any]:
+    form = await sa.load_form(
+        deps.engine, employee_id=user_id, policy=deps.policy, now=deps.clock(), cycle_id=cycle_id
+    )
+    return sv.self_modal(form, policy=deps.policy, locale=locale)
+
+
+async def self_command(
+    command: dict[str, Any], respond: Any, client: Any, deps: Deps, args: str
+) -> None:
+    """`/checkin self`: open the self-assessment modal for the cycle under review."""
+    user_id = command["user_id"]
+
+    async def form(locale: str) -> dict[str, Any]:
+        return await _form_view(deps, user_id, locale)
+
+    await open_form(
+        client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
+
+
+async def _tell(client: Any, deps: Deps, body: dict[str, Any], message: Message) -> None:
+    """An answer to a click: ephemeral in the message's channel, else (App Home) a DM."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    try:
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+        else:
+            await deps.gateway.dm(user_id, message.text, message.blocks)
+    except SlackApiError:
+        failure(log, "could not answer %s", user_id)
+
+
+async def open_from_nudge(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, deps: Deps
+) -> None:
+    """The nudge's "Open my self-assessment" button: the modal for the nudge's cycle (if it
+    is one this person may write for)."""
+    await ack()
+    user_id = body["user"]["id"]
+    cycle = parse.metadata({"private_metadata": action.get("value")}).get("c")
+
+    async def form(locale: str) -> dict[str, Any]:
+        if cycle is not None and not str(cycle).isdigit():
+            raise NotAllowed("self.refusal.no_cycle")
+        return await _form_view(deps, user_id, locale, int(cycle) if cycle else None)
+
+    await open_form(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
+    )
+
+
+def answers(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's state as keyword arguments of `bot.review.self_assessment.save`."""
+    values = view.get("state", {}).get("values", {})
+    option = ((values.get(sv.SELF_RATING) or {}).get(ids.VALUE) or {}).get("selected_option")
+    found: dict[str, Any] = {"rating": option.get("value") if option else None}
+    for name in sa.TEXT_FIELDS:
+        typed = ((values.get(sv.FIELD_BLOCKS[name]) or {}).get(ids.VALUE) or {}).get("value")
+        found[name] = clean(typed or "")
+    return found
+
+
+def _cycle_id(view: dict[str, Any]) -> int:
+    raw = parse.metadata(view).get("c")
+    return int(raw) if str(raw or "").isdigit() else 0
+
+
+def _problems(invalid: Invalid, locale: str) -> dict[str, str]:
+    return {
+        sv.FIELD_BLOCKS[name]: t(p.key, locale, **p.params) for name, p in invalid.problems.items()
+    }
+
+
+def _one_at_a_time(user_id: str) -> str:
+    """The key that puts a person's self-assessment saves (draft or submit) in order."""
+    return f"{sv.SELF_MODAL}:{user_id}"
+
+
+async def save_draft(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+) -> None:
+    """Save draft: store the answers without sharing them and redraw the modal in place
+    ("Draft saved at …", or each problem under its field; typing is kept either way)."""
+    await ack()
+    view, user_id = body["view"], body["user"]["id"]
+    cycle_id = _cycle_id(view)
+    typed = answers(view)
+    now = deps.clock()
+    work = write(
+        _one_at_a_time(user_id),
+        lambda: sa.save(
+            deps.engine,
+            employee_id=user_id,
+            cycle_id=cycle_id,
+            submit=False,
+            policy=deps.policy,
+            now=now,
+            **typed,
+        ),
+    )
+    locale = await deps.locale_for(user_id)
+    try:
+        saved = await work
+    except Invalid as invalid:
+        await _redraw(
+            client,
+            deps,
+            view,
+            user_id,
+            locale,
+            t("self.modal.not_saved", locale),
+            _problems(invalid, locale),
+            typed,
+        )
+        return
+    except (NotAllowed, SaveFailed) as failed:
+        key = failed.key if isinstance(failed, NotAllowed) else "self.error.save_failed"
+        params = failed.params if isinstance(failed, NotAllowed) else {}
+        await _redraw(client, deps, view, user_id, locale, t(key, locale, **params), {}, typed)
+        return
+    when = saved.assessment.updated_at.astimezone(saved.zone).strftime("%Y-%m-%d %H:%M")
+    await _redraw(
+        client, deps, view, user_id, locale, t("self.modal.draft_saved", locale, when=when)
+    )
+
+
+async def _redraw(
+    client: Any,
+    deps: Deps,
+    view: dict[str, Any],
+    user_id: str,
+    locale: str,
+    note: str,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
+) -> None:
+    """Update the open modal in place with a status note (and problems under their fields);
+    when it can no longer be edited, with the reason alone. The view's hash makes Slack
+    refuse the update if the modal changed meanwhile (submitted, closed, redrawn)."""
+    try:
+        form = await sa.load_form(
+            deps.engine,
+            employee_id=user_id,
+            policy=deps.policy,
+            now=deps.clock(),
+            cycle_id=_cycle_id(view) or None,
+        )
+    except NotAllowed as refused:
+        text = t(refused.key, locale, **refused.params)
+        new = sv.notice_view(text, locale=locale)
+    else:
+        new = sv.self_modal(
+            form, policy=deps.policy, locale=locale, note=note, errors=errors, typed=typed
+        )
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        log.warning("views.update of %s for %s: %s", view.get("id"), user_id, error)
+
+
+async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """Submit: validate and save before the ack (problems on the exact field, nothing
+    written), then show the confirmation and tell the manager on the first submission."""
+    budget = Budget()
+    user_id = body["user"]["id"]
+    cycle_id, typed, now = _cycle_id(view), answers(view), deps.clock()
+    work = write(
+        _one_at_a_time(user_id),
+        lambda: sa.save(
+            deps.engine,
+            employee_id=user_id,
+            cycle_id=cycle_id,
+            submit=True,
+            policy=deps.policy,
+            now=now,
+            **typed,
+        ),
+    )
+    known = await locale_within(deps, user_id, budget)
+    if not await budget.finished(work):
+        text = not_saved_yet(known, "self.modal.submit")
+        await ack(response_action="errors", errors={sv.SELF_RATING: text})
+        saved = await late(work, "a self-assessment")
+        if saved is not None:
+            await _announce(deps, saved)
+        return
+    locale = known or deps.policy.locale
+    try:
+        saved = work.result()
+    except Invalid as invalid:
+        await ack(response_action="errors", errors=_problems(invalid, locale))
+        return
+    except NotAllowed as refused:
+        text = t(refused.key, locale, **refused.params)
+        await ack(response_action="errors", errors={sv.SELF_RATING: text})
+        return
+    except SaveFailed:
+        failure(log, "saving a self-assessment failed; the form stays open")
+        await ack(
+            response_action="errors", errors={sv.SELF_RATING: t("self.error.save_failed", locale)}
+        )
+        return
+    await ack(response_action="update", view=sv.submitted_view(saved, locale=locale))
+    await _announce(deps, saved)
+
+
+async def _announce(deps: Deps, saved: sa.Saved) -> None:
+    """Tell the manager of the first submission; a later one (pressed again, or an edit)
+    redraws the manager's copy where it was sent, so it never shows an older text."""
+    if saved.first_submission:
+        deps.kick()  # the manager's notice was written with the submission
+    else:
+        subject = f"self:{saved.assessment.id}"
+        await redraw_posted(deps, subject=subject, kinds=(SELF_SUBMITTED,))
+
+
+async def set_interview_date(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
+) -> None:
+    """A date picked for a report's review interview (prep pack nudge or App Home)."""
+    await ack()
+    user_id = body["user"]["id"]
+    locale = await deps.locale_for(user_id)
+    target = sv.interview_target(action.get("action_id", ""))
+    try:
+        day = date.fromisoformat(action.get("selected_date") or "")
+    except ValueError:
+        day = None
+    if target is None or day is None:
+        return  # a cleared picker or a malformed id: nothing to do
+    cycle_id, employee_id = target
+    try:
+        done = await interview_days.set_interview(
+            deps.engine,
+            actor_id=user_id,
+            employee_id=employee_id,
+            day=day,
+            now=deps.clock(),
+            policy=deps.policy,
+            cycle_id=cycle_id,
+        )
+    except NotAllowed as refused:
+        await _tell(client, deps, body, refusal(refused.key, locale, **refused.params))
+        return
+    except SaveFailed:
+        failure(log, "saving an interview date failed")
+        await _tell(client, deps, body, refusal("self.error.save_failed", locale))
+        return
+    await _tell(client, deps, body, sv.interview_set_message(done, locale=locale))
