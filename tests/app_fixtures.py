@@ -28,6 +28,7 @@ from bot.process.config import Settings
 from bot.process.web import create_web
 from bot.slack.app import create_app, create_nudge_engine
 from bot.slack.deps import Deps
+from bot.slack.edge import slack_routes
 from bot.slack.gateway import make_client
 from storage.db import session_scope
 from storage.models import Nudge
@@ -171,7 +172,7 @@ async def serve_app(
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_web(app, engine, signing_secret=SIGNING_SECRET),
+            create_web(engine, slack_routes(app, signing_secret=SIGNING_SECRET)),
             log_level="warning",
             lifespan="off",
         )

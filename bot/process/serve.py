@@ -13,7 +13,7 @@ from bot.org.policy import Policy
 from bot.process.config import Settings
 from bot.process.web import create_web
 from bot.slack.app import create_app
-from bot.slack.edge import GuardedSocketModeHandler
+from bot.slack.edge import GuardedSocketModeHandler, slack_routes
 from storage import migrate
 from storage.db import make_engine
 
@@ -44,7 +44,10 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     scheduler = build_scheduler(deps.notifier.engine)  # one engine, one pace per process
     server = _Server(
         uvicorn.Config(
-            create_web(app, engine, signing_secret=settings.slack_signing_secret or ""),
+            create_web(
+                engine,
+                slack_routes(app, signing_secret=settings.slack_signing_secret or ""),
+            ),
             host=host,
             port=settings.port,
             lifespan="off",

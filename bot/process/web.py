@@ -1,33 +1,25 @@
-"""The HTTP surface: `POST /slack/events` for Slack, `GET /healthz` for the platform."""
+"""The HTTP surface: each chat platform's routes (Slack's `POST /slack/events`) and
+`GET /healthz` for the platform the process runs on."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.engine import delivery_pause
-from bot.slack.edge import SlackEdge
 
 
-def create_web(app: AsyncApp, engine: AsyncEngine, *, signing_secret: str) -> Starlette:
-    """An ASGI app serving Slack's requests (checked at the edge, then Bolt) and the health
-    check."""
-    slack = SlackEdge(app, signing_secret)
-
-    async def slack_events(request: Request) -> Response:
-        return await slack.handle(request)
+def create_web(engine: AsyncEngine, platform_routes: Sequence[BaseRoute]) -> Starlette:
+    """An ASGI app serving the chat platforms' requests (each checked at its own edge) and
+    the health check."""
 
     async def healthz(request: Request) -> Response:
         status, body = await delivery_pause.health(engine)
         return JSONResponse(body, status_code=status)
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    return Starlette(routes=[*platform_routes, Route("/healthz", healthz, methods=["GET"])])

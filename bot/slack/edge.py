@@ -39,6 +39,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.clock import Clock, system_clock
 from bot.logs import describe
@@ -278,3 +279,13 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
             await super().handle(client, req)
         except Exception as exc:
             log.error("a Socket Mode request failed: %s", describe(exc))
+
+
+def slack_routes(app: AsyncApp, *, signing_secret: str) -> list[Route]:
+    """Slack's HTTP route, `POST /slack/events`, behind the edge."""
+    edge = SlackEdge(app, signing_secret)
+
+    async def slack_events(request: Request) -> Response:
+        return await edge.handle(request)
+
+    return [Route("/slack/events", slack_events, methods=["POST"])]
