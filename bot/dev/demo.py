@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dev.demo_org import NEGLECTED, ORG, TALKS
+from bot.dev.project_files import shipped_policy
 from bot.dev.slack_standin import SlackStandIn
 from bot.engine import planner
 from bot.engine.choices import complete_action
@@ -238,11 +239,13 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     print(f"Not sent: {why}; {dropped} dropped; {pending} still pending after {end}.")
 
 
-async def run_demo(database: Path, *, start: date, days: int, config: Path) -> int:
-    """Seed, simulate `days` days from `start`, print what happened; the exit code."""
+async def run_demo(database: Path, *, start: date, days: int) -> int:
+    """Seed, simulate `days` days from `start` under the shipped policy (`app.yaml` as
+    released, wherever the demo runs from), print what happened; the exit code."""
     end = start + timedelta(days=days - 1)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
+    config = shipped_policy()
     policy, url = load_policy(config), to_async_url(f"sqlite:///{database}")
     slack, engine = SlackStandIn().start(), make_engine(url)
     clock = SimClock(datetime.combine(start, time(0), UTC))
