@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.dev.project_files import shipped_policy, slack_manifest
 from bot.org.policy import load_policy
 from bot.process.cli import main
 
@@ -81,3 +82,48 @@ def test_python_m_bot_demo_needs_no_configuration(tmp_path: Path) -> None:
     assert (tmp_path / "cadence-demo.db").is_file()
     assert "Timeline:" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_checkout_runs_the_demo_on_the_root_files_themselves() -> None:
+    assert shipped_policy() == ROOT / "app.yaml"
+    assert slack_manifest() == ROOT / "manifest.yaml"
+
+
+def test_an_installed_copy_finds_the_root_files_in_its_package(tmp_path: Path) -> None:
+    """The wheel's build step, run into a folder laid out as site-packages, and the lookup there:
+    the demo's policy and the stand-in's manifest come from the package, not a checkout."""
+    setuptools = pytest.importorskip("setuptools")  # Python 3.12's venvs come without it
+    from bot.dev.wheel_files import SHIPPED, BuildPy
+
+    site = tmp_path / "site-packages"
+    dist = setuptools.Distribution(
+        {"name": "cadence", "packages": ["bot", "bot.dev"], "package_dir": {"": str(ROOT)}}
+    )
+    dist.script_name = str(ROOT / "setup.py")  # build_py leaves the setup script out; none here
+    build = BuildPy(dist)
+    build.build_lib = str(site)
+    build.ensure_finalized()
+    build.run()
+
+    for name in SHIPPED:
+        assert (site / "bot" / "dev" / name).read_bytes() == (ROOT / name).read_bytes()
+    (tmp_path / "elsewhere").mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-S",  # no site-packages: only the built folder holds bot
+            "-c",
+            "from bot.dev.project_files import shipped_policy, slack_manifest\n"
+            "print(shipped_policy()); print(slack_manifest())",
+        ],
+        cwd=tmp_path / "elsewhere",
+        env={"PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        str(site / "bot" / "dev" / "app.yaml"),
+        str(site / "bot" / "dev" / "manifest.yaml"),
+    ]

@@ -17,7 +17,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,13 +24,13 @@ import yaml
 from aiohttp import web
 
 from bot.dev import slack_rules as rules
+from bot.dev.project_files import slack_manifest
 from bot.dev.slack_workspace import Workspace, truthy
 
 # Form fields that slack_sdk (and Slack) send as JSON-encoded strings.
 JSON_FIELDS = frozenset(
     {"blocks", "attachments", "view", "files", "metadata", "unfurls", "options", "outputs"}
 )
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
 TOKEN_ERRORS = frozenset(
     {"token_revoked", "account_inactive", "invalid_auth", "token_expired", "not_authed"}
 )
@@ -92,11 +91,9 @@ class _Bucket:
         return False
 
 
-def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
+def manifest_scopes() -> frozenset[str]:
     """The bot scopes ``manifest.yaml`` asks for (what an installation grants)."""
-    if not path.exists():  # installed without the source tree: grant what every method needs
-        return frozenset({*SCOPES.values(), *HISTORY_SCOPES.values(), "commands"})
-    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    manifest = yaml.safe_load(slack_manifest().read_text(encoding="utf-8"))
     return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 

@@ -445,18 +445,17 @@ async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Simulate a quarter offline and print the timeline (DATABASE_URL and SLACK_* ignored)."""
+    """Simulate a quarter offline under the shipped policy and print the timeline
+    (CADENCE_CONFIG, DATABASE_URL and SLACK_* ignored)."""
     from bot.dev.demo import run_demo
 
     if args.days < 1:
         print("error: --days must be at least 1", file=sys.stderr)
         return EXIT_FAILED
-    shipped = Path(__file__).resolve().parents[2] / "app.yaml"
-    config = shipped if shipped.is_file() else settings.config_path
     root, level = logging.getLogger(), logging.getLogger().level
     root.setLevel(logging.WARNING)
     try:
-        return await run_demo(args.database, start=args.start, days=args.days, config=config)
+        return await run_demo(args.database, start=args.start, days=args.days)
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
