@@ -56,7 +56,7 @@ def describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__} at {_where(exc.__traceback__)}"
     seen = {id(exc)}
     cause = exc.__cause__ or exc.__context__
-    causes = []
+    causes: list[str] = []
     while cause is not None and id(cause) not in seen and len(causes) < 5:
         seen.add(id(cause))
         causes.append(type(cause).__name__)

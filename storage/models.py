@@ -30,7 +30,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
     """A tz-aware timestamp column."""
     return Column(UtcDateTime(), nullable=nullable, index=index)
 
@@ -245,10 +245,7 @@ class Leave(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-_PENDING = {
-    "postgresql_where": text("state = 'pending'"),
-    "sqlite_where": text("state = 'pending'"),
-}
+_PENDING = text("state = 'pending'")
 
 
 class Nudge(SQLModel, table=True):
@@ -290,8 +287,15 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_state_due", "state", "due_at"),
         Index("ix_nudge_subject", "subject"),
         # pending rows only: following org changes looks up nothing else by person
-        Index("ix_nudge_pending_about", "about_id", **_PENDING),
-        Index("ix_nudge_pending_recipient", "recipient_id", **_PENDING),
+        Index(
+            "ix_nudge_pending_about", "about_id", postgresql_where=_PENDING, sqlite_where=_PENDING
+        ),
+        Index(
+            "ix_nudge_pending_recipient",
+            "recipient_id",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import case, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ActionItem, ActionStatus, Person, ProcessedEvent, Talk
@@ -22,14 +23,14 @@ async def people_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, 
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = await session.exec(select(Person).where(Person.slack_id.in_(wanted)))  # type: ignore[call-overload,attr-defined]
-    return {p.slack_id: p for p in rows.scalars()}
+    rows = await session.exec(select(Person).where(col(Person.slack_id).in_(wanted)))
+    return {p.slack_id: p for p in rows}
 
 
 async def all_people(session: AsyncSession) -> list[Person]:
     """Everyone in the org chart."""
-    rows = await session.exec(select(Person).order_by(Person.slack_id))  # type: ignore[call-overload]
-    return list(rows.scalars())
+    rows = await session.exec(select(Person).order_by(col(Person.slack_id)))
+    return list(rows)
 
 
 async def reports_of(
@@ -38,14 +39,13 @@ async def reports_of(
     """A manager's active direct reports, by name."""
     query = (
         select(Person)
-        .where(Person.manager_id == manager_id, Person.active.is_(True))  # type: ignore[attr-defined]
-        .order_by(func.lower(Person.name), Person.slack_id)
+        .where(Person.manager_id == manager_id, col(Person.active).is_(True))
+        .order_by(func.lower(Person.name), col(Person.slack_id))
         .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)
-    rows = await session.exec(query)  # type: ignore[call-overload]
-    return list(rows.scalars())
+    return list(await session.exec(query))
 
 
 LIKE_ESCAPE = "\\"
@@ -68,23 +68,22 @@ async def people_matching(
     """Active people whose name contains `text` (literally, ignoring case), by name; only a
     manager's direct reports when `manager_id` is given."""
     query = select(Person).where(
-        Person.active.is_(True),  # type: ignore[attr-defined]
+        col(Person.active).is_(True),
         func.lower(Person.name).like(func.lower(_contains(text)), escape=LIKE_ESCAPE),
     )
     if manager_id is not None:
         query = query.where(Person.manager_id == manager_id)
-    query = query.order_by(func.lower(Person.name), Person.slack_id).limit(limit)
-    rows = await session.exec(query)  # type: ignore[call-overload]
-    return list(rows.scalars())
+    query = query.order_by(func.lower(Person.name), col(Person.slack_id)).limit(limit)
+    return list(await session.exec(query))
 
 
 async def count_reports(session: AsyncSession, manager_id: str) -> int:
     """How many active direct reports a manager has."""
     query = select(func.count()).where(
         Person.manager_id == manager_id,
-        Person.active.is_(True),  # type: ignore[attr-defined]
+        col(Person.active).is_(True),
     )
-    return int((await session.exec(query)).scalar_one())  # type: ignore[call-overload]
+    return (await session.exec(query)).one()
 
 
 async def people_named(session: AsyncSession, handle: str) -> list[Person]:
@@ -94,17 +93,16 @@ async def people_named(session: AsyncSession, handle: str) -> list[Person]:
     squashed_name = func.replace(func.lower(Person.name), " ", "")
     email = func.lower(Person.email)
     query = select(Person).where(
-        Person.active.is_(True),  # type: ignore[attr-defined]
+        col(Person.active).is_(True),
         or_(squashed_name == handle, email.startswith(f"{handle}@", autoescape=True)),
     )
-    rows = await session.exec(query)  # type: ignore[call-overload]
-    return list(rows.scalars())
+    return list(await session.exec(query))
 
 
 async def talk_by_submission(session: AsyncSession, key: str) -> Talk | None:
     """The talk saved from the submission with this key, if any."""
-    rows = await session.exec(select(Talk).where(Talk.submission_key == key))  # type: ignore[call-overload]
-    return rows.scalars().first()
+    rows = await session.exec(select(Talk).where(Talk.submission_key == key))
+    return rows.first()
 
 
 async def actions_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> list[ActionItem]:
@@ -112,11 +110,9 @@ async def actions_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> li
     if not talk_ids:
         return []
     query = (
-        select(ActionItem)
-        .where(ActionItem.talk_id.in_(talk_ids))  # type: ignore[attr-defined]
-        .order_by(ActionItem.id)
+        select(ActionItem).where(col(ActionItem.talk_id).in_(talk_ids)).order_by(col(ActionItem.id))
     )
-    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+    return list(await session.exec(query))
 
 
 async def open_actions_about(session: AsyncSession, employee_id: str) -> list[ActionItem]:
@@ -124,9 +120,9 @@ async def open_actions_about(session: AsyncSession, employee_id: str) -> list[Ac
     query = (
         select(ActionItem)
         .where(ActionItem.employee_id == employee_id, ActionItem.status == ActionStatus.OPEN)
-        .order_by(ActionItem.due_on, ActionItem.id)
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
-    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+    return list(await session.exec(query))
 
 
 async def open_actions_owned_by(session: AsyncSession, owner_id: str) -> list[ActionItem]:
@@ -134,9 +130,9 @@ async def open_actions_owned_by(session: AsyncSession, owner_id: str) -> list[Ac
     query = (
         select(ActionItem)
         .where(ActionItem.owner_id == owner_id, ActionItem.status == ActionStatus.OPEN)
-        .order_by(ActionItem.due_on, ActionItem.id)
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
-    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+    return list(await session.exec(query))
 
 
 async def latest_talks(session: AsyncSession, employee_ids: Sequence[str]) -> dict[str, Talk]:
@@ -145,16 +141,19 @@ async def latest_talks(session: AsyncSession, employee_ids: Sequence[str]) -> di
         return {}
     ranked = (
         select(
-            Talk.id,
+            col(Talk.id),
             func.row_number()
-            .over(partition_by=Talk.employee_id, order_by=(Talk.held_on.desc(), Talk.id.desc()))  # type: ignore[attr-defined,union-attr]
+            .over(
+                partition_by=Talk.employee_id,
+                order_by=(col(Talk.held_on).desc(), col(Talk.id).desc()),
+            )
             .label("rank"),
         )
-        .where(Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .where(col(Talk.employee_id).in_(employee_ids))
         .subquery()
     )
     query = select(Talk).join(ranked, ranked.c.id == Talk.id).where(ranked.c.rank == 1)
-    return {t.employee_id: t for t in (await session.exec(query)).scalars()}  # type: ignore[call-overload]
+    return {t.employee_id: t for t in await session.exec(query)}
 
 
 async def action_counts(
@@ -165,14 +164,14 @@ async def action_counts(
         return {}
     overdue = func.sum(case((ActionItem.due_on < today, 1), else_=0))
     query = (
-        select(ActionItem.employee_id, func.count(), overdue)
+        select(col(ActionItem.employee_id), func.count(), overdue)
         .where(
-            ActionItem.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(ActionItem.employee_id).in_(employee_ids),
             ActionItem.status == ActionStatus.OPEN,
         )
-        .group_by(ActionItem.employee_id)
+        .group_by(col(ActionItem.employee_id))
     )
-    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    rows = (await session.exec(query)).all()
     return {emp: (int(n), int(late or 0)) for emp, n, late in rows}
 
 
@@ -183,23 +182,23 @@ async def talks_about(
     query = (
         select(Talk)
         .where(Talk.employee_id == employee_id)
-        .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Talk.held_on).desc(), col(Talk.id).desc())
     )
     if limit is not None:
         query = query.limit(limit)
-    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+    return list(await session.exec(query))
 
 
 async def talks_for_export(
     session: AsyncSession, *, employee_id: str | None = None, since: date | None = None
 ) -> list[Talk]:
     """Talks in held order, optionally for one employee and from a date on."""
-    query = select(Talk).order_by(Talk.held_on, Talk.id)
+    query = select(Talk).order_by(col(Talk.held_on), col(Talk.id))
     if employee_id is not None:
         query = query.where(Talk.employee_id == employee_id)
     if since is not None:
         query = query.where(Talk.held_on >= since)
-    return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
+    return list(await session.exec(query))
 
 
 async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bool:

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 
 from bot.dev.demo_org import NEGLECTED, ORG, TALKS
 from bot.dev.project_files import shipped_policy
@@ -81,7 +81,8 @@ class Script:
 
     def at(self, moment: datetime, step: Step, *args: object) -> None:
         """Run `step(*args, now)` when the simulated clock reaches `moment`."""
-        heapq.heappush(self.events, (moment, next(self.seq), partial(step, *args)))
+        run: Step = partial(step, *args)
+        heapq.heappush(self.events, (moment, next(self.seq), run))
 
     def calendar(self, person_id: str) -> WorkCalendar:
         """The person's working calendar (zone, days, hours, holidays)."""
@@ -117,6 +118,7 @@ class Script:
             self.engine, actor_id="U0ZHOU", name="Payments v2 launch", due_on=ends,
             participant_ids=["U0LINA", "U0EMMA", "U0JONAS"], now=now, policy=self.policy,
         )  # fmt: skip
+        assert info.milestone.id is not None  # registered: stored
         done = partial(mark_done, self.engine, milestone_id=info.milestone.id, actor_id="U0ZHOU")
         self.at(self.moment("U0ZHOU", ends, 16), lambda now: done(now=now))
 
@@ -137,7 +139,7 @@ class Script:
             earlier = await queries.open_actions_about(session, employee_id)
         draft = TalkDraft(
             employee_id, kind, today, None, facts, consensus,
-            actions=tuple(ActionDraft(a[0], a[1], today + timedelta(days=a[2])) for a in acts),  # type: ignore[arg-type]
+            actions=tuple(ActionDraft(a[0], a[1], today + timedelta(days=a[2])) for a in acts),
             completed_action_ids=tuple(a.id for a in earlier if a.id and a.due_on <= today),
             talk_share=TalkShare.HALF_OR_MORE,
         )  # fmt: skip
@@ -156,9 +158,9 @@ class Script:
 
     async def react(self) -> None:
         """Act on the nudges just sent, as people would."""
-        query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(Nudge.id)
+        query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(col(Nudge.id))
         async with session_scope(self.engine) as session:
-            sent = [n for n in await session.scalars(query) if n.id not in self.seen]
+            sent = [n for n in await session.exec(query) if n.id not in self.seen]
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
@@ -174,10 +176,15 @@ class Script:
 
     async def until(self, limit: datetime, nudger: Engine) -> None:
         """Jump from one due nudge or scripted moment to the next, up to `limit`."""
-        first_due = select(Nudge.due_at).where(Nudge.state == NudgeState.PENDING)
+        first_due = (
+            select(col(Nudge.due_at))
+            .where(Nudge.state == NudgeState.PENDING)
+            .order_by(col(Nudge.due_at))
+            .limit(1)
+        )
         while True:
             async with session_scope(self.engine) as session:
-                due = (await session.execute(first_due.order_by(Nudge.due_at).limit(1))).scalar()  # type: ignore[arg-type]
+                due = (await session.exec(first_due)).first()
             event = self.events[0][0] if self.events else None
             moment = min((m for m in (due, event) if m is not None), default=None)
             if moment is None or moment >= limit:
@@ -207,16 +214,16 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
         people = {p.slack_id: p for p in await queries.all_people(session)}
-        nudges = list(await session.scalars(select(Nudge).order_by(Nudge.sent_at, Nudge.id)))  # type: ignore[arg-type]
-        talks = list(await session.scalars(select(Talk).order_by(Talk.held_on, Talk.id)))  # type: ignore[arg-type]
+        nudges = list(await session.exec(select(Nudge).order_by(col(Nudge.sent_at), col(Nudge.id))))
+        talks = list(await session.exec(select(Talk).order_by(col(Talk.held_on), col(Talk.id))))
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
-    delivered = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
-    sent = [n for n in delivered if not is_notice(n.kind)]
+    delivered = [(n, n.sent_at) for n in nudges if n.state == NudgeState.SENT and n.sent_at]
+    sent = [(n, sent_at) for n, sent_at in delivered if not is_notice(n.kind)]
     notices_sent = len(delivered) - len(sent)
     print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
-    for n in sent:
+    for n, sent_at in sent:
         person = people[n.recipient_id]
-        local = n.sent_at.astimezone(zone_of(person, policy, person.slack_tz))  # type: ignore[union-attr]
+        local = sent_at.astimezone(zone_of(person, policy, person.slack_tz))
         kind = LABELS[n.kind] + (" (firm)" if json.loads(n.payload).get("firm") else "")
         first = (n.sent_text or "").split("\n")[0]
         print(f"{local:%Y-%m-%d %a %H:%M} {local.tzname():<4}  {person.name:<12} {kind:<26}{first}")
@@ -228,7 +235,7 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
         for a in (a for a in actions if a.talk_id == t.id):
             status = "overdue" if a.status == ActionStatus.OPEN and a.due_on < end else a.status
             print(f"{'':16}[{status}] {a.text} ({people[a.owner_id].name}, due {a.due_on})")
-    kinds = Counter(LABELS[n.kind] for n in sent)
+    kinds = Counter(LABELS[n.kind] for n, _sent_at in sent)
     cancelled = Counter(n.last_error or "" for n in nudges if n.state == NudgeState.CANCELLED)
     why = ", ".join(f"{sum(cancelled[r] for r in rs)} because {w}" for w, rs in WHY.items())
     dropped = sum(v for k, v in cancelled.items() if k.startswith("dropped"))

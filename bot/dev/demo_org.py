@@ -3,6 +3,8 @@ managers say in the talks they log (`bot.dev.demo` plays it through a simulated 
 
 from __future__ import annotations
 
+from bot.records.talks import Owner
+
 # slack_id, name, manager, zone, locale, hr, country
 ORG = [
     ("U0HANA", "Hana Berg", "", "Europe/Berlin", "en", "true", "DE"),
@@ -16,7 +18,7 @@ ORG = [
     ("U0NOAH", "Noah Brooks", "U0ZHOU", "America/New_York", "en", "false", "US"),
 ]
 NEGLECTED = ("U0ZHOU", "U0NOAH")  # this pair never talks: the firm reminder shows it
-Act = tuple[str, str, int, str]  # text, owner, due in days; done "early", "due" or "late"
+Act = tuple[str, Owner, int, str]  # text, owner, due in days; done "early", "due" or "late"
 TALKS: dict[tuple[str, str], list[tuple[str, str, tuple[Act, ...]]]] = {
     ("checkin", "en"): [
         ("Shipped the export API two days early; on-call load is still heavy (two pages).",

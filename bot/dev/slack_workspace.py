@@ -367,7 +367,6 @@ class Workspace:
     def _view_method(
         self, method: str, kinds: frozenset[str], params: dict[str, Any]
     ) -> dict[str, Any]:
-        view = params.get("view")
         opens = method in ("views.open", "views.push")
         if opens and not params.get("trigger_id"):
             return rules.refusal(
@@ -377,6 +376,7 @@ class Workspace:
             return rules.refusal("invalid_arguments", ["[ERROR] missing required field: user_id"])
         if "view" not in params:
             return rules.refusal("invalid_arguments", ["[ERROR] missing required field: view"])
+        view = params["view"]
         errors = rules.view_errors(view, kinds)
         if errors:
             return rules.refusal("invalid_arguments", errors)

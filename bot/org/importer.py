@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from graphlib import TopologicalSorter
 from pathlib import Path
+from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -130,6 +131,19 @@ class ImportResult:
         return lines
 
 
+class PersonFields(TypedDict):
+    """The Person columns an org file sets (all but the key and the timestamps)."""
+
+    email: str | None
+    name: str
+    manager_id: str | None
+    timezone: str | None
+    locale: str | None
+    country: str | None
+    is_hr: bool
+    active: bool
+
+
 @dataclass
 class OrgRow:
     """One person as the file describes them; `manager` is the raw slack_id or email."""
@@ -145,10 +159,18 @@ class OrgRow:
     country: str | None
     manager_id: str | None = None  # filled in by check_org
 
-    def fields(self) -> dict[str, object]:
+    def fields(self) -> PersonFields:
         """The Person columns this row sets."""
-        names = ("email", "name", "manager_id", "timezone", "locale", "country", "is_hr")
-        return {name: getattr(self, name) for name in names} | {"active": True}
+        return PersonFields(
+            email=self.email,
+            name=self.name,
+            manager_id=self.manager_id,
+            timezone=self.timezone,
+            locale=self.locale,
+            country=self.country,
+            is_hr=self.is_hr,
+            active=True,
+        )
 
 
 def parse_org_csv(text: str) -> tuple[list[OrgRow], list[Problem]]:
@@ -268,7 +290,7 @@ async def resolve_emails(rows: list[OrgRow], lookup_email: LookupEmail | None) -
 
 
 def _describe(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
+    response: object = getattr(exc, "response", None)
     code = response.get("error") if hasattr(response, "get") else None
     text = str(exc).strip().splitlines()
     return str(code) if code else (text[0] if text else type(exc).__name__)
@@ -385,7 +407,7 @@ async def _write(
         known = by_id.get(slack_id) or existing.get(slack_id)
         return label(known.name, slack_id) if known else slack_id
 
-    order = TopologicalSorter({sid: {r.manager_id} & by_id.keys() for sid, r in by_id.items()})
+    order = TopologicalSorter({sid: by_id.keys() & {r.manager_id} for sid, r in by_id.items()})
     order.prepare()
     while order.is_active():
         ready = order.get_ready()
@@ -403,7 +425,7 @@ async def _write(
                 ]
                 result.updated_people.append(f"{who(sid)}: {', '.join(changed)}")
                 if person.manager_id != fields["manager_id"]:
-                    old, new = who(person.manager_id), who(fields["manager_id"])  # type: ignore[arg-type]
+                    old, new = who(person.manager_id), who(fields["manager_id"])
                     result.manager_changes.append(f"{who(sid)}: {old} -> {new}")
                     if fields["manager_id"]:
                         new_managers[sid] = str(fields["manager_id"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.org.policy import Policy
+from bot.org.policy import LOCALES, Policy
 from prompts import has, t
 
 
@@ -20,4 +20,5 @@ def kind_definition(policy: Policy, kind_id: str, locale: str) -> str:
     definition = policy.kind(kind_id).definition
     if isinstance(definition, str):
         return definition
-    return definition.get(locale) or next(iter(definition.values()), "")  # type: ignore[call-overload]
+    own = definition.get(locale) if locale in LOCALES else None
+    return own or next(iter(definition.values()), "")

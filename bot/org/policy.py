@@ -22,7 +22,7 @@ from pydantic import (
 
 from storage.models import Family
 
-LOCALES = ("en", "zh")
+LOCALES: tuple[Locale, ...] = ("en", "zh")
 MIN_NEW_NUDGES_PER_PASS = 5_000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -224,7 +224,7 @@ class Policy(_Frozen):
     def kind_label(self, kind_id: str, locale: str) -> str | None:
         """HR's own label for a kind in `locale`, if the file gives one."""
         kind = self.talk_kinds.get(kind_id)
-        return kind.label.get(locale) if kind else None  # type: ignore[call-overload]
+        return kind.label.get(locale) if kind and locale in LOCALES else None
 
 
 class PolicyError(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select, update
 
 from bot.org.policy import Policy
 from storage import queries
@@ -32,10 +32,10 @@ def stored_locale(person: Person, policy: Policy) -> str:
 async def stored_dm_channel(engine: AsyncEngine, user_id: str) -> str | None:
     """The DM channel id stored for a user, if one was ever opened."""
     async with session_scope(engine) as session:
-        found = await session.execute(
-            select(Person.dm_channel_id).where(Person.slack_id == user_id)
+        found = await session.exec(
+            select(col(Person.dm_channel_id)).where(Person.slack_id == user_id)
         )
-        return found.scalar_one_or_none()
+        return found.one_or_none()
 
 
 async def remember_profile(
@@ -55,11 +55,11 @@ async def remember_profile(
         person.slack_locale, person.slack_tz, person.slack_checked_at = locale, tz, now
         if deleted and person.active:
             person.active, person.updated_at = False, now
-            await session.execute(
+            await session.exec(
                 update(Nudge)
                 .where(
-                    Nudge.state == NudgeState.PENDING,
-                    (Nudge.recipient_id == user_id) | (Nudge.about_id == user_id),
+                    col(Nudge.state) == NudgeState.PENDING,
+                    (col(Nudge.recipient_id) == user_id) | (col(Nudge.about_id) == user_id),
                 )
                 .values(state=NudgeState.CANCELLED, last_error="deleted in Slack", updated_at=now)
                 .execution_options(synchronize_session=False)
@@ -70,8 +70,8 @@ async def remember_profile(
 async def remember_dm_channel(engine: AsyncEngine, user_id: str, channel: str) -> None:
     """Keep a user's DM channel id, so it is opened once ever."""
     async with session_scope(engine) as session:
-        await session.execute(
-            update(Person).where(Person.slack_id == user_id).values(dm_channel_id=channel)
+        await session.exec(
+            update(Person).where(col(Person.slack_id) == user_id).values(dm_channel_id=channel)
         )
         await session.commit()
 

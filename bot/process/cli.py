@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure as configure_logging
 from bot.org.policy import Policy, PolicyError, load_policy
@@ -281,7 +282,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _with_engine(settings: Settings):  # type: ignore[no-untyped-def]
+async def _with_engine(settings: Settings) -> AsyncEngine:
     engine = make_engine(settings.database_url)
     await migrate.upgrade(engine)
     return engine
@@ -326,20 +327,22 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
     """List outbox rows."""
-    from sqlalchemy import select
+    from sqlmodel import col, select
 
     from storage.db import session_scope
     from storage.models import Nudge
 
     engine = await _with_engine(settings)
     try:
-        query = select(Nudge).order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
+        query = (
+            select(Nudge).order_by(col(Nudge.due_at).desc(), col(Nudge.id).desc()).limit(args.limit)
+        )
         if args.failed:
             query = query.where(Nudge.state == "failed")
         if args.pending:
-            query = query.where(Nudge.state.in_(("pending", "sending")))  # type: ignore[attr-defined]
+            query = query.where(col(Nudge.state).in_(("pending", "sending")))
         async with session_scope(engine) as session:
-            rows = list((await session.execute(query)).scalars())
+            rows = list(await session.exec(query))
     finally:
         await engine.dispose()
     if not rows:

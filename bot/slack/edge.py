@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -246,11 +246,12 @@ class SlackEdge:
             # Bolt gets the payload the edge checked, as JSON: its own form parser takes any
             # form whose text holds the word "payload" (a command like `/checkin milestone
             # "payload API" …`) for interactivity and reads it as empty.
-            headers = {**request.headers, "content-type": "application/json"}
+            headers: dict[str, str | Sequence[str]] = {
+                **request.headers,
+                "content-type": "application/json",
+            }
             bolt_request = AsyncBoltRequest(
-                body=json.dumps(payload),
-                query=request.query_params,  # type: ignore[arg-type]
-                headers=headers,  # type: ignore[arg-type]
+                body=json.dumps(payload), query=dict(request.query_params), headers=headers
             )
             return to_starlette_response(await self.app.async_dispatch(bolt_request))
         except Exception as exc:
@@ -265,6 +266,8 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
         super().__init__(app, app_token)
         self.workspace = InstalledWorkspace(app)
 
+    # Bolt's aiohttp handler narrows its base's client type to the aiohttp one (under the
+    # same ignore); this override takes what that handler takes.
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Acknowledge a foreign or malformed envelope with nothing done; else run Bolt."""
         payload = req.payload if isinstance(req.payload, dict) else {}

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 05:09:47.043029
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.models

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 09:00:00
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0005"
