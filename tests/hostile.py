@@ -67,12 +67,6 @@ MODULES = tuple(
 )
 # Public functions of the builder modules that build no text a person reads, and why.
 NOT_RENDERING = {
-    "record_metadata": "routing JSON (private_metadata), never shown",
-    "goal_metadata": "routing JSON (private_metadata), never shown",
-    "review_metadata": "routing JSON (private_metadata), never shown",
-    "interview_action_id": "an action id",
-    "interview_target": "parses an action id",
-    "block_for": "a block id",
     "rating_label": "HR's rating label as plain text (options; escaped where mrkdwn)",
     "rating_text": "HR's rating label as plain text (options; escaped where mrkdwn)",
 }

@@ -1,4 +1,22 @@
-"""Slack listeners: thin edges that parse, call a service, render and respond."""
+"""The Slack edge. One convention for every feature (talks, Home, nudges, goals, milestones,
+self-assessment, interview dates, reviews):
+
+- `ids.py`: every id a payload carries back (the command, callback, action and block ids,
+  private_metadata and button-value keys and their encoders): the shared ones, then one
+  section per feature, each name prefixed by its feature. Nobody else spells an id, and a
+  value once sent never changes (stored messages and open modals carry it).
+- `parse.py`: every payload read into a typed value, one section per feature: pure
+  functions (no Bolt, no database) that return a draft or value, or raise `Invalid` (field →
+  problem, shown like the domain's) or `parse.Unreadable` (a prompt key). One date parser,
+  `parse.day`. An unreadable record id is 0: the domain refuses it as unknown.
+- `blocks/*`: pure Block Kit builders from plain data; they import `ids`, never define one.
+- a listener module per feature: ack → parse → one domain call → builder → respond or send
+  (a modal's submission acks after the save, with the problems under its fields), every
+  listener registered through the guard (`guard.py`). An answer to one person goes through
+  `tell.py` (where they acted, else a DM; Slack refusing is logged by class, not raised).
+  `budget.py`, `opening.py` and `notify.py` are the shared machinery around the domain
+  call (Slack's 3 s, opening modals, sending and redrawing notices).
+"""
 
 from __future__ import annotations
 

@@ -16,15 +16,16 @@ from handlers.slack.blocks.modals import record_modal
 from handlers.slack.commands import DEFAULT_KIND, record_view
 from handlers.slack.notify import note_payload_place, publish_home, redraw
 from handlers.slack.opening import open_form
+from handlers.slack.tell import answer
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the interactive listeners."""
-    app.action(ids.ACKNOWLEDGE)(partial(acknowledge, deps=deps))
-    app.action(ids.LOG_TALK)(partial(log_from_home, deps=deps))
+    app.action(ids.TALK_ACKNOWLEDGE)(partial(acknowledge, deps=deps))
+    app.action(ids.HOME_LOG_TALK)(partial(log_from_home, deps=deps))
     app.action(ids.HOME_PAGE)(partial(turn_home_page, deps=deps))  # Previous and Next
-    app.action(ids.ADD_ACTION_ROW)(partial(redraw_form, deps=deps))
-    app.action(ids.KIND_SELECT)(partial(redraw_form, deps=deps))
+    app.action(ids.TALK_ADD_ACTION_ROW)(partial(redraw_form, deps=deps))
+    app.action(ids.TALK_KIND_SELECT)(partial(redraw_form, deps=deps))
 
 
 async def acknowledge(
@@ -33,21 +34,20 @@ async def acknowledge(
     """The employee acknowledges a record: store it, redraw the record DM where the outbox
     says it was sent, tell the manager."""
     await ack()
-    user_id = body["user"]["id"]
+    user_id, clicked = body["user"]["id"], parse.clicked(body)
     locale = await deps.locale_for(user_id)
     try:
         done = await talks.acknowledge(
-            deps.engine, talk_id=int(action["value"]), actor_id=user_id, now=deps.clock()
+            deps.engine,
+            talk_id=parse.button_record_id(action),
+            actor_id=user_id,
+            now=deps.clock(),
         )
-    except (talks.NotAllowed, ValueError) as refused:
-        key = refused.key if isinstance(refused, talks.NotAllowed) else "refusal.unknown_talk"
-        message = refusal(key, locale)
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=user_id, **message.as_kwargs()
-        )
+    except talks.NotAllowed as refused:
+        message = refusal(refused.key, locale, **refused.params)
+        await answer(deps, user_id, message, client=client, channel=clicked.channel)
         return
-    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
-    note_payload_place(done.posted, *clicked, what="talk record")
+    note_payload_place(done.posted, clicked, what="talk record")
     for row in done.posted:
         await redraw(deps, row)
     if done.first:
@@ -59,10 +59,10 @@ async def log_from_home(
 ) -> None:
     """Open the record form for the report whose "Log a talk" button was clicked."""
     await ack()
-    user_id = body["user"]["id"]
+    user_id, employee_id = body["user"]["id"], parse.log_talk_employee(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        return await record_view(deps, user_id, str(action.get("value", "")), locale)
+        return await record_view(deps, user_id, employee_id, locale)
 
     await open_form(client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form)
 
@@ -72,8 +72,7 @@ async def turn_home_page(
 ) -> None:
     """Show another page of the manager's reports."""
     await ack()
-    page = int(action["value"]) if str(action.get("value", "")).isdigit() else 1
-    await publish_home(deps, body["user"]["id"], page)
+    await publish_home(deps, body["user"]["id"], parse.home_page(action))
 
 
 async def redraw_form(
@@ -81,23 +80,21 @@ async def redraw_form(
 ) -> None:
     """Redraw the record form for a new kind (hints) or one more action row; typing is kept."""
     await ack()
-    view = body["view"]
-    user_id = body["user"]["id"]
-    meta = parse.metadata(view)
-    rows = int(meta.get("r", 1)) + (1 if action["action_id"] == ids.ADD_ACTION_ROW else 0)
+    view, user_id = body["view"], body["user"]["id"]
+    wanted = parse.talk_form_redraw(view, action)
     locale = await deps.locale_for(user_id)
     try:
         ctx = await talks.record_context(
             deps.engine,
             actor_id=user_id,
-            employee_id=str(meta.get("e", "")),
+            employee_id=wanted.employee_id,
             policy=deps.policy,
             now=deps.clock(),
         )
     except talks.NotAllowed:
         return
-    kind = parse.selected_kind(view, DEFAULT_KIND)
+    kind = wanted.kind or DEFAULT_KIND
     form = record_modal(
-        ctx, policy=deps.policy, locale=locale, kind=kind, today=ctx.today, rows=rows
+        ctx, policy=deps.policy, locale=locale, kind=kind, today=ctx.today, rows=wanted.rows
     )
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)

@@ -11,17 +11,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.records import talks
 from bot.slack.deps import Deps
-from handlers.slack import goals, parse, reviews, self_assessment
+from handlers.slack import goals, ids, parse, reviews, self_assessment
 from handlers.slack.blocks.messages import help_message
 from handlers.slack.blocks.modals import picker_modal, record_modal
 from handlers.slack.opening import open_form
+from handlers.slack.tell import answer
 
 DEFAULT_KIND = "checkin"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the slash command."""
-    app.command("/checkin")(partial(checkin, deps=deps))
+    app.command(ids.COMMAND)(partial(checkin, deps=deps))
 
 
 async def checkin(
@@ -46,7 +47,7 @@ async def checkin(
     if request.action in ("help", "unknown"):
         locale = await deps.locale_for(user_id)
         message = help_message(locale, unknown=request.action == "unknown")
-        await respond(response_type="ephemeral", **message.as_kwargs())
+        await answer(deps, user_id, message, respond=respond)
         return
 
     async def form(locale: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 from bot.engine import delivery_pause
 from bot.slack.deps import Deps
 from bot.slack.seen_events import first_delivery
+from handlers.slack import parse
 from handlers.slack.notify import publish_home
 
 
@@ -25,7 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 async def skip_seen_events(body: dict[str, Any], next: Any, deps: Deps) -> BoltResponse | None:
     """Answer an already-handled event_id with 200 and do nothing else."""
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    event_id = parse.event_id(body)
     if event_id and not await first_delivery(deps.engine, event_id, deps.clock()):
         return BoltResponse(status=200, body="")
     return await next()
@@ -33,8 +34,9 @@ async def skip_seen_events(body: dict[str, Any], next: Any, deps: Deps) -> BoltR
 
 async def home_opened(event: dict[str, Any], deps: Deps) -> None:
     """Render the Home tab for whoever opened it."""
-    if event.get("tab", "home") == "home":
-        await publish_home(deps, event["user"])
+    user_id = parse.home_opened_by(event)
+    if user_id:
+        await publish_home(deps, user_id)
 
 
 async def uninstalled(deps: Deps) -> None:
@@ -44,5 +46,5 @@ async def uninstalled(deps: Deps) -> None:
 
 async def tokens_revoked(event: dict[str, Any], deps: Deps) -> None:
     """Stop sending if the bot's token is among those revoked (a user token is not ours)."""
-    if (event.get("tokens") or {}).get("bot"):
+    if parse.bot_token_revoked(event):
         await delivery_pause.pause(deps.engine, reason="tokens_revoked", now=deps.clock())

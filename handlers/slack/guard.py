@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.logs import describe
 from bot.slack.deps import Deps
+from handlers.slack import parse
 from handlers.slack.blocks.messages import refusal
+from handlers.slack.tell import answer
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,16 @@ async def answer_failure(exc: Exception, given: dict[str, Any], deps: Deps) -> N
             await ack()
         if kind == "block_suggestion":
             return
-        await _tell(
-            given, body, user_id, "error.database_down" if down else "error.unexpected", locale
-        )
+        if user_id:
+            message = refusal("error.database_down" if down else "error.unexpected", locale)
+            await answer(
+                deps,
+                user_id,
+                message,
+                respond=given.get("respond") if body.get("response_url") else None,
+                client=given.get("client"),
+                channel=parse.clicked(body).channel,
+            )
     except (SlackApiError, OSError, TimeoutError) as failed:
         log.warning("could not tell the user about the failure: %s", describe(failed))
 
@@ -83,25 +92,6 @@ def _first_input(view: dict[str, Any]) -> str | None:
         (str(b["block_id"]) for b in view.get("blocks") or [] if b.get("type") == "input"),
         None,
     )
-
-
-async def _tell(
-    given: dict[str, Any], body: dict[str, Any], user_id: str, key: str, locale: str
-) -> None:
-    message = refusal(key, locale)
-    respond, client = given.get("respond"), given.get("client")
-    if body.get("response_url") and respond is not None:
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-        return
-    channel = (body.get("channel") or {}).get("id")
-    if client is None or not user_id:
-        return
-    if channel:
-        await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
-        return
-    opened = await client.conversations_open(users=user_id)
-    for part in message.parts():
-        await client.chat_postMessage(channel=opened["channel"]["id"], **part.as_kwargs())
 
 
 class GuardedApp:

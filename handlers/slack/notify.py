@@ -16,6 +16,7 @@ from bot.records.talks import Recorded
 from bot.slack.deps import Deps
 from handlers.slack.blocks.home import home_view
 from handlers.slack.blocks.notices import notice_message
+from handlers.slack.parse import Clicked
 from storage.db import session_scope
 from storage.models import Nudge
 
@@ -71,18 +72,16 @@ async def redraw(deps: Deps, row: Nudge) -> None:
         log.warning("could not redraw notice %s (%s): %s", row.id, row.kind, error)
 
 
-def note_payload_place(
-    rows: list[Nudge], channel: str | None, ts: str | None, *, what: str
-) -> None:
+def note_payload_place(rows: list[Nudge], clicked: Clicked, *, what: str) -> None:
     """Messages are only ever updated where the outbox says they were sent; a payload that
     names another message (forged, or stale) is logged with ids only and not followed."""
-    if rows and (channel, ts) not in {(row.channel, row.ts) for row in rows}:
+    if rows and (clicked.channel, clicked.ts) not in {(row.channel, row.ts) for row in rows}:
         log.warning(
             "%s %s: the payload names message %s/%s, not where it was sent; using the outbox's",
             what,
             ",".join(str(row.id) for row in rows),
-            channel,
-            ts,
+            clicked.channel,
+            clicked.ts,
         )
 
 

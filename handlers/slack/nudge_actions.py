@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from typing import Any
@@ -16,12 +15,13 @@ from bot.engine.dispatch import NoLongerNeeded
 from bot.engine.nudge_content import nudge_content
 from bot.records import talks
 from bot.slack.deps import Deps
-from handlers.slack import ids
+from handlers.slack import ids, parse
 from handlers.slack.blocks.messages import refusal
 from handlers.slack.blocks.nudges import nudge_message, settled_message
 from handlers.slack.commands import record_view
 from handlers.slack.notify import note_payload_place
 from handlers.slack.opening import open_form
+from handlers.slack.tell import answer
 from prompts import t
 from storage.models import Nudge
 
@@ -36,20 +36,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ids.NUDGE_ACTION_DONE)(partial(action_done, deps=deps))
 
 
-def _choice(action: dict[str, Any]) -> dict[str, Any]:
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or "{}"
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _number(choice: dict[str, Any], name: str) -> int:
-    value = choice.get(name)
-    return value if isinstance(value, int) else int(value) if str(value).isdigit() else 0
-
-
 async def _settle(
     client: AsyncWebClient, deps: Deps, body: dict[str, Any], nudge: Nudge, note: str, locale: str
 ) -> None:
@@ -58,8 +44,7 @@ async def _settle(
     if nudge.channel is None or nudge.ts is None:
         log.warning("nudge %s has no sent message to update", nudge.id)
         return
-    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
-    note_payload_place([nudge], *clicked, what="nudge")
+    note_payload_place([nudge], parse.clicked(body), what="nudge")
     try:
         content = await nudge_content(deps.engine, nudge, policy=deps.policy, now=deps.clock())
         drawn = nudge_message(content, policy=deps.policy, locale=locale).last_part().as_kwargs()
@@ -73,11 +58,17 @@ async def _settle(
         log.warning("could not update nudge %s: %s", nudge.id, error)
 
 
-async def _refuse(client: AsyncWebClient, body: dict[str, Any], key: str, locale: str) -> None:
-    message = refusal(key, locale)
-    await client.chat_postEphemeral(
-        channel=body["channel"]["id"], user=body["user"]["id"], **message.as_kwargs()
-    )
+async def _refuse(
+    client: AsyncWebClient,
+    deps: Deps,
+    body: dict[str, Any],
+    refused: talks.NotAllowed,
+    locale: str,
+) -> None:
+    """Say why not, where the nudge was clicked."""
+    user_id = body["user"]["id"]
+    message = refusal(refused.key, locale, **refused.params)
+    await answer(deps, user_id, message, client=client, channel=parse.clicked(body).channel)
 
 
 async def log_talk(
@@ -91,11 +82,10 @@ async def log_talk(
     """Open the record form set to the nudge's report and kind of talk (a button, or the
     select of a milestone nudge with many people); the form re-checks who may log it."""
     await ack()
-    user_id, choice = body["user"]["id"], _choice(action)
+    user_id, choice = body["user"]["id"], parse.nudge_choice(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        employee_id, kind = str(choice.get("e", "")), str(choice.get("k", "checkin"))
-        return await record_view(deps, user_id, employee_id, locale, kind=kind)
+        return await record_view(deps, user_id, choice.employee_id, locale, kind=choice.kind)
 
     await open_form(
         client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
@@ -107,19 +97,19 @@ async def snooze(
 ) -> None:
     """Bring the nudge back tomorrow or next week."""
     await ack()
-    user_id, choice = body["user"]["id"], _choice(action)
+    user_id, choice = body["user"]["id"], parse.nudge_choice(action)
     locale = await deps.locale_for(user_id)
     try:
         snoozed = await choices.snooze(
             deps.engine,
-            nudge_id=_number(choice, "n"),
+            nudge_id=choice.nudge_id,
             actor_id=user_id,
-            until="week" if choice.get("u") == "week" else "tomorrow",
+            until=choice.until,
             policy=deps.policy,
             now=deps.clock(),
         )
     except talks.NotAllowed as refused:
-        await _refuse(client, body, refused.key, locale)
+        await _refuse(client, deps, body, refused, locale)
         return
     when = snoozed.until.strftime("%Y-%m-%d %H:%M")
     await _settle(client, deps, body, snoozed.nudge, t("nudge.snoozed", locale, when=when), locale)
@@ -130,23 +120,20 @@ async def skip(
 ) -> None:
     """Skip this one, with the reason given."""
     await ack()
-    user_id, choice = body["user"]["id"], _choice(action)
+    user_id, choice = body["user"]["id"], parse.nudge_choice(action)
     locale = await deps.locale_for(user_id)
-    reason = str(choice.get("r"))
-    if reason not in choices.SKIP_REASONS:
-        reason = "not_relevant"
     try:
         nudge = await choices.skip(
             deps.engine,
-            nudge_id=_number(choice, "n"),
+            nudge_id=choice.nudge_id,
             actor_id=user_id,
-            reason=reason,
+            reason=choice.reason,
             now=deps.clock(),
-        )  # type: ignore[arg-type]
+        )
     except talks.NotAllowed as refused:
-        await _refuse(client, body, refused.key, locale)
+        await _refuse(client, deps, body, refused, locale)
         return
-    label = t(f"nudge.skip_{reason}", locale)
+    label = t(f"nudge.skip_{choice.reason}", locale)
     await _settle(client, deps, body, nudge, t("nudge.skipped", locale, reason=label), locale)
 
 
@@ -155,18 +142,18 @@ async def action_done(
 ) -> None:
     """Mark the nudge's action item done."""
     await ack()
-    user_id, choice = body["user"]["id"], _choice(action)
+    user_id, choice = body["user"]["id"], parse.nudge_choice(action)
     locale = await deps.locale_for(user_id)
     try:
         done = await choices.complete_action(
             deps.engine,
-            action_id=_number(choice, "a"),
+            action_id=choice.action_id,
             actor_id=user_id,
             now=deps.clock(),
-            nudge_id=_number(choice, "n"),
+            nudge_id=choice.nudge_id,
         )
     except talks.NotAllowed as refused:
-        await _refuse(client, body, refused.key, locale)
+        await _refuse(client, deps, body, refused, locale)
         return
     if done.nudge is not None:
         await _settle(client, deps, body, done.nudge, t("nudge.done", locale), locale)

@@ -15,6 +15,7 @@ from bot.errors import NotAllowed
 from bot.slack.deps import Deps
 from handlers.slack.blocks.messages import Message, refusal
 from handlers.slack.blocks.waiting import loading_view, message_view
+from handlers.slack.tell import answer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class Opener:
 async def tell_expired(deps: Deps, user_id: str, respond: Any | None = None) -> None:
     """Tell the user the form did not open and to try again."""
     locale = await deps.locale_for(user_id)
-    await tell(deps, user_id, refusal("wait.expired", locale), respond)
+    await answer(deps, user_id, refusal("wait.expired", locale), respond=respond)
 
 
 async def open_form(
@@ -121,15 +122,3 @@ async def _make(
 
 def _error(exc: SlackApiError) -> str | None:
     return exc.response.get("error") if isinstance(exc.response.data, dict) else None
-
-
-async def tell(deps: Deps, user_id: str, message: Message, respond: Any | None) -> None:
-    """An answer to the person who asked: ephemeral where the request came from
-    (`respond`), else (App Home) in a DM."""
-    try:
-        if respond is not None:
-            await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-        else:
-            await deps.gateway.dm(user_id, message.text, message.blocks)
-    except SlackApiError as exc:
-        log.warning("could not answer %s: %s", user_id, _error(exc))

@@ -11,27 +11,24 @@ from slack_bolt.async_app import AsyncApp
 from bot.errors import NotAllowed
 from bot.org import pickers
 from bot.slack.deps import Deps
-from bot.text import clean
-from handlers.slack import ids
+from handlers.slack import ids, parse
 from handlers.slack.blocks import goal_views as gv
 from handlers.slack.blocks.modals import report_options
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the option loaders."""
-    app.options(ids.PICK_REPORT)(partial(report_picker, deps=deps))
-    app.options(gv.GOAL_EMPLOYEE_PICK)(partial(goal_picker, deps=deps))
-
-
-def _typed(body: dict[str, Any]) -> str:
-    return clean(str(body.get("value") or ""))[: pickers.TYPED_LIMIT]
+    app.options(ids.TALK_PICK_REPORT)(partial(report_picker, deps=deps))
+    app.options(ids.GOAL_EMPLOYEE_PICK)(partial(goal_picker, deps=deps))
 
 
 async def report_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:
     """Whom the record form may be about: the actor's reports (HR: anyone) matching."""
     try:
         found = await pickers.pickable_people(
-            deps.engine, actor_id=body["user"]["id"], typed=_typed(body)
+            deps.engine,
+            actor_id=body["user"]["id"],
+            typed=parse.typed_search(body, pickers.TYPED_LIMIT),
         )
     except NotAllowed:
         await ack(options=[])
@@ -41,7 +38,7 @@ async def report_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:
 
 async def goal_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:
     """Whose goal: "Myself" (proposed to the actor's manager), then the matching reports."""
-    user_id, typed = body["user"]["id"], _typed(body)
+    user_id, typed = body["user"]["id"], parse.typed_search(body, pickers.TYPED_LIMIT)
     try:
         found = await pickers.pickable_people(deps.engine, actor_id=user_id, typed=typed)
     except NotAllowed:

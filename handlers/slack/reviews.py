@@ -4,7 +4,6 @@ employee's Acknowledge / Disagree. Validate and save before the ack; DMs go out 
 from __future__ import annotations
 
 import logging
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -14,16 +13,16 @@ from slack_sdk.errors import SlackApiError
 from bot.engine.notices import REVIEW_DISAGREED, REVIEW_SAVED, REVIEW_SUMMARY
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
-from bot.records.talks import ActionDraft, find_employee, form_digest, submission_key
+from bot.records.talks import find_employee, form_digest, submission_key
 from bot.review import answers, interview_record
 from bot.slack.deps import Deps
-from bot.text import clean
 from handlers.slack import ids, parse
 from handlers.slack.blocks import review_views as rv
 from handlers.slack.blocks.messages import refusal
 from handlers.slack.budget import Budget, late, locale_within, not_saved_yet, write
 from handlers.slack.notify import note_payload_place, publish_home, redraw_posted
 from handlers.slack.opening import open_form
+from handlers.slack.tell import answer
 from prompts import t
 
 log = logging.getLogger(__name__)
@@ -31,10 +30,10 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the review listeners."""
-    app.view(rv.REVIEW_MODAL)(partial(submit_review, deps=deps))
-    app.view(rv.DISAGREE_MODAL)(partial(submit_disagreement, deps=deps))
-    app.action(rv.ACKNOWLEDGE)(partial(acknowledge_review, deps=deps))
-    app.action(rv.DISAGREE)(partial(open_disagreement, deps=deps))
+    app.view(ids.REVIEW_MODAL)(partial(submit_review, deps=deps))
+    app.view(ids.REVIEW_DISAGREE_MODAL)(partial(submit_disagreement, deps=deps))
+    app.action(ids.REVIEW_ACKNOWLEDGE)(partial(acknowledge_review, deps=deps))
+    app.action(ids.REVIEW_DISAGREE)(partial(open_disagreement, deps=deps))
 
 
 async def review_command(
@@ -45,7 +44,7 @@ async def review_command(
     user_id = command["user_id"]
     if request.action != "open":
         locale = await deps.locale_for(user_id)
-        await respond(response_type="ephemeral", **rv.usage(locale).as_kwargs())
+        await answer(deps, user_id, rv.usage(locale), respond=respond)
         return
 
     async def form(locale: str) -> dict[str, Any]:
@@ -66,66 +65,17 @@ async def review_command(
     )
 
 
-def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get(ids.VALUE) or {}
-
-
-def _date(values: dict[str, Any], block_id: str) -> date | None:
-    raw = _element(values, block_id).get("selected_date")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def review_draft(view: dict[str, Any]) -> interview_record.ReviewDraft:
-    """The review modal's state (and its routing data) as a draft; nothing trusted."""
-    values = view.get("state", {}).get("values", {})
-    meta = parse.metadata(view)
-
-    def text(block_id: str) -> str:
-        return clean(_element(values, block_id).get("value") or "")
-
-    def selected(block_id: str) -> str | None:
-        return (_element(values, block_id).get("selected_option") or {}).get("value")
-
-    actions = []
-    for n in range(1, interview_record.MAX_DEVELOPMENT + 1):
-        owner = selected(rv.block_for(f"action_{n}_owner"))
-        actions.append(
-            ActionDraft(
-                text=text(rv.block_for(f"action_{n}_text")),
-                owner=owner if owner in ("manager", "employee") else None,  # type: ignore[arg-type]
-                due_on=_date(values, rv.block_for(f"action_{n}_due")),
-            )
-        )
-    chosen = _element(values, rv.DECISIONS_BLOCK).get("selected_options") or []
-    review_id = meta.get("r")
-    return interview_record.ReviewDraft(
-        employee_id=str(meta.get("e", "")),
-        rating=selected(rv.RATING),
-        evidence=text(rv.EVIDENCE),
-        held_on=_date(values, rv.HELD_ON),
-        minutes=text(rv.MINUTES),
-        gaps=text(rv.GAPS),
-        next_goals=text(rv.NEXT_GOALS),
-        actions=tuple(actions),
-        decisions=tuple(str(o.get("value", "")) for o in chosen),
-        employee_view=text(rv.EMPLOYEE_VIEW),
-        review_id=int(review_id) if str(review_id).isdigit() else None,
-    )
-
-
 async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Save the review, or keep the modal open with the problem on the exact block."""
     budget = Budget()
     user_id = body["user"]["id"]
-    key = submission_key(rv.REVIEW_MODAL, user_id, view["id"])
-    digest = form_digest(view.get("state", {}).get("values", {}))
-    draft, now = review_draft(view), deps.clock()
-    work = write(
-        key,
-        lambda: interview_record.record_review(
+    key = submission_key(ids.REVIEW_MODAL, user_id, view["id"])
+    digest = form_digest(parse.form_values(view))
+    now = deps.clock()
+
+    async def save() -> interview_record.RecordedReview:
+        draft = parse.review_draft(view)  # Invalid, like the domain's, if a date is unreadable
+        return await interview_record.record_review(
             deps.engine,
             actor_id=user_id,
             draft=draft,
@@ -133,12 +83,13 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
             now=now,
             key=key,
             digest=digest,
-        ),
-    )
+        )
+
+    work = write(key, save)
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         text = not_saved_yet(known, "review.modal.save")
-        await ack(response_action="errors", errors={rv.RATING: text})
+        await ack(response_action="errors", errors={ids.REVIEW_RATING: text})
         recorded = await late(work, "a review")
         if recorded is not None:
             await _announce(deps, recorded, actor_id=user_id)
@@ -148,21 +99,22 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         recorded = work.result()
     except Invalid as invalid:
         # A problem with a field the view does not show (forged) lands on the rating.
-        shown = {block.get("block_id") for block in view.get("blocks", [])}
+        shown = parse.shown_blocks(view)
         errors: dict[str, str] = {}
         for name, problem in invalid.problems.items():
-            block = rv.block_for(name) if rv.block_for(name) in shown else rv.RATING
+            block = ids.review_block(name)
+            block = block if block in shown else ids.REVIEW_RATING
             errors.setdefault(block, t(problem.key, locale, **problem.params))
         await ack(response_action="errors", errors=errors)
         return
     except NotAllowed as refused:
         text = t(refused.key, locale, **refused.params)
-        await ack(response_action="errors", errors={rv.RATING: text})
+        await ack(response_action="errors", errors={ids.REVIEW_RATING: text})
         return
     except SaveFailed:
         failure(log, "saving a review failed; the form stays open")
         text = t("review.error.save_failed", locale)
-        await ack(response_action="errors", errors={rv.RATING: text})
+        await ack(response_action="errors", errors={ids.REVIEW_RATING: text})
         return
     await ack()
     await _announce(deps, recorded, actor_id=user_id)
@@ -187,20 +139,22 @@ async def _announce(deps: Deps, rec: interview_record.RecordedReview, *, actor_i
         await publish_home(deps, user_id)
 
 
-async def _redraw_summary(deps: Deps, answer: answers.ReviewResponse, body: dict[str, Any]) -> None:
+async def _redraw_summary(
+    deps: Deps, response: answers.ReviewResponse, body: dict[str, Any]
+) -> None:
     """Redraw the employee's summary, with their answer in place of the buttons, where the
     outbox says it was sent (never where the payload says)."""
-    clicked = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
-    if clicked != (None, None):
-        note_payload_place(answer.posted, *clicked, what="review summary")
-    if not answer.posted:
+    clicked = parse.clicked(body)
+    if clicked != parse.Clicked(None, None):  # a click on the summary (not the modal's submit)
+        note_payload_place(response.posted, clicked, what="review summary")
+    if not response.posted:
         return
-    locale = await deps.locale_for(answer.record.employee.slack_id)
+    locale = await deps.locale_for(response.record.employee.slack_id)
     # the stored ts is the summary's last post (with the buttons); a long answer may need one
     # more post after it
-    update, following = rv.summary_update(answer.record, policy=deps.policy, locale=locale)
+    update, following = rv.summary_update(response.record, policy=deps.policy, locale=locale)
     client = deps.gateway.client
-    for row in answer.posted:
+    for row in response.posted:
         try:
             await client.chat_update(channel=row.channel, ts=row.ts, **update.as_kwargs())
             for part in following:
@@ -216,24 +170,23 @@ async def acknowledge_review(
     await ack()
     user_id = body["user"]["id"]
     locale = await deps.locale_for(user_id)
-    channel = (body.get("channel") or {}).get("id")
     try:
-        answer = await answers.respond_to_review(
+        response = await answers.respond_to_review(
             deps.engine,
-            review_id=int(action["value"]),
+            review_id=parse.button_record_id(action),
             actor_id=user_id,
             agree=True,
             comment=None,
             now=deps.clock(),
         )
-    except (NotAllowed, ValueError) as refused:
-        key = refused.key if isinstance(refused, NotAllowed) else "review.refusal.unknown"
-        message = refusal(key, locale)
-        await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+    except NotAllowed as refused:
+        message = refusal(refused.key, locale, **refused.params)
+        channel = parse.clicked(body).channel
+        await answer(deps, user_id, message, client=client, channel=channel)
         return
-    if answer.first:
+    if response.first:
         deps.kick()  # the manager's notice was written with the answer
-    await _redraw_summary(deps, answer, body)
+    await _redraw_summary(deps, response, body)
 
 
 async def open_disagreement(
@@ -242,13 +195,10 @@ async def open_disagreement(
     """Disagree: open the small modal for the comment, if this is the actor's review to
     answer (checked again on submit). It carries the review's id only."""
     await ack()
-    user_id = body["user"]["id"]
-    raw = str(action.get("value", ""))
+    user_id, review_id = body["user"]["id"], parse.button_record_id(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        if not raw.isdigit():
-            raise NotAllowed("review.refusal.unknown")
-        review = await answers.answerable(deps.engine, review_id=int(raw), actor_id=user_id)
+        review = await answers.answerable(deps.engine, review_id=review_id, actor_id=user_id)
         return rv.disagree_modal(review.id or 0, locale=locale)
 
     await open_form(
@@ -262,59 +212,52 @@ async def submit_disagreement(
     """Store the disagreement with its comment; tell every HR person and the manager."""
     budget = Budget()
     user_id = body["user"]["id"]
-    raw = str(parse.metadata(view).get("r", ""))
-    comment = clean(
-        _element(view.get("state", {}).get("values", {}), rv.COMMENT).get("value") or ""
-    )
+    typed = parse.disagreement(view)
     now = deps.clock()
-
-    async def answer_it() -> answers.ReviewResponse:
-        if not raw.isdigit():
-            raise NotAllowed("review.refusal.unknown")
-        return await answers.respond_to_review(
+    work = write(
+        f"{ids.REVIEW_DISAGREE_MODAL}:{user_id}:{typed.review_id}",
+        lambda: answers.respond_to_review(
             deps.engine,
-            review_id=int(raw),
+            review_id=typed.review_id,
             actor_id=user_id,
             agree=False,
-            comment=comment,
+            comment=typed.comment,
             now=now,
-        )
-
-    work = write(f"{rv.DISAGREE_MODAL}:{user_id}:{raw}", answer_it)
+        ),
+    )
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         text = not_saved_yet(known, "review.disagree_modal.send")
-        await ack(response_action="errors", errors={rv.COMMENT: text})
-        answer = await late(work, "a disagreement")
-        if answer is not None:
-            await _after_disagreement(deps, answer, body)
+        await ack(response_action="errors", errors={ids.REVIEW_COMMENT: text})
+        response = await late(work, "a disagreement")
+        if response is not None:
+            await _after_disagreement(deps, response, body)
         return
     locale = known or deps.policy.locale
     try:
-        answer = work.result()
+        response = work.result()
     except Invalid as invalid:
         problem = next(iter(invalid.problems.values()))
-        await ack(
-            response_action="errors", errors={rv.COMMENT: t(problem.key, locale, **problem.params)}
-        )
+        text = t(problem.key, locale, **problem.params)
+        await ack(response_action="errors", errors={ids.REVIEW_COMMENT: text})
         return
     except NotAllowed as refused:
         text = t(refused.key, locale, **refused.params)
-        await ack(response_action="errors", errors={rv.COMMENT: text})
+        await ack(response_action="errors", errors={ids.REVIEW_COMMENT: text})
         return
     await ack()
-    await _after_disagreement(deps, answer, body)
+    await _after_disagreement(deps, response, body)
 
 
 async def _after_disagreement(
-    deps: Deps, answer: answers.ReviewResponse, body: dict[str, Any]
+    deps: Deps, response: answers.ReviewResponse, body: dict[str, Any]
 ) -> None:
     """Show the answer in the employee's summary; send HR's and the manager's notices (or,
     when the comment changed, redraw them where they were sent)."""
-    if answer.first:
+    if response.first:
         deps.kick()  # HR's and the manager's notices were written with the disagreement
-    elif answer.amended:
-        version = answer.record.talk.submission_key[:32]
-        subject = f"review:{answer.record.review.id}"
+    elif response.amended:
+        version = response.record.talk.submission_key[:32]
+        subject = f"review:{response.record.review.id}"
         await redraw_posted(deps, subject=subject, kinds=(REVIEW_DISAGREED,), version=version)
-    await _redraw_summary(deps, answer, body)
+    await _redraw_summary(deps, response, body)

@@ -4,7 +4,6 @@ the review interview's date pickers (prep pack nudge and App Home)."""
 from __future__ import annotations
 
 import logging
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -17,13 +16,13 @@ from bot.logs import failure
 from bot.review import interview_days
 from bot.review import self_assessment as sa
 from bot.slack.deps import Deps
-from bot.text import clean
 from handlers.slack import ids, parse
 from handlers.slack.blocks import self_views as sv
-from handlers.slack.blocks.messages import Message, refusal
+from handlers.slack.blocks.messages import refusal
 from handlers.slack.budget import Budget, late, locale_within, not_saved_yet, write
 from handlers.slack.notify import redraw_posted
 from handlers.slack.opening import open_form
+from handlers.slack.tell import answer
 from prompts import t
 
 log = logging.getLogger(__name__)
@@ -31,10 +30,10 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the self-assessment and interview-date listeners."""
-    app.action(sv.SELF_OPEN)(partial(open_from_nudge, deps=deps))
-    app.action(sv.SELF_SAVE_DRAFT)(partial(save_draft, deps=deps))
-    app.view(sv.SELF_MODAL)(partial(submit, deps=deps))
-    app.action(sv.INTERVIEW_ACTION)(partial(set_interview_date, deps=deps))
+    app.action(ids.SELF_OPEN)(partial(open_from_nudge, deps=deps))
+    app.action(ids.SELF_SAVE_DRAFT)(partial(save_draft, deps=deps))
+    app.view(ids.SELF_MODAL)(partial(submit, deps=deps))
+    app.action(ids.INTERVIEW_ACTION)(partial(set_interview_date, deps=deps))
 
 
 async def _form_view(
@@ -60,63 +59,31 @@ async def self_command(
     )
 
 
-async def _tell(client: Any, deps: Deps, body: dict[str, Any], message: Message) -> None:
-    """An answer to a click: ephemeral in the message's channel, else (App Home) a DM."""
-    user_id = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id")
-    try:
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
-        else:
-            await deps.gateway.dm(user_id, message.text, message.blocks)
-    except SlackApiError:
-        failure(log, "could not answer %s", user_id)
-
-
 async def open_from_nudge(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, deps: Deps
 ) -> None:
     """The nudge's "Open my self-assessment" button: the modal for the nudge's cycle (if it
     is one this person may write for)."""
     await ack()
-    user_id = body["user"]["id"]
-    cycle = parse.metadata({"private_metadata": action.get("value")}).get("c")
+    user_id, cycle_id = body["user"]["id"], parse.self_open_cycle(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        if cycle is not None and not str(cycle).isdigit():
-            raise NotAllowed("self.refusal.no_cycle")
-        return await _form_view(deps, user_id, locale, int(cycle) if cycle else None)
+        return await _form_view(deps, user_id, locale, cycle_id)
 
     await open_form(
         client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
     )
 
 
-def answers(view: dict[str, Any]) -> dict[str, Any]:
-    """The modal's state as keyword arguments of `bot.review.self_assessment.save`."""
-    values = view.get("state", {}).get("values", {})
-    option = ((values.get(sv.SELF_RATING) or {}).get(ids.VALUE) or {}).get("selected_option")
-    found: dict[str, Any] = {"rating": option.get("value") if option else None}
-    for name in sa.TEXT_FIELDS:
-        typed = ((values.get(sv.FIELD_BLOCKS[name]) or {}).get(ids.VALUE) or {}).get("value")
-        found[name] = clean(typed or "")
-    return found
-
-
-def _cycle_id(view: dict[str, Any]) -> int:
-    raw = parse.metadata(view).get("c")
-    return int(raw) if str(raw or "").isdigit() else 0
-
-
 def _problems(invalid: Invalid, locale: str) -> dict[str, str]:
     return {
-        sv.FIELD_BLOCKS[name]: t(p.key, locale, **p.params) for name, p in invalid.problems.items()
+        ids.self_block(name): t(p.key, locale, **p.params) for name, p in invalid.problems.items()
     }
 
 
 def _one_at_a_time(user_id: str) -> str:
     """The key that puts a person's self-assessment saves (draft or submit) in order."""
-    return f"{sv.SELF_MODAL}:{user_id}"
+    return f"{ids.SELF_MODAL}:{user_id}"
 
 
 async def save_draft(
@@ -126,19 +93,19 @@ async def save_draft(
     ("Draft saved at …", or each problem under its field; typing is kept either way)."""
     await ack()
     view, user_id = body["view"], body["user"]["id"]
-    cycle_id = _cycle_id(view)
-    typed = answers(view)
+    typed = parse.self_answers(view)
     now = deps.clock()
     work = write(
         _one_at_a_time(user_id),
         lambda: sa.save(
             deps.engine,
             employee_id=user_id,
-            cycle_id=cycle_id,
+            cycle_id=typed.cycle_id,
+            rating=typed.rating,
             submit=False,
             policy=deps.policy,
             now=now,
-            **typed,
+            **typed.texts,
         ),
     )
     locale = await deps.locale_for(user_id)
@@ -153,13 +120,15 @@ async def save_draft(
             locale,
             t("self.modal.not_saved", locale),
             _problems(invalid, locale),
-            typed,
+            typed.typed(),
         )
         return
     except (NotAllowed, SaveFailed) as failed:
         key = failed.key if isinstance(failed, NotAllowed) else "self.error.save_failed"
         params = failed.params if isinstance(failed, NotAllowed) else {}
-        await _redraw(client, deps, view, user_id, locale, t(key, locale, **params), {}, typed)
+        await _redraw(
+            client, deps, view, user_id, locale, t(key, locale, **params), {}, typed.typed()
+        )
         return
     when = saved.assessment.updated_at.astimezone(saved.zone).strftime("%Y-%m-%d %H:%M")
     await _redraw(
@@ -186,7 +155,7 @@ async def _redraw(
             employee_id=user_id,
             policy=deps.policy,
             now=deps.clock(),
-            cycle_id=_cycle_id(view) or None,
+            cycle_id=parse.self_answers(view).cycle_id or None,
         )
     except NotAllowed as refused:
         text = t(refused.key, locale, **refused.params)
@@ -207,23 +176,24 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
     written), then show the confirmation and tell the manager on the first submission."""
     budget = Budget()
     user_id = body["user"]["id"]
-    cycle_id, typed, now = _cycle_id(view), answers(view), deps.clock()
+    typed, now = parse.self_answers(view), deps.clock()
     work = write(
         _one_at_a_time(user_id),
         lambda: sa.save(
             deps.engine,
             employee_id=user_id,
-            cycle_id=cycle_id,
+            cycle_id=typed.cycle_id,
+            rating=typed.rating,
             submit=True,
             policy=deps.policy,
             now=now,
-            **typed,
+            **typed.texts,
         ),
     )
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         text = not_saved_yet(known, "self.modal.submit")
-        await ack(response_action="errors", errors={sv.SELF_RATING: text})
+        await ack(response_action="errors", errors={ids.SELF_RATING: text})
         saved = await late(work, "a self-assessment")
         if saved is not None:
             await _announce(deps, saved)
@@ -236,13 +206,12 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
         return
     except NotAllowed as refused:
         text = t(refused.key, locale, **refused.params)
-        await ack(response_action="errors", errors={sv.SELF_RATING: text})
+        await ack(response_action="errors", errors={ids.SELF_RATING: text})
         return
     except SaveFailed:
         failure(log, "saving a self-assessment failed; the form stays open")
-        await ack(
-            response_action="errors", errors={sv.SELF_RATING: t("self.error.save_failed", locale)}
-        )
+        text = t("self.error.save_failed", locale)
+        await ack(response_action="errors", errors={ids.SELF_RATING: text})
         return
     await ack(response_action="update", view=sv.submitted_view(saved, locale=locale))
     await _announce(deps, saved)
@@ -261,33 +230,34 @@ async def _announce(deps: Deps, saved: sa.Saved) -> None:
 async def set_interview_date(
     ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, deps: Deps
 ) -> None:
-    """A date picked for a report's review interview (prep pack nudge or App Home)."""
+    """A date picked for a report's review interview (prep pack nudge or App Home); the
+    answer goes where it was picked (an ephemeral in the nudge's DM, else a DM)."""
     await ack()
-    user_id = body["user"]["id"]
+    user_id, channel = body["user"]["id"], parse.clicked(body).channel
     locale = await deps.locale_for(user_id)
-    target = sv.interview_target(action.get("action_id", ""))
     try:
-        day = date.fromisoformat(action.get("selected_date") or "")
-    except ValueError:
-        day = None
-    if target is None or day is None:
+        picked = parse.interview_choice(action)
+    except parse.Unreadable as unreadable:
+        message = refusal(unreadable.key, locale, **unreadable.params)
+        await answer(deps, user_id, message, client=client, channel=channel)
+        return
+    if picked is None:
         return  # a cleared picker or a malformed id: nothing to do
-    cycle_id, employee_id = target
     try:
         done = await interview_days.set_interview(
             deps.engine,
             actor_id=user_id,
-            employee_id=employee_id,
-            day=day,
+            employee_id=picked.employee_id,
+            day=picked.day,
             now=deps.clock(),
             policy=deps.policy,
-            cycle_id=cycle_id,
+            cycle_id=picked.cycle_id,
         )
     except NotAllowed as refused:
-        await _tell(client, deps, body, refusal(refused.key, locale, **refused.params))
-        return
+        message = refusal(refused.key, locale, **refused.params)
     except SaveFailed:
         failure(log, "saving an interview date failed")
-        await _tell(client, deps, body, refusal("self.error.save_failed", locale))
-        return
-    await _tell(client, deps, body, sv.interview_set_message(done, locale=locale))
+        message = refusal("self.error.save_failed", locale)
+    else:
+        message = sv.interview_set_message(done, locale=locale)
+    await answer(deps, user_id, message, client=client, channel=channel)

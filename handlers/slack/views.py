@@ -27,22 +27,21 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the modal submission listeners."""
-    app.view(ids.RECORD_MODAL)(partial(submit_record, deps=deps))
-    app.view(ids.PICK_REPORT_MODAL)(partial(submit_pick, deps=deps))
+    app.view(ids.TALK_MODAL)(partial(submit_record, deps=deps))
+    app.view(ids.TALK_PICK_MODAL)(partial(submit_pick, deps=deps))
 
 
 async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Save the talk, or keep the form open with the problem on the exact field."""
     budget = Budget()
     user_id = body["user"]["id"]
-    employee_id = str(parse.metadata(view).get("e", ""))
-    draft = parse.talk_draft(view, employee_id)
-    key = talks.submission_key(ids.RECORD_MODAL, user_id, view["id"])
-    digest = talks.form_digest(view.get("state", {}).get("values", {}))
+    key = talks.submission_key(ids.TALK_MODAL, user_id, view["id"])
+    digest = talks.form_digest(parse.form_values(view))
     now = deps.clock()
-    work = write(
-        key,
-        lambda: talks.record_talk(
+
+    async def save() -> talks.Recorded:
+        draft = parse.talk_draft(view)  # Invalid, like the domain's, if a date is unreadable
+        return await talks.record_talk(
             deps.engine,
             actor_id=user_id,
             draft=draft,
@@ -50,13 +49,15 @@ async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], de
             now=now,
             key=key,
             digest=digest,
-        ),
-    )
+        )
+
+    work = write(key, save)
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         # The database is slow: keep the form (and everything typed) open; the save goes on,
         # and pressing Save again finds what it saved.
-        await ack(response_action="errors", errors={ids.FACTS: not_saved_yet(known, "modal.save")})
+        text = not_saved_yet(known, "modal.save")
+        await ack(response_action="errors", errors={ids.TALK_FACTS: text})
         recorded = await late(work, "a talk")
         if recorded is not None:
             await announce_recorded(deps, recorded)
@@ -66,19 +67,19 @@ async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         recorded = work.result()
     except talks.Invalid as invalid:
         errors = {
-            parse.error_block(name): t(p.key, locale, **p.params)
+            ids.talk_block(name): t(p.key, locale, **p.params)
             for name, p in invalid.problems.items()
         }
         await ack(response_action="errors", errors=errors)
         return
     except talks.NotAllowed as refused:
-        await ack(
-            response_action="errors", errors={ids.FACTS: t(refused.key, locale, **refused.params)}
-        )
+        text = t(refused.key, locale, **refused.params)
+        await ack(response_action="errors", errors={ids.TALK_FACTS: text})
         return
     except SaveFailed:
         failure(log, "saving a talk failed; the form stays open")
-        await ack(response_action="errors", errors={ids.FACTS: t("error.save_failed", locale)})
+        text = t("error.save_failed", locale)
+        await ack(response_action="errors", errors={ids.TALK_FACTS: text})
         return
     await ack()
     await announce_recorded(deps, recorded)
@@ -89,7 +90,7 @@ async def submit_pick(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
     the database is slow)."""
     budget = Budget()
     user_id = body["user"]["id"]
-    employee_id = parse.picked_user(view) or ""
+    employee_id = parse.picked_user(view)
     context = asyncio.ensure_future(
         talks.record_context(
             deps.engine,
@@ -118,7 +119,7 @@ async def submit_pick(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
     except talks.NotAllowed as refused:
         await ack(
             response_action="errors",
-            errors={ids.EMPLOYEE: t(refused.key, locale, **refused.params)},
+            errors={ids.TALK_EMPLOYEE: t(refused.key, locale, **refused.params)},
         )
         return
     await ack(response_action="update", view=form)

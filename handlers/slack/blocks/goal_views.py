@@ -3,7 +3,6 @@ buttons, the notices people receive, and the milestone confirmation with "Mark d
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -14,31 +13,6 @@ from handlers.slack.blocks import kit
 from handlers.slack.blocks.messages import Message
 from prompts import t
 from storage.models import Goal, Person
-
-# Callback, action and block ids of this surface (kept here, next to the builders).
-GOAL_MODAL = "goal_set"
-GOAL_CONFIRM = "goal_confirm"
-GOAL_DECLINE = "goal_decline"
-MILESTONE_DONE = "milestone_done"
-GOAL_EMPLOYEE = "goal_employee"
-GOAL_EMPLOYEE_PICK = "goal_employee_option"  # the picker's options load as the user types
-GOAL_TITLE = "goal_title"
-GOAL_MEASURE = "goal_measure"
-GOAL_DUE = "goal_due"
-GOAL_DECISION = "goal_decision"
-
-# A problem with a goal field (bot.records.goals) → the block that shows it.
-GOAL_FIELD_BLOCKS = {
-    "employee": GOAL_EMPLOYEE,
-    "title": GOAL_TITLE,
-    "measure": GOAL_MEASURE,
-    "due_on": GOAL_DUE,
-}
-
-
-def goal_metadata(employee_id: str | None) -> str:
-    """Routing data for the goal modal (never trusted for access)."""
-    return json.dumps({"e": employee_id} if employee_id else {})
 
 
 def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
@@ -53,7 +27,7 @@ def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
         blocks += kit.sections(kit.md("goal.modal.for", locale, name=form.employee.name))
     blocks += [
         kit.input_block(
-            GOAL_TITLE,
+            ids.GOAL_TITLE,
             t("goal.modal.title_label", locale),
             {
                 "type": "plain_text_input",
@@ -65,7 +39,7 @@ def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
             },
         ),
         kit.input_block(
-            GOAL_MEASURE,
+            ids.GOAL_MEASURE,
             t("goal.modal.measure_label", locale),
             {
                 "type": "plain_text_input",
@@ -78,7 +52,7 @@ def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
             },
         ),
         kit.input_block(
-            GOAL_DUE,
+            ids.GOAL_DUE,
             t("goal.modal.due_label", locale),
             {"type": "datepicker", "action_id": ids.VALUE},
         ),
@@ -86,12 +60,12 @@ def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
     ]
     employee_id = form.employee.slack_id if form.employee else None
     return kit.modal(
-        GOAL_MODAL,
+        ids.GOAL_MODAL,
         t("goal.modal.title", locale),
         blocks,
         submit=t("goal.modal.save", locale),
         close=t("goal.modal.cancel", locale),
-        private_metadata=goal_metadata(employee_id),
+        private_metadata=ids.goal_metadata(employee_id),
     )
 
 
@@ -100,13 +74,13 @@ def _employee_picker(form: GoalForm, locale: str) -> kit.Block:
     "Myself" when they have a manager to propose to (see `employee_options`)."""
     element = {
         "type": "external_select",
-        "action_id": GOAL_EMPLOYEE_PICK,
+        "action_id": ids.GOAL_EMPLOYEE_PICK,
         "min_query_length": 0,
         "placeholder": kit.plain(
             t("goal.modal.employee_placeholder", locale), kit.PLACEHOLDER_LIMIT
         ),
     }
-    return kit.input_block(GOAL_EMPLOYEE, t("goal.modal.employee_label", locale), element)
+    return kit.input_block(ids.GOAL_EMPLOYEE, t("goal.modal.employee_label", locale), element)
 
 
 def employee_options(
@@ -164,10 +138,10 @@ def proposal_message(
             kit.context(kit.md("goal.proposal.prompt", locale)),
             kit.actions(
                 kit.button(
-                    t("goal.proposal.confirm", locale), GOAL_CONFIRM, value, style="primary"
+                    t("goal.proposal.confirm", locale), ids.GOAL_CONFIRM, value, style="primary"
                 ),
-                kit.button(t("goal.proposal.decline", locale), GOAL_DECLINE, value),
-                block_id=GOAL_DECISION,
+                kit.button(t("goal.proposal.decline", locale), ids.GOAL_DECLINE, value),
+                block_id=ids.GOAL_DECISION,
             ),
         ]
     elif decided_by is not None and on is not None:
@@ -202,7 +176,7 @@ def milestone_registered(info: MilestoneInfo, *, locale: str) -> Message:
     )
     button = kit.button(
         t("milestone.registered.done_button", locale),
-        MILESTONE_DONE,
+        ids.MILESTONE_DONE,
         str(milestone.id),
         style="primary",
     )

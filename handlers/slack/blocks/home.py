@@ -52,7 +52,7 @@ def _report_blocks(
         else kit.md("home.never", locale)
     )
     text = kit.md("home.report_line", locale, name=row.person.name, last=last)
-    button = kit.button(t("home.log_talk", locale), ids.LOG_TALK, row.person.slack_id)
+    button = kit.button(t("home.log_talk", locale), ids.HOME_LOG_TALK, row.person.slack_id)
     counts = kit.md(
         "home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions
     )

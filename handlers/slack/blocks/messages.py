@@ -100,7 +100,7 @@ def acknowledge_blocks(talk: Talk, locale: str, *, manager: str) -> list[kit.Blo
         when = talk.acknowledged_at.date().isoformat()
         return [kit.context(kit.md("record.acknowledged", locale, date=when))]
     button = kit.button(
-        t("record.acknowledge", locale), ids.ACKNOWLEDGE, str(talk.id), style="primary"
+        t("record.acknowledge", locale), ids.TALK_ACKNOWLEDGE, str(talk.id), style="primary"
     )
     prompt = kit.md("record.acknowledge_prompt", locale, manager=manager)
     return kit.sections(prompt, accessory=button)

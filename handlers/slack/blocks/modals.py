@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -15,11 +14,6 @@ from prompts import outline, t
 from storage.models import Person, TalkShare
 
 CHECKBOX_LIMIT = 10  # Slack's maximum options in one checkboxes element
-
-
-def record_metadata(employee_id: str, rows: int) -> str:
-    """What the record modal carries between updates (routing only, never trusted)."""
-    return json.dumps({"e": employee_id, "r": rows})
 
 
 def record_modal(
@@ -39,12 +33,12 @@ def record_modal(
         _kind_input(policy, locale, kind),
         *kit.contexts(kind_definition(policy, kind, locale)),
         kit.input_block(
-            ids.HELD_ON,
+            ids.TALK_HELD_ON,
             t("modal.held_on_label", locale),
             {"type": "datepicker", "action_id": ids.VALUE, "initial_date": today.isoformat()},
         ),
         kit.input_block(
-            ids.MINUTES,
+            ids.TALK_MINUTES,
             t("modal.minutes_label", locale),
             {
                 "type": "number_input",
@@ -60,10 +54,10 @@ def record_modal(
     if hints:
         bullets = kit.join("\n", [f"• {q}" for q in hints])
         text = kit.lines(kit.md("modal.questions", locale), bullets)
-        blocks.append(kit.context(text, block_id=ids.HINTS))
+        blocks.append(kit.context(text, block_id=ids.TALK_HINTS))
     blocks += [
-        _text_input(ids.FACTS, locale, "facts"),
-        _text_input(ids.CONSENSUS, locale, "consensus"),
+        _text_input(ids.TALK_FACTS, locale, "facts"),
+        _text_input(ids.TALK_CONSENSUS, locale, "consensus"),
         kit.divider(),
         kit.section(kit.md("modal.actions_header", locale)),
     ]
@@ -71,7 +65,9 @@ def record_modal(
         blocks += _action_row(n, ctx, locale)
     if rows < MAX_ACTIONS:
         blocks.append(
-            kit.actions(kit.button(t("modal.add_action", locale), ids.ADD_ACTION_ROW, str(rows)))
+            kit.actions(
+                kit.button(t("modal.add_action", locale), ids.TALK_ADD_ACTION_ROW, str(rows))
+            )
         )
     if ctx.open_actions:
         blocks += _completed_input(ctx, locale)
@@ -89,7 +85,7 @@ def record_modal(
             hint=t("modal.share_hint", locale),
         ),
         kit.input_block(
-            ids.PRIVATE_NOTE,
+            ids.TALK_PRIVATE_NOTE,
             t("modal.private_label", locale),
             {
                 "type": "plain_text_input",
@@ -102,12 +98,12 @@ def record_modal(
         ),
     ]
     return kit.modal(
-        ids.RECORD_MODAL,
+        ids.TALK_MODAL,
         t("modal.title", locale),
         blocks,
         submit=t("modal.save", locale),
         close=t("modal.cancel", locale),
-        private_metadata=record_metadata(ctx.employee.slack_id, rows),
+        private_metadata=ids.talk_metadata(ctx.employee.slack_id, rows),
     )
 
 
@@ -115,11 +111,11 @@ def _kind_input(policy: Policy, locale: str, kind: str) -> kit.Block:
     options = [kit.option(kind_label(policy, k, locale), k) for k in policy.dialogue_kinds()]
     initial = next(o for o in options if o["value"] == kind)
     return kit.input_block(
-        ids.KIND,
+        ids.TALK_KIND,
         t("modal.kind_label", locale),
         {
             "type": "static_select",
-            "action_id": ids.KIND_SELECT,
+            "action_id": ids.TALK_KIND_SELECT,
             "options": options,
             "initial_option": initial,
         },
@@ -148,7 +144,7 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
     ]
     return [
         kit.input_block(
-            ids.action_block(n, "text"),
+            ids.talk_action_block(n, "text"),
             t("modal.action_text_label", locale, n=n),
             {
                 "type": "plain_text_input",
@@ -161,7 +157,7 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
             optional=True,
         ),
         kit.input_block(
-            ids.action_block(n, "owner"),
+            ids.talk_action_block(n, "owner"),
             t("modal.action_owner_label", locale, n=n),
             {
                 "type": "static_select",
@@ -174,7 +170,7 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
             optional=True,
         ),
         kit.input_block(
-            ids.action_block(n, "due"),
+            ids.talk_action_block(n, "due"),
             t("modal.action_due_label", locale, n=n),
             {"type": "datepicker", "action_id": ids.VALUE},
             optional=True,
@@ -205,7 +201,7 @@ def _completed_input(ctx: RecordContext, locale: str) -> list[kit.Block]:
     )
     blocks.append(
         kit.input_block(
-            ids.COMPLETED,
+            ids.TALK_COMPLETED,
             t("modal.completed_label", locale),
             {"type": "checkboxes", "action_id": ids.VALUE, "options": options},
             optional=True,
@@ -225,11 +221,15 @@ def picker_modal(*, locale: str, any_user: bool) -> dict[str, Any]:
     if any_user:
         element: dict[str, Any] = {"type": "users_select", "action_id": ids.VALUE}
     else:
-        element = {"type": "external_select", "action_id": ids.PICK_REPORT, "min_query_length": 0}
+        element = {
+            "type": "external_select",
+            "action_id": ids.TALK_PICK_REPORT,
+            "min_query_length": 0,
+        }
     element["placeholder"] = kit.plain(t("modal.pick_placeholder", locale), kit.PLACEHOLDER_LIMIT)
-    block = kit.input_block(ids.EMPLOYEE, t("modal.pick_label", locale), element)
+    block = kit.input_block(ids.TALK_EMPLOYEE, t("modal.pick_label", locale), element)
     return kit.modal(
-        ids.PICK_REPORT_MODAL,
+        ids.TALK_PICK_MODAL,
         t("modal.pick_title", locale),
         [block],
         submit=t("modal.next", locale),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,10 +19,6 @@ from storage.models import Person
 MAX_LOG_BUTTONS = 5  # past this many people, one select instead of a row of buttons
 
 
-def _value(**data: object) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
 def _choices(c: NudgeContent, locale: str, *extra: dict[str, Any]) -> kit.Block:
     """The row under every nudge: its own next step, then Snooze and Skip."""
     nudge_id = c.nudge.id
@@ -31,8 +26,10 @@ def _choices(c: NudgeContent, locale: str, *extra: dict[str, Any]) -> kit.Block:
         "type": "overflow",
         "action_id": ids.NUDGE_SNOOZE,
         "options": [
-            kit.option(t("nudge.snooze_tomorrow", locale), _value(n=nudge_id, u="tomorrow")),
-            kit.option(t("nudge.snooze_week", locale), _value(n=nudge_id, u="week")),
+            kit.option(
+                t("nudge.snooze_tomorrow", locale), ids.nudge_snooze_value(nudge_id, "tomorrow")
+            ),
+            kit.option(t("nudge.snooze_week", locale), ids.nudge_snooze_value(nudge_id, "week")),
         ],
     }
     skip = {
@@ -40,7 +37,8 @@ def _choices(c: NudgeContent, locale: str, *extra: dict[str, Any]) -> kit.Block:
         "action_id": ids.NUDGE_SKIP,
         "placeholder": kit.plain(t("nudge.skip", locale), kit.PLACEHOLDER_LIMIT),
         "options": [
-            kit.option(t(f"nudge.skip_{r}", locale), _value(n=nudge_id, r=r)) for r in SKIP_REASONS
+            kit.option(t(f"nudge.skip_{r}", locale), ids.nudge_skip_value(nudge_id, r))
+            for r in SKIP_REASONS
         ],
     }
     return kit.actions(*extra, snooze, skip, block_id=ids.NUDGE_ACTIONS_BLOCK)
@@ -49,7 +47,9 @@ def _choices(c: NudgeContent, locale: str, *extra: dict[str, Any]) -> kit.Block:
 def _log_button(
     employee_id: str, kind: str, label: str, action_id: str = ids.NUDGE_LOG_TALK
 ) -> dict[str, Any]:
-    return kit.button(label, action_id, _value(e=employee_id, k=kind), style="primary")
+    return kit.button(
+        label, action_id, ids.nudge_log_talk_value(employee_id, kind), style="primary"
+    )
 
 
 def _bullets(entries: list[str]) -> kit.Mrkdwn:
@@ -152,7 +152,7 @@ def _action(c: NudgeContent, policy: Policy, locale: str) -> Message:
     done = kit.button(
         t("nudge.mark_done", locale),
         ids.NUDGE_ACTION_DONE,
-        _value(n=c.nudge.id, a=action.id),
+        ids.nudge_done_value(c.nudge.id, action.id),
         style="primary",
     )
     if c.nudge.kind == planner.ACTION_DUE:
@@ -186,7 +186,10 @@ def _log_talk_with(people: list[Person], locale: str) -> tuple[list[dict[str, An
         "type": "static_select",
         "action_id": ids.NUDGE_LOG_TALK_PICK,
         "placeholder": kit.plain(t("nudge.log_talk_pick", locale), kit.PLACEHOLDER_LIMIT),
-        "options": [kit.option(p.name, _value(e=p.slack_id, k="milestone_retro")) for p in shown],
+        "options": [
+            kit.option(p.name, ids.nudge_log_talk_value(p.slack_id, "milestone_retro"))
+            for p in shown
+        ],
     }
     hidden = len(people) - len(shown)
     more = [kit.context(kit.md("nudge.more_people", locale, count=hidden))] if hidden else []

@@ -3,7 +3,6 @@ with Acknowledge / Disagree, the disagreement modal and the notices. Visibly not
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -24,33 +23,8 @@ from handlers.slack.blocks.messages import Message, action_lines
 from prompts import t
 from storage.models import Review
 
-# Callback, action and block ids of this surface.
-REVIEW_MODAL = "review_record"
-DISAGREE_MODAL = "review_disagree_modal"
-ACKNOWLEDGE = "review_acknowledge"
-DISAGREE = "review_disagree"
-RESPONSE_BLOCK = "review_response"
-COMMENT = "review_comment"
-RATING = "review_rating"
-EVIDENCE = "review_evidence"
-GAPS = "review_gaps"
-NEXT_GOALS = "review_next_goals"
-DECISIONS_BLOCK = "review_decisions"
-HELD_ON = "review_held_on"
-MINUTES = "review_minutes"
-EMPLOYEE_VIEW = "review_employee_view"
 _FORM_TAIL = 5  # the review modal's blocks after the action rows: divider, decisions, date,
 # minutes, the employee's view
-
-
-def block_for(field_name: str) -> str:
-    """The block showing a review field (`rating`, `action_2_due`, …) of a recorded review."""
-    return f"review_{field_name}"
-
-
-def review_metadata(employee_id: str, review_id: int | None) -> str:
-    """Routing data for the modal (never trusted: the submission re-checks everything)."""
-    return json.dumps({"e": employee_id, "r": review_id} if review_id else {"e": employee_id})
 
 
 def rating_text(policy: Policy, rating: int, locale: str) -> str:
@@ -101,11 +75,17 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
         *kit.sections(kit.md(intro, locale, name=name, cycle=form.cycle.name)),
         *kit.contexts(kind_definition(policy, form.kind, locale)),
         kit.context(kit.md("review.modal.not_dialogue", locale)),
-        kit.input_block(RATING, t("review.modal.rating_label", locale), rating),
-        _text(EVIDENCE, locale, "evidence", review.evidence if review else "", optional=False),
-        _text(GAPS, locale, "gaps", review.gaps if review else ""),
+        kit.input_block(ids.REVIEW_RATING, t("review.modal.rating_label", locale), rating),
         _text(
-            NEXT_GOALS,
+            ids.REVIEW_EVIDENCE,
+            locale,
+            "evidence",
+            review.evidence if review else "",
+            optional=False,
+        ),
+        _text(ids.REVIEW_GAPS, locale, "gaps", review.gaps if review else ""),
+        _text(
+            ids.REVIEW_NEXT_GOALS,
             locale,
             "next_goals",
             review.next_goals if review else "",
@@ -131,12 +111,12 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
     minutes = talk.duration_minutes if talk else policy.kind(form.kind).default_minutes
     blocks += [
         kit.input_block(
-            HELD_ON,
+            ids.REVIEW_HELD_ON,
             t("review.modal.held_on_label", locale),
             {"type": "datepicker", "action_id": ids.VALUE, "initial_date": held_on.isoformat()},
         ),
         kit.input_block(
-            MINUTES,
+            ids.REVIEW_MINUTES,
             t("review.modal.minutes_label", locale),
             {
                 "type": "number_input",
@@ -147,15 +127,20 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
                 "initial_value": str(minutes),
             },
         ),
-        _text(EMPLOYEE_VIEW, locale, "employee_view", review.employee_view if review else ""),
+        _text(
+            ids.REVIEW_EMPLOYEE_VIEW,
+            locale,
+            "employee_view",
+            review.employee_view if review else "",
+        ),
     ]
     return kit.modal(
-        REVIEW_MODAL,
+        ids.REVIEW_MODAL,
         t("review.modal.title_edit" if review else "review.modal.title", locale),
         blocks,
         submit=t("review.modal.save", locale),
         close=t("review.modal.cancel", locale),
-        private_metadata=review_metadata(form.employee.slack_id, review.id if review else None),
+        private_metadata=ids.review_metadata(form.employee.slack_id, review.id if review else None),
     )
 
 
@@ -183,7 +168,7 @@ def _action_row(n: int, form: ReviewForm, locale: str) -> list[kit.Block]:
     due = {"type": "datepicker", "action_id": ids.VALUE}
     return [
         kit.input_block(
-            block_for(f"action_{n}_{part}"),
+            ids.review_block(f"action_{n}_{part}"),
             t(f"review.modal.action_{part}_label", locale, n=n),
             element,
             optional=True,
@@ -200,7 +185,7 @@ def _decisions_input(chosen: list[str], locale: str) -> kit.Block:
         element["initial_options"] = initial
     hint = t("review.modal.decisions_hint", locale)
     label = t("review.modal.decisions_label", locale)
-    return kit.input_block(DECISIONS_BLOCK, label, element, optional=True, hint=hint)
+    return kit.input_block(ids.REVIEW_DECISIONS, label, element, optional=True, hint=hint)
 
 
 def _titled(title_key: str, body: str, locale: str) -> list[kit.Block]:
@@ -279,10 +264,13 @@ def _response_blocks(rec: RecordedReview, policy: Policy, locale: str) -> list[k
         *kit.sections(prompt),
         kit.actions(
             kit.button(
-                t("review.summary.acknowledge", locale), ACKNOWLEDGE, value, style="primary"
+                t("review.summary.acknowledge", locale),
+                ids.REVIEW_ACKNOWLEDGE,
+                value,
+                style="primary",
             ),
-            kit.button(t("review.summary.disagree", locale), DISAGREE, value),
-            block_id=RESPONSE_BLOCK,
+            kit.button(t("review.summary.disagree", locale), ids.REVIEW_DISAGREE, value),
+            block_id=ids.REVIEW_RESPONSE_BLOCK,
         ),
     ]
 
@@ -347,18 +335,18 @@ def disagree_modal(review_id: int, *, locale: str) -> dict[str, Any]:
         ),
     }
     block = kit.input_block(
-        COMMENT,
+        ids.REVIEW_COMMENT,
         t("review.disagree_modal.label", locale),
         element,
         hint=t("review.disagree_modal.hint", locale),
     )
     return kit.modal(
-        DISAGREE_MODAL,
+        ids.REVIEW_DISAGREE_MODAL,
         t("review.disagree_modal.title", locale),
         [block],
         submit=t("review.disagree_modal.send", locale),
         close=t("review.disagree_modal.cancel", locale),
-        private_metadata=json.dumps({"r": review_id}),
+        private_metadata=ids.disagree_metadata(review_id),
     )
 
 

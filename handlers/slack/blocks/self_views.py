@@ -3,8 +3,6 @@ manager's notice, the nudge's button, and the date pickers of the prep pack and 
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,17 +16,6 @@ from handlers.slack.blocks import kit
 from handlers.slack.blocks.messages import Message
 from prompts import t
 from storage.models import SelfAssessment
-
-# Callback, action and block ids of this surface. Inputs use ids.VALUE as their action id.
-SELF_MODAL = "self_assessment"
-SELF_OPEN = "self_open"
-SELF_SAVE_DRAFT = "self_save_draft"
-SELF_RATING = "self_rating"
-SELF_STATUS = "self_status"
-FIELD_BLOCKS = {"rating": SELF_RATING} | {name: f"self_{name}" for name in TEXT_FIELDS}
-# One date picker per report: the action id carries "interview_date:<cycle id or ->:<user>".
-INTERVIEW_DATE = "interview_date"
-INTERVIEW_ACTION = re.compile(r"^interview_date:(\d*|-):([UW][A-Z0-9]+)$")
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -57,7 +44,7 @@ def _rating_input(value: object, policy: Policy, locale: str) -> kit.Block:
     if chosen is not None:
         element["initial_option"] = chosen
     return kit.input_block(
-        SELF_RATING, t("self.modal.rating_label", locale), element, optional=True
+        ids.SELF_RATING, t("self.modal.rating_label", locale), element, optional=True
     )
 
 
@@ -76,7 +63,7 @@ def _text_input(name: str, value: str, locale: str) -> kit.Block:
         # error says so, and Slack refuses an initial value over the limit.
         element["initial_value"] = value[:TEXT_LIMIT]
     return kit.input_block(
-        FIELD_BLOCKS[name], t(f"self.modal.{name}_label", locale), element, optional=True
+        ids.self_block(name), t(f"self.modal.{name}_label", locale), element, optional=True
     )
 
 
@@ -98,7 +85,7 @@ def _status(form: SelfForm, locale: str, note: str | None) -> kit.Block:
         text = kit.md("self.modal.status_draft", locale, when=_when(saved.updated_at, form.zone))
     else:
         text = kit.md("self.modal.status_new", locale)
-    return kit.context(text, block_id=SELF_STATUS)
+    return kit.context(text, block_id=ids.SELF_STATUS)
 
 
 def self_modal(
@@ -137,8 +124,8 @@ def self_modal(
             error = kit.md("self.modal.field_error", locale, problem=problem)
             blocks[at + 1 : at + 1] = kit.contexts(error)
     if not form.submitted:
-        save = kit.button(t("self.modal.save_draft", locale), SELF_SAVE_DRAFT, "draft")
-        blocks.append(kit.actions(save, block_id=SELF_SAVE_DRAFT))
+        save = kit.button(t("self.modal.save_draft", locale), ids.SELF_SAVE_DRAFT, "draft")
+        blocks.append(kit.actions(save, block_id=ids.SELF_SAVE_DRAFT))
     hint = (
         kit.md("self.modal.hint", locale, manager=manager)
         if manager
@@ -146,12 +133,12 @@ def self_modal(
     )
     blocks += kit.contexts(hint)
     return kit.modal(
-        SELF_MODAL,
+        ids.SELF_MODAL,
         t("self.modal.title", locale),
         blocks,
         submit=t("self.modal.submit", locale),
         close=t("self.modal.close", locale),
-        private_metadata=json.dumps({"c": form.cycle.id}),
+        private_metadata=ids.self_metadata(form.cycle.id),
     )
 
 
@@ -197,22 +184,8 @@ def manager_notice(saved: Saved, *, policy: Policy, locale: str) -> Message:
 
 def open_button(cycle_id: int | None, locale: str) -> dict[str, Any]:
     """The self-assessment nudge's button that opens the modal."""
-    value = json.dumps({"c": cycle_id})
-    return kit.button(t("self.open_button", locale), SELF_OPEN, value, style="primary")
-
-
-def interview_action_id(employee_id: str, cycle_id: int | None) -> str:
-    """The date picker's action id: which report, in which cycle (routing only)."""
-    return f"{INTERVIEW_DATE}:{cycle_id if cycle_id is not None else '-'}:{employee_id}"
-
-
-def interview_target(action_id: str) -> tuple[int | None, str] | None:
-    """(cycle id or None, employee id) from a date picker's action id, or None."""
-    match = INTERVIEW_ACTION.match(action_id or "")
-    if match is None:
-        return None
-    cycle = match.group(1)
-    return (int(cycle) if cycle.isdigit() else None), match.group(2)
+    value = ids.self_open_value(cycle_id)
+    return kit.button(t("self.open_button", locale), ids.SELF_OPEN, value, style="primary")
 
 
 def _picker(
@@ -220,7 +193,7 @@ def _picker(
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "datepicker",
-        "action_id": interview_action_id(employee_id, cycle_id),
+        "action_id": ids.interview_date_action(employee_id, cycle_id),
         "placeholder": kit.plain(t("self.interview.placeholder", locale), kit.PLACEHOLDER_LIMIT),
     }
     if initial is not None:
@@ -252,7 +225,7 @@ def interview_home_block(
     """A report's row in App Home: the review interview's day, to pick or move. An input
     block that dispatches its action (Home tabs allow them), so picking a date saves it."""
     return kit.input_block(
-        f"{INTERVIEW_DATE}_{employee_id}",
+        ids.interview_date_block(employee_id),
         t("self.interview.home_label", locale, name=name),
         _picker(employee_id, cycle_id, locale, initial),
         optional=True,

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.slack import ids
 from handlers.slack.blocks import kit
 from prompts import LOCALES, t
-
-LOADING_MODAL = "loading"
-MESSAGE_MODAL = "message"  # a modal holding only a message (no listener: it has no submit)
 
 
 def _in(key: str, locale: str | None) -> str:
@@ -21,7 +19,7 @@ def loading_view(locale: str | None) -> dict[str, Any]:
     """The modal opened at once with the trigger, before the form is ready."""
     return {
         "type": "modal",
-        "callback_id": LOADING_MODAL,
+        "callback_id": ids.LOADING_MODAL,
         "title": kit.plain(t("wait.title", locale or LOCALES[0]), 24),
         "close": kit.plain(_in("wait.close", locale), 24),
         "blocks": [kit.section(kit.escape(_in("wait.loading", locale)))],
@@ -32,7 +30,7 @@ def message_view(text: str, *, locale: str) -> dict[str, Any]:
     """A modal holding one message, such as a refusal, where a form would have been."""
     return {
         "type": "modal",
-        "callback_id": MESSAGE_MODAL,
+        "callback_id": ids.MESSAGE_MODAL,
         "title": kit.plain(t("wait.title", locale), 24),
         "close": kit.plain(t("wait.close", locale), 24),
         "blocks": [kit.section(kit.escape(text))],
