@@ -1,4 +1,6 @@
-"""The running app: real uvicorn on loopback, signed requests in, the Slack stand-in out."""
+"""The running app: real uvicorn on loopback, signed requests in, the Slack stand-in out. Its
+nudge engines (the process's own and `nudge_engine`) and the stand-in keep the test's
+`FastForwardTime`: a wait for the pace, a Retry-After or a look-up budget takes no real time."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from bot.slack.edge import slack_routes
 from bot.slack.gateway import make_client
 from storage.db import session_scope
 from storage.models import Nudge
+from tests.fast_forward_time import FastForwardTime
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = {"id": "T0001", "domain": "cadence-test"}
@@ -56,6 +59,7 @@ class RunningApp:
     slack: SlackStandIn
     http: httpx.AsyncClient
     clock: FixedClock
+    time: FastForwardTime  # the monotonic time its nudge engines and the stand-in keep
 
     def sign(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -143,16 +147,26 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def running_app(
-    engine: AsyncEngine, slack: SlackStandIn, policy: Policy, clock: FixedClock, database_url: str
+    engine: AsyncEngine,
+    slack: SlackStandIn,
+    policy: Policy,
+    clock: FixedClock,
+    database_url: str,
+    fast_forward_time: FastForwardTime,
 ) -> AsyncIterator[RunningApp]:
     """The real app served by uvicorn on a loopback port."""
-    async with serve_app(engine, slack, policy, clock, database_url) as app:
+    async with serve_app(engine, slack, policy, clock, database_url, fast_forward_time) as app:
         yield app
 
 
 @asynccontextmanager
 async def serve_app(
-    engine: AsyncEngine, slack: SlackStandIn, policy: Policy, clock: FixedClock, database_url: str
+    engine: AsyncEngine,
+    slack: SlackStandIn,
+    policy: Policy,
+    clock: FixedClock,
+    database_url: str,
+    fast_forward: FastForwardTime,
 ) -> AsyncIterator[RunningApp]:
     """Serve the app on a loopback port until the block ends (a second one on the same
     database stands for a second `serve` process)."""
@@ -165,7 +179,15 @@ async def serve_app(
         }
     )
     client = make_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
-    app, deps = create_app(settings, policy, engine=engine, client=client, clock=clock)
+    app, deps = create_app(
+        settings,
+        policy,
+        engine=engine,
+        client=client,
+        clock=clock,
+        monotonic=fast_forward.clock,
+        sleep=fast_forward.sleep,
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -179,7 +201,7 @@ async def serve_app(
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with httpx.AsyncClient(timeout=10) as http:
-        yield RunningApp(f"http://127.0.0.1:{port}", deps, slack, http, clock)
+        yield RunningApp(f"http://127.0.0.1:{port}", deps, slack, http, clock, fast_forward)
     if deps.notifier is not None:
         await deps.notifier.idle()  # notices still being sent finish before the database goes
     server.should_exit = True
@@ -198,8 +220,9 @@ def nudge_engine(running_app: RunningApp, database_url: str) -> Engine:
     return engine_for(running_app, database_url)
 
 
-def engine_for(app: RunningApp, database_url: str, *, timeout: int = 5) -> Engine:
-    """A nudge engine bound to the app's dependencies and the stand-in."""
+def engine_for(app: RunningApp, database_url: str, *, timeout: float = 5) -> Engine:
+    """A nudge engine bound to the app's dependencies and the stand-in, on the app's
+    fast-forward time, with a client that retries nothing (as `create_nudge_engine`'s own)."""
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": app.slack.bot_token,
@@ -208,6 +231,17 @@ def engine_for(app: RunningApp, database_url: str, *, timeout: int = 5) -> Engin
         }
     )
     client = make_client(
-        settings.slack_bot_token, settings.slack_api_url, timeout=timeout, retry_rate_limits=False
+        settings.slack_bot_token,
+        settings.slack_api_url,
+        timeout=timeout,  # type: ignore[arg-type]  # aiohttp takes fractions of a second
+        retry_rate_limits=False,
+        retry_failures=False,
     )
-    return create_nudge_engine(app.deps, settings, client=client, sends_per_second=500)
+    return create_nudge_engine(
+        app.deps,
+        settings,
+        client=client,
+        sends_per_second=500,
+        monotonic=app.time.clock,
+        sleep=app.time.sleep,
+    )

@@ -19,6 +19,7 @@ from bot.dev.slack_standin import SlackStandIn
 from bot.org.policy import Policy, load_policy
 from storage import migrate
 from storage.db import make_engine
+from tests.fast_forward_time import FastForwardTime
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -116,7 +117,16 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    """Slack's Web API on loopback, recording every call."""
-    with SlackStandIn() as standin:
+async def fast_forward_time() -> AsyncIterator[FastForwardTime]:
+    """The monotonic time the bot's waits (pace, Retry-After, lease renewals, look-up budgets)
+    and the stand-in keep: real time that skips the waits while nothing else runs."""
+    fast_forward = FastForwardTime()
+    yield fast_forward
+    await fast_forward.close()
+
+
+@pytest.fixture
+def slack(fast_forward_time: FastForwardTime) -> Iterator[SlackStandIn]:
+    """Slack's Web API on loopback, recording every call (`Call.at` on the fast-forward time)."""
+    with SlackStandIn(clock=fast_forward_time.clock) as standin:
         yield standin

@@ -71,6 +71,8 @@ async def test_a_429_is_retried_after_retry_after_without_counting_an_attempt(
     assert (await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(seconds=6))).sent == 0
     assert (await nudge_engine.dispatch(FRI_10_SHANGHAI + timedelta(seconds=7))).sent == 1
     assert [c.status for c in running_app.slack.calls_to("chat.postMessage")] == [429, 200]
+    limited, again = running_app.slack.calls_to("chat.postMessage")
+    assert again.at - limited.at >= 7  # the pace waited out Retry-After (fast-forward time)
 
 
 async def test_server_errors_back_off_then_fail_and_are_listed(
@@ -100,8 +102,8 @@ async def test_server_errors_back_off_then_fail_and_are_listed(
 async def test_a_slack_timeout_is_retried_later(running_app, engine, database_url):
     await seed_org(engine, running_app.slack)
     await add_checkin_nudge(engine)
-    quick = engine_for(running_app, database_url, timeout=1)
-    running_app.slack.fail_next("chat.postMessage", delay=2.5, times=3)
+    quick = engine_for(running_app, database_url, timeout=0.5)
+    running_app.slack.fail_next("chat.postMessage", delay=1.0)  # answers after the time-out
 
     report = await quick.dispatch(FRI_10_SHANGHAI)
 
@@ -168,8 +170,8 @@ async def test_a_post_that_timed_out_but_reached_slack_is_found_not_posted_again
     slack = running_app.slack
     await seed_org(engine, slack)
     await add_checkin_nudge(engine)
-    quick = engine_for(running_app, database_url, timeout=1)
-    slack.fail_next("chat.postMessage", delay=2.5)  # Slack posts it, the answer comes too late
+    quick = engine_for(running_app, database_url, timeout=0.5)
+    slack.fail_next("chat.postMessage", delay=1.0)  # Slack posts it, the answer comes too late
 
     timed_out = await quick.dispatch(FRI_10_SHANGHAI)
     await slack.async_wait_for("chat.postMessage")  # Slack finished posting it meanwhile
@@ -243,7 +245,8 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
         await session.commit()
     await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
     await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
-    slack.fail_next("users.info", delay=1.0, times=10)  # Slack's Tier 4 answering slowly
+    # Slack's Tier 4 answering slowly: far slower than both posts take (real time)
+    slack.fail_next("users.info", delay=0.3, times=10)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
     await nudge_engine.send.refresher.idle()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.engine import outbox
 from bot.engine.dispatch import Delivered, dispatch
 from bot.engine.outbox import NudgeSpec, enqueue
+from bot.engine.pace import Pace
 from storage.db import make_engine, session_scope
 from storage.models import Nudge, NudgeState
 from tests.factories import add_people
@@ -51,7 +52,9 @@ async def seed(engine, count: int) -> None:
 
 
 @pytest.mark.postgres_only
-async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(database_url, policy):
+async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(
+    database_url, policy, fast_forward_time
+):
     engines = [make_engine(database_url) for _ in range(4)]
     await seed(engines[0], 400)
     sent: Counter[int] = Counter()
@@ -69,9 +72,18 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(database_u
             )
         }
     )
+
+    def own_pace() -> Pace:  # each process its own, keeping fast-forward time
+        return Pace(
+            start=fast.delivery.sends_per_second,
+            ceiling=fast.delivery.max_sends_per_second,
+            clock=fast_forward_time.clock,
+            sleep=fast_forward_time.sleep,
+        )
+
     reports = await asyncio.gather(
         *(
-            dispatch(e, send, policy=fast, now=NOW, worker=f"worker-{n}", batch=20)
+            dispatch(e, send, policy=fast, now=NOW, worker=f"worker-{n}", batch=20, pace=own_pace())
             for n, e in enumerate(engines)
         )
     )

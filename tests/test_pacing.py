@@ -1,6 +1,7 @@
 """The pace of posting: a second apart per channel, a workspace rate that grows while Slack
 accepts, stops for Retry-After on a 429 and never passes its ceiling. The pacing unit runs on
-an injected clock; the dispatcher's spacing is checked against the stand-in."""
+a clock that moves only when someone sleeps; the dispatcher's spacing is checked against the
+stand-in, both on the tests' fast-forward time (`tests.fast_forward_time`)."""
 
 from __future__ import annotations
 

@@ -99,7 +99,9 @@ async def test_identical_goal_submissions_to_two_processes_save_one_goal(
     payload = view_submission("U0MGR", view, GOAL)
     other_engine = make_engine(database_url)
     try:
-        async with serve_app(other_engine, slack, policy, clock, database_url) as other:
+        async with serve_app(
+            other_engine, slack, policy, clock, database_url, running_app.time
+        ) as other:
             answers = await asyncio.gather(
                 *(app.interact(payload) for app in [running_app, other] * 3)
             )

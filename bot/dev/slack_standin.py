@@ -78,11 +78,15 @@ class _Bucket:
     per_second: float
     burst: int
     retry_after: int
+    clock: Callable[[], float]
     tokens: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
+    stamp: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stamp = self.clock()
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.per_second)
         self.stamp = now
         if self.tokens >= 1.0:
@@ -116,8 +120,12 @@ class SlackStandIn:
         team_id: str = "T0001",
         bot_user_id: str = "UBOT",
         scopes: Iterable[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_token, self.team_id, self.bot_user_id = bot_token, team_id, bot_user_id
+        # monotonic seconds for `Call.at` and the rate limits: the tests' simulated clock
+        # when the bot under test waits on it too
+        self.clock = clock
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.root_url = ""
         self.base_url = ""
@@ -303,7 +311,9 @@ class SlackStandIn:
     ) -> None:
         """Token-bucket limit for ``method``; calls over it get HTTP 429 + Retry-After."""
         with self._cond:
-            self._buckets[method] = _Bucket(per_second, burst, retry_after, tokens=float(burst))
+            self._buckets[method] = _Bucket(
+                per_second, burst, retry_after, self.clock, tokens=float(burst)
+            )
 
     def set_channel_rate_limit(
         self, per_second: float | None = 1.0, *, burst: int = 3, retry_after: int = 1
@@ -368,7 +378,7 @@ class SlackStandIn:
         body = None
         if response.content_type == "application/json" and response.text:
             body = json.loads(response.text)
-        call = Call(method, params, dict(request.headers), time.monotonic(), response.status, body)
+        call = Call(method, params, dict(request.headers), self.clock(), response.status, body)
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
@@ -472,7 +482,7 @@ class SlackStandIn:
         bucket = self._channel_buckets.get(channel)
         if bucket is None:
             bucket = self._channel_buckets[channel] = _Bucket(
-                per_second, burst, retry_after, tokens=float(burst)
+                per_second, burst, retry_after, self.clock, tokens=float(burst)
             )
         return None if bucket.take() else bucket.retry_after
 

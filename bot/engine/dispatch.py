@@ -5,7 +5,8 @@ A pass keeps its claims short and alive: rows are claimed in small batches with 
 `delivery.lease_seconds`, renewed while the pass still holds them, and new batches are claimed
 as the last ones drain, so a slow channel never holds up the rest. Slack refusing the bot's
 token pauses delivery (stored, see `bot.engine.delivery_pause`): the row goes back untouched and the
-pass stops at once.
+pass stops at once. A pass keeps time by its pace's monotonic clock and sleeper (`Pace.clock`,
+`Pace.sleep`): the lease renewals wait on them too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time as monotonic
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -154,13 +154,17 @@ class _Pass:
     report: DispatchReport
     lease: timedelta
     slots: asyncio.Semaphore
-    started: float = field(default_factory=monotonic.monotonic)
+    started: float = field(init=False)  # on the pace's clock
     paused: bool = False
     parked: int = 0  # rows waiting for their channel's turn
 
+    def __post_init__(self) -> None:
+        self.started = self.pace.clock()
+
     def moment(self) -> datetime:
-        """`now` moved on by the time this pass has run (leases and spacing are real time)."""
-        return self.now + timedelta(seconds=monotonic.monotonic() - self.started)
+        """`now` moved on by the time this pass has run on its pace's clock (leases and
+        spacing are monotonic time)."""
+        return self.now + timedelta(seconds=self.pace.clock() - self.started)
 
     async def close(self, nudge: Nudge, state: NudgeState, reason: str) -> None:
         if state is NudgeState.CANCELLED:
@@ -416,7 +420,7 @@ async def _renew_leases(run: _Pass) -> None:
     """Keep this worker's claims alive while the pass runs: a third of the lease apart."""
     every = max(run.lease.total_seconds() / 3, 0.1)
     while True:
-        await asyncio.sleep(every)
+        await run.pace.sleep(every)
         try:
             await outbox.renew(run.engine, run.worker, until=run.moment() + run.lease)
         except Exception as exc:  # the next renewal tries again; the lease is the safety net

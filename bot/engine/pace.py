@@ -12,6 +12,9 @@ process (the Notifier's passes and the periodic dispatcher share it).
 Per channel, a message waits until a second after the one before it to the same channel; a
 message that would wait longer than the pass can hold it (`ChannelBusy`) is put back in the
 outbox for later, so one manager's burst of check-ins never holds up everyone else's.
+
+Every wait reads a monotonic `Clock` and waits through a `Sleeper`, the real ones by default;
+tests hand in a simulated pair, so what waits seconds in production waits nothing there.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ RAMP = 10.0  # before any 429 the rate grows by this much each second...
 RAMP_SHARE = 0.5  # ... or by this share of itself each second, once that is more
 CHANNELS_KEPT = 10_000  # idle channels forgotten beyond this many
 
-Clock = Callable[[], float]
-Sleeper = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]  # monotonic seconds (production: time.monotonic)
+Sleeper = Callable[[float], Awaitable[None]]  # waits that many seconds (asyncio.sleep)
 
 
 class ChannelBusy(Exception):
@@ -69,7 +72,8 @@ class Pace:
         self.ceiling = ceiling
         self.rate = min(start, ceiling)
         self.channel_spacing = channel_spacing
-        self._clock, self._sleep = clock, sleep
+        # the pace's time, shared by the dispatch passes it paces (leases, spacing)
+        self.clock, self.sleep = clock, sleep
         self._next = 0.0
         self._paused_until = 0.0
         self._pauses = 0
@@ -84,18 +88,18 @@ class Pace:
         """Wait for the next workspace-wide turn (and out any 429 pause that starts meanwhile)."""
         while True:
             async with self._lock:
-                now = self._clock()
+                now = self.clock()
                 at = max(now, self._next, self._paused_until)
                 self._next = at + 1.0 / self.rate
                 pauses = self._pauses
             if at > now:
-                await self._sleep(at - now)
+                await self.sleep(at - now)
             if self._pauses == pauses:
                 return
 
     def accepted(self) -> None:
         """Slack took a post: remember it, and grow the rate unless holding after a 429."""
-        now = self._clock()
+        now = self.clock()
         self._accepted.append(now)
         while self._accepted and self._accepted[0] < now - WINDOW:
             self._accepted.popleft()
@@ -111,7 +115,7 @@ class Pace:
         """Slack answered 429: everyone waits `retry_after`, and the rate drops under what
         Slack accepted in the last second (more, for a 429 soon after the last pause). 429s
         of posts already in flight during the pause change nothing more."""
-        now = self._clock()
+        now = self.clock()
         if now < self._paused_until:
             self._paused_until = max(self._paused_until, now + max(retry_after, 0.0))
             self._next, self._pauses = self._paused_until, self._pauses + 1
@@ -136,7 +140,7 @@ class Pace:
         if channel is None:
             return 0.0
         ahead = channel.waiting + (1 if channel.lock.locked() else 0)
-        return max(0.0, channel.next_at - self._clock()) + ahead * self.channel_spacing
+        return max(0.0, channel.next_at - self.clock()) + ahead * self.channel_spacing
 
     @asynccontextmanager
     async def channel(
@@ -165,7 +169,7 @@ class Pace:
         async def turn() -> None:
             await self._until(channel.next_at)  # the next part of a message of several
             await self.acquire()
-            channel.next_at = self._clock() + self.channel_spacing
+            channel.next_at = self.clock() + self.channel_spacing
 
         try:
             yield turn
@@ -173,12 +177,12 @@ class Pace:
             channel.lock.release()
 
     async def _until(self, moment: float) -> None:
-        gap = moment - self._clock()
+        gap = moment - self.clock()
         if gap > 0:
-            await self._sleep(gap)
+            await self.sleep(gap)
 
     def _forget_idle(self) -> None:
-        now = self._clock()
+        now = self.clock()
         for key in [
             k
             for k, c in self._channels.items()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -10,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
 from bot.clock import Clock, system_clock
-from bot.engine.pace import Pace
+from bot.engine import pace
 from bot.engine.scheduler import Engine, Notifier, worker_name
 from bot.logs import describe, library_logger, quiet_libraries
 from bot.org.policy import Policy
@@ -30,8 +32,11 @@ def create_app(
     engine: AsyncEngine,
     client: AsyncWebClient | None = None,
     clock: Clock = system_clock,
+    monotonic: pace.Clock = time.monotonic,
+    sleep: pace.Sleeper = asyncio.sleep,
 ) -> tuple[AsyncApp, Deps]:
-    """The Bolt app with every listener registered, and the dependencies they share."""
+    """The Bolt app with every listener registered, and the dependencies they share; its
+    nudge engine waits by `monotonic` and `sleep` (see `create_nudge_engine`)."""
     client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
     quiet_libraries()
     app = AsyncApp(
@@ -45,7 +50,7 @@ def create_app(
         logger=library_logger("bot.bolt"),
     )
     deps = Deps(policy=policy, engine=engine, gateway=SlackGateway(client), clock=clock)
-    deps.notifier = Notifier(create_nudge_engine(deps, settings))
+    deps.notifier = Notifier(create_nudge_engine(deps, settings, monotonic=monotonic, sleep=sleep))
     handlers.slack.register(app, deps)
 
     @app.error
@@ -64,11 +69,14 @@ def create_nudge_engine(
     sends_per_second: float | None = None,
     max_sends_per_second: float | None = None,
     channel_spacing: float | None = None,
+    monotonic: pace.Clock = time.monotonic,
+    sleep: pace.Sleeper = asyncio.sleep,
 ) -> Engine:
     """The planner and dispatcher. Its client retries nothing by itself: the dispatcher
     handles 429s (slowing the whole pace) and looks for a post that may have reached Slack
-    before posting it again, where a client's own retry could post it twice. `create_app`
-    makes the process's one engine (`deps.notifier.engine`): use that one."""
+    before posting it again, where a client's own retry could post it twice. Every wait
+    (the pace, lease renewals, look-up budgets) reads `monotonic` and waits with `sleep`.
+    `create_app` makes the process's one engine (`deps.notifier.engine`): use that one."""
     client = client or make_client(
         settings.slack_bot_token,
         settings.slack_api_url,
@@ -78,15 +86,16 @@ def create_nudge_engine(
     delivery = deps.policy.delivery
     start = sends_per_second or delivery.sends_per_second
     ceiling = max(start, max_sends_per_second or delivery.max_sends_per_second)
-    refresher = ProfileRefresher(deps.engine, deps.gateway.profile)
-    sender = SlackNudgeSender(deps, client, refresher)
+    spacing = pace.CHANNEL_SPACING if channel_spacing is None else channel_spacing
+    refresher = ProfileRefresher(deps.engine, deps.gateway.profile, clock=monotonic, sleep=sleep)
+    sender = SlackNudgeSender(deps, client, refresher, clock=monotonic, sleep=sleep)
     return Engine(
         deps,
         sender,
         worker_name(),
-        Pace(start=start, ceiling=ceiling)
-        if channel_spacing is None
-        else Pace(start=start, ceiling=ceiling, channel_spacing=channel_spacing),
+        pace.Pace(
+            start=start, ceiling=ceiling, channel_spacing=spacing, clock=monotonic, sleep=sleep
+        ),
         refresher.want,
         sender.token_works,
     )

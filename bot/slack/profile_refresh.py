@@ -3,7 +3,8 @@
 Sending never waits for them: a message goes with the profile stored (language, zone) and the
 stale profiles are looked up in the background, at most `per_minute` a minute, for the next
 message. Someone never looked up is looked up before their first message only when the
-minute's budget has room right now.
+minute's budget has room right now. The budget reads a monotonic `Clock` and the queue waits
+through a `Sleeper` (`bot.engine.pace`'s, real by default).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.engine.pace import Clock, Sleeper
 from bot.org.profiles import remember_profile
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ Lookup = Callable[[str], Awaitable[SlackProfile | None]]
 class MinuteBudget:
     """At most `per_minute` calls in any sliding minute."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Clock = time.monotonic) -> None:
         self.per_minute, self._clock = per_minute, clock
         self._calls: deque[float] = deque()
 
@@ -67,10 +69,17 @@ class ProfileRefresher:
     """Looks up stale Slack profiles in the background, within a per-minute budget."""
 
     def __init__(
-        self, engine: AsyncEngine, lookup: Lookup, *, per_minute: int = PER_MINUTE
+        self,
+        engine: AsyncEngine,
+        lookup: Lookup,
+        *,
+        per_minute: int = PER_MINUTE,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
     ) -> None:
         self.engine, self.lookup = engine, lookup
-        self.budget = MinuteBudget(per_minute)
+        self.budget = MinuteBudget(per_minute, clock)
+        self._sleep = sleep
         self._queue: dict[str, datetime] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -100,7 +109,7 @@ class ProfileRefresher:
         while self._queue:
             wait = self.budget.wait()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
                 continue
             user_id = next(iter(self._queue))
             now = self._queue.pop(user_id)

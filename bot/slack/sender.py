@@ -9,7 +9,9 @@ reached Slack (`Nudge.uncertain`) is first looked for in its DM's recent history
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from bot.engine.dispatch import Delivered, DeliveryError, NoLongerNeeded, TokenR
 from bot.engine.notice_content import notice_content
 from bot.engine.notices import is_notice
 from bot.engine.nudge_content import nudge_content
+from bot.engine.pace import Clock, Sleeper
 from bot.org.profiles import remember_dm_channel, remember_profile, stored_dm_channel, stored_locale
 from bot.review.prep_pack import PrepPack
 from bot.review.prep_pack_text import to_markdown
@@ -79,14 +82,23 @@ def _retry_after(exc: SlackApiError) -> float:
 
 
 class SlackNudgeSender:
-    """The dispatcher's `send`: render a nudge or a notice and post it as a DM."""
+    """The dispatcher's `send`: render a nudge or a notice and post it as a DM. Its look-up
+    budgets keep time by `clock` (monotonic); the default refresher waits with `sleep`."""
 
     def __init__(
-        self, deps: Deps, client: AsyncWebClient, refresher: ProfileRefresher | None = None
+        self,
+        deps: Deps,
+        client: AsyncWebClient,
+        refresher: ProfileRefresher | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
     ) -> None:
         self.deps, self.client = deps, client
-        self.refresher = refresher or ProfileRefresher(deps.engine, deps.gateway.profile)
-        self.history_budget = MinuteBudget(HISTORY_PER_MINUTE)
+        self.refresher = refresher or ProfileRefresher(
+            deps.engine, deps.gateway.profile, clock=clock, sleep=sleep
+        )
+        self.history_budget = MinuteBudget(HISTORY_PER_MINUTE, clock)
         self._me: dict[str, str] = {}
 
     async def __call__(self, nudge: Nudge, now: datetime, turn: Turn) -> Delivered:
