@@ -20,9 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dev.slack_standin import SlackStandIn
-from bot.engine import planner
+from bot.engine import kinds
 from bot.engine.choices import complete_action
-from bot.engine.notices import is_notice
 from bot.engine.scheduler import Engine
 from bot.org.importer import import_org_file
 from bot.org.people import zone_of
@@ -99,11 +98,11 @@ TALKS: dict[tuple[str, str], list[tuple[str, str, tuple[Act, ...]]]] = {
     ],
 }  # fmt: skip
 LABELS = {
-    planner.CHECKIN: "check-in", planner.HEADS_UP: "heads-up",
-    planner.GOAL: "goal clarification", planner.MILESTONE: "milestone retrospective",
-    planner.ACTION_DUE: "action due", planner.ACTION_OVERDUE: "action overdue",
-    planner.SELF_ASSESSMENT: "self-assessment", planner.SELF_REMINDER: "self-assessment reminder",
-    planner.PREP_PACK: "prep pack",
+    kinds.CHECKIN: "check-in", kinds.HEADS_UP: "heads-up",
+    kinds.GOAL: "goal clarification", kinds.MILESTONE: "milestone retrospective",
+    kinds.ACTION_DUE: "action due", kinds.ACTION_OVERDUE: "action overdue",
+    kinds.SELF_ASSESSMENT: "self-assessment", kinds.SELF_REMINDER: "self-assessment reminder",
+    kinds.PREP_PACK: "prep pack",
 }  # fmt: skip
 TALK_LABELS = {
     "checkin": "check-in",
@@ -221,14 +220,14 @@ class Script:
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
-            if n.kind == planner.CHECKIN and (who, n.about_id) != NEGLECTED:
+            if n.kind == kinds.CHECKIN and (who, n.about_id) != NEGLECTED:
                 self.at(self.moment(who, when, 14), self.talk, who, n.about_id, n.kind)
-            elif n.kind == planner.GOAL and n.role == "manager":
+            elif n.kind == kinds.GOAL and n.role == "manager":
                 self.at(self.moment(who, when, 15), self.talk, who, n.about_id, n.kind)
-            elif n.kind == planner.MILESTONE:
+            elif n.kind == kinds.MILESTONE:
                 for pid in payload["participants"]:
                     self.at(self.moment(who, when, 15), self.talk, who, pid, n.kind)
-            elif n.kind == planner.ACTION_DUE and payload["action_id"] not in self.late:
+            elif n.kind == kinds.ACTION_DUE and payload["action_id"] not in self.late:
                 self.at(when + timedelta(hours=2), self.done, payload["action_id"], who)
 
     async def until(self, limit: datetime, nudger: Engine) -> None:
@@ -270,7 +269,7 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
         talks = list(await session.scalars(select(Talk).order_by(Talk.held_on, Talk.id)))  # type: ignore[arg-type]
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
     delivered = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
-    sent = [n for n in delivered if not is_notice(n.kind)]
+    sent = [n for n in delivered if not kinds.is_notice(n.kind)]
     notices_sent = len(delivered) - len(sent)
     print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
     for n in sent:
@@ -287,12 +286,12 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
         for a in (a for a in actions if a.talk_id == t.id):
             status = "overdue" if a.status == ActionStatus.OPEN and a.due_on < end else a.status
             print(f"{'':16}[{status}] {a.text} ({people[a.owner_id].name}, due {a.due_on})")
-    kinds = Counter(LABELS[n.kind] for n in sent)
+    by_kind = Counter(LABELS[n.kind] for n in sent)
     cancelled = Counter(n.last_error or "" for n in nudges if n.state == NudgeState.CANCELLED)
     why = ", ".join(f"{sum(cancelled[r] for r in rs)} because {w}" for w, rs in WHY.items())
     dropped = sum(v for k, v in cancelled.items() if k.startswith("dropped"))
     pending = sum(1 for n in nudges if n.state == NudgeState.PENDING)
-    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items()))
     print(f"\nSummary: {len(sent)} nudges sent: {per_kind}.")
     print(f"Notices sent at once (records, confirmations, acknowledgements): {notices_sent}.")
     print(f"Not sent: {why}; {dropped} dropped; {pending} still pending after {end}.")

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import outbox
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    CHECKIN_KINDS,
+    action_subject,
+    base_period,
+    follow_up_prefix,
+    snoozed_period,
+    snoozed_prefix,
+)
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk
 from bot.org.policy import Policy
@@ -71,7 +79,7 @@ async def snooze(
             datetime.combine(day, time(0), tzinfo=calendar.zone),
             at=time(policy.cadence.checkin.hour),
         )
-        base = nudge.period.split("~")[0]
+        base = base_period(nudge.period)
         count = (
             await session.execute(
                 select(func.count()).where(
@@ -79,7 +87,7 @@ async def snooze(
                     Nudge.recipient_id == actor_id,
                     Nudge.subject == nudge.subject,
                     # literal: a cycle's name (a cycle nudge's period) may hold `_` or `%`
-                    Nudge.period.startswith(f"{base}~", autoescape=True),
+                    Nudge.period.startswith(follow_up_prefix(base), autoescape=True),
                 )  # type: ignore[attr-defined]
             )
         ).scalar_one()
@@ -87,7 +95,7 @@ async def snooze(
             nudge.kind,
             actor_id,
             nudge.subject,
-            f"{base}~s{count + 1}",
+            snoozed_period(base, count + 1),
             due,
             nudge.about_id,
             nudge.role,
@@ -113,14 +121,14 @@ async def _snoozed_before(session: AsyncSession, nudge: Nudge, now: datetime) ->
     )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return None
-    base = nudge.period.split("~")[0]
+    base = base_period(nudge.period)
     later = await session.execute(
         select(Nudge)
         .where(
             Nudge.kind == nudge.kind,
             Nudge.recipient_id == nudge.recipient_id,
             Nudge.subject == nudge.subject,
-            Nudge.period.like(f"{base}~s%"),  # type: ignore[attr-defined]
+            Nudge.period.like(snoozed_prefix(base) + "%"),  # type: ignore[attr-defined]
             Nudge.id > (nudge.id or 0),  # type: ignore[operator]
         )
         .order_by(Nudge.id)
@@ -147,8 +155,8 @@ async def skip(
         nudge.skip_reason, nudge.updated_at = reason, now
         if nudge.state in (NudgeState.SENT, NudgeState.PENDING):
             nudge.state = NudgeState.SKIPPED
-        base = nudge.period.split("~")[0]
-        kinds = [CHECKIN, HEADS_UP] if nudge.kind in (CHECKIN, HEADS_UP) else [nudge.kind]
+        base = base_period(nudge.period)
+        kinds = CHECKIN_KINDS if nudge.kind in CHECKIN_KINDS else (nudge.kind,)
         follow_ups = await session.execute(
             select(Nudge).where(
                 Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
@@ -157,7 +165,8 @@ async def skip(
                 Nudge.recipient_id == actor_id,
                 Nudge.subject == nudge.subject,
                 Nudge.state == NudgeState.PENDING,
-                (Nudge.period == base) | Nudge.period.startswith(f"{base}~", autoescape=True),  # type: ignore[attr-defined]
+                (Nudge.period == base)
+                | Nudge.period.startswith(follow_up_prefix(base), autoescape=True),  # type: ignore[attr-defined]
             )
         )
         for row in follow_ups.scalars():
@@ -220,7 +229,7 @@ async def complete_action(
         nudge = None
         if nudge_id is not None:
             nudge = await _own_nudge(session, nudge_id, actor_id)
-            if nudge.subject != f"action:{action_id}":
+            if nudge.subject != action_subject(action_id):
                 raise NotAllowed("refusal.not_your_nudge")
         action = await session.get(ActionItem, action_id)
         if action is None:
@@ -236,8 +245,8 @@ async def complete_action(
             action.status, action.completed_at = ActionStatus.DONE, now
             await outbox.cancel_pending(
                 session,
-                kinds=[ACTION_DUE, ACTION_OVERDUE],
-                subject=f"action:{action_id}",
+                kinds=ACTION_KINDS,
+                subject=action_subject(action_id),
                 reason="action done",
                 now=now,
             )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine import notices
+from bot.engine import kinds
 from bot.engine.dispatch import NoLongerNeeded
 from bot.org.people import zone_of
 from bot.org.policy import Policy
@@ -102,10 +102,10 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
     kind = nudge.kind
     async with session_scope(engine) as session:
         recipient = await _person(session, nudge.recipient_id)
-        if kind in (notices.TALK_RECORD, notices.TALK_SAVED, notices.TALK_ACKNOWLEDGED):
+        if kind in (kinds.TALK_RECORD, kinds.TALK_SAVED, kinds.TALK_ACKNOWLEDGED):
             recorded = await _recorded_talk(session, _id(payload, "talk_id"))
             return NoticeContent(nudge, recipient, payload, recorded=recorded)
-        if kind in (notices.GOAL_PROPOSED, notices.GOAL_SET, notices.GOAL_DECIDED):
+        if kind in (kinds.GOAL_PROPOSED, kinds.GOAL_SET, kinds.GOAL_DECIDED):
             goal = await session.get(Goal, _id(payload, "goal_id"))
             if goal is None:
                 raise NoLongerNeeded("the goal was removed")
@@ -115,14 +115,14 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
             return NoticeContent(
                 nudge, recipient, payload, goal=goal, goal_employee=employee, goal_by=by
             )
-        if kind == notices.SELF_SUBMITTED:
+        if kind == kinds.SELF_SUBMITTED:
             saved = await _saved(session, _id(payload, "assessment_id"), policy)
             return NoticeContent(nudge, recipient, payload, saved=saved)
         if kind in (
-            notices.REVIEW_SUMMARY,
-            notices.REVIEW_SAVED,
-            notices.REVIEW_ACKNOWLEDGED,
-            notices.REVIEW_DISAGREED,
+            kinds.REVIEW_SUMMARY,
+            kinds.REVIEW_SAVED,
+            kinds.REVIEW_ACKNOWLEDGED,
+            kinds.REVIEW_DISAGREED,
         ):
             edited = bool(payload.get("edited"))
             review = await _review(session, _id(payload, "review_id"), edited=edited)

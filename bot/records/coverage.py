@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.engine.kinds import CHECKIN, follow_up_prefix
 from bot.org.periods import period_of, previous_period
 from bot.org.policy import Policy
 from bot.org.worktime import policy_today
@@ -57,11 +58,11 @@ async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> lis
             (
                 await session.execute(
                     select(Nudge.subject).where(
-                        Nudge.kind == "checkin",
+                        Nudge.kind == CHECKIN,
                         Nudge.role == "manager",  # the manager's word, never the employee's
                         # this period's check-in, or its snoozed return (`2026-11~s1`)
                         (Nudge.period == period.key)
-                        | Nudge.period.startswith(f"{period.key}~", autoescape=True),  # type: ignore[attr-defined]
+                        | Nudge.period.startswith(follow_up_prefix(period.key), autoescape=True),  # type: ignore[attr-defined]
                         Nudge.skip_reason.in_(("talked_offline", "on_leave")),
                     )  # type: ignore[union-attr]
                 )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import GOAL, GOAL_DECIDED, GOAL_PROPOSED, GOAL_SET, goal_subject
 from bot.engine.outbox import cancel_pending
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk
@@ -29,7 +30,6 @@ from storage.models import Goal, Nudge, Person
 TITLE_LIMIT = 200
 MEASURE_LIMIT = 3000
 MAX_CHOICES = 99  # a static_select holds 100 options; one is kept for "myself"
-GOAL_NUDGE = "goal_clarification"
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
@@ -253,15 +253,15 @@ async def _create(
     session.add(goal)
     await session.flush()
     if proposal and manager is not None:
-        to, kind = manager, notices.GOAL_PROPOSED
+        to, kind = manager, GOAL_PROPOSED
     else:
-        to, kind = employee, notices.GOAL_SET
+        to, kind = employee, GOAL_SET
     if not (proposal and manager is None):
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to.slack_id,
-            subject=f"goal:{goal.id}",
+            subject=goal_subject(goal.id),
             about_id=employee.slack_id,
             payload={"goal_id": goal.id, "by": actor.slack_id},
             now=now,
@@ -323,9 +323,9 @@ async def decide_goal(
         if first:
             await notices.owe(
                 session,
-                kind=notices.GOAL_DECIDED,
+                kind=GOAL_DECIDED,
                 recipient_id=employee.slack_id,
-                subject=f"goal:{goal.id}",
+                subject=goal_subject(goal.id),
                 about_id=employee.slack_id,
                 payload={"goal_id": goal.id, "by": actor.slack_id},
                 now=now,
@@ -333,8 +333,8 @@ async def decide_goal(
             if not confirm:
                 await cancel_pending(
                     session,
-                    kinds=[GOAL_NUDGE],
-                    subject=f"goal:{goal.id}",
+                    kinds=[GOAL],
+                    subject=goal_subject(goal.id),
                     reason="goal declined",
                     now=now,
                 )
@@ -342,8 +342,8 @@ async def decide_goal(
         await session.refresh(goal)
         posted = await notices.posted(
             session,
-            kinds=(notices.GOAL_PROPOSED,),
-            subject=f"goal:{goal.id}",
+            kinds=(GOAL_PROPOSED,),
+            subject=goal_subject(goal.id),
             recipient_id=actor.slack_id,
         )
         return GoalDecided(goal, employee, actor, first, posted)
@@ -373,8 +373,8 @@ async def mark_clarified(
         session.add(goal)
         await cancel_pending(
             session,
-            kinds=[GOAL_NUDGE],
-            subject=f"goal:{goal.id}",
+            kinds=[GOAL],
+            subject=goal_subject(goal.id),
             reason="goal clarified",
             now=now,
         )

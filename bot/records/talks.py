@@ -13,7 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices, outbox
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE, CHECKIN, GOAL, HEADS_UP
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    CHECKIN_KINDS,
+    GOAL,
+    TALK_ACKNOWLEDGED,
+    TALK_RECORD,
+    TALK_SAVED,
+    action_subject,
+    checkin_subject,
+    talk_subject,
+)
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk, may_read_talks
 from bot.org.policy import Policy
@@ -287,17 +297,17 @@ async def _record(
     if talk.family == Family.DIALOGUE:
         await outbox.cancel_pending(
             session,
-            kinds=[CHECKIN, HEADS_UP],
-            subject=employee.slack_id,
+            kinds=CHECKIN_KINDS,
+            subject=checkin_subject(employee.slack_id),
             reason="dialogue logged",
             now=now,
         )
-    for kind, to in ((notices.TALK_RECORD, employee), (notices.TALK_SAVED, manager)):
+    for kind, to in ((TALK_RECORD, employee), (TALK_SAVED, manager)):
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to.slack_id,
-            subject=f"talk:{talk.id}",
+            subject=talk_subject(talk.id),
             about_id=employee.slack_id,
             payload={"talk_id": talk.id},
             now=now,
@@ -337,8 +347,8 @@ async def _complete(
         item.status, item.completed_at, item.completed_in_talk_id = ActionStatus.DONE, now, talk_id
         await outbox.cancel_pending(
             session,
-            kinds=[ACTION_DUE, ACTION_OVERDUE],
-            subject=f"action:{item.id}",
+            kinds=ACTION_KINDS,
+            subject=action_subject(item.id),
             reason="action done",
             now=now,
         )
@@ -382,8 +392,8 @@ async def _amend(
         for item in old:
             await outbox.cancel_pending(
                 session,
-                kinds=[ACTION_DUE, ACTION_OVERDUE],
-                subject=f"action:{item.id}",
+                kinds=ACTION_KINDS,
+                subject=action_subject(item.id),
                 reason="talk amended",
                 now=now,
             )
@@ -467,9 +477,9 @@ async def acknowledge(
         if first:
             await notices.owe(
                 session,
-                kind=notices.TALK_ACKNOWLEDGED,
+                kind=TALK_ACKNOWLEDGED,
                 recipient_id=talk.manager_id,
-                subject=f"talk:{talk.id}",
+                subject=talk_subject(talk.id),
                 about_id=talk.employee_id,
                 payload={"talk_id": talk.id},
                 now=now,
@@ -477,7 +487,7 @@ async def acknowledge(
         await session.commit()
         await session.refresh(talk)
         posted = await notices.posted(
-            session, kinds=(notices.TALK_RECORD,), subject=f"talk:{talk.id}", recipient_id=actor_id
+            session, kinds=(TALK_RECORD,), subject=talk_subject(talk.id), recipient_id=actor_id
         )
         return Acknowledged(talk, employee, first, posted)
 

@@ -11,6 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import (
+    ONCE,
+    REVIEW_ACKNOWLEDGED,
+    REVIEW_DISAGREED,
+    REVIEW_SUMMARY,
+    review_subject,
+    review_version,
+)
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.records.talks import TEXT_LIMIT
 from bot.review.interview_record import RecordedReview, loaded_review
@@ -102,9 +110,9 @@ async def respond_to_review(
             hr = [p for p in rows.scalars() if p.slack_id != actor_id]
         # An edited review is answered again: each version's answer is its own notice.
         talk = await session.get(Talk, review.talk_id)
-        version = talk.submission_key[:32] if talk is not None else notices.ONCE
+        version = review_version(talk.submission_key) if talk is not None else ONCE
         if first:
-            kind = notices.REVIEW_ACKNOWLEDGED if agree else notices.REVIEW_DISAGREED
+            kind = REVIEW_ACKNOWLEDGED if agree else REVIEW_DISAGREED
             told = [review.manager_id] if agree else [p.slack_id for p in hr] + [review.manager_id]
             for to in dict.fromkeys(told):
                 if to == review.employee_id:
@@ -113,7 +121,7 @@ async def respond_to_review(
                     session,
                     kind=kind,
                     recipient_id=to,
-                    subject=f"review:{review.id}",
+                    subject=review_subject(review.id),
                     about_id=review.employee_id,
                     payload={"review_id": review.id},
                     version=version,
@@ -124,8 +132,8 @@ async def respond_to_review(
         record = await loaded_review(session, review, fresh=first)
         posted = await notices.posted(
             session,
-            kinds=(notices.REVIEW_SUMMARY,),
-            subject=f"review:{review.id}",
+            kinds=(REVIEW_SUMMARY,),
+            subject=review_subject(review.id),
             recipient_id=actor_id,
             version=version,
         )

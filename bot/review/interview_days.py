@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.engine.kinds import PREP_PACK, prep_pack_subject
 from bot.engine.outbox import NudgeSpec, enqueue
-from bot.engine.planner import PREP_PACK
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk, zone_of
 from bot.org.policy import Policy
@@ -109,7 +109,7 @@ async def _move_prep_pack(
 ) -> datetime | None:
     """Move the pending prep pack to before `day`; plan it now if the planner has not yet
     (same key as the planner's, so it is never created twice)."""
-    subject = f"cycle:{cycle.id}:{employee.slack_id}"
+    subject = prep_pack_subject(cycle.id, employee.slack_id)
     rows = await session.execute(
         select(Nudge).where(Nudge.kind == PREP_PACK, Nudge.subject == subject)
     )

@@ -16,12 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    GOAL,
+    REVIEW_SAVED,
+    REVIEW_SUMMARY,
+    action_subject,
+    goal_subject,
+    review_subject,
+    review_version,
+)
 from bot.engine.outbox import cancel_pending
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today
 from bot.org.policy import Policy
-from bot.records.goals import GOAL_NUDGE, TITLE_LIMIT, GoalStatus
+from bot.records.goals import TITLE_LIMIT, GoalStatus
 from bot.records.saving import save_once
 from bot.records.talks import (
     ACTION_TEXT_LIMIT,
@@ -324,18 +333,18 @@ async def _record(
     actions = await queries.actions_of_talks(session, [talk.id])
     review.development = "\n".join(a.text for a in actions)
     edited = editing is not None
-    owed = [(notices.REVIEW_SUMMARY, employee.slack_id)] + [
-        (notices.REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
+    owed = [(REVIEW_SUMMARY, employee.slack_id)] + [
+        (REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
     ]
     for kind, to in owed:
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to,
-            subject=f"review:{review.id}",
+            subject=review_subject(review.id),
             about_id=employee.slack_id,
             payload={"review_id": review.id, "edited": edited},
-            version=key[:32],  # each saved version of the review is announced once
+            version=review_version(key),  # each saved version of the review is announced once
             now=now,
         )
     await session.commit()
@@ -370,8 +379,8 @@ async def _undo_last_submission(session: AsyncSession, review: Review, now: date
     for action in added_actions.scalars():
         await cancel_pending(
             session,
-            kinds=[ACTION_DUE, ACTION_OVERDUE],
-            subject=f"action:{action.id}",
+            kinds=ACTION_KINDS,
+            subject=action_subject(action.id),
             reason="review amended",
             now=now,
         )
@@ -387,7 +396,7 @@ async def _undo_last_submission(session: AsyncSession, review: Review, now: date
     for goal in added_goals.scalars():
         goal.status = GoalStatus.DROPPED.value
         await cancel_pending(
-            session, kinds=[GOAL_NUDGE], subject=f"goal:{goal.id}", reason="review amended", now=now
+            session, kinds=[GOAL], subject=goal_subject(goal.id), reason="review amended", now=now
         )
     await session.flush()
 

@@ -18,6 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import (
+    SELF_ASSESSMENT_KINDS,
+    SELF_SUBMITTED,
+    assessment_subject,
+    cycle_subject,
+)
 from bot.engine.outbox import cancel_pending
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import zone_of
@@ -32,7 +38,6 @@ from storage.models import Cycle, Nudge, Person, Review, SelfAssessment
 TEXT_LIMIT = 3000
 TEXT_FIELDS = ("proudest", "redo", "blockers", "support", "other")
 REQUIRED_ON_SUBMIT = ("rating", "proudest", "redo")
-NUDGE_KINDS = ("self_assessment_reminder", "self_assessment")
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,8 @@ async def _cycle_for(
     if cycle is None:
         raise NotAllowed("self.refusal.no_cycle")
     asked = select(Nudge.id).where(
-        Nudge.kind.in_(NUDGE_KINDS),  # type: ignore[attr-defined]
-        Nudge.subject == f"cycle:{cycle_id}",
+        Nudge.kind.in_(SELF_ASSESSMENT_KINDS),  # type: ignore[attr-defined]
+        Nudge.subject == cycle_subject(cycle_id),
         Nudge.recipient_id == employee_id,
     )
     if (await session.execute(asked.limit(1))).first() is not None:
@@ -250,8 +255,8 @@ async def save(
         if submit:
             cancelled = await cancel_pending(
                 session,
-                kinds=NUDGE_KINDS,
-                subject=f"cycle:{cycle.id}",
+                kinds=SELF_ASSESSMENT_KINDS,
+                subject=cycle_subject(cycle.id),
                 recipient_id=employee.slack_id,
                 reason="self-assessment submitted",
                 now=now,
@@ -260,9 +265,9 @@ async def save(
         if first and manager is not None:
             await notices.owe(
                 session,
-                kind=notices.SELF_SUBMITTED,
+                kind=SELF_SUBMITTED,
                 recipient_id=manager.slack_id,
-                subject=f"self:{row.id}",
+                subject=assessment_subject(row.id),
                 about_id=employee.slack_id,
                 payload={"assessment_id": row.id},
                 now=now,
