@@ -12,8 +12,9 @@ from bot.engine import kinds
 from bot.engine.choices import snooze
 from bot.engine.planner import plan
 from bot.records.goals import create_goal, decide_goal
+from bot.records.meeting import ActionDraft
 from bot.records.milestones import mark_done, register_milestone
-from bot.records.talks import ActionDraft, TalkDraft, acknowledge, record_talk, submission_key
+from bot.records.talks import TalkDraft, acknowledge, record_talk, submission_key
 from bot.review import self_assessment
 from bot.review.answers import respond_to_review
 from bot.review.cycles import list_cycles

@@ -29,8 +29,9 @@ from bot.org.policy import Policy, load_policy
 from bot.org.worktime import WorkCalendar, calendar_for
 from bot.process.config import Settings
 from bot.records.goals import create_goal
+from bot.records.meeting import ActionDraft
 from bot.records.milestones import mark_done, register_milestone
-from bot.records.talks import ActionDraft, TalkDraft, record_talk, submission_key
+from bot.records.talks import TalkDraft, record_talk, submission_key
 from bot.slack.app import create_app, create_nudge_engine
 from storage import migrate, queries
 from storage.db import make_engine, session_scope, to_async_url

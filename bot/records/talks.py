@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +26,9 @@ from bot.engine.kinds import (
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk, may_read_talks
 from bot.org.policy import Policy
+from bot.records import meeting
 from bot.records.goals import mark_clarified
+from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
 from bot.text import is_blank
 from storage import queries
@@ -35,24 +36,9 @@ from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Family, Nudge, Person, Talk, TalkShare
 
 MAX_ACTIONS = 5
-TEXT_LIMIT = 3000  # Slack's plain_text_input maximum
-ACTION_TEXT_LIMIT = 500
-MIN_MINUTES, MAX_MINUTES = 1, 480
-
-Owner = Literal["manager", "employee"]
-
-
-@dataclass(frozen=True)
-class ActionDraft:
-    """One action row of the record form, as typed."""
-
-    text: str = ""
-    owner: Owner | None = None
-    due_on: date | None = None
-
-    @property
-    def is_blank(self) -> bool:
-        return is_blank(self.text) and self.owner is None and self.due_on is None
+# The form's limits shared with the review's (bot.records.meeting), where the chat edge's
+# record form reads them.
+ACTION_TEXT_LIMIT, MAX_MINUTES = meeting.ACTION_TEXT_LIMIT, meeting.MAX_MINUTES
 
 
 @dataclass(frozen=True)
@@ -117,13 +103,7 @@ def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str
     kind = policy.talk_kinds.get(draft.kind)
     if kind is None or kind.family is not Family.DIALOGUE:
         problems["kind"] = Problem("error.kind_unknown")
-    if draft.held_on is None:
-        problems["held_on"] = Problem("error.held_on_required")
-    elif draft.held_on > today:
-        problems["held_on"] = Problem("error.held_on_future")
-    minutes = (draft.minutes or "").strip()
-    if minutes and (not minutes.isdigit() or not MIN_MINUTES <= int(minutes) <= MAX_MINUTES):
-        problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
+    problems.update(held_problems(draft.held_on, draft.minutes, today=today))
     for name in ("facts", "consensus"):
         text = getattr(draft, name).strip()
         if is_blank(text):
@@ -132,26 +112,7 @@ def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str
             problems[name] = Problem("error.too_long", {"limit": TEXT_LIMIT})
     if len(draft.private_note) > TEXT_LIMIT:
         problems["private_note"] = Problem("error.too_long", {"limit": TEXT_LIMIT})
-    for index, action in enumerate(draft.actions[:MAX_ACTIONS], start=1):
-        problems.update(_action_problems(index, action, today))
-    return problems
-
-
-def _action_problems(index: int, action: ActionDraft, today: date) -> dict[str, Problem]:
-    if action.is_blank:
-        return {}
-    problems: dict[str, Problem] = {}
-    text = action.text.strip()
-    if is_blank(text):
-        problems[f"action_{index}_text"] = Problem("error.action_text_required")
-    elif len(text) > ACTION_TEXT_LIMIT:
-        problems[f"action_{index}_text"] = Problem("error.too_long", {"limit": ACTION_TEXT_LIMIT})
-    if action.owner is None:
-        problems[f"action_{index}_owner"] = Problem("error.action_owner_required")
-    if action.due_on is None:
-        problems[f"action_{index}_due"] = Problem("error.action_due_required")
-    elif action.due_on < today:
-        problems[f"action_{index}_due"] = Problem("error.action_due_past")
+    problems.update(action_problems(draft.actions[:MAX_ACTIONS], today=today))
     return problems
 
 

@@ -20,7 +20,7 @@ from bot.engine.kinds import (
     review_version,
 )
 from bot.errors import Invalid, NotAllowed, Problem
-from bot.records.talks import TEXT_LIMIT
+from bot.records.meeting import TEXT_LIMIT
 from bot.review.interview_record import RecordedReview, loaded_review
 from bot.text import is_blank
 from storage.db import session_scope

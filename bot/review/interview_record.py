@@ -31,15 +31,9 @@ from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today
 from bot.org.policy import Policy
 from bot.records.goals import TITLE_LIMIT, GoalStatus
+from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
-from bot.records.talks import (
-    ACTION_TEXT_LIMIT,
-    MAX_MINUTES,
-    MIN_MINUTES,
-    TEXT_LIMIT,
-    ActionDraft,
-    load_pair,
-)
+from bot.records.talks import load_pair
 from bot.review.cycles import review_cycle
 from bot.text import is_blank
 from storage import queries
@@ -187,25 +181,8 @@ def validate_review(
         problems["decisions"] = Problem("review.error.decisions_not_linked")
     elif set(draft.decisions) - set(DECISIONS):
         problems["decisions"] = Problem("review.error.decisions_unknown")
-    if draft.held_on is None:
-        problems["held_on"] = Problem("error.held_on_required")
-    elif draft.held_on > today:
-        problems["held_on"] = Problem("error.held_on_future")
-    minutes = (draft.minutes or "").strip()
-    if minutes and (not minutes.isdigit() or not MIN_MINUTES <= int(minutes) <= MAX_MINUTES):
-        problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
-    for n, action in enumerate(draft.actions[:MAX_DEVELOPMENT], start=1):
-        if action.is_blank:
-            continue
-        text = "" if is_blank(action.text) else action.text.strip()
-        if not text or len(text) > ACTION_TEXT_LIMIT:
-            key = "error.too_long" if text else "error.action_text_required"
-            problems[f"action_{n}_text"] = Problem(key, {"limit": ACTION_TEXT_LIMIT})
-        if action.owner is None:
-            problems[f"action_{n}_owner"] = Problem("error.action_owner_required")
-        if action.due_on is None or action.due_on < today:
-            key = "error.action_due_past" if action.due_on else "error.action_due_required"
-            problems[f"action_{n}_due"] = Problem(key)
+    problems.update(held_problems(draft.held_on, draft.minutes, today=today))
+    problems.update(action_problems(draft.actions[:MAX_DEVELOPMENT], today=today))
     return problems
 
 
