@@ -16,11 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dev.slack_standin import SlackStandIn
-from bot.engine import kinds
+from bot.engine import kinds, outbox
 from bot.engine.choices import complete_action
 from bot.engine.scheduler import Engine
 from bot.org.importer import import_org_file
@@ -35,7 +34,7 @@ from bot.records.talks import TalkDraft, record_talk, submission_key
 from bot.slack.app import create_app, create_nudge_engine
 from storage import migrate, queries
 from storage.db import make_engine, session_scope, to_async_url
-from storage.models import ActionStatus, Nudge, NudgeState, Person, Talk, TalkShare
+from storage.models import ActionStatus, NudgeState, Person, TalkShare
 
 # slack_id, name, manager, zone, locale, hr, country
 ORG = [
@@ -215,9 +214,8 @@ class Script:
 
     async def react(self) -> None:
         """Act on the nudges just sent, as people would."""
-        query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(Nudge.id)
         async with session_scope(self.engine) as session:
-            sent = [n for n in await session.scalars(query) if n.id not in self.seen]
+            sent = [n for n in await outbox.all_sent(session) if n.id not in self.seen]
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
@@ -233,10 +231,9 @@ class Script:
 
     async def until(self, limit: datetime, nudger: Engine) -> None:
         """Jump from one due nudge or scripted moment to the next, up to `limit`."""
-        first_due = select(Nudge.due_at).where(Nudge.state == NudgeState.PENDING)
         while True:
             async with session_scope(self.engine) as session:
-                due = (await session.execute(first_due.order_by(Nudge.due_at).limit(1))).scalar()  # type: ignore[arg-type]
+                due = await outbox.first_due(session)
             event = self.events[0][0] if self.events else None
             moment = min((m for m in (due, event) if m is not None), default=None)
             if moment is None or moment >= limit:
@@ -266,8 +263,8 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
         people = {p.slack_id: p for p in await queries.all_people(session)}
-        nudges = list(await session.scalars(select(Nudge).order_by(Nudge.sent_at, Nudge.id)))  # type: ignore[arg-type]
-        talks = list(await session.scalars(select(Talk).order_by(Talk.held_on, Talk.id)))  # type: ignore[arg-type]
+        nudges = await outbox.every_row(session)
+        talks = await queries.talks_for_export(session)  # every talk, as held
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
     delivered = [n for n in nudges if n.state == NudgeState.SENT and n.sent_at]
     sent = [n for n in delivered if not kinds.is_notice(n.kind)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,7 @@ from bot.review.interview_record import RecordedReview, loaded_review
 from bot.review.self_assessment import Saved
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, Cycle, Goal, Nudge, Person, Review, SelfAssessment, Talk
+from storage.models import Cycle, Goal, Nudge, Person, Review, SelfAssessment, Talk
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,10 @@ async def _recorded_talk(session: AsyncSession, talk_id: int) -> Recorded:
         raise NoLongerNeeded("the talk was removed")
     assert talk.id is not None
     actions = await queries.actions_of_talks(session, [talk.id])
-    completed = await session.execute(
-        select(ActionItem).where(ActionItem.completed_in_talk_id == talk.id).order_by(ActionItem.id)  # type: ignore[arg-type]
-    )
+    completed = await queries.actions_completed_in(session, talk.id)
     employee = await _person(session, talk.employee_id)
     manager = await _person(session, talk.manager_id)
-    return Recorded(talk, actions, list(completed.scalars()), employee, manager, created=True)
+    return Recorded(talk, actions, completed, employee, manager, created=True)
 
 
 async def _review(session: AsyncSession, review_id: int, *, edited: bool) -> RecordedReview:

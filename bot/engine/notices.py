@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine.kinds import NOTICE_KINDS, ONCE
-from bot.engine.outbox import NudgeSpec, enqueue
-from storage.models import Nudge, NudgeState
+from bot.engine.outbox import NudgeSpec, enqueue, posted_rows
+from storage.models import Nudge
 
 ROLE = "notice"  # the role of every notice's row (a nudge's is manager, employee or owner)
 
@@ -55,17 +54,11 @@ async def posted(
     """The notices of these kinds about `subject` that were sent, oldest first: each keeps the
     channel and ts of the Slack message it became, the only place the bot updates later
     (never a channel or ts taken from a payload)."""
-    query = select(Nudge).where(
-        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-        Nudge.subject == subject,
-        Nudge.role == ROLE,
-        Nudge.state == NudgeState.SENT,
-        Nudge.channel.is_not(None),  # type: ignore[union-attr]
-        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+    return await posted_rows(
+        session,
+        kinds=kinds,
+        subject=subject,
+        role=ROLE,
+        recipient_id=recipient_id,
+        period=version,
     )
-    if recipient_id is not None:
-        query = query.where(Nudge.recipient_id == recipient_id)
-    if version is not None:
-        query = query.where(Nudge.period == version)
-    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
-    return list(rows.scalars())

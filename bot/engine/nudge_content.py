@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine import kinds
@@ -15,19 +14,16 @@ from bot.engine.dispatch import NoLongerNeeded
 from bot.errors import NotAllowed
 from bot.org.policy import Policy
 from bot.review.prep_pack import PrepPack, build_packs
-from bot.review.self_assessment import submitted
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
     ActionItem,
     ActionStatus,
     Cycle,
-    Family,
     Goal,
     Milestone,
     Nudge,
     Person,
-    Talk,
 )
 
 
@@ -70,14 +66,7 @@ async def nudge_content(
         kind = nudge.kind
         if kind in (kinds.CHECKIN, kinds.HEADS_UP):
             assert about is not None
-            last = (
-                await session.execute(
-                    select(Talk.held_on)
-                    .where(Talk.employee_id == about.slack_id, Talk.family == Family.DIALOGUE)
-                    .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
-                    .limit(1)
-                )
-            ).scalar()
+            last = await queries.last_dialogue(session, about.slack_id)
             since = date.fromisoformat(str(payload["since"]))
             if last is not None and last >= since:
                 raise NoLongerNeeded("a dialogue was logged in this period")
@@ -101,7 +90,7 @@ async def nudge_content(
             content.cycle = await session.get(Cycle, int(payload["cycle_id"]))
             if content.cycle is None:
                 raise NoLongerNeeded("the cycle was removed")
-            if kind != kinds.PREP_PACK and await submitted(
+            if kind != kinds.PREP_PACK and await queries.self_assessment_submitted(
                 session, content.cycle.id or 0, nudge.recipient_id
             ):
                 raise NoLongerNeeded("the self-assessment was submitted")

@@ -19,7 +19,6 @@ from functools import partial
 from itertools import islice
 from operator import attrgetter, itemgetter
 
-from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,13 +46,14 @@ from bot.engine.kinds import (
     prep_pack_subject,
 )
 from bot.engine.known_keys import KnownKeys, load_known_keys
-from bot.engine.outbox import NudgeSpec, enqueue
+from bot.engine.outbox import NudgeSpec, cancel_for_inactive_people, enqueue
 from bot.engine.snapshot import CycleRow, Member, Snapshot, live_cycles, load_snapshot
 from bot.org.periods import Period, period_of, policy_cycles, previous_period
 from bot.org.policy import WEEKDAYS, Policy
 from bot.org.worktime import Span, WorkCalendar, calendar_for, policy_today
+from storage import queries
 from storage.db import refresh_statistics, session_scope
-from storage.models import Cycle, Nudge, NudgeState, Person
+from storage.models import Cycle, Nudge
 
 log = logging.getLogger(__name__)
 
@@ -483,7 +483,7 @@ class _DueCounter:
 async def ensure_cycles(engine: AsyncEngine, policy: Policy, today: date, now: datetime) -> int:
     """Store the policy's current and next cycles unless a cycle of that name exists."""
     async with session_scope(engine) as session:
-        names = set((await session.execute(select(Cycle.name))).scalars())
+        names = await queries.cycle_names(session)
         fresh = [c for c in policy_cycles(policy.cycles, today) if c.name not in names]
         for span in fresh:
             session.add(
@@ -505,21 +505,9 @@ async def cancel_for_people_who_left(engine: AsyncEngine, now: datetime) -> int:
     change moves pending nudges when the org file is imported: `outbox.move_to_new_managers`.)
     """
     async with session_scope(engine) as session:
-        pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
-        # from the few who left to their pending rows, through the partial indexes
-        to_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.recipient_id)
-        about_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.about_id)
-        ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
-        cancelled = await session.execute(
-            update(Nudge)
-            .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
-            .values(
-                state=NudgeState.CANCELLED, last_error="person left the org chart", updated_at=now
-            )
-            .execution_options(synchronize_session=False)
-        )
+        cancelled = await cancel_for_inactive_people(session, now=now)
         await session.commit()
-    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    return cancelled
 
 
 @contextmanager

@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -360,10 +359,7 @@ async def _amend(
             )
             await session.delete(item)
         session.add_all(new)
-    done_here = await session.execute(
-        select(ActionItem).where(ActionItem.completed_in_talk_id == talk.id)  # type: ignore[arg-type]
-    )
-    for item in done_here.scalars():
+    for item in await queries.actions_completed_in(session, talk.id):
         if item.id not in draft.completed_action_ids:  # unticked on the second try
             item.status, item.completed_at = ActionStatus.OPEN, None
             item.completed_in_talk_id = None
@@ -428,13 +424,7 @@ async def acknowledge(
         if talk.employee_id != actor_id or employee is None:
             raise NotAllowed("refusal.not_your_record")
         # One conditional update, so that of two clicks at once only one is the first.
-        result = await session.execute(
-            update(Talk)
-            .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(acknowledged_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
+        first = await queries.first_acknowledgement(session, talk_id, now=now)
         if first:
             await notices.owe(
                 session,
