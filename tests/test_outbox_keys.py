@@ -38,6 +38,7 @@ def test_subjects_and_periods_are_spelt_as_they_are_stored() -> None:
     assert kinds.milestone_subject(3) == "milestone:3"
     assert kinds.cycle_subject(5) == "cycle:5"
     assert kinds.prep_pack_subject(5, "U0EMP") == "cycle:5:U0EMP"
+    assert kinds.prep_pack_prefix(5) + "U0EMP" == "cycle:5:U0EMP"
     assert kinds.talk_subject(41) == "talk:41"
     assert kinds.assessment_subject(9) == "self:9"
     assert kinds.review_subject(2) == "review:2"

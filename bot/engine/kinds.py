@@ -99,7 +99,12 @@ def cycle_subject(cycle_id: int | None) -> str:
 
 def prep_pack_subject(cycle_id: int | None, employee_id: str) -> str:
     """A manager's prep pack for one report's review in a cycle."""
-    return f"cycle:{cycle_id}:{employee_id}"
+    return prep_pack_prefix(cycle_id) + employee_id
+
+
+def prep_pack_prefix(cycle_id: int | None) -> str:
+    """What the subjects of a cycle's prep packs start with (the report's id follows)."""
+    return f"cycle:{cycle_id}:"
 
 
 def talk_subject(talk_id: int | None) -> str:

@@ -43,7 +43,7 @@ from bot.engine.kinds import (
     goal_round,
     goal_subject,
     milestone_subject,
-    prep_pack_subject,
+    prep_pack_prefix,
 )
 from bot.engine.known_keys import KnownKeys, load_known_keys
 from bot.engine.outbox import NudgeSpec, cancel_for_inactive_people, enqueue
@@ -414,12 +414,14 @@ class _Planner:
         pack (one per report)."""
         hour, leave, append = self.hour, self.snap.leave, self.specs.append
         payload, name, own = {"cycle_id": cycle.id}, cycle.name, cycle_subject(cycle.id)
+        prep_packs = prep_pack_prefix(cycle.id)
         stored = self.known.slot(kind, name)
         due = place.moment(day, hour, None)
         for employee, manager in pairs:
             eid = employee.slack_id
             if kind == PREP_PACK:
-                to, role, subject = manager, "manager", prep_pack_subject(cycle.id, eid)
+                # `kinds.prep_pack_subject`, inlined: this runs for every pair
+                to, role, subject = manager, "manager", prep_packs + eid
             else:
                 to, role, subject = employee, "employee", own
             if to.slack_id + SEPARATOR + subject in stored:  # `kinds.member`, inlined
