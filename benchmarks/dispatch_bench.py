@@ -48,6 +48,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dev.slack_standin import SlackStandIn
+from bot.engine.kinds import CHECKIN, HEADS_UP
 from bot.engine.outbox import NudgeSpec, enqueue
 from bot.org.periods import period_of
 from bot.process.config import Settings
@@ -115,10 +116,8 @@ async def seed(engine: AsyncEngine, managers: int, reports: int) -> int:
         due = T0 - timedelta(minutes=30) + timedelta(milliseconds=n // reports)  # a burst each
         checkin = {"firm": False, "last": None, "since": period.start, "round": period.index}
         heads_up = {"manager": mid, "since": period.start, "round": period.index}
-        specs.append(NudgeSpec("checkin", mid, eid, period.key, due, eid, "manager", checkin))
-        specs.append(
-            NudgeSpec("checkin_heads_up", eid, eid, period.key, due, eid, "employee", heads_up)
-        )
+        specs.append(NudgeSpec(CHECKIN, mid, eid, period.key, due, eid, "manager", checkin))
+        specs.append(NudgeSpec(HEADS_UP, eid, eid, period.key, due, eid, "employee", heads_up))
     async with session_scope(engine) as session:
         created = await enqueue(session, specs, T0 - timedelta(hours=1))
         await session.commit()

@@ -57,6 +57,15 @@ class ActionStatus(StrEnum):
     DONE = "done"
 
 
+class GoalStatus(StrEnum):
+    """Where a goal stands."""
+
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 class Person(SQLModel, table=True):
     """Someone in the org chart, keyed by their Slack user id."""
 
@@ -138,6 +147,7 @@ __all__ = [
     "Cycle",
     "Family",
     "Goal",
+    "GoalStatus",
     "Leave",
     "Milestone",
     "MilestoneParticipant",

@@ -1,16 +1,43 @@
-"""Queries, keyword-only and side-effect free beyond add/flush; services commit."""
+"""Queries on the records, by name: reads, and the few updates a service makes in one
+conditional statement (the first click wins); nothing is committed here, services commit.
+
+Where SQL lives: a statement (select, update, delete, insert, text) is built in storage/ (this
+module: people, talks and actions, goals, milestones, cycles and interviews, self-assessments,
+reviews) or in the query module of the service whose own table it is: bot/engine/outbox.py
+for the outbox's rows, bot/engine/snapshot.py and bot/engine/known_keys.py for the planner's
+fixed reads, bot/engine/delivery_pause.py for its row. Every other module calls these
+functions by name and builds no statement of its own, so each query is written once, its
+cost is seen in one place, and the services' fixed query counts stay countable.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import case, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ActionItem, ActionStatus, Person, ProcessedEvent, Talk
+from storage.models import (
+    ActionItem,
+    ActionStatus,
+    Cycle,
+    Family,
+    Goal,
+    GoalStatus,
+    Interview,
+    Milestone,
+    MilestoneParticipant,
+    Person,
+    ProcessedEvent,
+    Review,
+    SelfAssessment,
+    Talk,
+)
+
+# -- people ----------------------------------------------------------------------------------------
 
 
 async def get_person(session: AsyncSession, slack_id: str) -> Person | None:
@@ -97,6 +124,32 @@ async def people_named(session: AsyncSession, handle: str) -> list[Person]:
         or_(squashed_name == handle, email.startswith(f"{handle}@", autoescape=True)),
     )
     return list(await session.exec(query))
+
+
+async def dm_channel(session: AsyncSession, slack_id: str) -> str | None:
+    """The DM channel stored for a person, if one was ever opened."""
+    found = await session.execute(select(Person.dm_channel_id).where(Person.slack_id == slack_id))
+    return found.scalar_one_or_none()
+
+
+async def set_dm_channel(session: AsyncSession, slack_id: str, channel: str) -> None:
+    """Store a person's DM channel."""
+    await session.execute(
+        update(Person).where(Person.slack_id == slack_id).values(dm_channel_id=channel)  # type: ignore[arg-type]
+    )
+
+
+async def active_hr(session: AsyncSession) -> list[Person]:
+    """The active HR people, by Slack id."""
+    query = (
+        select(Person)
+        .where(Person.is_hr.is_(True), Person.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(Person.slack_id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# -- talks and their actions -----------------------------------------------------------------------
 
 
 async def talk_by_submission(session: AsyncSession, key: str) -> Talk | None:
@@ -199,6 +252,479 @@ async def talks_for_export(
     if since is not None:
         query = query.where(Talk.held_on >= since)
     return list(await session.exec(query))
+
+
+async def actions_completed_in(session: AsyncSession, talk_id: int) -> list[ActionItem]:
+    """The earlier actions marked done in this talk, in creation order."""
+    query = (
+        select(ActionItem)
+        .where(ActionItem.completed_in_talk_id == talk_id)  # type: ignore[arg-type]
+        .order_by(ActionItem.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def actions_added_with(
+    session: AsyncSession, talk_id: int, *, created_at: datetime
+) -> list[ActionItem]:
+    """A talk's actions created at one moment (by one submission of its form)."""
+    query = select(ActionItem).where(
+        ActionItem.talk_id == talk_id,  # type: ignore[arg-type]
+        ActionItem.created_at == created_at,  # type: ignore[arg-type]
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def first_acknowledgement(session: AsyncSession, talk_id: int, *, now: datetime) -> bool:
+    """Mark a talk acknowledged unless it was; True if this was the first time (one
+    conditional update: of two clicks at once only one is the first)."""
+    result = await session.execute(
+        update(Talk)
+        .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime) -> None:
+    """Mark a talk acknowledged at `now`, whatever it said before."""
+    await session.execute(
+        update(Talk)
+        .where(Talk.id == talk_id)  # type: ignore[arg-type]
+        .values(acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def last_dialogue(session: AsyncSession, employee_id: str) -> date | None:
+    """The day of the employee's latest dialogue (reviews do not count), if any."""
+    query = (
+        select(Talk.held_on)
+        .where(Talk.employee_id == employee_id, Talk.family == Family.DIALOGUE)
+        .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar()
+
+
+async def last_dialogues(session: AsyncSession, employee_ids: Sequence[str]) -> dict[str, date]:
+    """The day of each employee's latest dialogue, for those who had one."""
+    query = (
+        select(Talk.employee_id, func.max(Talk.held_on))
+        .where(Talk.family == Family.DIALOGUE, Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .group_by(Talk.employee_id)
+    )
+    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+
+
+async def talks_held_between(
+    session: AsyncSession, employee_ids: Sequence[str], *, start: date, end: date
+) -> list[Talk]:
+    """These employees' talks held from `start` to `end`, newest first."""
+    query = (
+        select(Talk)
+        .where(
+            Talk.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            Talk.held_on >= start,  # type: ignore[operator]
+            Talk.held_on <= end,  # type: ignore[operator]
+        )
+        .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def actions_of_talks_or_open(
+    session: AsyncSession, employee_ids: Sequence[str], talk_ids: Sequence[int | None]
+) -> list[ActionItem]:
+    """These employees' actions created in these talks or still open, earliest due first."""
+    query = (
+        select(ActionItem)
+        .where(
+            ActionItem.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            or_(
+                ActionItem.talk_id.in_(talk_ids),  # type: ignore[attr-defined]
+                ActionItem.status == ActionStatus.OPEN,
+            ),
+        )
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# -- goals -----------------------------------------------------------------------------------------
+
+OPEN_GOAL_STATUSES = (GoalStatus.PROPOSED.value, GoalStatus.ACTIVE.value)
+
+
+async def goal_by_submission(session: AsyncSession, key: str) -> Goal | None:
+    """The goal saved from the goal form with this key, if any."""
+    rows = await session.execute(select(Goal).where(Goal.submission_key == key))
+    return rows.scalars().first()
+
+
+async def goal_saved_since(
+    session: AsyncSession, *, employee_id: str, set_by: str, title: str, since: datetime
+) -> Goal | None:
+    """A goal with this title set for the employee by `set_by` at `since` or later."""
+    rows = await session.execute(
+        select(Goal).where(
+            Goal.employee_id == employee_id,
+            Goal.set_by == set_by,
+            Goal.title == title,
+            Goal.created_at >= since,  # type: ignore[operator]
+        )
+    )
+    return rows.scalars().first()
+
+
+async def decide_proposed_goal(
+    session: AsyncSession, goal_id: int, *, status: str, confirmed_at: datetime | None = None
+) -> bool:
+    """Give a proposed goal its `status` (and `confirmed_at`, when given); False if it was not
+    proposed any more (one conditional update: of two decisions at once only one decides)."""
+    values: dict[str, object] = {"status": status}
+    if confirmed_at is not None:
+        values["confirmed_at"] = confirmed_at
+    result = await session.execute(
+        update(Goal)
+        .where(Goal.id == goal_id, Goal.status == GoalStatus.PROPOSED.value)  # type: ignore[arg-type]
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def unclarified_goals(
+    session: AsyncSession, employee_id: str, *, set_by_then: datetime
+) -> list[Goal]:
+    """The employee's open goals not clarified yet, set at `set_by_then` or before."""
+    rows = await session.execute(
+        select(Goal).where(
+            Goal.employee_id == employee_id,
+            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
+            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+            Goal.created_at <= set_by_then,  # type: ignore[operator]
+        )
+    )
+    return list(rows.scalars())
+
+
+async def open_goal_titles(session: AsyncSession, employee_id: str) -> set[str]:
+    """The titles of the employee's open goals (proposed or active)."""
+    rows = await session.execute(
+        select(Goal.title).where(
+            Goal.employee_id == employee_id,
+            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+        )
+    )
+    return set(rows.scalars())
+
+
+async def goals_set_in_review(
+    session: AsyncSession, employee_id: str, *, created_at: datetime
+) -> list[Goal]:
+    """The employee's active goals a review's submission set at `created_at` (goals from a
+    review have no form key of their own)."""
+    rows = await session.execute(
+        select(Goal).where(
+            Goal.employee_id == employee_id,
+            Goal.created_at == created_at,  # type: ignore[arg-type]
+            Goal.submission_key.is_(None),  # type: ignore[union-attr]
+            Goal.status == GoalStatus.ACTIVE.value,
+        )
+    )
+    return list(rows.scalars())
+
+
+async def goals_open_or_due_since(
+    session: AsyncSession, employee_ids: Sequence[str], *, since: date
+) -> list[Goal]:
+    """These employees' goals still open or due from `since` on, earliest due first."""
+    query = (
+        select(Goal)
+        .where(
+            Goal.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            or_(
+                Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+                Goal.due_on >= since,
+            ),
+        )
+        .order_by(Goal.due_on, Goal.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# -- milestones ------------------------------------------------------------------------------------
+
+
+async def milestone_by_key(session: AsyncSession, key: str) -> Milestone | None:
+    """The milestone whose registration holds this key, if any."""
+    found = await session.execute(select(Milestone).where(Milestone.submission_key == key))
+    return found.scalars().first()
+
+
+async def milestone_participants(session: AsyncSession, milestone_id: int) -> list[Person]:
+    """Who took part in a milestone, by name."""
+    rows = await session.execute(
+        select(Person)
+        .join(MilestoneParticipant, MilestoneParticipant.person_id == Person.slack_id)
+        .where(MilestoneParticipant.milestone_id == milestone_id)
+        .order_by(Person.name, Person.slack_id)
+    )
+    return list(rows.scalars())
+
+
+async def mark_milestone_done(session: AsyncSession, milestone_id: int, *, now: datetime) -> bool:
+    """Record that a milestone ended, unless it was; True if this was the first time."""
+    result = await session.execute(
+        update(Milestone)
+        .where(Milestone.id == milestone_id, Milestone.done_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+# -- cycles and interviews -------------------------------------------------------------------------
+
+
+async def cycle_named(session: AsyncSession, name: str) -> Cycle | None:
+    """The cycle with this name, if any."""
+    return (await session.execute(select(Cycle).where(Cycle.name == name))).scalar()
+
+
+async def cycle_names(session: AsyncSession) -> set[str]:
+    """The names of every stored cycle."""
+    return set((await session.execute(select(Cycle.name))).scalars())
+
+
+async def all_cycles(session: AsyncSession) -> list[Cycle]:
+    """Every cycle, oldest first."""
+    rows = await session.execute(select(Cycle).order_by(Cycle.starts_on))
+    return list(rows.scalars())
+
+
+async def next_review_cycle(session: AsyncSession, today: date) -> Cycle | None:
+    """The cycle whose review window is open on `today` or opens first after it."""
+    upcoming = await session.execute(
+        select(Cycle).where(Cycle.review_to >= today).order_by(Cycle.review_from).limit(1)
+    )
+    return upcoming.scalar()
+
+
+async def last_review_cycle(session: AsyncSession) -> Cycle | None:
+    """The cycle whose review window ends last."""
+    latest = await session.execute(select(Cycle).order_by(Cycle.review_to.desc()).limit(1))  # type: ignore[attr-defined]
+    return latest.scalar()
+
+
+async def end_of_cycle_after(session: AsyncSession, cycle: Cycle) -> date | None:
+    """The last day of the first cycle that starts after `cycle` ends, if one is stored."""
+    following = await session.execute(
+        select(Cycle.ends_on).where(Cycle.starts_on > cycle.ends_on).order_by(Cycle.starts_on)
+    )
+    return following.scalars().first()
+
+
+async def interview_for(
+    session: AsyncSession, cycle_id: int | None, employee_id: str
+) -> Interview | None:
+    """The employee's interview day as set in a cycle, if one was."""
+    found = await session.execute(
+        select(Interview).where(
+            Interview.cycle_id == cycle_id, Interview.employee_id == employee_id
+        )
+    )
+    return found.scalars().first()
+
+
+async def interview_day_set(
+    session: AsyncSession, cycle_id: int | None, employee_id: str
+) -> date | None:
+    """The day set for the employee's interview in a cycle, if one was."""
+    found = await session.execute(
+        select(Interview.scheduled_on).where(
+            Interview.cycle_id == cycle_id, Interview.employee_id == employee_id
+        )
+    )
+    return found.scalar()
+
+
+async def interview_dates(
+    session: AsyncSession, cycle_id: int, employee_ids: Sequence[str]
+) -> dict[str, date]:
+    """The interview dates managers have set in a cycle, by employee."""
+    if not employee_ids:
+        return {}
+    rows = await session.execute(
+        select(Interview.employee_id, Interview.scheduled_on).where(
+            Interview.cycle_id == cycle_id,
+            Interview.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+        )
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+# -- self-assessments ------------------------------------------------------------------------------
+
+
+async def self_assessment_for(
+    session: AsyncSession, cycle_id: int, employee_id: str
+) -> SelfAssessment | None:
+    """The employee's self-assessment for a cycle (a draft or submitted), if any."""
+    rows = await session.execute(
+        select(SelfAssessment).where(
+            SelfAssessment.cycle_id == cycle_id, SelfAssessment.employee_id == employee_id
+        )
+    )
+    return rows.scalars().first()
+
+
+async def self_assessments_of(
+    session: AsyncSession, cycle_id: int | None, employee_ids: Sequence[str]
+) -> dict[str, SelfAssessment]:
+    """The self-assessments (drafts included; see `submitted_at`) of these employees for one
+    cycle, by employee, in one query."""
+    if not employee_ids:
+        return {}
+    rows = await session.execute(
+        select(SelfAssessment).where(
+            SelfAssessment.cycle_id == cycle_id,
+            SelfAssessment.employee_id.in_(list(employee_ids)),  # type: ignore[attr-defined]
+        )
+    )
+    return {row.employee_id: row for row in rows.scalars()}
+
+
+async def self_assessment_submitted(session: AsyncSession, cycle_id: int, employee_id: str) -> bool:
+    """Whether the employee has submitted their self-assessment for this cycle."""
+    rows = await session.execute(
+        select(SelfAssessment.submitted_at).where(
+            SelfAssessment.cycle_id == cycle_id, SelfAssessment.employee_id == employee_id
+        )
+    )
+    return rows.scalar() is not None
+
+
+async def submit_self_assessment(
+    session: AsyncSession, assessment_id: int, *, now: datetime
+) -> bool:
+    """Mark a self-assessment submitted unless it was; True if this was the first submission
+    (one conditional update: of two submissions at once only one is the first)."""
+    result = await session.execute(
+        update(SelfAssessment)
+        .where(
+            SelfAssessment.id == assessment_id,  # type: ignore[arg-type]
+            SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+# -- reviews ---------------------------------------------------------------------------------------
+
+
+async def has_review(session: AsyncSession, cycle_id: int | None, employee_id: str) -> bool:
+    """Whether the employee's review for a cycle is recorded."""
+    reviewed = await session.execute(
+        select(Review.id).where(Review.cycle_id == cycle_id, Review.employee_id == employee_id)
+    )
+    return reviewed.first() is not None
+
+
+async def review_for(session: AsyncSession, cycle_id: int, employee_id: str) -> Review | None:
+    """The employee's review for a cycle, if recorded."""
+    rows = await session.execute(
+        select(Review).where(Review.cycle_id == cycle_id, Review.employee_id == employee_id)
+    )
+    return rows.scalars().first()
+
+
+async def review_of_talk(session: AsyncSession, talk_id: int | None) -> Review | None:
+    """The review row beside a talk of family review, if it is one."""
+    return (await session.execute(select(Review).where(Review.talk_id == talk_id))).scalar()
+
+
+async def reviews_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> dict[int, Review]:
+    """The review rows of these talks (family review), by talk id, in one query."""
+    if not talk_ids:
+        return {}
+    rows = await session.execute(select(Review).where(Review.talk_id.in_(talk_ids)))  # type: ignore[attr-defined]
+    return {r.talk_id: r for r in rows.scalars()}
+
+
+async def reviews_outside_cycle(
+    session: AsyncSession, employee_ids: Sequence[str], cycle_id: int | None
+) -> list[Review]:
+    """These employees' reviews of other cycles, oldest first."""
+    query = (
+        select(Review)
+        .where(Review.employee_id.in_(employee_ids), Review.cycle_id != cycle_id)  # type: ignore[attr-defined]
+        .order_by(Review.created_at)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def latest_reviews(session: AsyncSession, employee_ids: Sequence[str]) -> dict[str, Review]:
+    """Each employee's review of their latest reviewed cycle, in one query."""
+    if not employee_ids:
+        return {}
+    order = (Cycle.ends_on.desc(), Review.id.desc())  # type: ignore[attr-defined,union-attr]
+    ranked = (
+        select(
+            Review.id,
+            func.row_number().over(partition_by=Review.employee_id, order_by=order).label("rank"),
+        )
+        .join(Cycle, Cycle.id == Review.cycle_id)  # type: ignore[arg-type]
+        .where(Review.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .subquery()
+    )
+    query = select(Review).join(ranked, ranked.c.id == Review.id).where(ranked.c.rank == 1)
+    return {r.employee_id: r for r in (await session.execute(query)).scalars()}
+
+
+async def answer_review(
+    session: AsyncSession, review_id: int, *, disagreement: str | None, now: datetime
+) -> bool:
+    """Record the employee's first answer to a review: acknowledged, or (with a
+    `disagreement`) disagreed; False if it was answered before (one conditional update: of
+    two clicks at once only one is the first answer)."""
+    answer: dict[str, object] = (
+        {"acknowledged_at": now}
+        if disagreement is None
+        else {"disagreed_at": now, "disagreement": disagreement}
+    )
+    unanswered = (Review.acknowledged_at.is_(None), Review.disagreed_at.is_(None))  # type: ignore[union-attr]
+    result = await session.execute(
+        update(Review)
+        .where(Review.id == review_id, *unanswered)  # type: ignore[arg-type]
+        .values(updated_at=now, **answer)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def change_disagreement(
+    session: AsyncSession, review_id: int | None, *, comment: str, now: datetime
+) -> bool:
+    """Replace the comment of a disagreement with `comment`; True if that changed it."""
+    result = await session.execute(
+        update(Review)
+        .where(
+            Review.id == review_id,  # type: ignore[arg-type]
+            Review.disagreed_at.is_not(None),  # type: ignore[union-attr]
+            Review.disagreement != comment,  # type: ignore[arg-type]
+        )
+        .values(disagreement=comment, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+# -- Slack's events --------------------------------------------------------------------------------
 
 
 async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import handlers.slack.blocks
-from bot.engine import notices, planner
+from bot.engine import kinds, notices
 from bot.engine.notice_content import NoticeContent
 from bot.engine.nudge_content import NudgeContent
 from bot.org.policy import Policy
@@ -251,19 +251,19 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         )
 
     nudge_contents = {
-        "checkin": content(planner.CHECKIN, carry_over=actions, last_dialogue=TODAY),
-        "checkin firm": content(planner.CHECKIN, carry_over=actions, firm=True),
-        "heads-up": content(planner.HEADS_UP, "employee", carry_over=actions),
-        "goal manager": content(planner.GOAL, goal=goal),
-        "goal employee": content(planner.GOAL, "employee", goal=goal),
-        "action due": content(planner.ACTION_DUE, "owner", action=actions[0]),
-        "action overdue": content(planner.ACTION_OVERDUE, "owner", action=actions[0]),
+        "checkin": content(kinds.CHECKIN, carry_over=actions, last_dialogue=TODAY),
+        "checkin firm": content(kinds.CHECKIN, carry_over=actions, firm=True),
+        "heads-up": content(kinds.HEADS_UP, "employee", carry_over=actions),
+        "goal manager": content(kinds.GOAL, goal=goal),
+        "goal employee": content(kinds.GOAL, "employee", goal=goal),
+        "action due": content(kinds.ACTION_DUE, "owner", action=actions[0]),
+        "action overdue": content(kinds.ACTION_OVERDUE, "owner", action=actions[0]),
         "milestone": content(
-            planner.MILESTONE, milestone=milestone, participants=[employee, *reports]
+            kinds.MILESTONE, milestone=milestone, participants=[employee, *reports]
         ),
-        "self": content(planner.SELF_ASSESSMENT, "employee", cycle=cycle),
-        "self reminder": content(planner.SELF_REMINDER, "employee", cycle=cycle),
-        "prep pack": content(planner.PREP_PACK, cycle=cycle, pack=pack),
+        "self": content(kinds.SELF_ASSESSMENT, "employee", cycle=cycle),
+        "self reminder": content(kinds.SELF_REMINDER, "employee", cycle=cycle),
+        "prep pack": content(kinds.PREP_PACK, cycle=cycle, pack=pack),
     }
     info = MilestoneInfo(milestone, [employee, *reports], actor=manager)
     form_with_picker = _goal_form(manager, None, manager, reports)
@@ -577,7 +577,7 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         ),
         Sample("file_comment", "", lambda: prep_pack.file_comment(pack, locale="zh")),
     ]
-    for kind in sorted(notices.NOTICE_KINDS):
+    for kind in sorted(kinds.NOTICE_KINDS):
         notice = _notice(kind, recorded, goal, employee, manager, saved, recorded_review())
         out.append(
             Sample(

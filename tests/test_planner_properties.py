@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine.known_keys import KnownKeys, member
-from bot.engine.planner import CHECKIN, HEADS_UP, earliest, plan_nudges
+from bot.engine.kinds import CHECKIN, HEADS_UP, member
+from bot.engine.known_keys import KnownKeys
+from bot.engine.planner import earliest, plan_nudges
 from bot.engine.snapshot import CycleRow, EndedMilestone, Member, OpenAction, OpenGoal, Snapshot
 from bot.org.periods import period_of
 from bot.org.policy import load_policy

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
+from bot.engine.kinds import CHECKIN, GOAL, HEADS_UP
 from bot.engine.known_keys import load_known_keys
 from bot.engine.outbox import NudgeSpec, enqueue
-from bot.engine.planner import CHECKIN, GOAL, HEADS_UP, earliest, plan
+from bot.engine.planner import earliest, plan
 from bot.org.policy import Delivery
 from storage.db import is_sqlite, refresh_statistics, session_scope
 from storage.models import Nudge

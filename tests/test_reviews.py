@@ -11,9 +11,9 @@ from sqlalchemy import event, func, select
 
 from bot.engine.planner import plan
 from bot.records.export import export_talks
-from bot.review.answers import latest_reviews
 from storage.db import session_scope
 from storage.models import ActionItem, Cycle, Goal, Nudge, Review, Talk
+from storage.queries import latest_reviews
 from tests.blockkit import texts, valid_message, valid_view
 from tests.factories import (
     T0,

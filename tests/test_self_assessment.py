@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import event, select
 
 from bot.review import self_assessment
+from storage import queries
 from storage.db import session_scope
 from storage.models import Cycle, Nudge, Review, SelfAssessment, Talk
 from tests.blockkit import texts, valid_message, valid_view
@@ -319,7 +320,7 @@ async def test_checkin_self_without_any_cycle_explains_and_opens_no_form(running
     assert "submit" not in ann and "submit" not in eli  # the loading modal says why, no form
 
 
-async def test_submitted_and_for_employees_read_the_stored_assessments_in_one_query(
+async def test_self_assessments_of_and_submitted_read_the_stored_assessments_in_one_query(
     engine, slack, policy, clock
 ):
     await seed_org(engine, slack)
@@ -340,11 +341,11 @@ async def test_submitted_and_for_employees_read_the_stored_assessments_in_one_qu
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
     async with session_scope(engine) as session:
-        found = await self_assessment.for_employees(session, cycle.id, ["U0EMP", "U0ANN", "U0OTH"])
+        found = await queries.self_assessments_of(session, cycle.id, ["U0EMP", "U0ANN", "U0OTH"])
         assert len(statements) == 1
-        assert await self_assessment.submitted(session, cycle.id, "U0EMP") is True
-        assert await self_assessment.submitted(session, cycle.id, "U0ANN") is False
-        assert await self_assessment.submitted(session, cycle.id, "U0OTH") is False
+        assert await queries.self_assessment_submitted(session, cycle.id, "U0EMP") is True
+        assert await queries.self_assessment_submitted(session, cycle.id, "U0ANN") is False
+        assert await queries.self_assessment_submitted(session, cycle.id, "U0OTH") is False
 
     assert set(found) == {"U0EMP", "U0ANN"}
     assert found["U0EMP"].submitted_at == clock.now and found["U0ANN"].submitted_at is None

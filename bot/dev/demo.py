@@ -17,14 +17,12 @@ from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 
 from bot.dev.demo_org import NEGLECTED, ORG, TALKS
 from bot.dev.project_files import shipped_policy
 from bot.dev.slack_standin import SlackStandIn
-from bot.engine import planner
+from bot.engine import kinds, outbox
 from bot.engine.choices import complete_action
-from bot.engine.notices import is_notice
 from bot.engine.scheduler import Engine
 from bot.org.importer import import_org_file
 from bot.org.people import zone_of
@@ -32,19 +30,20 @@ from bot.org.policy import Policy, load_policy
 from bot.org.worktime import WorkCalendar, calendar_for
 from bot.process.config import Settings
 from bot.records.goals import create_goal
+from bot.records.meeting import ActionDraft
 from bot.records.milestones import mark_done, register_milestone
-from bot.records.talks import ActionDraft, TalkDraft, record_talk, submission_key
+from bot.records.talks import TalkDraft, record_talk, submission_key
 from bot.slack.app import create_app, create_nudge_engine
 from storage import migrate, queries
 from storage.db import make_engine, session_scope, to_async_url
-from storage.models import ActionStatus, Nudge, NudgeState, Person, Talk, TalkShare
+from storage.models import ActionStatus, NudgeState, Person, TalkShare
 
 LABELS = {
-    planner.CHECKIN: "check-in", planner.HEADS_UP: "heads-up",
-    planner.GOAL: "goal clarification", planner.MILESTONE: "milestone retrospective",
-    planner.ACTION_DUE: "action due", planner.ACTION_OVERDUE: "action overdue",
-    planner.SELF_ASSESSMENT: "self-assessment", planner.SELF_REMINDER: "self-assessment reminder",
-    planner.PREP_PACK: "prep pack",
+    kinds.CHECKIN: "check-in", kinds.HEADS_UP: "heads-up",
+    kinds.GOAL: "goal clarification", kinds.MILESTONE: "milestone retrospective",
+    kinds.ACTION_DUE: "action due", kinds.ACTION_OVERDUE: "action overdue",
+    kinds.SELF_ASSESSMENT: "self-assessment", kinds.SELF_REMINDER: "self-assessment reminder",
+    kinds.PREP_PACK: "prep pack",
 }  # fmt: skip
 TALK_LABELS = {
     "checkin": "check-in",
@@ -158,33 +157,26 @@ class Script:
 
     async def react(self) -> None:
         """Act on the nudges just sent, as people would."""
-        query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(col(Nudge.id))
         async with session_scope(self.engine) as session:
-            sent = [n for n in await session.exec(query) if n.id not in self.seen]
+            sent = [n for n in await outbox.all_sent(session) if n.id not in self.seen]
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
-            if n.kind == planner.CHECKIN and (who, n.about_id) != NEGLECTED:
+            if n.kind == kinds.CHECKIN and (who, n.about_id) != NEGLECTED:
                 self.at(self.moment(who, when, 14), self.talk, who, n.about_id, n.kind)
-            elif n.kind == planner.GOAL and n.role == "manager":
+            elif n.kind == kinds.GOAL and n.role == "manager":
                 self.at(self.moment(who, when, 15), self.talk, who, n.about_id, n.kind)
-            elif n.kind == planner.MILESTONE:
+            elif n.kind == kinds.MILESTONE:
                 for pid in payload["participants"]:
                     self.at(self.moment(who, when, 15), self.talk, who, pid, n.kind)
-            elif n.kind == planner.ACTION_DUE and payload["action_id"] not in self.late:
+            elif n.kind == kinds.ACTION_DUE and payload["action_id"] not in self.late:
                 self.at(when + timedelta(hours=2), self.done, payload["action_id"], who)
 
     async def until(self, limit: datetime, nudger: Engine) -> None:
         """Jump from one due nudge or scripted moment to the next, up to `limit`."""
-        first_due = (
-            select(col(Nudge.due_at))
-            .where(Nudge.state == NudgeState.PENDING)
-            .order_by(col(Nudge.due_at))
-            .limit(1)
-        )
         while True:
             async with session_scope(self.engine) as session:
-                due = (await session.exec(first_due)).first()
+                due = await outbox.first_due(session)
             event = self.events[0][0] if self.events else None
             moment = min((m for m in (due, event) if m is not None), default=None)
             if moment is None or moment >= limit:
@@ -214,11 +206,11 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
         people = {p.slack_id: p for p in await queries.all_people(session)}
-        nudges = list(await session.exec(select(Nudge).order_by(col(Nudge.sent_at), col(Nudge.id))))
-        talks = list(await session.exec(select(Talk).order_by(col(Talk.held_on), col(Talk.id))))
+        nudges = await outbox.every_row(session)
+        talks = await queries.talks_for_export(session)  # every talk, as held
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
     delivered = [(n, n.sent_at) for n in nudges if n.state == NudgeState.SENT and n.sent_at]
-    sent = [(n, sent_at) for n, sent_at in delivered if not is_notice(n.kind)]
+    sent = [(n, sent_at) for n, sent_at in delivered if not kinds.is_notice(n.kind)]
     notices_sent = len(delivered) - len(sent)
     print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
     for n, sent_at in sent:
@@ -235,12 +227,12 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
         for a in (a for a in actions if a.talk_id == t.id):
             status = "overdue" if a.status == ActionStatus.OPEN and a.due_on < end else a.status
             print(f"{'':16}[{status}] {a.text} ({people[a.owner_id].name}, due {a.due_on})")
-    kinds = Counter(LABELS[n.kind] for n, _sent_at in sent)
+    by_kind = Counter(LABELS[n.kind] for n, _sent_at in sent)
     cancelled = Counter(n.last_error or "" for n in nudges if n.state == NudgeState.CANCELLED)
     why = ", ".join(f"{sum(cancelled[r] for r in rs)} because {w}" for w, rs in WHY.items())
     dropped = sum(v for k, v in cancelled.items() if k.startswith("dropped"))
     pending = sum(1 for n in nudges if n.state == NudgeState.PENDING)
-    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items()))
     print(f"\nSummary: {len(sent)} nudges sent: {per_kind}.")
     print(f"Notices sent at once (records, confirmations, acknowledgements): {notices_sent}.")
     print(f"Not sent: {why}; {dropped} dropped; {pending} still pending after {end}.")

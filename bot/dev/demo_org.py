@@ -3,7 +3,7 @@ managers say in the talks they log (`bot.dev.demo` plays it through a simulated 
 
 from __future__ import annotations
 
-from bot.records.talks import Owner
+from bot.records.meeting import Owner
 
 # slack_id, name, manager, zone, locale, hr, country
 ORG = [

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import outbox
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE, CHECKIN, HEADS_UP
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    CHECKIN_KINDS,
+    action_subject,
+    base_period,
+    snoozed_period,
+)
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk
 from bot.org.policy import Policy
@@ -71,23 +76,12 @@ async def snooze(
             datetime.combine(day, time(0), tzinfo=calendar.zone),
             at=time(policy.cadence.checkin.hour),
         )
-        base = nudge.period.split("~")[0]
-        count = (
-            await session.execute(
-                select(func.count()).where(
-                    Nudge.kind == nudge.kind,
-                    Nudge.recipient_id == actor_id,
-                    Nudge.subject == nudge.subject,
-                    # literal: a cycle's name (a cycle nudge's period) may hold `_` or `%`
-                    Nudge.period.startswith(f"{base}~", autoescape=True),
-                )  # type: ignore[attr-defined]
-            )
-        ).scalar_one()
+        count = await outbox.snoozes_of(session, nudge)
         spec = outbox.NudgeSpec(
             nudge.kind,
             actor_id,
             nudge.subject,
-            f"{base}~s{count + 1}",
+            snoozed_period(base_period(nudge.period), count + 1),
             due,
             nudge.about_id,
             nudge.role,
@@ -102,31 +96,10 @@ async def snooze(
 async def _snoozed_before(session: AsyncSession, nudge: Nudge, now: datetime) -> Nudge | None:
     """Mark the nudge snoozed, if no click did before (one conditional update, so that of
     two clicks at once only one snoozes); else the nudge that click brings back."""
-    result = await session.execute(
-        update(Nudge)
-        .where(
-            Nudge.id == nudge.id,  # type: ignore[arg-type]
-            (Nudge.skip_reason.is_(None)) | (Nudge.skip_reason != "snoozed"),  # type: ignore[union-attr]
-        )
-        .values(skip_reason="snoozed", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if await outbox.mark_snoozed(session, nudge.id, now=now):
         return None
-    base = nudge.period.split("~")[0]
-    later = await session.execute(
-        select(Nudge)
-        .where(
-            Nudge.kind == nudge.kind,
-            Nudge.recipient_id == nudge.recipient_id,
-            Nudge.subject == nudge.subject,
-            Nudge.period.like(f"{base}~s%"),  # type: ignore[attr-defined]
-            Nudge.id > (nudge.id or 0),  # type: ignore[operator]
-        )
-        .order_by(Nudge.id)
-        .limit(1)
-    )
-    return later.scalars().first()  # None: marked snoozed some other way, snooze it now
+    # None: marked snoozed some other way, snooze it now
+    return await outbox.snoozed_return(session, nudge)
 
 
 def _payload(nudge: Nudge) -> dict[str, object]:
@@ -147,20 +120,13 @@ async def skip(
         nudge.skip_reason, nudge.updated_at = reason, now
         if nudge.state in (NudgeState.SENT, NudgeState.PENDING):
             nudge.state = NudgeState.SKIPPED
-        base = nudge.period.split("~")[0]
-        kinds = [CHECKIN, HEADS_UP] if nudge.kind in (CHECKIN, HEADS_UP) else [nudge.kind]
-        follow_ups = await session.execute(
-            select(Nudge).where(
-                Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-                # A choice changes only what the actor is sent: an employee's skip of their
-                # heads-up never touches their manager's (snoozed) check-in about them.
-                Nudge.recipient_id == actor_id,
-                Nudge.subject == nudge.subject,
-                Nudge.state == NudgeState.PENDING,
-                (Nudge.period == base) | Nudge.period.startswith(f"{base}~", autoescape=True),  # type: ignore[attr-defined]
-            )
+        kinds = CHECKIN_KINDS if nudge.kind in CHECKIN_KINDS else (nudge.kind,)
+        # A choice changes only what the actor is sent: an employee's skip of their heads-up
+        # never touches their manager's (snoozed) check-in about them.
+        follow_ups = await outbox.pending_follow_ups(
+            session, nudge, kinds=kinds, recipient_id=actor_id
         )
-        for row in follow_ups.scalars():
+        for row in follow_ups:
             row.state, row.skip_reason, row.updated_at = NudgeState.SKIPPED, reason, now
         if reason == "on_leave":
             session.add(await _leave_from(session, nudge, actor_id, now))
@@ -220,7 +186,7 @@ async def complete_action(
         nudge = None
         if nudge_id is not None:
             nudge = await _own_nudge(session, nudge_id, actor_id)
-            if nudge.subject != f"action:{action_id}":
+            if nudge.subject != action_subject(action_id):
                 raise NotAllowed("refusal.not_your_nudge")
         action = await session.get(ActionItem, action_id)
         if action is None:
@@ -236,8 +202,8 @@ async def complete_action(
             action.status, action.completed_at = ActionStatus.DONE, now
             await outbox.cancel_pending(
                 session,
-                kinds=[ACTION_DUE, ACTION_OVERDUE],
-                subject=f"action:{action_id}",
+                kinds=ACTION_KINDS,
+                subject=action_subject(action_id),
                 reason="action done",
                 now=now,
             )

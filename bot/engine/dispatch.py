@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine import delivery_pause, outbox
-from bot.engine.notices import is_notice
+from bot.engine.kinds import is_notice
 from bot.engine.pace import ChannelBusy, Pace
 from bot.org.policy import Policy
 from bot.org.profiles import FRESH

@@ -16,19 +16,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.engine.kinds import SEPARATOR, member
 from storage.db import is_postgres
 from storage.models import Nudge
 
 Slot = tuple[str, str]  # (kind, period)
 _NONE: frozenset[str] = frozenset()
-
-# Slack ids never hold a space, so "recipient subject" names a key within its slot exactly.
-SEPARATOR = " "
-
-
-def member(recipient_id: str, subject: str) -> str:
-    """A key's (recipient, subject) as one string, as `KnownKeys` stores it."""
-    return recipient_id + SEPARATOR + subject
 
 
 @dataclass

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine import notices
+from bot.engine import kinds
 from bot.engine.dispatch import NoLongerNeeded
 from bot.org.people import zone_of
 from bot.org.policy import Policy
@@ -19,7 +18,7 @@ from bot.review.interview_record import RecordedReview, loaded_review
 from bot.review.self_assessment import Saved
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, Cycle, Goal, Nudge, Person, Review, SelfAssessment, Talk
+from storage.models import Cycle, Goal, Nudge, Person, Review, SelfAssessment, Talk
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,10 @@ async def _recorded_talk(session: AsyncSession, talk_id: int) -> Recorded:
         raise NoLongerNeeded("the talk was removed")
     assert talk.id is not None
     actions = await queries.actions_of_talks(session, [talk.id])
-    completed = await session.execute(
-        select(ActionItem).where(ActionItem.completed_in_talk_id == talk.id).order_by(ActionItem.id)  # type: ignore[arg-type]
-    )
+    completed = await queries.actions_completed_in(session, talk.id)
     employee = await _person(session, talk.employee_id)
     manager = await _person(session, talk.manager_id)
-    return Recorded(talk, actions, list(completed.scalars()), employee, manager, created=True)
+    return Recorded(talk, actions, completed, employee, manager, created=True)
 
 
 async def _review(session: AsyncSession, review_id: int, *, edited: bool) -> RecordedReview:
@@ -102,10 +99,10 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
     kind = nudge.kind
     async with session_scope(engine) as session:
         recipient = await _person(session, nudge.recipient_id)
-        if kind in (notices.TALK_RECORD, notices.TALK_SAVED, notices.TALK_ACKNOWLEDGED):
+        if kind in (kinds.TALK_RECORD, kinds.TALK_SAVED, kinds.TALK_ACKNOWLEDGED):
             recorded = await _recorded_talk(session, _id(payload, "talk_id"))
             return NoticeContent(nudge, recipient, payload, recorded=recorded)
-        if kind in (notices.GOAL_PROPOSED, notices.GOAL_SET, notices.GOAL_DECIDED):
+        if kind in (kinds.GOAL_PROPOSED, kinds.GOAL_SET, kinds.GOAL_DECIDED):
             goal = await session.get(Goal, _id(payload, "goal_id"))
             if goal is None:
                 raise NoLongerNeeded("the goal was removed")
@@ -115,14 +112,14 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
             return NoticeContent(
                 nudge, recipient, payload, goal=goal, goal_employee=employee, goal_by=by
             )
-        if kind == notices.SELF_SUBMITTED:
+        if kind == kinds.SELF_SUBMITTED:
             saved = await _saved(session, _id(payload, "assessment_id"), policy)
             return NoticeContent(nudge, recipient, payload, saved=saved)
         if kind in (
-            notices.REVIEW_SUMMARY,
-            notices.REVIEW_SAVED,
-            notices.REVIEW_ACKNOWLEDGED,
-            notices.REVIEW_DISAGREED,
+            kinds.REVIEW_SUMMARY,
+            kinds.REVIEW_SAVED,
+            kinds.REVIEW_ACKNOWLEDGED,
+            kinds.REVIEW_DISAGREED,
         ):
             edited = bool(payload.get("edited"))
             review = await _review(session, _id(payload, "review_id"), edited=edited)

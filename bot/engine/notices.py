@@ -14,46 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine.outbox import NudgeSpec, enqueue
-from storage.models import Nudge, NudgeState
+from bot.engine.kinds import NOTICE_KINDS, ONCE
+from bot.engine.outbox import NudgeSpec, enqueue, posted_rows
+from storage.models import Nudge
 
-TALK_RECORD = "talk_record"  # to the employee: the record, with Acknowledge
-TALK_SAVED = "talk_saved"  # to the manager: the confirmation, with the actions they own
-TALK_ACKNOWLEDGED = "talk_acknowledged"  # to the manager
-GOAL_PROPOSED = "goal_proposed"  # to the manager: Confirm / Decline
-GOAL_SET = "goal_set"  # to the employee
-GOAL_DECIDED = "goal_decided"  # to the employee: confirmed or declined
-SELF_SUBMITTED = "self_submitted"  # to the manager: the self-assessment
-REVIEW_SUMMARY = "review_summary"  # to the employee: Acknowledge / Disagree
-REVIEW_SAVED = "review_saved"  # to whoever recorded the review, and the manager
-REVIEW_ACKNOWLEDGED = "review_acknowledged"  # to the manager
-REVIEW_DISAGREED = "review_disagreed"  # to HR and the manager
-
-NOTICE_KINDS = frozenset(
-    {
-        TALK_RECORD,
-        TALK_SAVED,
-        TALK_ACKNOWLEDGED,
-        GOAL_PROPOSED,
-        GOAL_SET,
-        GOAL_DECIDED,
-        SELF_SUBMITTED,
-        REVIEW_SUMMARY,
-        REVIEW_SAVED,
-        REVIEW_ACKNOWLEDGED,
-        REVIEW_DISAGREED,
-    }
-)
-ROLE = "notice"
-ONCE = "once"  # the version of a notice that is only ever owed once
-
-
-def is_notice(kind: str) -> bool:
-    """Whether an outbox kind is a notice (sent at once) rather than a nudge."""
-    return kind in NOTICE_KINDS
+ROLE = "notice"  # the role of every notice's row (a nudge's is manager, employee or owner)
 
 
 async def owe(
@@ -87,17 +54,11 @@ async def posted(
     """The notices of these kinds about `subject` that were sent, oldest first: each keeps the
     channel and ts of the Slack message it became, the only place the bot updates later
     (never a channel or ts taken from a payload)."""
-    query = select(Nudge).where(
-        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-        Nudge.subject == subject,
-        Nudge.role == ROLE,
-        Nudge.state == NudgeState.SENT,
-        Nudge.channel.is_not(None),  # type: ignore[union-attr]
-        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+    return await posted_rows(
+        session,
+        kinds=kinds,
+        subject=subject,
+        role=ROLE,
+        recipient_id=recipient_id,
+        period=version,
     )
-    if recipient_id is not None:
-        query = query.where(Nudge.recipient_id == recipient_id)
-    if version is not None:
-        query = query.where(Nudge.period == version)
-    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
-    return list(rows.scalars())

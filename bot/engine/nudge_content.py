@@ -7,27 +7,23 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.engine import planner
+from bot.engine import kinds
 from bot.engine.dispatch import NoLongerNeeded
 from bot.errors import NotAllowed
 from bot.org.policy import Policy
 from bot.review.prep_pack import PrepPack, build_packs
-from bot.review.self_assessment import submitted
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
     ActionItem,
     ActionStatus,
     Cycle,
-    Family,
     Goal,
     Milestone,
     Nudge,
     Person,
-    Talk,
 )
 
 
@@ -68,44 +64,37 @@ async def nudge_content(
         )
         content = NudgeContent(nudge, recipient, about, manager, payload)
         kind = nudge.kind
-        if kind in (planner.CHECKIN, planner.HEADS_UP):
+        if kind in (kinds.CHECKIN, kinds.HEADS_UP):
             assert about is not None
-            last = (
-                await session.execute(
-                    select(Talk.held_on)
-                    .where(Talk.employee_id == about.slack_id, Talk.family == Family.DIALOGUE)
-                    .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
-                    .limit(1)
-                )
-            ).scalar()
+            last = await queries.last_dialogue(session, about.slack_id)
             since = date.fromisoformat(str(payload["since"]))
             if last is not None and last >= since:
                 raise NoLongerNeeded("a dialogue was logged in this period")
             content.last_dialogue = last
             content.carry_over = await queries.open_actions_about(session, about.slack_id)
-        elif kind == planner.GOAL:
+        elif kind == kinds.GOAL:
             content.goal = await session.get(Goal, int(payload["goal_id"]))
             if content.goal is None or content.goal.clarified_at is not None:
                 raise NoLongerNeeded("the goal was clarified")
             if content.goal.status not in ("proposed", "active"):
                 raise NoLongerNeeded("the goal is no longer open")
-        elif kind in (planner.ACTION_DUE, planner.ACTION_OVERDUE):
+        elif kind in (kinds.ACTION_DUE, kinds.ACTION_OVERDUE):
             content.action = await session.get(ActionItem, int(payload["action_id"]))
             if content.action is None or content.action.status != ActionStatus.OPEN:
                 raise NoLongerNeeded("the action was done")
-        elif kind == planner.MILESTONE:
+        elif kind == kinds.MILESTONE:
             content.milestone = await session.get(Milestone, int(payload["milestone_id"]))
             ids = [str(p) for p in payload.get("participants", [])]  # type: ignore[attr-defined]
             content.participants = list((await queries.people_by_ids(session, ids)).values())
-        elif kind in (planner.SELF_ASSESSMENT, planner.SELF_REMINDER, planner.PREP_PACK):
+        elif kind in (kinds.SELF_ASSESSMENT, kinds.SELF_REMINDER, kinds.PREP_PACK):
             content.cycle = await session.get(Cycle, int(payload["cycle_id"]))
             if content.cycle is None:
                 raise NoLongerNeeded("the cycle was removed")
-            if kind != planner.PREP_PACK and await submitted(
+            if kind != kinds.PREP_PACK and await queries.self_assessment_submitted(
                 session, content.cycle.id or 0, nudge.recipient_id
             ):
                 raise NoLongerNeeded("the self-assessment was submitted")
-            if about is not None and kind != planner.PREP_PACK:
+            if about is not None and kind != kinds.PREP_PACK:
                 content.carry_over = await queries.open_actions_about(session, about.slack_id)
         owners = {a.owner_id for a in content.carry_over}
         if content.action is not None:
@@ -114,7 +103,7 @@ async def nudge_content(
             session, owners | {p.slack_id for p in content.participants}
         )
         content.names = {pid: p.name for pid, p in people.items()}
-    if nudge.kind == planner.PREP_PACK and about is not None:
+    if nudge.kind == kinds.PREP_PACK and about is not None:
         try:
             packs = await build_packs(
                 engine,

@@ -5,6 +5,10 @@ without sending a row twice; SQLite runs one process. A claimed row carries a sh
 its dispatcher renews while it is still sending (`renew`): if its process dies, the row is
 claimed again once the lease has run out, and is marked `uncertain` (the dead process may have
 posted it), so the dispatcher looks for it in Slack before posting it again.
+
+This is the outbox table's query module: every statement on its rows outside the planner's
+fixed reads (`snapshot`, `known_keys`) is built here, and services call these functions by
+name (storage/queries.py says where SQL lives).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.engine.kinds import CHECKIN, base_period, follow_up_prefix, snoozed_prefix
 from storage.db import is_postgres, session_scope
-from storage.models import Nudge, NudgeState
+from storage.models import Nudge, NudgeState, Person
 
 LEASE = timedelta(seconds=30)  # the default of `delivery.lease_seconds`
 INSERT_CHUNK = 2000  # rows per executemany (SQLite)
@@ -353,3 +358,199 @@ async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
             .limit(limit)
         )
         return list(rows.scalars())
+
+
+# -- look-ups and changes by key, subject or person (for the services) -----------------------------
+
+
+async def rows_about(session: AsyncSession, *, kind: str, subject: str) -> list[Nudge]:
+    """Every row of one kind about `subject`, in any state."""
+    rows = await session.execute(select(Nudge).where(Nudge.kind == kind, Nudge.subject == subject))
+    return list(rows.scalars())
+
+
+async def holds(
+    session: AsyncSession, *, kinds: Sequence[str], subject: str, recipient_id: str
+) -> bool:
+    """Whether the outbox holds a row of these kinds about `subject` for `recipient_id`, in
+    any state (the recipient was asked)."""
+    asked = select(Nudge.id).where(
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.recipient_id == recipient_id,
+    )
+    return (await session.execute(asked.limit(1))).first() is not None
+
+
+async def posted_rows(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    subject: str,
+    role: str,
+    recipient_id: str | None = None,
+    period: str | None = None,
+) -> list[Nudge]:
+    """The rows of these kinds about `subject` that became a Slack message (their channel and
+    ts are stored), oldest first."""
+    query = select(Nudge).where(
+        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+        Nudge.subject == subject,
+        Nudge.role == role,
+        Nudge.state == NudgeState.SENT,
+        Nudge.channel.is_not(None),  # type: ignore[union-attr]
+        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+    )
+    if recipient_id is not None:
+        query = query.where(Nudge.recipient_id == recipient_id)
+    if period is not None:
+        query = query.where(Nudge.period == period)
+    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
+    return list(rows.scalars())
+
+
+async def snoozes_of(session: AsyncSession, nudge: Nudge) -> int:
+    """How many snoozed returns of this nudge's first planned row are stored."""
+    base = base_period(nudge.period)
+    count = await session.execute(
+        select(func.count()).where(
+            Nudge.kind == nudge.kind,
+            Nudge.recipient_id == nudge.recipient_id,
+            Nudge.subject == nudge.subject,
+            # literal: a cycle's name (a cycle nudge's period) may hold `_` or `%`
+            Nudge.period.startswith(follow_up_prefix(base), autoescape=True),
+        )  # type: ignore[attr-defined]
+    )
+    return int(count.scalar_one())
+
+
+async def mark_snoozed(session: AsyncSession, nudge_id: int | None, *, now: datetime) -> bool:
+    """Mark a nudge snoozed unless it was; True if this did (one conditional update: of two
+    clicks at once only one snoozes)."""
+    result = await session.execute(
+        update(Nudge)
+        .where(
+            Nudge.id == nudge_id,  # type: ignore[arg-type]
+            (Nudge.skip_reason.is_(None)) | (Nudge.skip_reason != "snoozed"),  # type: ignore[union-attr]
+        )
+        .values(skip_reason="snoozed", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def snoozed_return(session: AsyncSession, nudge: Nudge) -> Nudge | None:
+    """The first snoozed return of this nudge stored after it, if any."""
+    later = await session.execute(
+        select(Nudge)
+        .where(
+            Nudge.kind == nudge.kind,
+            Nudge.recipient_id == nudge.recipient_id,
+            Nudge.subject == nudge.subject,
+            Nudge.period.like(snoozed_prefix(base_period(nudge.period)) + "%"),  # type: ignore[attr-defined]
+            Nudge.id > (nudge.id or 0),  # type: ignore[operator]
+        )
+        .order_by(Nudge.id)
+        .limit(1)
+    )
+    return later.scalars().first()
+
+
+async def pending_follow_ups(
+    session: AsyncSession, nudge: Nudge, *, kinds: Sequence[str], recipient_id: str
+) -> list[Nudge]:
+    """`recipient_id`'s pending rows of these kinds about the nudge's subject, for its first
+    planned period or a snoozed return of it."""
+    base = base_period(nudge.period)
+    rows = await session.execute(
+        select(Nudge).where(
+            Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
+            Nudge.recipient_id == recipient_id,
+            Nudge.subject == nudge.subject,
+            Nudge.state == NudgeState.PENDING,
+            (Nudge.period == base)
+            | Nudge.period.startswith(follow_up_prefix(base), autoescape=True),  # type: ignore[attr-defined]
+        )
+    )
+    return list(rows.scalars())
+
+
+async def checkins_skipped(session: AsyncSession, period: str) -> set[str]:
+    """The employees whose manager skipped this period's check-in (or its snoozed return)
+    because they talked offline or were away."""
+    rows = await session.execute(
+        select(Nudge.subject).where(
+            Nudge.kind == CHECKIN,
+            Nudge.role == "manager",  # the manager's word, never the employee's
+            (Nudge.period == period)
+            | Nudge.period.startswith(follow_up_prefix(period), autoescape=True),  # type: ignore[attr-defined]
+            Nudge.skip_reason.in_(("talked_offline", "on_leave")),  # type: ignore[union-attr]
+        )
+    )
+    return set(rows.scalars())
+
+
+async def cancel_for_person(
+    session: AsyncSession, person_id: str, *, reason: str, now: datetime
+) -> int:
+    """Cancel the pending rows to or about a person; returns how many."""
+    result = await session.execute(
+        update(Nudge)
+        .where(
+            Nudge.state == NudgeState.PENDING,
+            (Nudge.recipient_id == person_id) | (Nudge.about_id == person_id),
+        )
+        .values(state=NudgeState.CANCELLED, last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def cancel_for_inactive_people(session: AsyncSession, *, now: datetime) -> int:
+    """Cancel the pending rows to or about people who left the org chart; returns how many."""
+    pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
+    # from the few who left to their pending rows, through the partial indexes
+    to_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.recipient_id)
+    about_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.about_id)
+    ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
+    cancelled = await session.execute(
+        update(Nudge)
+        .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
+        .values(state=NudgeState.CANCELLED, last_error="person left the org chart", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# -- listings (the command line, the demo) ---------------------------------------------------------
+
+
+async def latest(
+    session: AsyncSession, *, limit: int, failed: bool = False, pending: bool = False
+) -> list[Nudge]:
+    """The rows due last, at most `limit`: only failed ones, only pending (or being sent)
+    ones, or all."""
+    query = select(Nudge).order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    if failed:
+        query = query.where(Nudge.state == NudgeState.FAILED)
+    if pending:
+        query = query.where(Nudge.state.in_((NudgeState.PENDING, NudgeState.SENDING)))  # type: ignore[attr-defined]
+    return list((await session.execute(query)).scalars())
+
+
+async def all_sent(session: AsyncSession) -> list[Nudge]:
+    """Every row sent, in the order they were stored."""
+    query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(Nudge.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def first_due(session: AsyncSession) -> datetime | None:
+    """When the first pending row is due, if any is."""
+    query = select(Nudge.due_at).where(Nudge.state == NudgeState.PENDING)
+    return (await session.execute(query.order_by(Nudge.due_at).limit(1))).scalar()  # type: ignore[arg-type]
+
+
+async def every_row(session: AsyncSession) -> list[Nudge]:
+    """Every row, by when it was sent, then in the order they were stored."""
+    query = select(Nudge).order_by(Nudge.sent_at, Nudge.id)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())

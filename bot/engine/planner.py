@@ -19,37 +19,47 @@ from functools import partial
 from itertools import islice
 from operator import attrgetter, itemgetter
 
-from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine.known_keys import SEPARATOR, KnownKeys, load_known_keys
-from bot.engine.outbox import NudgeSpec, enqueue
+from bot.engine.kinds import (
+    ACTION_DUE,
+    ACTION_OVERDUE,
+    CHECKIN,
+    CYCLE_END_KINDS,
+    DUE_PERIOD,
+    GOAL,
+    HEADS_UP,
+    MILESTONE,
+    OVERDUE_PERIOD,
+    PER_SUBJECT_KINDS,
+    PREP_PACK,
+    RETRO_PERIOD,
+    SELF_ASSESSMENT,
+    SELF_REMINDER,
+    SEPARATOR,
+    action_subject,
+    cycle_subject,
+    goal_round,
+    goal_subject,
+    milestone_subject,
+    prep_pack_prefix,
+)
+from bot.engine.known_keys import KnownKeys, load_known_keys
+from bot.engine.outbox import NudgeSpec, cancel_for_inactive_people, enqueue
 from bot.engine.snapshot import CycleRow, Member, Snapshot, live_cycles, load_snapshot
 from bot.org.periods import Period, period_of, policy_cycles, previous_period
 from bot.org.policy import WEEKDAYS, Policy
 from bot.org.worktime import Span, WorkCalendar, calendar_for, policy_today
+from storage import queries
 from storage.db import refresh_statistics, session_scope
-from storage.models import Cycle, Nudge, NudgeState, Person
+from storage.models import Cycle, Nudge
 
 log = logging.getLogger(__name__)
 
 # Cycle-end nudges are created at most this long before their day: the planner runs every
 # few minutes, and a large organisation's outbox need not hold months of future rows.
 HORIZON = timedelta(days=7)
-
-CHECKIN, HEADS_UP = "checkin", "checkin_heads_up"
-GOAL = "goal_clarification"
-ACTION_DUE, ACTION_OVERDUE = "action_due", "action_overdue"
-MILESTONE = "milestone_retro"
-SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK = (
-    "self_assessment",
-    "self_assessment_reminder",
-    "prep_pack",
-)
-CYCLE_END_KINDS = (SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK)
-# Planned per goal, action or milestone: their stored keys are read by subject.
-PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE)
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,8 @@ class _Planner:
         moments: dict[tuple[_Place, _Place, date], tuple[datetime, datetime]] = {}
         for employee, manager in pairs:
             mid, eid = manager.slack_id, employee.slack_id
+            # The subject is the employee (`kinds.checkin_subject`), and a stored key is
+            # looked up as `kinds.member` spells it: both inlined, this runs for every pair.
             to_manager = mid + SEPARATOR + eid not in stored_checkins
             to_employee = eid + SEPARATOR + eid not in stored_heads_ups
             if not (to_manager or to_employee):
@@ -304,15 +316,15 @@ class _Planner:
             today = self.today(manager)
             round_ = max(0, (today - first).days // cadence.goal_reminder_every_days)
             day = first + timedelta(days=round_ * cadence.goal_reminder_every_days)
-            subject = f"goal:{goal.id}"
+            subject, period = goal_subject(goal.id), goal_round(round_)
             for person, role in ((manager, "manager"), (employee, "employee")):
-                if self.known.has(GOAL, person.slack_id, subject, f"r{round_}"):
+                if self.known.has(GOAL, person.slack_id, subject, period):
                     continue
                 self.add(
                     GOAL,
                     person,
                     subject,
-                    f"r{round_}",
+                    period,
                     self.slot(person, day, at=self.hour),
                     about=employee.slack_id,
                     role=role,
@@ -327,16 +339,16 @@ class _Planner:
             employee = self.snap.people.get(action.employee_id)
             if owner is None or employee is None:
                 continue
-            subject, today = f"action:{action.id}", self.today(owner)
+            subject, today = action_subject(action.id), self.today(owner)
             if action.due_on >= today:
-                if self.known.has(ACTION_DUE, owner.slack_id, subject, "due"):
+                if self.known.has(ACTION_DUE, owner.slack_id, subject, DUE_PERIOD):
                     continue
                 day = max(today, self.calendar(owner).working_day_on_or_before(action.due_on))
                 self.add(
                     ACTION_DUE,
                     owner,
                     subject,
-                    "due",
+                    DUE_PERIOD,
                     self.slot(owner, day, at=self.hour),
                     about=employee.slack_id,
                     role="owner",
@@ -348,7 +360,7 @@ class _Planner:
             )
             for person in (owner, self.snap.people.get(other_id or "")):
                 if person is None or self.known.has(
-                    ACTION_OVERDUE, person.slack_id, subject, "overdue"
+                    ACTION_OVERDUE, person.slack_id, subject, OVERDUE_PERIOD
                 ):
                     continue
                 role = (
@@ -360,7 +372,7 @@ class _Planner:
                     ACTION_OVERDUE,
                     person,
                     subject,
-                    "overdue",
+                    OVERDUE_PERIOD,
                     self.slot(person, action.due_on + timedelta(days=1), at=None),
                     about=employee.slack_id,
                     role=role,
@@ -370,14 +382,14 @@ class _Planner:
     # -- milestones --------------------------------------------------------------------------
     def milestones(self) -> None:
         for milestone in self.snap.milestones:
-            subject = f"milestone:{milestone.id}"
+            subject = milestone_subject(milestone.id)
             by_manager: dict[str, list[str]] = {}
             for pid in milestone.participants:
                 person = self.snap.people.get(pid)
                 if person and person.manager_id in self.snap.people:
                     by_manager.setdefault(person.manager_id, []).append(pid)  # type: ignore[arg-type]
             for manager_id, reports in by_manager.items():
-                if self.known.has(MILESTONE, manager_id, subject, "retro"):
+                if self.known.has(MILESTONE, manager_id, subject, RETRO_PERIOD):
                     continue
                 manager = self.snap.people[manager_id]
                 day = milestone.ended_at.astimezone(self.calendar(manager).zone).date()
@@ -385,7 +397,7 @@ class _Planner:
                     MILESTONE,
                     manager,
                     subject,
-                    "retro",
+                    RETRO_PERIOD,
                     self.slot(manager, day, at=None),
                     about=reports[0],
                     role="manager",
@@ -401,16 +413,18 @@ class _Planner:
         each employee's self-assessment request or its reminder, or their manager's prep
         pack (one per report)."""
         hour, leave, append = self.hour, self.snap.leave, self.specs.append
-        payload, name, own = {"cycle_id": cycle.id}, cycle.name, f"cycle:{cycle.id}"
+        payload, name, own = {"cycle_id": cycle.id}, cycle.name, cycle_subject(cycle.id)
+        prep_packs = prep_pack_prefix(cycle.id)
         stored = self.known.slot(kind, name)
         due = place.moment(day, hour, None)
         for employee, manager in pairs:
             eid = employee.slack_id
             if kind == PREP_PACK:
-                to, role, subject = manager, "manager", f"{own}:{eid}"
+                # `kinds.prep_pack_subject`, inlined: this runs for every pair
+                to, role, subject = manager, "manager", prep_packs + eid
             else:
                 to, role, subject = employee, "employee", own
-            if to.slack_id + SEPARATOR + subject in stored:
+            if to.slack_id + SEPARATOR + subject in stored:  # `kinds.member`, inlined
                 continue
             moment = self.slot(to, day, at=hour) if to.slack_id in leave else due
             append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
@@ -471,7 +485,7 @@ class _DueCounter:
 async def ensure_cycles(engine: AsyncEngine, policy: Policy, today: date, now: datetime) -> int:
     """Store the policy's current and next cycles unless a cycle of that name exists."""
     async with session_scope(engine) as session:
-        names = set((await session.execute(select(Cycle.name))).scalars())
+        names = await queries.cycle_names(session)
         fresh = [c for c in policy_cycles(policy.cycles, today) if c.name not in names]
         for span in fresh:
             session.add(
@@ -493,21 +507,9 @@ async def cancel_for_people_who_left(engine: AsyncEngine, now: datetime) -> int:
     change moves pending nudges when the org file is imported: `outbox.move_to_new_managers`.)
     """
     async with session_scope(engine) as session:
-        pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
-        # from the few who left to their pending rows, through the partial indexes
-        to_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.recipient_id)
-        about_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.about_id)
-        ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
-        cancelled = await session.execute(
-            update(Nudge)
-            .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
-            .values(
-                state=NudgeState.CANCELLED, last_error="person left the org chart", updated_at=now
-            )
-            .execution_options(synchronize_session=False)
-        )
+        cancelled = await cancel_for_inactive_people(session, now=now)
         await session.commit()
-    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    return cancelled
 
 
 @contextmanager
@@ -538,9 +540,9 @@ async def load_stored_slots(engine: AsyncEngine, period: Period, today: date) ->
 async def add_stored_subjects(session: AsyncSession, snap: Snapshot) -> None:
     """Add to `snap.known` the stored keys about the snapshot's goals, actions and
     milestones."""
-    subjects = [f"goal:{goal.id}" for goal in snap.goals]
-    subjects += [f"action:{action.id}" for action in snap.actions]
-    subjects += [f"milestone:{milestone.id}" for milestone in snap.milestones]
+    subjects = [goal_subject(goal.id) for goal in snap.goals]
+    subjects += [action_subject(action.id) for action in snap.actions]
+    subjects += [milestone_subject(milestone.id) for milestone in snap.milestones]
     found = await load_known_keys(session, slots=(), kinds=PER_SUBJECT_KINDS, subjects=subjects)
     snap.known.by_slot.update(found.by_slot)  # kinds of their own: nothing is overwritten
 

@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import system_clock
 from bot.context import Context
 from bot.engine.dispatch import DispatchReport, ProfileRefresher, Sender, TokenCheck, dispatch
-from bot.engine.notices import NOTICE_KINDS
+from bot.engine.kinds import NOTICE_KINDS
 from bot.engine.pace import Pace
 from bot.engine.planner import PlanReport, plan
 from bot.logs import failure

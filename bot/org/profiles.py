@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select, update
 
+from bot.engine import outbox
 from bot.org.policy import Policy
 from storage import queries
 from storage.db import session_scope
-from storage.models import Nudge, NudgeState, Person
+from storage.models import Person
 
 FRESH = timedelta(days=7)
 
@@ -32,10 +32,7 @@ def stored_locale(person: Person, policy: Policy) -> str:
 async def stored_dm_channel(engine: AsyncEngine, user_id: str) -> str | None:
     """The DM channel id stored for a user, if one was ever opened."""
     async with session_scope(engine) as session:
-        found = await session.exec(
-            select(col(Person.dm_channel_id)).where(Person.slack_id == user_id)
-        )
-        return found.one_or_none()
+        return await queries.dm_channel(session, user_id)
 
 
 async def remember_profile(
@@ -55,24 +52,14 @@ async def remember_profile(
         person.slack_locale, person.slack_tz, person.slack_checked_at = locale, tz, now
         if deleted and person.active:
             person.active, person.updated_at = False, now
-            await session.exec(
-                update(Nudge)
-                .where(
-                    col(Nudge.state) == NudgeState.PENDING,
-                    (col(Nudge.recipient_id) == user_id) | (col(Nudge.about_id) == user_id),
-                )
-                .values(state=NudgeState.CANCELLED, last_error="deleted in Slack", updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            await outbox.cancel_for_person(session, user_id, reason="deleted in Slack", now=now)
         await session.commit()
 
 
 async def remember_dm_channel(engine: AsyncEngine, user_id: str, channel: str) -> None:
     """Keep a user's DM channel id, so it is opened once ever."""
     async with session_scope(engine) as session:
-        await session.exec(
-            update(Person).where(col(Person.slack_id) == user_id).values(dm_channel_id=channel)
-        )
+        await queries.set_dm_channel(session, user_id, channel)
         await session.commit()
 
 

@@ -327,22 +327,15 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
     """List outbox rows."""
-    from sqlmodel import col, select
-
+    from bot.engine import outbox
     from storage.db import session_scope
-    from storage.models import Nudge
 
     engine = await _with_engine(settings)
     try:
-        query = (
-            select(Nudge).order_by(col(Nudge.due_at).desc(), col(Nudge.id).desc()).limit(args.limit)
-        )
-        if args.failed:
-            query = query.where(Nudge.state == "failed")
-        if args.pending:
-            query = query.where(col(Nudge.state).in_(("pending", "sending")))
         async with session_scope(engine) as session:
-            rows = list(await session.exec(query))
+            rows = await outbox.latest(
+                session, limit=args.limit, failed=args.failed, pending=args.pending
+            )
     finally:
         await engine.dispose()
     if not rows:

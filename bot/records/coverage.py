@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.engine import outbox
 from bot.org.periods import period_of, previous_period
 from bot.org.policy import Policy
 from bot.org.worktime import policy_today
 from storage import queries
 from storage.db import session_scope
-from storage.models import Family, Nudge, Person, Talk
+from storage.models import Person
 
 
 @dataclass(frozen=True)
@@ -43,30 +43,9 @@ async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> lis
         people = {p.slack_id: p for p in await queries.all_people(session) if p.active}
         pairs = [p for p in people.values() if p.manager_id in people]
         ids = [p.slack_id for p in pairs]
-        last = dict(
-            (
-                await session.execute(
-                    select(Talk.employee_id, func.max(Talk.held_on))
-                    .where(Talk.family == Family.DIALOGUE, Talk.employee_id.in_(ids))  # type: ignore[attr-defined]
-                    .group_by(Talk.employee_id)
-                )
-            ).all()
-        )
+        last = await queries.last_dialogues(session, ids)
         counts = await queries.action_counts(session, ids, today)
-        skipped = set(
-            (
-                await session.execute(
-                    select(Nudge.subject).where(
-                        Nudge.kind == "checkin",
-                        Nudge.role == "manager",  # the manager's word, never the employee's
-                        # this period's check-in, or its snoozed return (`2026-11~s1`)
-                        (Nudge.period == period.key)
-                        | Nudge.period.startswith(f"{period.key}~", autoescape=True),  # type: ignore[attr-defined]
-                        Nudge.skip_reason.in_(("talked_offline", "on_leave")),
-                    )  # type: ignore[union-attr]
-                )
-            ).scalars()
-        )
+        skipped = await outbox.checkins_skipped(session, period.key)
     rows = []
     for person in pairs:
         held = last.get(person.slack_id)

@@ -12,9 +12,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.review.interview_record import decisions_of
 from storage import queries
@@ -53,14 +51,6 @@ def _action(action: ActionItem, today: date) -> dict[str, Any]:
     }
 
 
-async def _reviews_of(session: AsyncSession, talk_ids: list[int]) -> dict[int, Review]:
-    """The review rows of these talks (family review), by talk id, in one query."""
-    if not talk_ids:
-        return {}
-    rows = await session.execute(select(Review).where(Review.talk_id.in_(talk_ids)))  # type: ignore[attr-defined]
-    return {r.talk_id: r for r in rows.scalars()}
-
-
 def _talk(
     talk: Talk, review: Review | None, actions: list[dict[str, Any]], include_private: bool
 ) -> dict[str, Any]:
@@ -92,7 +82,7 @@ async def export_talks(
         talks = await queries.talks_for_export(session, employee_id=employee_id, since=since)
         talk_ids = [t.id for t in talks if t.id]
         actions = await queries.actions_of_talks(session, talk_ids)
-        reviews = await _reviews_of(session, talk_ids)
+        reviews = await queries.reviews_of_talks(session, talk_ids)
     by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
         by_talk[action.talk_id].append(_action(action, today))

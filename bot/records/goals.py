@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import GOAL, GOAL_DECIDED, GOAL_PROPOSED, GOAL_SET, goal_subject
 from bot.engine.outbox import cancel_pending
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk
@@ -24,22 +23,12 @@ from bot.records.saving import save_once
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import Goal, Nudge, Person
+from storage.models import Goal, GoalStatus, Nudge, Person
 
 TITLE_LIMIT = 200
 MEASURE_LIMIT = 3000
 MAX_CHOICES = 99  # a static_select holds 100 options; one is kept for "myself"
-GOAL_NUDGE = "goal_clarification"
 DUPLICATE_WINDOW = timedelta(minutes=10)
-
-
-class GoalStatus(StrEnum):
-    """Where a goal stands."""
-
-    PROPOSED = "proposed"
-    ACTIVE = "active"
-    DONE = "done"
-    DROPPED = "dropped"
 
 
 OPEN_STATUSES = (GoalStatus.PROPOSED.value, GoalStatus.ACTIVE.value)
@@ -253,15 +242,15 @@ async def _create(
     session.add(goal)
     await session.flush()
     if proposal and manager is not None:
-        to, kind = manager, notices.GOAL_PROPOSED
+        to, kind = manager, GOAL_PROPOSED
     else:
-        to, kind = employee, notices.GOAL_SET
+        to, kind = employee, GOAL_SET
     if not (proposal and manager is None):
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to.slack_id,
-            subject=f"goal:{goal.id}",
+            subject=goal_subject(goal.id),
             about_id=employee.slack_id,
             payload={"goal_id": goal.id, "by": actor.slack_id},
             now=now,
@@ -273,23 +262,20 @@ async def _create(
 async def _by_key(session: AsyncSession, key: str | None) -> Goal | None:
     if key is None:
         return None
-    rows = await session.execute(select(Goal).where(Goal.submission_key == key))
-    return rows.scalars().first()
+    return await queries.goal_by_submission(session, key)
 
 
 async def _recent_twin(
     session: AsyncSession, employee_id: str, set_by: str, title: str, now: datetime
 ) -> Goal | None:
     """A goal with the same title saved by the same person moments ago (a double submit)."""
-    rows = await session.execute(
-        select(Goal).where(
-            Goal.employee_id == employee_id,
-            Goal.set_by == set_by,
-            Goal.title == title,
-            Goal.created_at >= now - DUPLICATE_WINDOW,  # type: ignore[operator]
-        )
+    return await queries.goal_saved_since(
+        session,
+        employee_id=employee_id,
+        set_by=set_by,
+        title=title,
+        since=now - DUPLICATE_WINDOW,
     )
-    return rows.scalars().first()
 
 
 async def decide_goal(
@@ -306,26 +292,20 @@ async def decide_goal(
             name = employee.name if employee else "?"
             raise NotAllowed("goal.refusal.not_allowed", name=name)
         assert actor is not None
-        decided = (
-            {"status": GoalStatus.ACTIVE.value, "confirmed_at": now}
-            if confirm
-            else {"status": GoalStatus.DROPPED.value}
-        )
         # One conditional update, so that of two clicks at once (Confirm and Decline, say)
         # only one decides.
-        result = await session.execute(
-            update(Goal)
-            .where(Goal.id == goal_id, Goal.status == GoalStatus.PROPOSED.value)  # type: ignore[arg-type]
-            .values(**decided)
-            .execution_options(synchronize_session=False)
+        first = await queries.decide_proposed_goal(
+            session,
+            goal_id,
+            status=GoalStatus.ACTIVE.value if confirm else GoalStatus.DROPPED.value,
+            confirmed_at=now if confirm else None,
         )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
         if first:
             await notices.owe(
                 session,
-                kind=notices.GOAL_DECIDED,
+                kind=GOAL_DECIDED,
                 recipient_id=employee.slack_id,
-                subject=f"goal:{goal.id}",
+                subject=goal_subject(goal.id),
                 about_id=employee.slack_id,
                 payload={"goal_id": goal.id, "by": actor.slack_id},
                 now=now,
@@ -333,8 +313,8 @@ async def decide_goal(
             if not confirm:
                 await cancel_pending(
                     session,
-                    kinds=[GOAL_NUDGE],
-                    subject=f"goal:{goal.id}",
+                    kinds=[GOAL],
+                    subject=goal_subject(goal.id),
                     reason="goal declined",
                     now=now,
                 )
@@ -342,8 +322,8 @@ async def decide_goal(
         await session.refresh(goal)
         posted = await notices.posted(
             session,
-            kinds=(notices.GOAL_PROPOSED,),
-            subject=f"goal:{goal.id}",
+            kinds=(GOAL_PROPOSED,),
+            subject=goal_subject(goal.id),
             recipient_id=actor.slack_id,
         )
         return GoalDecided(goal, employee, actor, first, posted)
@@ -359,22 +339,14 @@ async def mark_clarified(
 ) -> int:
     """Mark the employee's open, unclarified goals set by `talk_created_at` as clarified in
     this talk and cancel their pending goal nudges; the caller commits. Returns how many."""
-    rows = await session.execute(
-        select(Goal).where(
-            Goal.employee_id == employee_id,
-            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
-            Goal.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-            Goal.created_at <= talk_created_at,  # type: ignore[operator]
-        )
-    )
-    goals = list(rows.scalars())
+    goals = await queries.unclarified_goals(session, employee_id, set_by_then=talk_created_at)
     for goal in goals:
         goal.clarified_at, goal.clarified_in_talk_id = now, talk_id
         session.add(goal)
         await cancel_pending(
             session,
-            kinds=[GOAL_NUDGE],
-            subject=f"goal:{goal.id}",
+            kinds=[GOAL],
+            subject=goal_subject(goal.id),
             reason="goal clarified",
             now=now,
         )

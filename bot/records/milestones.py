@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,11 +92,10 @@ async def register_milestone(
         actor = await active_person(session, actor_id)
         if actor is None:
             raise NotAllowed("refusal.not_in_org")
-        found = await session.execute(select(Milestone).where(Milestone.submission_key == key))
-        earlier = found.scalars().first()
+        earlier = await queries.milestone_by_key(session, key)
         if earlier is not None and earlier.id is not None:
             if now - earlier.created_at < SAME_COMMAND_WINDOW:
-                people = await _participants(session, earlier.id)
+                people = await queries.milestone_participants(session, earlier.id)
                 return MilestoneInfo(earlier, people, first=False, actor=actor)
             # Registered long ago: meant as another milestone, which takes the key.
             earlier.submission_key = None
@@ -136,16 +134,6 @@ async def register_milestone(
     return await save_once(engine, unit)
 
 
-async def _participants(session: AsyncSession, milestone_id: int) -> list[Person]:
-    rows = await session.execute(
-        select(Person)
-        .join(MilestoneParticipant, MilestoneParticipant.person_id == Person.slack_id)
-        .where(MilestoneParticipant.milestone_id == milestone_id)
-        .order_by(Person.name, Person.slack_id)
-    )
-    return list(rows.scalars())
-
-
 def may_mark_done(actor: Person | None, milestone: Milestone, participants: list[Person]) -> bool:
     """The creator, HR, or the manager of a participant marks a milestone done."""
     if actor is None or not actor.active:
@@ -163,18 +151,12 @@ async def mark_done(
         milestone = await session.get(Milestone, milestone_id)
         if milestone is None:
             raise NotAllowed("milestone.refusal.unknown")
-        participants = await _participants(session, milestone_id)
+        participants = await queries.milestone_participants(session, milestone_id)
         actor = await queries.get_person(session, actor_id)
         if not may_mark_done(actor, milestone, participants):
             raise NotAllowed("milestone.refusal.not_allowed", name=milestone.name)
         # One conditional update, so that of two clicks at once only one is the first.
-        result = await session.execute(
-            update(Milestone)
-            .where(Milestone.id == milestone_id, Milestone.done_at.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(done_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
+        first = await queries.mark_milestone_done(session, milestone_id, now=now)
         await session.commit()
         await session.refresh(milestone)
         return MilestoneInfo(milestone, participants, first, actor)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.org.people import local_today
 from bot.org.policy import Policy
-from bot.review.cycles import interview_dates, review_cycle
+from bot.review.cycles import review_cycle
 from storage import queries
 from storage.db import session_scope
 from storage.models import ActionItem, Person, Talk
@@ -63,7 +63,7 @@ async def overview(
         last = await queries.latest_talks(session, ids)
         counts = await queries.action_counts(session, ids, today)
         cycle = await review_cycle(session, today) if ids else None
-        interviews = await interview_dates(session, cycle.id or 0, ids) if cycle else {}
+        interviews = await queries.interview_dates(session, cycle.id or 0, ids) if cycle else {}
         talks = await queries.talks_about(session, user_id, limit=5)
         actions = await queries.open_actions_about(session, user_id)
         others = {t.manager_id for t in talks} | {a.owner_id for a in actions}

@@ -6,18 +6,28 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices, outbox
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE, CHECKIN, GOAL, HEADS_UP
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    CHECKIN_KINDS,
+    GOAL,
+    TALK_ACKNOWLEDGED,
+    TALK_RECORD,
+    TALK_SAVED,
+    action_subject,
+    checkin_subject,
+    talk_subject,
+)
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk, may_read_talks
 from bot.org.policy import Policy
+from bot.records import meeting
 from bot.records.goals import mark_clarified
+from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
 from bot.text import is_blank
 from storage import queries
@@ -25,24 +35,9 @@ from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Family, Nudge, Person, Talk, TalkShare
 
 MAX_ACTIONS = 5
-TEXT_LIMIT = 3000  # Slack's plain_text_input maximum
-ACTION_TEXT_LIMIT = 500
-MIN_MINUTES, MAX_MINUTES = 1, 480
-
-Owner = Literal["manager", "employee"]
-
-
-@dataclass(frozen=True)
-class ActionDraft:
-    """One action row of the record form, as typed."""
-
-    text: str = ""
-    owner: Owner | None = None
-    due_on: date | None = None
-
-    @property
-    def is_blank(self) -> bool:
-        return is_blank(self.text) and self.owner is None and self.due_on is None
+# The form's limits shared with the review's (bot.records.meeting), where the chat edge's
+# record form reads them.
+ACTION_TEXT_LIMIT, MAX_MINUTES = meeting.ACTION_TEXT_LIMIT, meeting.MAX_MINUTES
 
 
 @dataclass(frozen=True)
@@ -107,13 +102,7 @@ def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str
     kind = policy.talk_kinds.get(draft.kind)
     if kind is None or kind.family is not Family.DIALOGUE:
         problems["kind"] = Problem("error.kind_unknown")
-    if draft.held_on is None:
-        problems["held_on"] = Problem("error.held_on_required")
-    elif draft.held_on > today:
-        problems["held_on"] = Problem("error.held_on_future")
-    minutes = (draft.minutes or "").strip()
-    if minutes and (not minutes.isdigit() or not MIN_MINUTES <= int(minutes) <= MAX_MINUTES):
-        problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
+    problems.update(held_problems(draft.held_on, draft.minutes, today=today))
     for name in ("facts", "consensus"):
         text = getattr(draft, name).strip()
         if is_blank(text):
@@ -122,26 +111,7 @@ def validate_draft(draft: TalkDraft, *, policy: Policy, today: date) -> dict[str
             problems[name] = Problem("error.too_long", {"limit": TEXT_LIMIT})
     if len(draft.private_note) > TEXT_LIMIT:
         problems["private_note"] = Problem("error.too_long", {"limit": TEXT_LIMIT})
-    for index, action in enumerate(draft.actions[:MAX_ACTIONS], start=1):
-        problems.update(_action_problems(index, action, today))
-    return problems
-
-
-def _action_problems(index: int, action: ActionDraft, today: date) -> dict[str, Problem]:
-    if action.is_blank:
-        return {}
-    problems: dict[str, Problem] = {}
-    text = action.text.strip()
-    if is_blank(text):
-        problems[f"action_{index}_text"] = Problem("error.action_text_required")
-    elif len(text) > ACTION_TEXT_LIMIT:
-        problems[f"action_{index}_text"] = Problem("error.too_long", {"limit": ACTION_TEXT_LIMIT})
-    if action.owner is None:
-        problems[f"action_{index}_owner"] = Problem("error.action_owner_required")
-    if action.due_on is None:
-        problems[f"action_{index}_due"] = Problem("error.action_due_required")
-    elif action.due_on < today:
-        problems[f"action_{index}_due"] = Problem("error.action_due_past")
+    problems.update(action_problems(draft.actions[:MAX_ACTIONS], today=today))
     return problems
 
 
@@ -287,17 +257,17 @@ async def _record(
     if talk.family == Family.DIALOGUE:
         await outbox.cancel_pending(
             session,
-            kinds=[CHECKIN, HEADS_UP],
-            subject=employee.slack_id,
+            kinds=CHECKIN_KINDS,
+            subject=checkin_subject(employee.slack_id),
             reason="dialogue logged",
             now=now,
         )
-    for kind, to in ((notices.TALK_RECORD, employee), (notices.TALK_SAVED, manager)):
+    for kind, to in ((TALK_RECORD, employee), (TALK_SAVED, manager)):
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to.slack_id,
-            subject=f"talk:{talk.id}",
+            subject=talk_subject(talk.id),
             about_id=employee.slack_id,
             payload={"talk_id": talk.id},
             now=now,
@@ -337,8 +307,8 @@ async def _complete(
         item.status, item.completed_at, item.completed_in_talk_id = ActionStatus.DONE, now, talk_id
         await outbox.cancel_pending(
             session,
-            kinds=[ACTION_DUE, ACTION_OVERDUE],
-            subject=f"action:{item.id}",
+            kinds=ACTION_KINDS,
+            subject=action_subject(item.id),
             reason="action done",
             now=now,
         )
@@ -382,17 +352,14 @@ async def _amend(
         for item in old:
             await outbox.cancel_pending(
                 session,
-                kinds=[ACTION_DUE, ACTION_OVERDUE],
-                subject=f"action:{item.id}",
+                kinds=ACTION_KINDS,
+                subject=action_subject(item.id),
                 reason="talk amended",
                 now=now,
             )
             await session.delete(item)
         session.add_all(new)
-    done_here = await session.execute(
-        select(ActionItem).where(ActionItem.completed_in_talk_id == talk.id)  # type: ignore[arg-type]
-    )
-    for item in done_here.scalars():
+    for item in await queries.actions_completed_in(session, talk.id):
         if item.id not in draft.completed_action_ids:  # unticked on the second try
             item.status, item.completed_at = ActionStatus.OPEN, None
             item.completed_in_talk_id = None
@@ -457,19 +424,13 @@ async def acknowledge(
         if talk.employee_id != actor_id or employee is None:
             raise NotAllowed("refusal.not_your_record")
         # One conditional update, so that of two clicks at once only one is the first.
-        result = await session.execute(
-            update(Talk)
-            .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(acknowledged_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
+        first = await queries.first_acknowledgement(session, talk_id, now=now)
         if first:
             await notices.owe(
                 session,
-                kind=notices.TALK_ACKNOWLEDGED,
+                kind=TALK_ACKNOWLEDGED,
                 recipient_id=talk.manager_id,
-                subject=f"talk:{talk.id}",
+                subject=talk_subject(talk.id),
                 about_id=talk.employee_id,
                 payload={"talk_id": talk.id},
                 now=now,
@@ -477,7 +438,7 @@ async def acknowledge(
         await session.commit()
         await session.refresh(talk)
         posted = await notices.posted(
-            session, kinds=(notices.TALK_RECORD,), subject=f"talk:{talk.id}", recipient_id=actor_id
+            session, kinds=(TALK_RECORD,), subject=talk_subject(talk.id), recipient_id=actor_id
         )
         return Acknowledged(talk, employee, first, posted)
 

@@ -1,22 +1,29 @@
-"""The employee's answer to a recorded review (acknowledge, or disagree with a comment), and
-the latest review of each employee."""
+"""The employee's answer to a recorded review: acknowledge it, or disagree with a comment."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import (
+    ONCE,
+    REVIEW_ACKNOWLEDGED,
+    REVIEW_DISAGREED,
+    REVIEW_SUMMARY,
+    review_subject,
+    review_version,
+)
 from bot.errors import Invalid, NotAllowed, Problem
-from bot.records.talks import TEXT_LIMIT
+from bot.records.meeting import TEXT_LIMIT
 from bot.review.interview_record import RecordedReview, loaded_review
 from bot.text import is_blank
+from storage import queries
 from storage.db import session_scope
-from storage.models import Cycle, Nudge, Person, Review, Talk
+from storage.models import Nudge, Person, Review, Talk
 
 
 @dataclass(frozen=True)
@@ -70,41 +77,23 @@ async def respond_to_review(
             raise Invalid({"comment": Problem("review.error.comment_required")})
         if len(comment) > TEXT_LIMIT:
             raise Invalid({"comment": Problem("error.too_long", {"limit": TEXT_LIMIT})})
-        answer = (
-            {"acknowledged_at": now} if agree else {"disagreed_at": now, "disagreement": comment}
-        )
         # One conditional update, so that of two clicks at once only one is the first answer.
-        unanswered = (Review.acknowledged_at.is_(None), Review.disagreed_at.is_(None))  # type: ignore[union-attr]
-        result = await session.execute(
-            update(Review)
-            .where(Review.id == review_id, *unanswered)
-            .values(updated_at=now, **answer)
-            .execution_options(synchronize_session=False)
+        first = await queries.answer_review(
+            session, review_id, disagreement=None if agree else comment, now=now
         )
-        first = result.rowcount == 1  # type: ignore[attr-defined]
         amended = False
         if not first and not agree:
             amended = await _amend_disagreement(session, review, comment, now)
         if first and agree:
-            await session.execute(
-                update(Talk)
-                .where(Talk.id == review.talk_id)  # type: ignore[arg-type]
-                .values(acknowledged_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            await queries.acknowledge_talk(session, review.talk_id, now=now)
         hr: list[Person] = []
         if first and not agree:
-            rows = await session.execute(
-                select(Person)
-                .where(Person.is_hr.is_(True), Person.active.is_(True))  # type: ignore[attr-defined]
-                .order_by(Person.slack_id)
-            )
-            hr = [p for p in rows.scalars() if p.slack_id != actor_id]
+            hr = [p for p in await queries.active_hr(session) if p.slack_id != actor_id]
         # An edited review is answered again: each version's answer is its own notice.
         talk = await session.get(Talk, review.talk_id)
-        version = talk.submission_key[:32] if talk is not None else notices.ONCE
+        version = review_version(talk.submission_key) if talk is not None else ONCE
         if first:
-            kind = notices.REVIEW_ACKNOWLEDGED if agree else notices.REVIEW_DISAGREED
+            kind = REVIEW_ACKNOWLEDGED if agree else REVIEW_DISAGREED
             told = [review.manager_id] if agree else [p.slack_id for p in hr] + [review.manager_id]
             for to in dict.fromkeys(told):
                 if to == review.employee_id:
@@ -113,7 +102,7 @@ async def respond_to_review(
                     session,
                     kind=kind,
                     recipient_id=to,
-                    subject=f"review:{review.id}",
+                    subject=review_subject(review.id),
                     about_id=review.employee_id,
                     payload={"review_id": review.id},
                     version=version,
@@ -124,8 +113,8 @@ async def respond_to_review(
         record = await loaded_review(session, review, fresh=first)
         posted = await notices.posted(
             session,
-            kinds=(notices.REVIEW_SUMMARY,),
-            subject=f"review:{review.id}",
+            kinds=(REVIEW_SUMMARY,),
+            subject=review_subject(review.id),
             recipient_id=actor_id,
             version=version,
         )
@@ -142,32 +131,4 @@ async def _amend_disagreement(
     if review.acknowledged_at is not None:
         day = review.acknowledged_at.date().isoformat()
         raise Invalid({"comment": Problem("review.error.already_acknowledged", {"date": day})})
-    result = await session.execute(
-        update(Review)
-        .where(
-            Review.id == review.id,  # type: ignore[arg-type]
-            Review.disagreed_at.is_not(None),  # type: ignore[union-attr]
-            Review.disagreement != comment,  # type: ignore[arg-type]
-        )
-        .values(disagreement=comment, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-async def latest_reviews(session: AsyncSession, employee_ids: list[str]) -> dict[str, Review]:
-    """Each employee's review of their latest reviewed cycle, in one query."""
-    if not employee_ids:
-        return {}
-    order = (Cycle.ends_on.desc(), Review.id.desc())  # type: ignore[attr-defined,union-attr]
-    ranked = (
-        select(
-            Review.id,
-            func.row_number().over(partition_by=Review.employee_id, order_by=order).label("rank"),
-        )
-        .join(Cycle, Cycle.id == Review.cycle_id)  # type: ignore[arg-type]
-        .where(Review.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
-        .subquery()
-    )
-    query = select(Review).join(ranked, ranked.c.id == Review.id).where(ranked.c.rank == 1)
-    return {r.employee_id: r for r in (await session.execute(query)).scalars()}
+    return await queries.change_disagreement(session, review.id, comment=comment, now=now)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.org.policy import Policy
 from bot.org.worktime import WorkCalendar
+from storage import queries
 from storage.db import session_scope
-from storage.models import Cycle, Interview
+from storage.models import Cycle
 
 
 class CycleRejected(Exception):
@@ -53,7 +53,7 @@ async def add_cycle(
     if problems:
         raise CycleRejected("; ".join(problems))
     async with session_scope(engine) as session:
-        cycle = (await session.execute(select(Cycle).where(Cycle.name == name))).scalar()
+        cycle = await queries.cycle_named(session, name)
         created = cycle is None
         if cycle is None:
             cycle = Cycle(
@@ -75,36 +75,16 @@ async def add_cycle(
 async def list_cycles(engine: AsyncEngine) -> list[Cycle]:
     """Every cycle, oldest first."""
     async with session_scope(engine) as session:
-        rows = await session.execute(select(Cycle).order_by(Cycle.starts_on))
-        return list(rows.scalars())
+        return await queries.all_cycles(session)
 
 
 async def review_cycle(session: AsyncSession, today: date) -> Cycle | None:
     """The cycle under review now: the one whose review window is open or comes next, or
     else the latest whose window has passed (reviews may be recorded late)."""
-    upcoming = await session.execute(
-        select(Cycle).where(Cycle.review_to >= today).order_by(Cycle.review_from).limit(1)
-    )
-    cycle = upcoming.scalar()
+    cycle = await queries.next_review_cycle(session, today)
     if cycle is not None:
         return cycle
-    latest = await session.execute(select(Cycle).order_by(Cycle.review_to.desc()).limit(1))  # type: ignore[attr-defined]
-    return latest.scalar()
-
-
-async def interview_dates(
-    session: AsyncSession, cycle_id: int, employee_ids: list[str]
-) -> dict[str, date]:
-    """The interview dates managers have set, by employee."""
-    if not employee_ids:
-        return {}
-    rows = await session.execute(
-        select(Interview.employee_id, Interview.scheduled_on).where(
-            Interview.cycle_id == cycle_id,
-            Interview.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
-        )
-    )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return await queries.last_review_cycle(session)
 
 
 def default_interview_day(cycle: Cycle, calendar: WorkCalendar) -> date:

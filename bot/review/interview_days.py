@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine.outbox import NudgeSpec, enqueue
-from bot.engine.planner import PREP_PACK
+from bot.engine.kinds import PREP_PACK, prep_pack_subject
+from bot.engine.outbox import NudgeSpec, enqueue, rows_about
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk, zone_of
 from bot.org.policy import Policy
@@ -22,7 +21,7 @@ from bot.org.worktime import WorkCalendar, calendar_for
 from bot.records.saving import save_once
 from bot.review.cycles import default_interview_day, review_cycle
 from storage import queries
-from storage.models import Cycle, Interview, Nudge, NudgeState, Person, Review
+from storage.models import Cycle, Interview, NudgeState, Person
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,8 @@ async def interview_day(
     """The employee's interview day in this cycle: the one set, else the window's first
     working day on `calendar`."""
     employee_id = employee if isinstance(employee, str) else employee.slack_id
-    rows = await session.execute(
-        select(Interview.scheduled_on).where(
-            Interview.cycle_id == cycle.id, Interview.employee_id == employee_id
-        )
-    )
-    return rows.scalar() or default_interview_day(cycle, calendar)
+    day = await queries.interview_day_set(session, cycle.id, employee_id)
+    return day or default_interview_day(cycle, calendar)
 
 
 async def _cycle(session: AsyncSession, cycle_id: int | None, today: date) -> Cycle:
@@ -89,12 +84,7 @@ async def _check(
             start=cycle.review_from.isoformat(),
             end=cycle.review_to.isoformat(),
         )
-    reviewed = await session.execute(
-        select(Review.id).where(
-            Review.cycle_id == cycle.id, Review.employee_id == employee.slack_id
-        )
-    )
-    if reviewed.first() is not None:
+    if await queries.has_review(session, cycle.id, employee.slack_id):
         raise NotAllowed("self.refusal.interview_held", name=employee.name, cycle=cycle.name)
 
 
@@ -109,11 +99,8 @@ async def _move_prep_pack(
 ) -> datetime | None:
     """Move the pending prep pack to before `day`; plan it now if the planner has not yet
     (same key as the planner's, so it is never created twice)."""
-    subject = f"cycle:{cycle.id}:{employee.slack_id}"
-    rows = await session.execute(
-        select(Nudge).where(Nudge.kind == PREP_PACK, Nudge.subject == subject)
-    )
-    nudges = list(rows.scalars())
+    subject = prep_pack_subject(cycle.id, employee.slack_id)
+    nudges = await rows_about(session, kind=PREP_PACK, subject=subject)
     pending = [n for n in nudges if n.state == NudgeState.PENDING]
     due = None
     for nudge in pending:
@@ -167,12 +154,7 @@ async def set_interview(
         assert employee is not None
         if day < today:
             raise NotAllowed("self.refusal.interview_past", date=day.isoformat())
-        found = await session.execute(
-            select(Interview).where(
-                Interview.cycle_id == cycle.id, Interview.employee_id == employee.slack_id
-            )
-        )
-        interview = found.scalars().first() or Interview(
+        interview = await queries.interview_for(session, cycle.id, employee.slack_id) or Interview(
             cycle_id=cycle.id or 0,
             employee_id=employee.slack_id,
             scheduled_on=day,

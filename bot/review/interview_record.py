@@ -11,31 +11,43 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
+from bot.engine.kinds import (
+    ACTION_KINDS,
+    GOAL,
+    REVIEW_SAVED,
+    REVIEW_SUMMARY,
+    action_subject,
+    goal_subject,
+    review_subject,
+    review_version,
+)
 from bot.engine.outbox import cancel_pending
-from bot.engine.planner import ACTION_DUE, ACTION_OVERDUE
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today
 from bot.org.policy import Policy
-from bot.records.goals import GOAL_NUDGE, TITLE_LIMIT, GoalStatus
+from bot.records.goals import TITLE_LIMIT
+from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
-from bot.records.talks import (
-    ACTION_TEXT_LIMIT,
-    MAX_MINUTES,
-    MIN_MINUTES,
-    TEXT_LIMIT,
-    ActionDraft,
-    load_pair,
-)
+from bot.records.talks import load_pair
 from bot.review.cycles import review_cycle
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, ActionStatus, Cycle, Family, Goal, Person, Review, Talk
+from storage.models import (
+    ActionItem,
+    ActionStatus,
+    Cycle,
+    Family,
+    Goal,
+    GoalStatus,
+    Person,
+    Review,
+    Talk,
+)
 
 DECISIONS = ("pay", "promotion", "role_change", "improvement_plan")
 MAX_DEVELOPMENT = 3
@@ -128,13 +140,6 @@ async def _pair(
     return pair.actor, pair.employee, pair.manager
 
 
-async def _review_for(session: AsyncSession, cycle_id: int, employee_id: str) -> Review | None:
-    rows = await session.execute(
-        select(Review).where(Review.cycle_id == cycle_id, Review.employee_id == employee_id)
-    )
-    return rows.scalars().first()
-
-
 async def review_form(
     engine: AsyncEngine, *, actor_id: str, employee_id: str, policy: Policy, now: datetime
 ) -> ReviewForm:
@@ -147,7 +152,7 @@ async def review_form(
         cycle = await review_cycle(session, today)
         if cycle is None or cycle.id is None:
             raise NotAllowed("review.refusal.no_cycle")
-        existing = await _review_for(session, cycle.id, employee.slack_id)
+        existing = await queries.review_for(session, cycle.id, employee.slack_id)
         talk = await session.get(Talk, existing.talk_id) if existing else None
         actions = await queries.actions_of_talks(session, [existing.talk_id] if existing else [])
         due = await goals_due(session, cycle, talk.held_on if talk else today)
@@ -178,25 +183,8 @@ def validate_review(
         problems["decisions"] = Problem("review.error.decisions_not_linked")
     elif set(draft.decisions) - set(DECISIONS):
         problems["decisions"] = Problem("review.error.decisions_unknown")
-    if draft.held_on is None:
-        problems["held_on"] = Problem("error.held_on_required")
-    elif draft.held_on > today:
-        problems["held_on"] = Problem("error.held_on_future")
-    minutes = (draft.minutes or "").strip()
-    if minutes and (not minutes.isdigit() or not MIN_MINUTES <= int(minutes) <= MAX_MINUTES):
-        problems["minutes"] = Problem("error.minutes_range", {"max": MAX_MINUTES})
-    for n, action in enumerate(draft.actions[:MAX_DEVELOPMENT], start=1):
-        if action.is_blank:
-            continue
-        text = "" if is_blank(action.text) else action.text.strip()
-        if not text or len(text) > ACTION_TEXT_LIMIT:
-            key = "error.too_long" if text else "error.action_text_required"
-            problems[f"action_{n}_text"] = Problem(key, {"limit": ACTION_TEXT_LIMIT})
-        if action.owner is None:
-            problems[f"action_{n}_owner"] = Problem("error.action_owner_required")
-        if action.due_on is None or action.due_on < today:
-            key = "error.action_due_past" if action.due_on else "error.action_due_required"
-            problems[f"action_{n}_due"] = Problem(key)
+    problems.update(held_problems(draft.held_on, draft.minutes, today=today))
+    problems.update(action_problems(draft.actions[:MAX_DEVELOPMENT], today=today))
     return problems
 
 
@@ -233,9 +221,7 @@ async def _record(
     earlier = await queries.talk_by_submission(session, key)
     amending: Review | None = None
     if earlier is not None:
-        review = (
-            await session.execute(select(Review).where(Review.talk_id == earlier.id))
-        ).scalar()
+        review = await queries.review_of_talk(session, earlier.id)
         if review is None or review.employee_id != employee.slack_id:
             raise NotAllowed("review.refusal.unknown")
         if digest is None or earlier.form_digest == digest:
@@ -256,7 +242,7 @@ async def _record(
         raise NotAllowed("review.refusal.unknown")
     if amending is not None:
         await _undo_last_submission(session, amending, now)
-    clash = await _review_for(session, cycle.id, employee.slack_id)
+    clash = await queries.review_for(session, cycle.id, employee.slack_id)
     if clash is not None and (editing is None or clash.id != editing.id):
         handle = employee.name.replace(" ", "").lower()
         params = {"name": employee.name, "cycle": cycle.name, "handle": handle}
@@ -324,18 +310,18 @@ async def _record(
     actions = await queries.actions_of_talks(session, [talk.id])
     review.development = "\n".join(a.text for a in actions)
     edited = editing is not None
-    owed = [(notices.REVIEW_SUMMARY, employee.slack_id)] + [
-        (notices.REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
+    owed = [(REVIEW_SUMMARY, employee.slack_id)] + [
+        (REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
     ]
     for kind, to in owed:
         await notices.owe(
             session,
             kind=kind,
             recipient_id=to,
-            subject=f"review:{review.id}",
+            subject=review_subject(review.id),
             about_id=employee.slack_id,
             payload={"review_id": review.id, "edited": edited},
-            version=key[:32],  # each saved version of the review is announced once
+            version=review_version(key),  # each saved version of the review is announced once
             now=now,
         )
     await session.commit()
@@ -361,33 +347,20 @@ async def _undo_last_submission(session: AsyncSession, review: Review, now: date
     """Before a resubmission of the same form is applied: take back the development actions
     and goals its first submission added (stamped with that submission's moment, the
     review's `updated_at`), so they are not added twice."""
-    added_actions = await session.execute(
-        select(ActionItem).where(
-            ActionItem.talk_id == review.talk_id,  # type: ignore[arg-type]
-            ActionItem.created_at == review.updated_at,  # type: ignore[arg-type]
-        )
-    )
-    for action in added_actions.scalars():
+    added = review.updated_at
+    for action in await queries.actions_added_with(session, review.talk_id, created_at=added):
         await cancel_pending(
             session,
-            kinds=[ACTION_DUE, ACTION_OVERDUE],
-            subject=f"action:{action.id}",
+            kinds=ACTION_KINDS,
+            subject=action_subject(action.id),
             reason="review amended",
             now=now,
         )
         await session.delete(action)
-    added_goals = await session.execute(
-        select(Goal).where(
-            Goal.employee_id == review.employee_id,
-            Goal.created_at == review.updated_at,  # type: ignore[arg-type]
-            Goal.submission_key.is_(None),  # type: ignore[union-attr]
-            Goal.status == GoalStatus.ACTIVE.value,
-        )
-    )
-    for goal in added_goals.scalars():
+    for goal in await queries.goals_set_in_review(session, review.employee_id, created_at=added):
         goal.status = GoalStatus.DROPPED.value
         await cancel_pending(
-            session, kinds=[GOAL_NUDGE], subject=f"goal:{goal.id}", reason="review amended", now=now
+            session, kinds=[GOAL], subject=goal_subject(goal.id), reason="review amended", now=now
         )
     await session.flush()
 
@@ -402,13 +375,7 @@ async def _new_goals(
 ) -> list[Goal]:
     """Active goals for the lines that are not already an open goal of the employee; due at
     the next cycle's end, else some days after the interview. The planner nudges them."""
-    open_titles = await session.execute(
-        select(Goal.title).where(
-            Goal.employee_id == employee.slack_id,
-            Goal.status.in_((GoalStatus.PROPOSED.value, GoalStatus.ACTIVE.value)),  # type: ignore[attr-defined]
-        )
-    )
-    known = set(open_titles.scalars())
+    known = await queries.open_goal_titles(session, employee.slack_id)
     titles = [title for title in draft.goal_titles() if title not in known]
     if not titles:
         return []
@@ -434,10 +401,8 @@ async def _new_goals(
 async def goals_due(session: AsyncSession, cycle: Cycle, held_on: date) -> date:
     """When the goals set in a review fall due: the next cycle's end, else some days after
     the interview."""
-    following = await session.execute(
-        select(Cycle.ends_on).where(Cycle.starts_on > cycle.ends_on).order_by(Cycle.starts_on)
-    )
-    return following.scalars().first() or held_on + timedelta(days=DAYS_WITHOUT_NEXT_CYCLE)
+    following = await queries.end_of_cycle_after(session, cycle)
+    return following or held_on + timedelta(days=DAYS_WITHOUT_NEXT_CYCLE)
 
 
 async def loaded_review(session: AsyncSession, review: Review, *, fresh: bool) -> RecordedReview:

@@ -11,13 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import NotAllowed
 from bot.org.policy import Policy
 from bot.org.worktime import calendar_for, policy_today
-from bot.review.cycles import default_interview_day, interview_dates, review_cycle
+from bot.review.cycles import default_interview_day, review_cycle
 from storage import queries
 from storage.db import session_scope
 from storage.models import (
@@ -27,7 +26,6 @@ from storage.models import (
     Family,
     Goal,
     Person,
-    Review,
     SelfAssessment,
     Talk,
     TalkShare,
@@ -141,70 +139,18 @@ async def build_packs(
         if cycle is None or not reports:
             return []
         ids = [p.slack_id for p in reports]
-        talks = list(
-            (
-                await session.execute(
-                    select(Talk)
-                    .where(
-                        Talk.employee_id.in_(ids),
-                        Talk.held_on >= cycle.starts_on,  # type: ignore[attr-defined]
-                        Talk.held_on <= max(cycle.ends_on, today),
-                    )
-                    .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined]
-                )
-            ).scalars()
+        talks = await queries.talks_held_between(
+            session, ids, start=cycle.starts_on, end=max(cycle.ends_on, today)
         )
-        talk_ids = [t.id for t in talks]
-        actions = list(
-            (
-                await session.execute(
-                    select(ActionItem)
-                    .where(
-                        ActionItem.employee_id.in_(ids),  # type: ignore[attr-defined]
-                        or_(
-                            ActionItem.talk_id.in_(talk_ids),  # type: ignore[attr-defined]
-                            ActionItem.status == ActionStatus.OPEN,
-                        ),
-                    )
-                    .order_by(ActionItem.due_on, ActionItem.id)
-                )
-            ).scalars()
-        )
-        goals = list(
-            (
-                await session.execute(
-                    select(Goal)
-                    .where(
-                        Goal.employee_id.in_(ids),  # type: ignore[attr-defined]
-                        or_(
-                            Goal.status.in_(("proposed", "active")),  # type: ignore[attr-defined]
-                            Goal.due_on >= cycle.starts_on,
-                        ),
-                    )
-                    .order_by(Goal.due_on, Goal.id)
-                )
-            ).scalars()
-        )
-        selves = {
-            s.employee_id: s
-            for s in (
-                await session.execute(
-                    select(SelfAssessment).where(
-                        SelfAssessment.cycle_id == cycle.id, SelfAssessment.employee_id.in_(ids)
-                    )  # type: ignore[attr-defined]
-                )
-            ).scalars()
+        actions = await queries.actions_of_talks_or_open(session, ids, [t.id for t in talks])
+        goals = await queries.goals_open_or_due_since(session, ids, since=cycle.starts_on)
+        selves = await queries.self_assessments_of(session, cycle.id, ids)
+        # the last rating of an earlier cycle
+        previous = {
+            review.employee_id: review.rating
+            for review in await queries.reviews_outside_cycle(session, ids, cycle.id)
         }
-        previous = {}
-        for review in (
-            await session.execute(
-                select(Review)
-                .where(Review.employee_id.in_(ids), Review.cycle_id != cycle.id)  # type: ignore[attr-defined]
-                .order_by(Review.created_at)
-            )
-        ).scalars():
-            previous[review.employee_id] = review.rating
-        dates = await interview_dates(session, cycle.id or 0, ids)
+        dates = await queries.interview_dates(session, cycle.id or 0, ids)
     return [
         _pack(cycle, manager, person, policy, today, dates, talks, actions, goals, selves, previous)
         for person in reports

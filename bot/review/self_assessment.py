@@ -8,17 +8,21 @@ in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import notices
-from bot.engine.outbox import cancel_pending
+from bot.engine.kinds import (
+    SELF_ASSESSMENT_KINDS,
+    SELF_SUBMITTED,
+    assessment_subject,
+    cycle_subject,
+)
+from bot.engine.outbox import cancel_pending, holds
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import zone_of
 from bot.org.policy import Policy
@@ -27,12 +31,11 @@ from bot.review.cycles import review_cycle
 from bot.text import is_blank
 from storage import queries
 from storage.db import session_scope
-from storage.models import Cycle, Nudge, Person, Review, SelfAssessment
+from storage.models import Cycle, Person, SelfAssessment
 
 TEXT_LIMIT = 3000
 TEXT_FIELDS = ("proudest", "redo", "blockers", "support", "other")
 REQUIRED_ON_SUBMIT = ("rating", "proudest", "redo")
-NUDGE_KINDS = ("self_assessment_reminder", "self_assessment")
 
 
 @dataclass(frozen=True)
@@ -79,20 +82,8 @@ async def _manager(session: AsyncSession, employee: Person) -> Person | None:
 
 
 async def _refuse_if_reviewed(session: AsyncSession, cycle: Cycle, employee_id: str) -> None:
-    reviewed = await session.execute(
-        select(Review.id).where(Review.cycle_id == cycle.id, Review.employee_id == employee_id)
-    )
-    if reviewed.first() is not None:
+    if await queries.has_review(session, cycle.id, employee_id):
         raise NotAllowed("self.refusal.reviewed", cycle=cycle.name)
-
-
-async def _find(session: AsyncSession, cycle_id: int, employee_id: str) -> SelfAssessment | None:
-    rows = await session.execute(
-        select(SelfAssessment).where(
-            SelfAssessment.cycle_id == cycle_id, SelfAssessment.employee_id == employee_id
-        )
-    )
-    return rows.scalars().first()
 
 
 async def _cycle_for(
@@ -109,14 +100,13 @@ async def _cycle_for(
     cycle = await session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotAllowed("self.refusal.no_cycle")
-    asked = select(Nudge.id).where(
-        Nudge.kind.in_(NUDGE_KINDS),  # type: ignore[attr-defined]
-        Nudge.subject == f"cycle:{cycle_id}",
-        Nudge.recipient_id == employee_id,
+    asked = await holds(
+        session,
+        kinds=SELF_ASSESSMENT_KINDS,
+        subject=cycle_subject(cycle_id),
+        recipient_id=employee_id,
     )
-    if (await session.execute(asked.limit(1))).first() is not None:
-        return cycle
-    if await _find(session, cycle_id, employee_id) is not None:
+    if asked or await queries.self_assessment_for(session, cycle_id, employee_id) is not None:
         return cycle
     raise NotAllowed("self.refusal.no_cycle")
 
@@ -142,7 +132,7 @@ async def load_form(
         today = now.astimezone(zone).date()
         cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
         await _refuse_if_reviewed(session, cycle, employee.slack_id)
-        saved = await _find(session, cycle.id or 0, employee.slack_id)
+        saved = await queries.self_assessment_for(session, cycle.id or 0, employee.slack_id)
         manager = await _manager(session, employee)
     return SelfForm(employee, manager, cycle, saved, zone, today)
 
@@ -218,7 +208,7 @@ async def save(
         await _refuse_if_reviewed(session, cycle, employee.slack_id)
         if problems:
             raise Invalid(problems)
-        row = await _find(session, cycle.id or 0, employee.slack_id)
+        row = await queries.self_assessment_for(session, cycle.id or 0, employee.slack_id)
         if row is None:
             row = SelfAssessment(
                 cycle_id=cycle.id or 0,
@@ -236,22 +226,13 @@ async def save(
         if submit:
             # One conditional update, so that of two submissions at once only one is
             # the first (and the manager is told once).
-            result = await session.execute(
-                update(SelfAssessment)
-                .where(
-                    SelfAssessment.id == row.id,  # type: ignore[arg-type]
-                    SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
-                )
-                .values(submitted_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            first = result.rowcount == 1  # type: ignore[attr-defined]
+            first = await queries.submit_self_assessment(session, row.id or 0, now=now)
         cancelled = 0
         if submit:
             cancelled = await cancel_pending(
                 session,
-                kinds=NUDGE_KINDS,
-                subject=f"cycle:{cycle.id}",
+                kinds=SELF_ASSESSMENT_KINDS,
+                subject=cycle_subject(cycle.id),
                 recipient_id=employee.slack_id,
                 reason="self-assessment submitted",
                 now=now,
@@ -260,9 +241,9 @@ async def save(
         if first and manager is not None:
             await notices.owe(
                 session,
-                kind=notices.SELF_SUBMITTED,
+                kind=SELF_SUBMITTED,
                 recipient_id=manager.slack_id,
-                subject=f"self:{row.id}",
+                subject=assessment_subject(row.id),
                 about_id=employee.slack_id,
                 payload={"assessment_id": row.id},
                 now=now,
@@ -273,29 +254,3 @@ async def save(
         return Saved(row, employee, manager, cycle, first, cancelled, zone)
 
     return await save_once(engine, unit)
-
-
-async def submitted(session: AsyncSession, cycle_id: int, employee_id: str) -> bool:
-    """Whether the employee has submitted their self-assessment for this cycle."""
-    rows = await session.execute(
-        select(SelfAssessment.submitted_at).where(
-            SelfAssessment.cycle_id == cycle_id, SelfAssessment.employee_id == employee_id
-        )
-    )
-    return rows.scalar() is not None
-
-
-async def for_employees(
-    session: AsyncSession, cycle_id: int, employee_ids: Sequence[str]
-) -> dict[str, SelfAssessment]:
-    """The self-assessments (drafts included; see `submitted_at`) of these employees for one
-    cycle, by employee, in one query."""
-    if not employee_ids:
-        return {}
-    rows = await session.execute(
-        select(SelfAssessment).where(
-            SelfAssessment.cycle_id == cycle_id,
-            SelfAssessment.employee_id.in_(list(employee_ids)),  # type: ignore[attr-defined]
-        )
-    )
-    return {row.employee_id: row for row in rows.scalars()}

@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine.dispatch import Delivered, DeliveryError, NoLongerNeeded, TokenRefused, Turn
+from bot.engine.kinds import is_notice
 from bot.engine.notice_content import notice_content
-from bot.engine.notices import is_notice
 from bot.engine.nudge_content import nudge_content
 from bot.engine.pace import Clock, Sleeper
 from bot.org.profiles import remember_dm_channel, remember_profile, stored_dm_channel, stored_locale

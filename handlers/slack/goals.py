@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.engine.notices import GOAL_PROPOSED, GOAL_SET
+from bot.engine.kinds import GOAL_PROPOSED, GOAL_SET
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
 from bot.org.people import zone_of

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.engine import notices
 from bot.engine.dispatch import NoLongerNeeded
+from bot.engine.kinds import TALK_RECORD, TALK_SAVED
 from bot.engine.notice_content import notice_content
 from bot.logs import failure
 from bot.records.overview import overview
@@ -22,7 +23,7 @@ from storage.models import Nudge
 
 log = logging.getLogger(__name__)
 
-TALK_NOTICES = (notices.TALK_RECORD, notices.TALK_SAVED)
+TALK_NOTICES = (TALK_RECORD, TALK_SAVED)
 
 
 async def announce_recorded(deps: Deps, rec: Recorded) -> None:

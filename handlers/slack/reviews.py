@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.engine.notices import REVIEW_DISAGREED, REVIEW_SAVED, REVIEW_SUMMARY
+from bot.engine.kinds import REVIEW_DISAGREED, REVIEW_SAVED, REVIEW_SUMMARY
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
 from bot.records.talks import find_employee, form_digest, submission_key

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.engine.notices import SELF_SUBMITTED
+from bot.engine.kinds import SELF_SUBMITTED
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
 from bot.review import interview_days

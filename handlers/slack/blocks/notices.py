@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import notices
+from bot.engine import kinds
 from bot.engine.notice_content import NoticeContent
 from bot.org.policy import Policy
 from handlers.slack.blocks import goal_views, review_views, self_views
@@ -73,17 +73,17 @@ def _review_disagreed(c: NoticeContent, policy: Policy, locale: str) -> Message:
 
 
 BUILDERS: dict[str, Callable[[NoticeContent, Policy, str], Message]] = {
-    notices.TALK_RECORD: _talk_record,
-    notices.TALK_SAVED: _talk_saved,
-    notices.TALK_ACKNOWLEDGED: _talk_acknowledged,
-    notices.GOAL_PROPOSED: _goal_proposed,
-    notices.GOAL_SET: _goal_set,
-    notices.GOAL_DECIDED: _goal_decided,
-    notices.SELF_SUBMITTED: _self_submitted,
-    notices.REVIEW_SUMMARY: _review_summary,
-    notices.REVIEW_SAVED: _review_saved,
-    notices.REVIEW_ACKNOWLEDGED: _review_acknowledged,
-    notices.REVIEW_DISAGREED: _review_disagreed,
+    kinds.TALK_RECORD: _talk_record,
+    kinds.TALK_SAVED: _talk_saved,
+    kinds.TALK_ACKNOWLEDGED: _talk_acknowledged,
+    kinds.GOAL_PROPOSED: _goal_proposed,
+    kinds.GOAL_SET: _goal_set,
+    kinds.GOAL_DECIDED: _goal_decided,
+    kinds.SELF_SUBMITTED: _self_submitted,
+    kinds.REVIEW_SUMMARY: _review_summary,
+    kinds.REVIEW_SAVED: _review_saved,
+    kinds.REVIEW_ACKNOWLEDGED: _review_acknowledged,
+    kinds.REVIEW_DISAGREED: _review_disagreed,
 }
 
 

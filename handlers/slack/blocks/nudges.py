@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.engine import planner
+from bot.engine import kinds
 from bot.engine.choices import SKIP_REASONS
 from bot.engine.nudge_content import NudgeContent
 from bot.org.policy import Policy
@@ -155,7 +155,7 @@ def _action(c: NudgeContent, policy: Policy, locale: str) -> Message:
         ids.nudge_done_value(c.nudge.id, action.id),
         style="primary",
     )
-    if c.nudge.kind == planner.ACTION_DUE:
+    if c.nudge.kind == kinds.ACTION_DUE:
         title = t("nudge.action_due_title", locale, text=action.text)
         body = kit.md("nudge.action_due_body", locale, date=action.created_at.date().isoformat())
     else:
@@ -214,7 +214,7 @@ def _milestone(c: NudgeContent, policy: Policy, locale: str) -> Message:
 
 def _self_assessment(c: NudgeContent, policy: Policy, locale: str) -> Message:
     assert c.cycle is not None
-    reminder = c.nudge.kind == planner.SELF_REMINDER
+    reminder = c.nudge.kind == kinds.SELF_REMINDER
     opens = c.cycle.review_from.isoformat()
     title = t(
         "nudge.self_reminder_title" if reminder else "nudge.self_title", locale, cycle=c.cycle.name
@@ -237,15 +237,15 @@ def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> Message:
 
 
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], Message]] = {
-    planner.CHECKIN: _checkin,
-    planner.HEADS_UP: _heads_up,
-    planner.GOAL: _goal,
-    planner.ACTION_DUE: _action,
-    planner.ACTION_OVERDUE: _action,
-    planner.MILESTONE: _milestone,
-    planner.SELF_ASSESSMENT: _self_assessment,
-    planner.SELF_REMINDER: _self_assessment,
-    planner.PREP_PACK: _prep_pack,
+    kinds.CHECKIN: _checkin,
+    kinds.HEADS_UP: _heads_up,
+    kinds.GOAL: _goal,
+    kinds.ACTION_DUE: _action,
+    kinds.ACTION_OVERDUE: _action,
+    kinds.MILESTONE: _milestone,
+    kinds.SELF_ASSESSMENT: _self_assessment,
+    kinds.SELF_REMINDER: _self_assessment,
+    kinds.PREP_PACK: _prep_pack,
 }
 
 
