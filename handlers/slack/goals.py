@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.engine import kinds
 from bot.engine.kinds import GOAL_PROPOSED, GOAL_SET
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
@@ -135,7 +136,7 @@ async def _announce(deps: Deps, created: goals.GoalCreated) -> None:
     if created.created:
         deps.kick()
     elif created.amended:
-        subject = f"goal:{created.goal.id}"
+        subject = kinds.goal_subject(created.goal.id)
         await redraw_posted(deps, subject=subject, kinds=(GOAL_PROPOSED, GOAL_SET))
 
 

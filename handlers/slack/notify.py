@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.engine import notices
+from bot.engine import kinds, notices
 from bot.engine.dispatch import NoLongerNeeded
 from bot.engine.kinds import TALK_RECORD, TALK_SAVED
 from bot.engine.notice_content import notice_content
@@ -33,7 +33,7 @@ async def announce_recorded(deps: Deps, rec: Recorded) -> None:
     if rec.created:
         deps.kick()
     elif rec.amended:
-        await redraw_posted(deps, subject=f"talk:{rec.talk.id}", kinds=TALK_NOTICES)
+        await redraw_posted(deps, subject=kinds.talk_subject(rec.talk.id), kinds=TALK_NOTICES)
     else:
         return
     for user_id in {rec.employee.slack_id, rec.manager.slack_id, rec.talk.logged_by}:

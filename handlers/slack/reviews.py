@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.engine import kinds
 from bot.engine.kinds import REVIEW_DISAGREED, REVIEW_SAVED, REVIEW_SUMMARY
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
@@ -129,9 +130,9 @@ async def _announce(deps: Deps, rec: interview_record.RecordedReview, *, actor_i
     elif rec.amended:
         await redraw_posted(
             deps,
-            subject=f"review:{rec.review.id}",
+            subject=kinds.review_subject(rec.review.id),
             kinds=(REVIEW_SUMMARY, REVIEW_SAVED),
-            version=rec.talk.submission_key[:32],
+            version=kinds.review_version(rec.talk.submission_key),
         )
     else:
         return
@@ -257,7 +258,7 @@ async def _after_disagreement(
     if response.first:
         deps.kick()  # HR's and the manager's notices were written with the disagreement
     elif response.amended:
-        version = response.record.talk.submission_key[:32]
-        subject = f"review:{response.record.review.id}"
+        version = kinds.review_version(response.record.talk.submission_key)
+        subject = kinds.review_subject(response.record.review.id)
         await redraw_posted(deps, subject=subject, kinds=(REVIEW_DISAGREED,), version=version)
     await _redraw_summary(deps, response, body)

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.engine import kinds
 from bot.engine.kinds import SELF_SUBMITTED
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.logs import failure
@@ -223,7 +224,7 @@ async def _announce(deps: Deps, saved: sa.Saved) -> None:
     if saved.first_submission:
         deps.kick()  # the manager's notice was written with the submission
     else:
-        subject = f"self:{saved.assessment.id}"
+        subject = kinds.assessment_subject(saved.assessment.id)
         await redraw_posted(deps, subject=subject, kinds=(SELF_SUBMITTED,))
 
 

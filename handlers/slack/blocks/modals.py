@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.org.labels import kind_definition, kind_label
 from bot.org.policy import Policy
-from bot.records.talks import MAX_ACTIONS, MAX_MINUTES, TEXT_LIMIT, RecordContext
+from bot.records.meeting import MAX_MINUTES, TEXT_LIMIT
+from bot.records.talks import MAX_ACTIONS, RecordContext
 from handlers.slack import ids
 from handlers.slack.blocks import kit
 from prompts import outline, t

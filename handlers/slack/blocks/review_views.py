@@ -9,7 +9,7 @@ from typing import Any
 from bot.org.labels import kind_definition
 from bot.org.people import zone_of
 from bot.org.policy import Policy
-from bot.records.talks import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
+from bot.records.meeting import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
 from bot.review.interview_record import (
     DECISIONS,
     MAX_DEVELOPMENT,
