@@ -258,8 +258,8 @@ async def actions_completed_in(session: AsyncSession, talk_id: int) -> list[Acti
     """The earlier actions marked done in this talk, in creation order."""
     query = (
         select(ActionItem)
-        .where(ActionItem.completed_in_talk_id == talk_id)  # type: ignore[arg-type]
-        .order_by(ActionItem.id)
+        .where(ActionItem.completed_in_talk_id == talk_id)
+        .order_by(col(ActionItem.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -269,8 +269,8 @@ async def actions_added_with(
 ) -> list[ActionItem]:
     """A talk's actions created at one moment (by one submission of its form)."""
     query = select(ActionItem).where(
-        ActionItem.talk_id == talk_id,  # type: ignore[arg-type]
-        ActionItem.created_at == created_at,  # type: ignore[arg-type]
+        ActionItem.talk_id == talk_id,
+        ActionItem.created_at == created_at,
     )
     return list((await session.execute(query)).scalars())
 
@@ -284,7 +284,7 @@ async def first_acknowledgement(session: AsyncSession, talk_id: int, *, now: dat
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime) -> None:
@@ -300,7 +300,7 @@ async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime
 async def last_dialogue(session: AsyncSession, employee_id: str) -> date | None:
     """The day of the employee's latest dialogue (reviews do not count), if any."""
     query = (
-        select(Talk.held_on)
+        select(col(Talk.held_on))
         .where(Talk.employee_id == employee_id, Talk.family == Family.DIALOGUE)
         .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
         .limit(1)
@@ -315,7 +315,7 @@ async def last_dialogues(session: AsyncSession, employee_ids: Sequence[str]) -> 
         .where(Talk.family == Family.DIALOGUE, Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
         .group_by(Talk.employee_id)
     )
-    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+    return dict((await session.execute(query)).all())
 
 
 async def talks_held_between(
@@ -326,8 +326,8 @@ async def talks_held_between(
         select(Talk)
         .where(
             Talk.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
-            Talk.held_on >= start,  # type: ignore[operator]
-            Talk.held_on <= end,  # type: ignore[operator]
+            Talk.held_on >= start,
+            Talk.held_on <= end,
         )
         .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
     )
@@ -347,7 +347,7 @@ async def actions_of_talks_or_open(
                 ActionItem.status == ActionStatus.OPEN,
             ),
         )
-        .order_by(ActionItem.due_on, ActionItem.id)
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -372,7 +372,7 @@ async def goal_saved_since(
             Goal.employee_id == employee_id,
             Goal.set_by == set_by,
             Goal.title == title,
-            Goal.created_at >= since,  # type: ignore[operator]
+            Goal.created_at >= since,
         )
     )
     return rows.scalars().first()
@@ -392,7 +392,7 @@ async def decide_proposed_goal(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def unclarified_goals(
@@ -404,7 +404,7 @@ async def unclarified_goals(
             Goal.employee_id == employee_id,
             Goal.clarified_at.is_(None),  # type: ignore[union-attr]
             Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
-            Goal.created_at <= set_by_then,  # type: ignore[operator]
+            Goal.created_at <= set_by_then,
         )
     )
     return list(rows.scalars())
@@ -429,7 +429,7 @@ async def goals_set_in_review(
     rows = await session.execute(
         select(Goal).where(
             Goal.employee_id == employee_id,
-            Goal.created_at == created_at,  # type: ignore[arg-type]
+            Goal.created_at == created_at,
             Goal.submission_key.is_(None),  # type: ignore[union-attr]
             Goal.status == GoalStatus.ACTIVE.value,
         )
@@ -450,7 +450,7 @@ async def goals_open_or_due_since(
                 Goal.due_on >= since,
             ),
         )
-        .order_by(Goal.due_on, Goal.id)
+        .order_by(col(Goal.due_on), col(Goal.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -468,7 +468,7 @@ async def milestone_participants(session: AsyncSession, milestone_id: int) -> li
     """Who took part in a milestone, by name."""
     rows = await session.execute(
         select(Person)
-        .join(MilestoneParticipant, MilestoneParticipant.person_id == Person.slack_id)
+        .join(MilestoneParticipant, col(MilestoneParticipant.person_id) == Person.slack_id)
         .where(MilestoneParticipant.milestone_id == milestone_id)
         .order_by(Person.name, Person.slack_id)
     )
@@ -483,7 +483,7 @@ async def mark_milestone_done(session: AsyncSession, milestone_id: int, *, now: 
         .values(done_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- cycles and interviews -------------------------------------------------------------------------
@@ -501,14 +501,14 @@ async def cycle_names(session: AsyncSession) -> set[str]:
 
 async def all_cycles(session: AsyncSession) -> list[Cycle]:
     """Every cycle, oldest first."""
-    rows = await session.execute(select(Cycle).order_by(Cycle.starts_on))
+    rows = await session.execute(select(Cycle).order_by(col(Cycle.starts_on)))
     return list(rows.scalars())
 
 
 async def next_review_cycle(session: AsyncSession, today: date) -> Cycle | None:
     """The cycle whose review window is open on `today` or opens first after it."""
     upcoming = await session.execute(
-        select(Cycle).where(Cycle.review_to >= today).order_by(Cycle.review_from).limit(1)
+        select(Cycle).where(Cycle.review_to >= today).order_by(col(Cycle.review_from)).limit(1)
     )
     return upcoming.scalar()
 
@@ -522,7 +522,9 @@ async def last_review_cycle(session: AsyncSession) -> Cycle | None:
 async def end_of_cycle_after(session: AsyncSession, cycle: Cycle) -> date | None:
     """The last day of the first cycle that starts after `cycle` ends, if one is stored."""
     following = await session.execute(
-        select(Cycle.ends_on).where(Cycle.starts_on > cycle.ends_on).order_by(Cycle.starts_on)
+        select(col(Cycle.ends_on))
+        .where(Cycle.starts_on > cycle.ends_on)
+        .order_by(col(Cycle.starts_on))
     )
     return following.scalars().first()
 
@@ -544,7 +546,7 @@ async def interview_day_set(
 ) -> date | None:
     """The day set for the employee's interview in a cycle, if one was."""
     found = await session.execute(
-        select(Interview.scheduled_on).where(
+        select(col(Interview.scheduled_on)).where(
             Interview.cycle_id == cycle_id, Interview.employee_id == employee_id
         )
     )
@@ -558,12 +560,12 @@ async def interview_dates(
     if not employee_ids:
         return {}
     rows = await session.execute(
-        select(Interview.employee_id, Interview.scheduled_on).where(
+        select(col(Interview.employee_id), col(Interview.scheduled_on)).where(
             Interview.cycle_id == cycle_id,
             Interview.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
         )
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 # -- self-assessments ------------------------------------------------------------------------------
@@ -621,7 +623,7 @@ async def submit_self_assessment(
         .values(submitted_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- reviews ---------------------------------------------------------------------------------------
@@ -663,7 +665,7 @@ async def reviews_outside_cycle(
     query = (
         select(Review)
         .where(Review.employee_id.in_(employee_ids), Review.cycle_id != cycle_id)  # type: ignore[attr-defined]
-        .order_by(Review.created_at)
+        .order_by(col(Review.created_at))
     )
     return list((await session.execute(query)).scalars())
 
@@ -704,7 +706,7 @@ async def answer_review(
         .values(updated_at=now, **answer)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def change_disagreement(
@@ -721,7 +723,7 @@ async def change_disagreement(
         .values(disagreement=comment, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- Slack's events --------------------------------------------------------------------------------
