@@ -135,7 +135,7 @@ async def dm_channel(session: AsyncSession, slack_id: str) -> str | None:
 async def set_dm_channel(session: AsyncSession, slack_id: str, channel: str) -> None:
     """Store a person's DM channel."""
     await session.execute(
-        update(Person).where(Person.slack_id == slack_id).values(dm_channel_id=channel)  # type: ignore[arg-type]
+        update(Person).where(col(Person.slack_id) == slack_id).values(dm_channel_id=channel)
     )
 
 
@@ -143,7 +143,7 @@ async def active_hr(session: AsyncSession) -> list[Person]:
     """The active HR people, by Slack id."""
     query = (
         select(Person)
-        .where(Person.is_hr.is_(True), Person.active.is_(True))  # type: ignore[attr-defined]
+        .where(col(Person.is_hr).is_(True), col(Person.active).is_(True))
         .order_by(Person.slack_id)
     )
     return list((await session.execute(query)).scalars())
@@ -280,7 +280,7 @@ async def first_acknowledgement(session: AsyncSession, talk_id: int, *, now: dat
     conditional update: of two clicks at once only one is the first)."""
     result = await session.execute(
         update(Talk)
-        .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(Talk.id) == talk_id, col(Talk.acknowledged_at).is_(None))
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -291,7 +291,7 @@ async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime
     """Mark a talk acknowledged at `now`, whatever it said before."""
     await session.execute(
         update(Talk)
-        .where(Talk.id == talk_id)  # type: ignore[arg-type]
+        .where(col(Talk.id) == talk_id)
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -302,7 +302,7 @@ async def last_dialogue(session: AsyncSession, employee_id: str) -> date | None:
     query = (
         select(col(Talk.held_on))
         .where(Talk.employee_id == employee_id, Talk.family == Family.DIALOGUE)
-        .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
+        .order_by(col(Talk.held_on).desc())
         .limit(1)
     )
     return (await session.execute(query)).scalar()
@@ -312,7 +312,7 @@ async def last_dialogues(session: AsyncSession, employee_ids: Sequence[str]) -> 
     """The day of each employee's latest dialogue, for those who had one."""
     query = (
         select(Talk.employee_id, func.max(Talk.held_on))
-        .where(Talk.family == Family.DIALOGUE, Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .where(col(Talk.family) == Family.DIALOGUE, col(Talk.employee_id).in_(employee_ids))
         .group_by(Talk.employee_id)
     )
     return dict((await session.execute(query)).all())
@@ -325,11 +325,11 @@ async def talks_held_between(
     query = (
         select(Talk)
         .where(
-            Talk.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(Talk.employee_id).in_(employee_ids),
             Talk.held_on >= start,
             Talk.held_on <= end,
         )
-        .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Talk.held_on).desc(), col(Talk.id).desc())
     )
     return list((await session.execute(query)).scalars())
 
@@ -341,9 +341,9 @@ async def actions_of_talks_or_open(
     query = (
         select(ActionItem)
         .where(
-            ActionItem.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(ActionItem.employee_id).in_(employee_ids),
             or_(
-                ActionItem.talk_id.in_(talk_ids),  # type: ignore[attr-defined]
+                col(ActionItem.talk_id).in_(talk_ids),
                 ActionItem.status == ActionStatus.OPEN,
             ),
         )
@@ -388,7 +388,7 @@ async def decide_proposed_goal(
         values["confirmed_at"] = confirmed_at
     result = await session.execute(
         update(Goal)
-        .where(Goal.id == goal_id, Goal.status == GoalStatus.PROPOSED.value)  # type: ignore[arg-type]
+        .where(col(Goal.id) == goal_id, col(Goal.status) == GoalStatus.PROPOSED.value)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -402,8 +402,8 @@ async def unclarified_goals(
     rows = await session.execute(
         select(Goal).where(
             Goal.employee_id == employee_id,
-            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
-            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+            col(Goal.clarified_at).is_(None),
+            col(Goal.status).in_(OPEN_GOAL_STATUSES),
             Goal.created_at <= set_by_then,
         )
     )
@@ -415,7 +415,7 @@ async def open_goal_titles(session: AsyncSession, employee_id: str) -> set[str]:
     rows = await session.execute(
         select(Goal.title).where(
             Goal.employee_id == employee_id,
-            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+            col(Goal.status).in_(OPEN_GOAL_STATUSES),
         )
     )
     return set(rows.scalars())
@@ -430,7 +430,7 @@ async def goals_set_in_review(
         select(Goal).where(
             Goal.employee_id == employee_id,
             Goal.created_at == created_at,
-            Goal.submission_key.is_(None),  # type: ignore[union-attr]
+            col(Goal.submission_key).is_(None),
             Goal.status == GoalStatus.ACTIVE.value,
         )
     )
@@ -444,9 +444,9 @@ async def goals_open_or_due_since(
     query = (
         select(Goal)
         .where(
-            Goal.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(Goal.employee_id).in_(employee_ids),
             or_(
-                Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+                col(Goal.status).in_(OPEN_GOAL_STATUSES),
                 Goal.due_on >= since,
             ),
         )
@@ -479,7 +479,7 @@ async def mark_milestone_done(session: AsyncSession, milestone_id: int, *, now: 
     """Record that a milestone ended, unless it was; True if this was the first time."""
     result = await session.execute(
         update(Milestone)
-        .where(Milestone.id == milestone_id, Milestone.done_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(Milestone.id) == milestone_id, col(Milestone.done_at).is_(None))
         .values(done_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -515,7 +515,7 @@ async def next_review_cycle(session: AsyncSession, today: date) -> Cycle | None:
 
 async def last_review_cycle(session: AsyncSession) -> Cycle | None:
     """The cycle whose review window ends last."""
-    latest = await session.execute(select(Cycle).order_by(Cycle.review_to.desc()).limit(1))  # type: ignore[attr-defined]
+    latest = await session.execute(select(Cycle).order_by(col(Cycle.review_to).desc()).limit(1))
     return latest.scalar()
 
 
@@ -562,7 +562,7 @@ async def interview_dates(
     rows = await session.execute(
         select(col(Interview.employee_id), col(Interview.scheduled_on)).where(
             Interview.cycle_id == cycle_id,
-            Interview.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(Interview.employee_id).in_(employee_ids),
         )
     )
     return dict(rows.all())
@@ -593,7 +593,7 @@ async def self_assessments_of(
     rows = await session.execute(
         select(SelfAssessment).where(
             SelfAssessment.cycle_id == cycle_id,
-            SelfAssessment.employee_id.in_(list(employee_ids)),  # type: ignore[attr-defined]
+            col(SelfAssessment.employee_id).in_(list(employee_ids)),
         )
     )
     return {row.employee_id: row for row in rows.scalars()}
@@ -617,8 +617,8 @@ async def submit_self_assessment(
     result = await session.execute(
         update(SelfAssessment)
         .where(
-            SelfAssessment.id == assessment_id,  # type: ignore[arg-type]
-            SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
+            col(SelfAssessment.id) == assessment_id,
+            col(SelfAssessment.submitted_at).is_(None),
         )
         .values(submitted_at=now)
         .execution_options(synchronize_session=False)
@@ -654,7 +654,7 @@ async def reviews_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> di
     """The review rows of these talks (family review), by talk id, in one query."""
     if not talk_ids:
         return {}
-    rows = await session.execute(select(Review).where(Review.talk_id.in_(talk_ids)))  # type: ignore[attr-defined]
+    rows = await session.execute(select(Review).where(col(Review.talk_id).in_(talk_ids)))
     return {r.talk_id: r for r in rows.scalars()}
 
 
@@ -664,7 +664,7 @@ async def reviews_outside_cycle(
     """These employees' reviews of other cycles, oldest first."""
     query = (
         select(Review)
-        .where(Review.employee_id.in_(employee_ids), Review.cycle_id != cycle_id)  # type: ignore[attr-defined]
+        .where(col(Review.employee_id).in_(employee_ids), col(Review.cycle_id) != cycle_id)
         .order_by(col(Review.created_at))
     )
     return list((await session.execute(query)).scalars())
@@ -674,14 +674,14 @@ async def latest_reviews(session: AsyncSession, employee_ids: Sequence[str]) -> 
     """Each employee's review of their latest reviewed cycle, in one query."""
     if not employee_ids:
         return {}
-    order = (Cycle.ends_on.desc(), Review.id.desc())  # type: ignore[attr-defined,union-attr]
+    order = (col(Cycle.ends_on).desc(), col(Review.id).desc())
     ranked = (
         select(
             Review.id,
             func.row_number().over(partition_by=Review.employee_id, order_by=order).label("rank"),
         )
-        .join(Cycle, Cycle.id == Review.cycle_id)  # type: ignore[arg-type]
-        .where(Review.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .join(Cycle, col(Cycle.id) == col(Review.cycle_id))
+        .where(col(Review.employee_id).in_(employee_ids))
         .subquery()
     )
     query = select(Review).join(ranked, ranked.c.id == Review.id).where(ranked.c.rank == 1)
@@ -699,10 +699,10 @@ async def answer_review(
         if disagreement is None
         else {"disagreed_at": now, "disagreement": disagreement}
     )
-    unanswered = (Review.acknowledged_at.is_(None), Review.disagreed_at.is_(None))  # type: ignore[union-attr]
+    unanswered = (col(Review.acknowledged_at).is_(None), col(Review.disagreed_at).is_(None))
     result = await session.execute(
         update(Review)
-        .where(Review.id == review_id, *unanswered)  # type: ignore[arg-type]
+        .where(col(Review.id) == review_id, *unanswered)
         .values(updated_at=now, **answer)
         .execution_options(synchronize_session=False)
     )
@@ -716,9 +716,9 @@ async def change_disagreement(
     result = await session.execute(
         update(Review)
         .where(
-            Review.id == review_id,  # type: ignore[arg-type]
-            Review.disagreed_at.is_not(None),  # type: ignore[union-attr]
-            Review.disagreement != comment,  # type: ignore[arg-type]
+            col(Review.id) == review_id,
+            col(Review.disagreed_at).is_not(None),
+            col(Review.disagreement) != comment,
         )
         .values(disagreement=comment, updated_at=now)
         .execution_options(synchronize_session=False)

@@ -70,13 +70,13 @@ async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: dateti
             for start in range(0, len(group), ARRAY_CHUNK):
                 arrays = _arrays(kind, period, group[start : start + ARRAY_CHUNK], now)
                 result = await session.execute(_UNNEST_INSERT, arrays)
-                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # a CursorResult
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
         else:
             for start in range(0, len(group), INSERT_CHUNK):
                 texts = _PayloadTexts()
                 rows = [_row(s, now, texts) for s in group[start : start + INSERT_CHUNK]]
                 result = await session.execute(_SQLITE_INSERT, rows)
-                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # a CursorResult
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
     return created
 
 

@@ -570,7 +570,7 @@ def earliest(specs: list[NudgeSpec], limit: int) -> list[NudgeSpec]:
     chosen = []
     for spec in specs:
         due = spec.due_at
-        if due < cutoff:  # type: ignore[operator]
+        if due < cutoff:  # type: ignore[operator]  # set: more specs than `limit`
             chosen.append(spec)
         elif due == cutoff and room:
             chosen.append(spec)

@@ -280,7 +280,7 @@ async def _record(
             created_at=now, manager_id=manager.slack_id, employee_id=employee.slack_id
         )
     else:
-        review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]
+        review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]  # stored with its review
         # The employee answered the earlier version: they answer again. Their last comment
         # stays on the record; `disagreed_at` says whether it is about the current version.
         talk.acknowledged_at = review.acknowledged_at = review.disagreed_at = None
