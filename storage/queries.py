@@ -135,7 +135,7 @@ async def dm_channel(session: AsyncSession, slack_id: str) -> str | None:
 async def set_dm_channel(session: AsyncSession, slack_id: str, channel: str) -> None:
     """Store a person's DM channel."""
     await session.execute(
-        update(Person).where(Person.slack_id == slack_id).values(dm_channel_id=channel)  # type: ignore[arg-type]
+        update(Person).where(col(Person.slack_id) == slack_id).values(dm_channel_id=channel)
     )
 
 
@@ -143,7 +143,7 @@ async def active_hr(session: AsyncSession) -> list[Person]:
     """The active HR people, by Slack id."""
     query = (
         select(Person)
-        .where(Person.is_hr.is_(True), Person.active.is_(True))  # type: ignore[attr-defined]
+        .where(col(Person.is_hr).is_(True), col(Person.active).is_(True))
         .order_by(Person.slack_id)
     )
     return list((await session.execute(query)).scalars())
@@ -258,8 +258,8 @@ async def actions_completed_in(session: AsyncSession, talk_id: int) -> list[Acti
     """The earlier actions marked done in this talk, in creation order."""
     query = (
         select(ActionItem)
-        .where(ActionItem.completed_in_talk_id == talk_id)  # type: ignore[arg-type]
-        .order_by(ActionItem.id)
+        .where(ActionItem.completed_in_talk_id == talk_id)
+        .order_by(col(ActionItem.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -269,8 +269,8 @@ async def actions_added_with(
 ) -> list[ActionItem]:
     """A talk's actions created at one moment (by one submission of its form)."""
     query = select(ActionItem).where(
-        ActionItem.talk_id == talk_id,  # type: ignore[arg-type]
-        ActionItem.created_at == created_at,  # type: ignore[arg-type]
+        ActionItem.talk_id == talk_id,
+        ActionItem.created_at == created_at,
     )
     return list((await session.execute(query)).scalars())
 
@@ -280,18 +280,18 @@ async def first_acknowledgement(session: AsyncSession, talk_id: int, *, now: dat
     conditional update: of two clicks at once only one is the first)."""
     result = await session.execute(
         update(Talk)
-        .where(Talk.id == talk_id, Talk.acknowledged_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(Talk.id) == talk_id, col(Talk.acknowledged_at).is_(None))
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime) -> None:
     """Mark a talk acknowledged at `now`, whatever it said before."""
     await session.execute(
         update(Talk)
-        .where(Talk.id == talk_id)  # type: ignore[arg-type]
+        .where(col(Talk.id) == talk_id)
         .values(acknowledged_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -300,9 +300,9 @@ async def acknowledge_talk(session: AsyncSession, talk_id: int, *, now: datetime
 async def last_dialogue(session: AsyncSession, employee_id: str) -> date | None:
     """The day of the employee's latest dialogue (reviews do not count), if any."""
     query = (
-        select(Talk.held_on)
+        select(col(Talk.held_on))
         .where(Talk.employee_id == employee_id, Talk.family == Family.DIALOGUE)
-        .order_by(Talk.held_on.desc())  # type: ignore[attr-defined]
+        .order_by(col(Talk.held_on).desc())
         .limit(1)
     )
     return (await session.execute(query)).scalar()
@@ -312,10 +312,10 @@ async def last_dialogues(session: AsyncSession, employee_ids: Sequence[str]) -> 
     """The day of each employee's latest dialogue, for those who had one."""
     query = (
         select(Talk.employee_id, func.max(Talk.held_on))
-        .where(Talk.family == Family.DIALOGUE, Talk.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .where(col(Talk.family) == Family.DIALOGUE, col(Talk.employee_id).in_(employee_ids))
         .group_by(Talk.employee_id)
     )
-    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+    return dict((await session.execute(query)).all())
 
 
 async def talks_held_between(
@@ -325,11 +325,11 @@ async def talks_held_between(
     query = (
         select(Talk)
         .where(
-            Talk.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
-            Talk.held_on >= start,  # type: ignore[operator]
-            Talk.held_on <= end,  # type: ignore[operator]
+            col(Talk.employee_id).in_(employee_ids),
+            Talk.held_on >= start,
+            Talk.held_on <= end,
         )
-        .order_by(Talk.held_on.desc(), Talk.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Talk.held_on).desc(), col(Talk.id).desc())
     )
     return list((await session.execute(query)).scalars())
 
@@ -341,13 +341,13 @@ async def actions_of_talks_or_open(
     query = (
         select(ActionItem)
         .where(
-            ActionItem.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(ActionItem.employee_id).in_(employee_ids),
             or_(
-                ActionItem.talk_id.in_(talk_ids),  # type: ignore[attr-defined]
+                col(ActionItem.talk_id).in_(talk_ids),
                 ActionItem.status == ActionStatus.OPEN,
             ),
         )
-        .order_by(ActionItem.due_on, ActionItem.id)
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -372,7 +372,7 @@ async def goal_saved_since(
             Goal.employee_id == employee_id,
             Goal.set_by == set_by,
             Goal.title == title,
-            Goal.created_at >= since,  # type: ignore[operator]
+            Goal.created_at >= since,
         )
     )
     return rows.scalars().first()
@@ -388,11 +388,11 @@ async def decide_proposed_goal(
         values["confirmed_at"] = confirmed_at
     result = await session.execute(
         update(Goal)
-        .where(Goal.id == goal_id, Goal.status == GoalStatus.PROPOSED.value)  # type: ignore[arg-type]
+        .where(col(Goal.id) == goal_id, col(Goal.status) == GoalStatus.PROPOSED.value)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def unclarified_goals(
@@ -402,9 +402,9 @@ async def unclarified_goals(
     rows = await session.execute(
         select(Goal).where(
             Goal.employee_id == employee_id,
-            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
-            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
-            Goal.created_at <= set_by_then,  # type: ignore[operator]
+            col(Goal.clarified_at).is_(None),
+            col(Goal.status).in_(OPEN_GOAL_STATUSES),
+            Goal.created_at <= set_by_then,
         )
     )
     return list(rows.scalars())
@@ -415,7 +415,7 @@ async def open_goal_titles(session: AsyncSession, employee_id: str) -> set[str]:
     rows = await session.execute(
         select(Goal.title).where(
             Goal.employee_id == employee_id,
-            Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+            col(Goal.status).in_(OPEN_GOAL_STATUSES),
         )
     )
     return set(rows.scalars())
@@ -429,8 +429,8 @@ async def goals_set_in_review(
     rows = await session.execute(
         select(Goal).where(
             Goal.employee_id == employee_id,
-            Goal.created_at == created_at,  # type: ignore[arg-type]
-            Goal.submission_key.is_(None),  # type: ignore[union-attr]
+            Goal.created_at == created_at,
+            col(Goal.submission_key).is_(None),
             Goal.status == GoalStatus.ACTIVE.value,
         )
     )
@@ -444,13 +444,13 @@ async def goals_open_or_due_since(
     query = (
         select(Goal)
         .where(
-            Goal.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(Goal.employee_id).in_(employee_ids),
             or_(
-                Goal.status.in_(OPEN_GOAL_STATUSES),  # type: ignore[attr-defined]
+                col(Goal.status).in_(OPEN_GOAL_STATUSES),
                 Goal.due_on >= since,
             ),
         )
-        .order_by(Goal.due_on, Goal.id)
+        .order_by(col(Goal.due_on), col(Goal.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -468,7 +468,7 @@ async def milestone_participants(session: AsyncSession, milestone_id: int) -> li
     """Who took part in a milestone, by name."""
     rows = await session.execute(
         select(Person)
-        .join(MilestoneParticipant, MilestoneParticipant.person_id == Person.slack_id)
+        .join(MilestoneParticipant, col(MilestoneParticipant.person_id) == Person.slack_id)
         .where(MilestoneParticipant.milestone_id == milestone_id)
         .order_by(Person.name, Person.slack_id)
     )
@@ -479,11 +479,11 @@ async def mark_milestone_done(session: AsyncSession, milestone_id: int, *, now: 
     """Record that a milestone ended, unless it was; True if this was the first time."""
     result = await session.execute(
         update(Milestone)
-        .where(Milestone.id == milestone_id, Milestone.done_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(Milestone.id) == milestone_id, col(Milestone.done_at).is_(None))
         .values(done_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- cycles and interviews -------------------------------------------------------------------------
@@ -501,28 +501,30 @@ async def cycle_names(session: AsyncSession) -> set[str]:
 
 async def all_cycles(session: AsyncSession) -> list[Cycle]:
     """Every cycle, oldest first."""
-    rows = await session.execute(select(Cycle).order_by(Cycle.starts_on))
+    rows = await session.execute(select(Cycle).order_by(col(Cycle.starts_on)))
     return list(rows.scalars())
 
 
 async def next_review_cycle(session: AsyncSession, today: date) -> Cycle | None:
     """The cycle whose review window is open on `today` or opens first after it."""
     upcoming = await session.execute(
-        select(Cycle).where(Cycle.review_to >= today).order_by(Cycle.review_from).limit(1)
+        select(Cycle).where(Cycle.review_to >= today).order_by(col(Cycle.review_from)).limit(1)
     )
     return upcoming.scalar()
 
 
 async def last_review_cycle(session: AsyncSession) -> Cycle | None:
     """The cycle whose review window ends last."""
-    latest = await session.execute(select(Cycle).order_by(Cycle.review_to.desc()).limit(1))  # type: ignore[attr-defined]
+    latest = await session.execute(select(Cycle).order_by(col(Cycle.review_to).desc()).limit(1))
     return latest.scalar()
 
 
 async def end_of_cycle_after(session: AsyncSession, cycle: Cycle) -> date | None:
     """The last day of the first cycle that starts after `cycle` ends, if one is stored."""
     following = await session.execute(
-        select(Cycle.ends_on).where(Cycle.starts_on > cycle.ends_on).order_by(Cycle.starts_on)
+        select(col(Cycle.ends_on))
+        .where(Cycle.starts_on > cycle.ends_on)
+        .order_by(col(Cycle.starts_on))
     )
     return following.scalars().first()
 
@@ -544,7 +546,7 @@ async def interview_day_set(
 ) -> date | None:
     """The day set for the employee's interview in a cycle, if one was."""
     found = await session.execute(
-        select(Interview.scheduled_on).where(
+        select(col(Interview.scheduled_on)).where(
             Interview.cycle_id == cycle_id, Interview.employee_id == employee_id
         )
     )
@@ -558,12 +560,12 @@ async def interview_dates(
     if not employee_ids:
         return {}
     rows = await session.execute(
-        select(Interview.employee_id, Interview.scheduled_on).where(
+        select(col(Interview.employee_id), col(Interview.scheduled_on)).where(
             Interview.cycle_id == cycle_id,
-            Interview.employee_id.in_(employee_ids),  # type: ignore[attr-defined]
+            col(Interview.employee_id).in_(employee_ids),
         )
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 # -- self-assessments ------------------------------------------------------------------------------
@@ -591,7 +593,7 @@ async def self_assessments_of(
     rows = await session.execute(
         select(SelfAssessment).where(
             SelfAssessment.cycle_id == cycle_id,
-            SelfAssessment.employee_id.in_(list(employee_ids)),  # type: ignore[attr-defined]
+            col(SelfAssessment.employee_id).in_(list(employee_ids)),
         )
     )
     return {row.employee_id: row for row in rows.scalars()}
@@ -615,13 +617,13 @@ async def submit_self_assessment(
     result = await session.execute(
         update(SelfAssessment)
         .where(
-            SelfAssessment.id == assessment_id,  # type: ignore[arg-type]
-            SelfAssessment.submitted_at.is_(None),  # type: ignore[union-attr]
+            col(SelfAssessment.id) == assessment_id,
+            col(SelfAssessment.submitted_at).is_(None),
         )
         .values(submitted_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- reviews ---------------------------------------------------------------------------------------
@@ -652,7 +654,7 @@ async def reviews_of_talks(session: AsyncSession, talk_ids: Sequence[int]) -> di
     """The review rows of these talks (family review), by talk id, in one query."""
     if not talk_ids:
         return {}
-    rows = await session.execute(select(Review).where(Review.talk_id.in_(talk_ids)))  # type: ignore[attr-defined]
+    rows = await session.execute(select(Review).where(col(Review.talk_id).in_(talk_ids)))
     return {r.talk_id: r for r in rows.scalars()}
 
 
@@ -662,8 +664,8 @@ async def reviews_outside_cycle(
     """These employees' reviews of other cycles, oldest first."""
     query = (
         select(Review)
-        .where(Review.employee_id.in_(employee_ids), Review.cycle_id != cycle_id)  # type: ignore[attr-defined]
-        .order_by(Review.created_at)
+        .where(col(Review.employee_id).in_(employee_ids), col(Review.cycle_id) != cycle_id)
+        .order_by(col(Review.created_at))
     )
     return list((await session.execute(query)).scalars())
 
@@ -672,14 +674,14 @@ async def latest_reviews(session: AsyncSession, employee_ids: Sequence[str]) -> 
     """Each employee's review of their latest reviewed cycle, in one query."""
     if not employee_ids:
         return {}
-    order = (Cycle.ends_on.desc(), Review.id.desc())  # type: ignore[attr-defined,union-attr]
+    order = (col(Cycle.ends_on).desc(), col(Review.id).desc())
     ranked = (
         select(
             Review.id,
             func.row_number().over(partition_by=Review.employee_id, order_by=order).label("rank"),
         )
-        .join(Cycle, Cycle.id == Review.cycle_id)  # type: ignore[arg-type]
-        .where(Review.employee_id.in_(employee_ids))  # type: ignore[attr-defined]
+        .join(Cycle, col(Cycle.id) == col(Review.cycle_id))
+        .where(col(Review.employee_id).in_(employee_ids))
         .subquery()
     )
     query = select(Review).join(ranked, ranked.c.id == Review.id).where(ranked.c.rank == 1)
@@ -697,14 +699,14 @@ async def answer_review(
         if disagreement is None
         else {"disagreed_at": now, "disagreement": disagreement}
     )
-    unanswered = (Review.acknowledged_at.is_(None), Review.disagreed_at.is_(None))  # type: ignore[union-attr]
+    unanswered = (col(Review.acknowledged_at).is_(None), col(Review.disagreed_at).is_(None))
     result = await session.execute(
         update(Review)
-        .where(Review.id == review_id, *unanswered)  # type: ignore[arg-type]
+        .where(col(Review.id) == review_id, *unanswered)
         .values(updated_at=now, **answer)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def change_disagreement(
@@ -714,14 +716,14 @@ async def change_disagreement(
     result = await session.execute(
         update(Review)
         .where(
-            Review.id == review_id,  # type: ignore[arg-type]
-            Review.disagreed_at.is_not(None),  # type: ignore[union-attr]
-            Review.disagreement != comment,  # type: ignore[arg-type]
+            col(Review.id) == review_id,
+            col(Review.disagreed_at).is_not(None),
+            col(Review.disagreement) != comment,
         )
         .values(disagreement=comment, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- Slack's events --------------------------------------------------------------------------------

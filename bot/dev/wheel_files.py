@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setuptools.command.build_py import build_py  # type: ignore[import-untyped]
+from setuptools.command.build_py import build_py  # type: ignore[import-untyped]  # setuptools ships no types
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("app.yaml", "manifest.yaml")  # copied, so the root files stay the one source

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from storage.db import ping, session_scope
 from storage.models import DeliveryPause
@@ -48,7 +49,7 @@ async def checked(engine: AsyncEngine, now: datetime) -> None:
     """Note that the token was tried again and still refused."""
     async with session_scope(engine) as session:
         await session.execute(
-            update(DeliveryPause).where(DeliveryPause.scope == SCOPE).values(checked_at=now)  # type: ignore[arg-type]
+            update(DeliveryPause).where(col(DeliveryPause.scope) == SCOPE).values(checked_at=now)
         )
         await session.commit()
 
@@ -57,10 +58,10 @@ async def resume(engine: AsyncEngine) -> bool:
     """End the pause; False if there was none."""
     async with session_scope(engine) as session:
         result = await session.execute(
-            delete(DeliveryPause).where(DeliveryPause.scope == SCOPE)  # type: ignore[arg-type]
+            delete(DeliveryPause).where(col(DeliveryPause.scope) == SCOPE)
         )
         await session.commit()
-    resumed = bool(result.rowcount)  # type: ignore[attr-defined]
+    resumed = bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
     if resumed:
         log.warning("delivery resumed: Slack accepts the bot's token again")
     return resumed

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from bot.engine import delivery_pause, outbox
 from bot.engine.kinds import is_notice
@@ -121,12 +122,14 @@ async def _recipients(
     stale Slack profiles are asked for, for later messages, without waiting."""
     ids = {n.recipient_id for n in batch}
     async with session_scope(engine) as session:
-        found = await session.execute(select(Person).where(Person.slack_id.in_(ids)))  # type: ignore[attr-defined]
+        found = await session.execute(select(Person).where(col(Person.slack_id).in_(ids)))
         people = {p.slack_id: p for p in found.scalars()}
         # Every leave of the recipient holds their messages back, whatever it pauses: `all`
         # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
         leave = await session.execute(
-            select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(Leave.person_id.in_(ids))  # type: ignore[attr-defined]
+            select(col(Leave.person_id), col(Leave.starts_on), col(Leave.ends_on)).where(
+                col(Leave.person_id).in_(ids)
+            )
         )
         spans: dict[str, list[Span]] = {}
         for person_id, starts, ends in leave:

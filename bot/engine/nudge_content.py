@@ -84,7 +84,7 @@ async def nudge_content(
                 raise NoLongerNeeded("the action was done")
         elif kind == kinds.MILESTONE:
             content.milestone = await session.get(Milestone, int(payload["milestone_id"]))
-            ids = [str(p) for p in payload.get("participants", [])]  # type: ignore[attr-defined]
+            ids = [str(p) for p in payload.get("participants", [])]
             content.participants = list((await queries.people_by_ids(session, ids)).values())
         elif kind in (kinds.SELF_ASSESSMENT, kinds.SELF_REMINDER, kinds.PREP_PACK):
             content.cycle = await session.get(Cycle, int(payload["cycle_id"]))

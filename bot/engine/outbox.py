@@ -22,6 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, case, func, or_, select, text, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine.kinds import CHECKIN, base_period, follow_up_prefix, snoozed_prefix
@@ -69,13 +70,13 @@ async def enqueue(session: AsyncSession, specs: Iterable[NudgeSpec], now: dateti
             for start in range(0, len(group), ARRAY_CHUNK):
                 arrays = _arrays(kind, period, group[start : start + ARRAY_CHUNK], now)
                 result = await session.execute(_UNNEST_INSERT, arrays)
-                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
         else:
             for start in range(0, len(group), INSERT_CHUNK):
                 texts = _PayloadTexts()
                 rows = [_row(s, now, texts) for s in group[start : start + INSERT_CHUNK]]
                 result = await session.execute(_SQLITE_INSERT, rows)
-                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+                created += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
     return created
 
 
@@ -108,7 +109,7 @@ def _row(spec: NudgeSpec, now: datetime, texts: _PayloadTexts) -> dict[str, obje
     }
 
 
-_SQLITE_INSERT = sqlite_insert(Nudge.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+_SQLITE_INSERT = sqlite_insert(Nudge.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]  # SQLModel does not declare __table__
 _UNNEST_INSERT = text(
     f"INSERT INTO {Nudge.__tablename__} (kind, recipient_id, subject, period, due_at, about_id,"
     " role, state, attempts, payload, created_at, updated_at)"
@@ -153,30 +154,32 @@ async def claim(
     (default: every kind). A row taken over from a worker whose lease ran out comes back
     `uncertain`: that worker may have posted it before it died."""
     due = or_(
-        and_(Nudge.state == NudgeState.PENDING, Nudge.due_at <= now),  # type: ignore[arg-type,operator]
-        and_(Nudge.state == NudgeState.SENDING, Nudge.lease_until < now),  # type: ignore[arg-type,operator]
+        and_(col(Nudge.state) == NudgeState.PENDING, col(Nudge.due_at) <= now),
+        and_(col(Nudge.state) == NudgeState.SENDING, col(Nudge.lease_until) < now),
     )
     if kinds is not None:
-        due = and_(due, Nudge.kind.in_(sorted(kinds)))  # type: ignore[attr-defined]
+        due = and_(due, col(Nudge.kind).in_(sorted(kinds)))
     ids = (
-        select(Nudge.id)
+        select(col(Nudge.id))
         .where(due)
-        .order_by(Nudge.due_at, Nudge.id)
+        .order_by(col(Nudge.due_at), col(Nudge.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     statement = (
         update(Nudge)
-        .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
+        .where(col(Nudge.id).in_(ids))
         .values(
             state=NudgeState.SENDING,
             lease_until=now + lease,
             claimed_by=worker,
             updated_at=now,
             # SET reads the row as it was: a row still `sending` is a takeover
-            uncertain=case((Nudge.state == NudgeState.SENDING, True), else_=Nudge.uncertain),
-            first_claimed_at=func.coalesce(Nudge.first_claimed_at, now),
+            uncertain=case(
+                (col(Nudge.state) == NudgeState.SENDING, True), else_=col(Nudge.uncertain)
+            ),
+            first_claimed_at=func.coalesce(col(Nudge.first_claimed_at), now),
         )
         .returning(Nudge)
         .execution_options(synchronize_session=False)
@@ -191,28 +194,32 @@ async def renew(engine: AsyncEngine, worker: str, *, until: datetime) -> int:
     """Extend the lease of every row this worker is still sending; how many it holds."""
     statement = (
         update(Nudge)
-        .where(Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)  # type: ignore[arg-type]
+        .where(col(Nudge.claimed_by) == worker, col(Nudge.state) == NudgeState.SENDING)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
     async with session_scope(engine) as session:
         result = await session.execute(statement)
         await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: object) -> bool:
     """Update a row this worker still holds; False if another worker took it over."""
     statement = (
         update(Nudge)
-        .where(Nudge.id == nudge_id, Nudge.claimed_by == worker, Nudge.state == NudgeState.SENDING)
+        .where(
+            col(Nudge.id) == nudge_id,
+            col(Nudge.claimed_by) == worker,
+            col(Nudge.state) == NudgeState.SENDING,
+        )
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
     async with session_scope(engine) as session:
         result = await session.execute(statement)
         await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def mark_sent(
@@ -291,19 +298,19 @@ async def cancel_pending(
 ) -> int:
     """Cancel the pending nudges of these kinds about `subject` (the work is done already)."""
     conditions = [
-        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-        Nudge.subject == subject,
-        Nudge.state == NudgeState.PENDING,
+        col(Nudge.kind).in_(kinds),
+        col(Nudge.subject) == subject,
+        col(Nudge.state) == NudgeState.PENDING,
     ]
     if recipient_id is not None:
-        conditions.append(Nudge.recipient_id == recipient_id)
+        conditions.append(col(Nudge.recipient_id) == recipient_id)
     result = await session.execute(
         update(Nudge)
         .where(*conditions)
         .values(state=NudgeState.CANCELLED, last_error=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 MOVE_CHUNK = 5000  # employees per look-up (SQLite allows 32,766 parameters)
@@ -320,9 +327,9 @@ async def move_to_new_managers(
     for start in range(0, len(employees), MOVE_CHUNK):
         rows = await session.execute(
             select(Nudge).where(
-                Nudge.state == NudgeState.PENDING,
-                Nudge.role == "manager",
-                Nudge.about_id.in_(employees[start : start + MOVE_CHUNK]),  # type: ignore[union-attr]
+                col(Nudge.state) == NudgeState.PENDING,
+                col(Nudge.role) == "manager",
+                col(Nudge.about_id).in_(employees[start : start + MOVE_CHUNK]),
             )
         )
         for nudge in rows.scalars().all():
@@ -330,11 +337,11 @@ async def move_to_new_managers(
             if nudge.recipient_id == new_manager:
                 continue
             taken = await session.execute(
-                select(Nudge.id).where(
-                    Nudge.kind == nudge.kind,
-                    Nudge.recipient_id == new_manager,
-                    Nudge.subject == nudge.subject,
-                    Nudge.period == nudge.period,
+                select(col(Nudge.id)).where(
+                    col(Nudge.kind) == nudge.kind,
+                    col(Nudge.recipient_id) == new_manager,
+                    col(Nudge.subject) == nudge.subject,
+                    col(Nudge.period) == nudge.period,
                 )
             )
             if taken.first() is None:
@@ -353,8 +360,8 @@ async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
     async with session_scope(engine) as session:
         rows = await session.execute(
             select(Nudge)
-            .where(Nudge.state == NudgeState.FAILED)
-            .order_by(Nudge.updated_at.desc(), Nudge.id.desc())  # type: ignore[attr-defined,union-attr]
+            .where(col(Nudge.state) == NudgeState.FAILED)
+            .order_by(col(Nudge.updated_at).desc(), col(Nudge.id).desc())
             .limit(limit)
         )
         return list(rows.scalars())
@@ -365,7 +372,9 @@ async def failed(engine: AsyncEngine, *, limit: int = 500) -> list[Nudge]:
 
 async def rows_about(session: AsyncSession, *, kind: str, subject: str) -> list[Nudge]:
     """Every row of one kind about `subject`, in any state."""
-    rows = await session.execute(select(Nudge).where(Nudge.kind == kind, Nudge.subject == subject))
+    rows = await session.execute(
+        select(Nudge).where(col(Nudge.kind) == kind, col(Nudge.subject) == subject)
+    )
     return list(rows.scalars())
 
 
@@ -374,10 +383,10 @@ async def holds(
 ) -> bool:
     """Whether the outbox holds a row of these kinds about `subject` for `recipient_id`, in
     any state (the recipient was asked)."""
-    asked = select(Nudge.id).where(
-        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-        Nudge.subject == subject,
-        Nudge.recipient_id == recipient_id,
+    asked = select(col(Nudge.id)).where(
+        col(Nudge.kind).in_(kinds),
+        col(Nudge.subject) == subject,
+        col(Nudge.recipient_id) == recipient_id,
     )
     return (await session.execute(asked.limit(1))).first() is not None
 
@@ -394,18 +403,18 @@ async def posted_rows(
     """The rows of these kinds about `subject` that became a Slack message (their channel and
     ts are stored), oldest first."""
     query = select(Nudge).where(
-        Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-        Nudge.subject == subject,
-        Nudge.role == role,
-        Nudge.state == NudgeState.SENT,
-        Nudge.channel.is_not(None),  # type: ignore[union-attr]
-        Nudge.ts.is_not(None),  # type: ignore[union-attr]
+        col(Nudge.kind).in_(kinds),
+        col(Nudge.subject) == subject,
+        col(Nudge.role) == role,
+        col(Nudge.state) == NudgeState.SENT,
+        col(Nudge.channel).is_not(None),
+        col(Nudge.ts).is_not(None),
     )
     if recipient_id is not None:
-        query = query.where(Nudge.recipient_id == recipient_id)
+        query = query.where(col(Nudge.recipient_id) == recipient_id)
     if period is not None:
-        query = query.where(Nudge.period == period)
-    rows = await session.execute(query.order_by(Nudge.id))  # type: ignore[arg-type]
+        query = query.where(col(Nudge.period) == period)
+    rows = await session.execute(query.order_by(col(Nudge.id)))
     return list(rows.scalars())
 
 
@@ -414,12 +423,12 @@ async def snoozes_of(session: AsyncSession, nudge: Nudge) -> int:
     base = base_period(nudge.period)
     count = await session.execute(
         select(func.count()).where(
-            Nudge.kind == nudge.kind,
-            Nudge.recipient_id == nudge.recipient_id,
-            Nudge.subject == nudge.subject,
+            col(Nudge.kind) == nudge.kind,
+            col(Nudge.recipient_id) == nudge.recipient_id,
+            col(Nudge.subject) == nudge.subject,
             # literal: a cycle's name (a cycle nudge's period) may hold `_` or `%`
-            Nudge.period.startswith(follow_up_prefix(base), autoescape=True),
-        )  # type: ignore[attr-defined]
+            col(Nudge.period).startswith(follow_up_prefix(base), autoescape=True),
+        )
     )
     return int(count.scalar_one())
 
@@ -430,13 +439,13 @@ async def mark_snoozed(session: AsyncSession, nudge_id: int | None, *, now: date
     result = await session.execute(
         update(Nudge)
         .where(
-            Nudge.id == nudge_id,  # type: ignore[arg-type]
-            (Nudge.skip_reason.is_(None)) | (Nudge.skip_reason != "snoozed"),  # type: ignore[union-attr]
+            col(Nudge.id) == nudge_id,
+            (col(Nudge.skip_reason).is_(None)) | (col(Nudge.skip_reason) != "snoozed"),
         )
         .values(skip_reason="snoozed", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def snoozed_return(session: AsyncSession, nudge: Nudge) -> Nudge | None:
@@ -444,13 +453,13 @@ async def snoozed_return(session: AsyncSession, nudge: Nudge) -> Nudge | None:
     later = await session.execute(
         select(Nudge)
         .where(
-            Nudge.kind == nudge.kind,
-            Nudge.recipient_id == nudge.recipient_id,
-            Nudge.subject == nudge.subject,
-            Nudge.period.like(snoozed_prefix(base_period(nudge.period)) + "%"),  # type: ignore[attr-defined]
-            Nudge.id > (nudge.id or 0),  # type: ignore[operator]
+            col(Nudge.kind) == nudge.kind,
+            col(Nudge.recipient_id) == nudge.recipient_id,
+            col(Nudge.subject) == nudge.subject,
+            col(Nudge.period).like(snoozed_prefix(base_period(nudge.period)) + "%"),
+            col(Nudge.id) > (nudge.id or 0),
         )
-        .order_by(Nudge.id)
+        .order_by(col(Nudge.id))
         .limit(1)
     )
     return later.scalars().first()
@@ -464,12 +473,12 @@ async def pending_follow_ups(
     base = base_period(nudge.period)
     rows = await session.execute(
         select(Nudge).where(
-            Nudge.kind.in_(kinds),  # type: ignore[attr-defined]
-            Nudge.recipient_id == recipient_id,
-            Nudge.subject == nudge.subject,
-            Nudge.state == NudgeState.PENDING,
-            (Nudge.period == base)
-            | Nudge.period.startswith(follow_up_prefix(base), autoescape=True),  # type: ignore[attr-defined]
+            col(Nudge.kind).in_(kinds),
+            col(Nudge.recipient_id) == recipient_id,
+            col(Nudge.subject) == nudge.subject,
+            col(Nudge.state) == NudgeState.PENDING,
+            (col(Nudge.period) == base)
+            | col(Nudge.period).startswith(follow_up_prefix(base), autoescape=True),
         )
     )
     return list(rows.scalars())
@@ -479,12 +488,12 @@ async def checkins_skipped(session: AsyncSession, period: str) -> set[str]:
     """The employees whose manager skipped this period's check-in (or its snoozed return)
     because they talked offline or were away."""
     rows = await session.execute(
-        select(Nudge.subject).where(
-            Nudge.kind == CHECKIN,
-            Nudge.role == "manager",  # the manager's word, never the employee's
-            (Nudge.period == period)
-            | Nudge.period.startswith(follow_up_prefix(period), autoescape=True),  # type: ignore[attr-defined]
-            Nudge.skip_reason.in_(("talked_offline", "on_leave")),  # type: ignore[union-attr]
+        select(col(Nudge.subject)).where(
+            col(Nudge.kind) == CHECKIN,
+            col(Nudge.role) == "manager",  # the manager's word, never the employee's
+            (col(Nudge.period) == period)
+            | col(Nudge.period).startswith(follow_up_prefix(period), autoescape=True),
+            col(Nudge.skip_reason).in_(("talked_offline", "on_leave")),
         )
     )
     return set(rows.scalars())
@@ -497,29 +506,29 @@ async def cancel_for_person(
     result = await session.execute(
         update(Nudge)
         .where(
-            Nudge.state == NudgeState.PENDING,
-            (Nudge.recipient_id == person_id) | (Nudge.about_id == person_id),
+            col(Nudge.state) == NudgeState.PENDING,
+            (col(Nudge.recipient_id) == person_id) | (col(Nudge.about_id) == person_id),
         )
         .values(state=NudgeState.CANCELLED, last_error=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 async def cancel_for_inactive_people(session: AsyncSession, *, now: datetime) -> int:
     """Cancel the pending rows to or about people who left the org chart; returns how many."""
-    pending, left = Nudge.state == NudgeState.PENDING, Person.active.is_(False)  # type: ignore[attr-defined]
+    pending, left = col(Nudge.state) == NudgeState.PENDING, col(Person.active).is_(False)
     # from the few who left to their pending rows, through the partial indexes
-    to_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.recipient_id)
-    about_gone = select(Nudge.id).join(Person, Person.slack_id == Nudge.about_id)
+    to_gone = select(col(Nudge.id)).join(Person, col(Person.slack_id) == col(Nudge.recipient_id))
+    about_gone = select(col(Nudge.id)).join(Person, col(Person.slack_id) == col(Nudge.about_id))
     ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
     cancelled = await session.execute(
         update(Nudge)
-        .where(Nudge.id.in_(ids))  # type: ignore[union-attr]
+        .where(col(Nudge.id).in_(ids))
         .values(state=NudgeState.CANCELLED, last_error="person left the org chart", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 # -- listings (the command line, the demo) ---------------------------------------------------------
@@ -530,27 +539,27 @@ async def latest(
 ) -> list[Nudge]:
     """The rows due last, at most `limit`: only failed ones, only pending (or being sent)
     ones, or all."""
-    query = select(Nudge).order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    query = select(Nudge).order_by(col(Nudge.due_at).desc(), col(Nudge.id).desc()).limit(limit)
     if failed:
-        query = query.where(Nudge.state == NudgeState.FAILED)
+        query = query.where(col(Nudge.state) == NudgeState.FAILED)
     if pending:
-        query = query.where(Nudge.state.in_((NudgeState.PENDING, NudgeState.SENDING)))  # type: ignore[attr-defined]
+        query = query.where(col(Nudge.state).in_((NudgeState.PENDING, NudgeState.SENDING)))
     return list((await session.execute(query)).scalars())
 
 
 async def all_sent(session: AsyncSession) -> list[Nudge]:
     """Every row sent, in the order they were stored."""
-    query = select(Nudge).where(Nudge.state == NudgeState.SENT).order_by(Nudge.id)
+    query = select(Nudge).where(col(Nudge.state) == NudgeState.SENT).order_by(col(Nudge.id))
     return list((await session.execute(query)).scalars())
 
 
 async def first_due(session: AsyncSession) -> datetime | None:
     """When the first pending row is due, if any is."""
-    query = select(Nudge.due_at).where(Nudge.state == NudgeState.PENDING)
-    return (await session.execute(query.order_by(Nudge.due_at).limit(1))).scalar()  # type: ignore[arg-type]
+    query = select(col(Nudge.due_at)).where(col(Nudge.state) == NudgeState.PENDING)
+    return (await session.execute(query.order_by(col(Nudge.due_at)).limit(1))).scalar()
 
 
 async def every_row(session: AsyncSession) -> list[Nudge]:
     """Every row, by when it was sent, then in the order they were stored."""
-    query = select(Nudge).order_by(Nudge.sent_at, Nudge.id)  # type: ignore[arg-type]
+    query = select(Nudge).order_by(col(Nudge.sent_at), col(Nudge.id))
     return list((await session.execute(query)).scalars())

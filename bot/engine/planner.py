@@ -242,7 +242,12 @@ class _Planner:
                 firm = (
                     last is None or last < escalate_before
                 ) and employee.joined_on < escalate_before
-                payload = {"firm": firm, "last": last, "since": since, "round": index}
+                payload: dict[str, object] = {
+                    "firm": firm,
+                    "last": last,
+                    "since": since,
+                    "round": index,
+                }
                 append(NudgeSpec(CHECKIN, mid, eid, key, found[0], eid, "manager", payload))
             if to_employee:
                 payload = {"manager": mid, "since": since, "round": index}
@@ -268,7 +273,7 @@ class _Planner:
         manager's for check-ins and prep packs, the employee's for self-assessments), each
         with its floor: no nudge it plans is due sooner. In the order of their floors."""
         by_manager, by_employee = self.pairs_by_place()
-        units = [
+        units: list[tuple[datetime, Callable[[], None]]] = [
             (place.moment(place.today, self.hour, None), partial(self.checkins, period, pairs))
             for place, pairs in by_manager.items()
         ]
@@ -387,7 +392,7 @@ class _Planner:
             for pid in milestone.participants:
                 person = self.snap.people.get(pid)
                 if person and person.manager_id in self.snap.people:
-                    by_manager.setdefault(person.manager_id, []).append(pid)  # type: ignore[arg-type]
+                    by_manager.setdefault(person.manager_id, []).append(pid)
             for manager_id, reports in by_manager.items():
                 if self.known.has(MILESTONE, manager_id, subject, RETRO_PERIOD):
                     continue
@@ -413,6 +418,7 @@ class _Planner:
         each employee's self-assessment request or its reminder, or their manager's prep
         pack (one per report)."""
         hour, leave, append = self.hour, self.snap.leave, self.specs.append
+        payload: dict[str, object]  # one payload, shared by the unit's specs
         payload, name, own = {"cycle_id": cycle.id}, cycle.name, cycle_subject(cycle.id)
         prep_packs = prep_pack_prefix(cycle.id)
         stored = self.known.slot(kind, name)
@@ -564,7 +570,7 @@ def earliest(specs: list[NudgeSpec], limit: int) -> list[NudgeSpec]:
     chosen = []
     for spec in specs:
         due = spec.due_at
-        if due < cutoff:  # type: ignore[operator]
+        if due < cutoff:  # type: ignore[operator]  # set: more specs than `limit`
             chosen.append(spec)
         elif due == cutoff and room:
             chosen.append(spec)
@@ -602,7 +608,7 @@ async def plan(
             created = await enqueue(session, batch, now)
             await session.commit()
             if created:
-                await refresh_statistics(session, Nudge.__tablename__, created)
+                await refresh_statistics(session, Nudge.__tablename__, created)  # type: ignore[arg-type]  # a str on a table model
                 await session.commit()
     if created:
         log.info(

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import DateTime, and_, func, or_, select, type_coerce
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine.known_keys import KnownKeys
@@ -93,67 +94,83 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
     conn = await session.connection()
     people = await conn.execute(
         select(
-            Person.slack_id,
-            Person.manager_id,
-            func.coalesce(Person.slack_tz, Person.timezone),
-            Person.country,
-            type_coerce(Person.created_at, DateTime()),  # only its day: no UTC conversion
-        ).where(Person.active.is_(True))  # type: ignore[attr-defined]
+            col(Person.slack_id),
+            col(Person.manager_id),
+            func.coalesce(col(Person.slack_tz), col(Person.timezone)),
+            col(Person.country),
+            type_coerce(col(Person.created_at), DateTime()),  # only its day: no UTC conversion
+        ).where(col(Person.active).is_(True))
     )
     for slack_id, manager_id, tz, country, created in people.all():
         snap.people[slack_id] = Member(slack_id, manager_id, tz, country, created.date())
     dialogues = await conn.execute(
-        select(Talk.employee_id, func.max(Talk.held_on))
-        .where(Talk.family == Family.DIALOGUE)
-        .group_by(Talk.employee_id)
+        select(col(Talk.employee_id), func.max(col(Talk.held_on)))
+        .where(col(Talk.family) == Family.DIALOGUE)
+        .group_by(col(Talk.employee_id))
     )
-    snap.last_dialogue = dict(dialogues.all())  # type: ignore[arg-type]
+    snap.last_dialogue = dict(dialogues.all())
     leave: dict[str, list[Span]] = defaultdict(list)
     spans = await conn.execute(
-        select(Leave.person_id, Leave.starts_on, Leave.ends_on).where(
-            Leave.ends_on >= today - timedelta(days=1),
+        select(col(Leave.person_id), col(Leave.starts_on), col(Leave.ends_on)).where(
+            col(Leave.ends_on) >= today - timedelta(days=1),
             # the planner's leave moves a pair's check-in (and nudges about the person);
             # leave that pauses only someone's own messages is the dispatcher's to respect
-            Leave.pauses == LeavePauses.ALL,
+            col(Leave.pauses) == LeavePauses.ALL,
         )
     )
     for person_id, starts, ends in spans.all():
         leave[person_id].append((starts, ends))
     snap.leave = dict(leave)
     goals = await conn.execute(
-        select(Goal.id, Goal.employee_id, Goal.created_at).where(
-            Goal.clarified_at.is_(None),  # type: ignore[union-attr]
-            Goal.status.in_(("proposed", "active")),  # type: ignore[attr-defined]
+        select(col(Goal.id), col(Goal.employee_id), col(Goal.created_at)).where(
+            col(Goal.clarified_at).is_(None),
+            col(Goal.status).in_(("proposed", "active")),
         )
     )
-    snap.goals = [OpenGoal(*row) for row in goals.all()]
+    snap.goals = [OpenGoal(*row) for row in goals.all()]  # type: ignore[arg-type]  # stored rows have ids
     actions = await conn.execute(
-        select(ActionItem.id, ActionItem.employee_id, ActionItem.owner_id, ActionItem.due_on).where(
-            ActionItem.status == ActionStatus.OPEN, ActionItem.due_on <= today + ACTION_LOOKAHEAD
+        select(
+            col(ActionItem.id),
+            col(ActionItem.employee_id),
+            col(ActionItem.owner_id),
+            col(ActionItem.due_on),
+        ).where(
+            col(ActionItem.status) == ActionStatus.OPEN,
+            col(ActionItem.due_on) <= today + ACTION_LOOKAHEAD,
         )
     )
-    snap.actions = [OpenAction(*row) for row in actions.all()]
+    snap.actions = [OpenAction(*row) for row in actions.all()]  # type: ignore[arg-type]  # stored rows have ids
     milestones = await conn.execute(
-        select(Milestone.id, Milestone.done_at, Milestone.due_on, MilestoneParticipant.person_id)
-        .join(MilestoneParticipant, MilestoneParticipant.milestone_id == Milestone.id)
+        select(
+            col(Milestone.id),
+            col(Milestone.done_at),
+            col(Milestone.due_on),
+            col(MilestoneParticipant.person_id),
+        )
+        .join(MilestoneParticipant, col(MilestoneParticipant.milestone_id) == col(Milestone.id))
         .where(
             or_(
-                and_(Milestone.done_at.is_not(None), Milestone.done_at >= now - MILESTONE_MEMORY),  # type: ignore[union-attr]
                 and_(
-                    Milestone.done_at.is_(None),  # type: ignore[union-attr]
-                    Milestone.due_on < today,  # type: ignore[operator]
-                    Milestone.due_on >= today - MILESTONE_MEMORY,  # type: ignore[operator]
+                    col(Milestone.done_at).is_not(None),
+                    col(Milestone.done_at) >= now - MILESTONE_MEMORY,
+                ),
+                and_(
+                    col(Milestone.done_at).is_(None),
+                    col(Milestone.due_on) < today,
+                    col(Milestone.due_on) >= today - MILESTONE_MEMORY,
                 ),
             )
         )
-        .order_by(Milestone.id, MilestoneParticipant.person_id)
+        .order_by(col(Milestone.id), col(MilestoneParticipant.person_id))
     )
     grouped: dict[int, tuple[datetime, list[str]]] = {}
     for mid, done_at, due_on, person_id in milestones.all():
         ended_at = done_at or datetime.combine(
-            due_on + timedelta(days=1), datetime.min.time(), now.tzinfo
+            due_on + timedelta(days=1),  # type: ignore[operator,arg-type]  # not done, so due (the query)
+            datetime.min.time(),
+            now.tzinfo,
         )
-        grouped.setdefault(mid, (ended_at, []))[1].append(person_id)
+        grouped.setdefault(mid, (ended_at, []))[1].append(person_id)  # type: ignore[arg-type]  # stored rows have ids
     snap.milestones = [EndedMilestone(m, e, tuple(p)) for m, (e, p) in grouped.items()]
     snap.cycles = await live_cycles(session, today)
     return snap
@@ -163,8 +180,8 @@ async def live_cycles(session: AsyncSession, today: date) -> list[CycleRow]:
     """The cycles whose review window is open or opens within 90 days."""
     conn = await session.connection()
     cycles = await conn.execute(
-        select(Cycle.id, Cycle.name, Cycle.review_from, Cycle.review_to).where(
-            Cycle.review_to >= today, Cycle.review_from <= today + timedelta(days=90)
+        select(col(Cycle.id), col(Cycle.name), col(Cycle.review_from), col(Cycle.review_to)).where(
+            col(Cycle.review_to) >= today, col(Cycle.review_from) <= today + timedelta(days=90)
         )
     )
-    return [CycleRow(*row) for row in cycles.all()]
+    return [CycleRow(*row) for row in cycles.all()]  # type: ignore[arg-type]  # stored rows have ids

@@ -57,7 +57,7 @@ async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> lis
             status = "escalated"
         else:
             status = "due"
-        manager: Person = people[person.manager_id]  # type: ignore[index]
+        manager: Person = people[person.manager_id]  # type: ignore[index]  # pairs have a manager
         open_, overdue = counts.get(person.slack_id, (0, 0))
         rows.append(
             PairCoverage(

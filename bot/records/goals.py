@@ -205,7 +205,7 @@ async def _create(
     earlier = await _by_key(session, key)
     if earlier is not None and earlier.employee_id != employee.slack_id:
         other = await queries.get_person(session, earlier.employee_id)
-        params = {"name": other.name if other else "?"}
+        params: dict[str, object] = {"name": other.name if other else "?"}
         raise Invalid({"employee": Problem("goal.error.saved_for_other", params)})
     typed = (title.strip(), measure.strip(), due_on)
     if earlier is not None and (earlier.title, earlier.measure, earlier.due_on) == typed:

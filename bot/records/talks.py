@@ -238,8 +238,10 @@ async def _record(
         await session.commit()
         recorded = await _recorded(session, earlier, employee, manager, created=False)
         return replace(recorded, amended=True)
-    talk = _new_talk(draft, policy, manager_id=manager.slack_id, actor_id=actor_id)
-    talk.submission_key, talk.form_digest, talk.created_at = key, digest, now
+    talk = _new_talk(
+        draft, policy, manager_id=manager.slack_id, actor_id=actor_id, key=key, created_at=now
+    )
+    talk.form_digest = digest
     session.add(talk)
     await session.flush()
     assert talk.id is not None
@@ -332,7 +334,14 @@ async def _amend(
     there is still one talk. Its notices were owed once; if they went out already, the
     listener redraws them."""
     assert talk.id is not None
-    typed = _new_talk(draft, policy, manager_id=talk.manager_id, actor_id=talk.logged_by)
+    typed = _new_talk(
+        draft,
+        policy,
+        manager_id=talk.manager_id,
+        actor_id=talk.logged_by,
+        key=talk.submission_key,
+        created_at=talk.created_at,
+    )
     for name in (
         "kind",
         "family",
@@ -375,7 +384,17 @@ async def _amend(
         )
 
 
-def _new_talk(draft: TalkDraft, policy: Policy, *, manager_id: str, actor_id: str) -> Talk:
+def _new_talk(
+    draft: TalkDraft,
+    policy: Policy,
+    *,
+    manager_id: str,
+    actor_id: str,
+    key: str,
+    created_at: datetime,
+) -> Talk:
+    """A talk as the validated draft types it (an amendment copies its typed fields)."""
+    assert draft.held_on is not None, "validate_draft refuses a talk without its day"
     kind = policy.kind(draft.kind)
     minutes = (draft.minutes or "").strip()
     return Talk(
@@ -390,6 +409,8 @@ def _new_talk(draft: TalkDraft, policy: Policy, *, manager_id: str, actor_id: st
         consensus=draft.consensus.strip(),
         employee_talk_share=draft.talk_share.value if draft.talk_share else None,
         private_note=draft.private_note.strip() or None,
+        submission_key=key,
+        created_at=created_at,
     )
 
 

@@ -167,7 +167,7 @@ def validate_review(
     problems: dict[str, Problem] = {}
     scale, rating = policy.review, (draft.rating or "").strip()
     if not rating.isdigit() or not scale.rating_min <= int(rating) <= scale.rating_max:
-        bounds = {"min": scale.rating_min, "max": scale.rating_max}
+        bounds: dict[str, object] = {"min": scale.rating_min, "max": scale.rating_max}
         problems["rating"] = Problem("review.error.rating_scale", bounds)
     if is_blank(draft.evidence):
         problems["evidence"] = Problem("review.error.evidence_required")
@@ -245,7 +245,7 @@ async def _record(
     clash = await queries.review_for(session, cycle.id, employee.slack_id)
     if clash is not None and (editing is None or clash.id != editing.id):
         handle = employee.name.replace(" ", "").lower()
-        params = {"name": employee.name, "cycle": cycle.name, "handle": handle}
+        params: dict[str, object] = {"name": employee.name, "cycle": cycle.name, "handle": handle}
         raise Invalid({"rating": Problem("review.error.exists", params)})
     minutes = (draft.minutes or "").strip()
     talk_fields = {
@@ -266,14 +266,21 @@ async def _record(
         "employee_view": draft.employee_view.strip(),
         "updated_at": now,
     }
-    people = {"manager_id": manager.slack_id, "employee_id": employee.slack_id}
     if editing is None:
-        talk = Talk(
-            kind=kind, family=Family.REVIEW.value, logged_by=actor_id, created_at=now, **people
+        # the rest of each row's fields are set from talk_fields and review_fields below
+        talk = Talk(  # type: ignore[call-arg]
+            kind=kind,
+            family=Family.REVIEW.value,
+            logged_by=actor_id,
+            created_at=now,
+            manager_id=manager.slack_id,
+            employee_id=employee.slack_id,
         )
-        review = Review(created_at=now, **people)
+        review = Review(  # type: ignore[call-arg]
+            created_at=now, manager_id=manager.slack_id, employee_id=employee.slack_id
+        )
     else:
-        review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]
+        review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]  # stored with its review
         # The employee answered the earlier version: they answer again. Their last comment
         # stays on the record; `disagreed_at` says whether it is about the current version.
         talk.acknowledged_at = review.acknowledged_at = review.disagreed_at = None

@@ -178,7 +178,7 @@ def _pack(
         cycle, manager, employee, dates.get(eid) or default_interview_day(cycle, calendar)
     )
     mine = [t for t in talks if t.employee_id == eid]
-    goal_of_talk = {
+    goal_of_talk: dict[int | None, str] = {
         g.clarified_in_talk_id: g.title
         for g in goals
         if g.employee_id == eid and g.clarified_in_talk_id
@@ -220,7 +220,8 @@ def _pack(
     shares = [
         SHARE_ESTIMATE[TalkShare(t.employee_talk_share)]
         for t in mine
-        if t.employee_talk_share in TalkShare._value2member_map_
+        if t.employee_talk_share is not None
+        and t.employee_talk_share in TalkShare._value2member_map_
     ]
     pack.share = ShareSummary(
         len(shares),

@@ -12,7 +12,7 @@ def rating_label(policy: Policy, rating: int | None, locale: str) -> str:
     """`4 (Exceeds expectations)`, or `–`."""
     if rating is None:
         return "–"
-    label = policy.review.rating_labels.get(rating, {}).get(locale)  # type: ignore[call-overload]
+    label = policy.review.rating_labels.get(rating, {}).get(locale)  # type: ignore[call-overload]  # keys are Locale, any str asks
     return f"{rating} ({label})" if label else str(rating)
 
 
