@@ -28,6 +28,7 @@ from storage.models import (
     Goal,
     GoalStatus,
     Interview,
+    Leave,
     Milestone,
     MilestoneParticipant,
     Person,
@@ -52,6 +53,24 @@ async def people_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, 
         return {}
     rows = await session.exec(select(Person).where(col(Person.slack_id).in_(wanted)))
     return {p.slack_id: p for p in rows}
+
+
+async def leave_of(
+    session: AsyncSession, person_ids: Iterable[str]
+) -> dict[str, list[tuple[date, date]]]:
+    """Every leave of these people (whatever it pauses), as (first, last day) by person."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(col(Leave.person_id), col(Leave.starts_on), col(Leave.ends_on)).where(
+            col(Leave.person_id).in_(wanted)
+        )
+    )
+    spans: dict[str, list[tuple[date, date]]] = {}
+    for person_id, starts, ends in rows:
+        spans.setdefault(person_id, []).append((starts, ends))
+    return spans
 
 
 async def all_people(session: AsyncSession) -> list[Person]:

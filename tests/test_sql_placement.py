@@ -14,9 +14,6 @@ OWNERS = {
     "bot/engine/snapshot.py",  # the planner's fixed reads
     "bot/engine/known_keys.py",
     "bot/engine/delivery_pause.py",  # its one row
-    # Not moved yet: the dispatcher's two look-ups (people and leave of a batch's recipients)
-    # belong in storage/queries.py when the dispatcher is next changed.
-    "bot/engine/dispatch.py",
 }
 
 

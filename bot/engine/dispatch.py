@@ -18,9 +18,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
 
 from bot.engine import delivery_pause, outbox
 from bot.engine.kinds import is_notice
@@ -28,8 +26,9 @@ from bot.engine.pace import ChannelBusy, Pace
 from bot.org.policy import Policy
 from bot.org.profiles import FRESH
 from bot.org.worktime import Span, calendar_for
+from storage import queries
 from storage.db import session_scope
-from storage.models import Leave, Nudge, NudgeState, Person
+from storage.models import Nudge, NudgeState, Person
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +121,10 @@ async def _recipients(
     stale Slack profiles are asked for, for later messages, without waiting."""
     ids = {n.recipient_id for n in batch}
     async with session_scope(engine) as session:
-        found = await session.execute(select(Person).where(col(Person.slack_id).in_(ids)))
-        people = {p.slack_id: p for p in found.scalars()}
+        people = await queries.people_by_ids(session, ids)
         # Every leave of the recipient holds their messages back, whatever it pauses: `all`
         # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
-        leave = await session.execute(
-            select(col(Leave.person_id), col(Leave.starts_on), col(Leave.ends_on)).where(
-                col(Leave.person_id).in_(ids)
-            )
-        )
-        spans: dict[str, list[Span]] = {}
-        for person_id, starts, ends in leave:
-            spans.setdefault(person_id, []).append((starts, ends))
+        spans: dict[str, list[Span]] = await queries.leave_of(session, ids)
     stale = [
         p.slack_id
         for p in people.values()

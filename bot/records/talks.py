@@ -25,7 +25,6 @@ from bot.engine.kinds import (
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk, may_read_talks
 from bot.org.policy import Policy
-from bot.records import meeting
 from bot.records.goals import mark_clarified
 from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
@@ -35,9 +34,6 @@ from storage.db import session_scope
 from storage.models import ActionItem, ActionStatus, Family, Nudge, Person, Talk, TalkShare
 
 MAX_ACTIONS = 5
-# The form's limits shared with the review's (bot.records.meeting), where the chat edge's
-# record form reads them.
-ACTION_TEXT_LIMIT, MAX_MINUTES = meeting.ACTION_TEXT_LIMIT, meeting.MAX_MINUTES
 
 
 @dataclass(frozen=True)
