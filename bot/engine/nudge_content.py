@@ -21,6 +21,7 @@ from storage.models import (
     ActionStatus,
     Cycle,
     Goal,
+    GoalStatus,
     Milestone,
     Nudge,
     Person,
@@ -76,7 +77,7 @@ async def nudge_content(
             content.goal = await session.get(Goal, int(payload["goal_id"]))
             if content.goal is None or content.goal.clarified_at is not None:
                 raise NoLongerNeeded("the goal was clarified")
-            if content.goal.status not in ("proposed", "active"):
+            if content.goal.status not in (GoalStatus.PROPOSED, GoalStatus.ACTIVE):
                 raise NoLongerNeeded("the goal is no longer open")
         elif kind in (kinds.ACTION_DUE, kinds.ACTION_OVERDUE):
             content.action = await session.get(ActionItem, int(payload["action_id"]))

@@ -456,7 +456,9 @@ async def snoozed_return(session: AsyncSession, nudge: Nudge) -> Nudge | None:
             col(Nudge.kind) == nudge.kind,
             col(Nudge.recipient_id) == nudge.recipient_id,
             col(Nudge.subject) == nudge.subject,
-            col(Nudge.period).like(snoozed_prefix(base_period(nudge.period)) + "%"),
+            col(Nudge.period).startswith(
+                snoozed_prefix(base_period(nudge.period)), autoescape=True
+            ),
             col(Nudge.id) > (nudge.id or 0),
         )
         .order_by(col(Nudge.id))

@@ -19,6 +19,7 @@ from storage.models import (
     Cycle,
     Family,
     Goal,
+    GoalStatus,
     Leave,
     LeavePauses,
     Milestone,
@@ -124,7 +125,7 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
     goals = await conn.execute(
         select(col(Goal.id), col(Goal.employee_id), col(Goal.created_at)).where(
             col(Goal.clarified_at).is_(None),
-            col(Goal.status).in_(("proposed", "active")),
+            col(Goal.status).in_((GoalStatus.PROPOSED, GoalStatus.ACTIVE)),
         )
     )
     snap.goals = [OpenGoal(*row) for row in goals.all()]  # type: ignore[arg-type]  # stored rows have ids

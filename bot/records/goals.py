@@ -25,6 +25,9 @@ from storage import queries
 from storage.db import session_scope
 from storage.models import Goal, GoalStatus, Nudge, Person
 
+# The kind of talk (app.yaml's talk_kinds) that clarifies a goal; the nudge that asks for it
+# is spelt the same (bot.engine.kinds.GOAL), but they are two names.
+CLARIFICATION_TALK = "goal_clarification"
 TITLE_LIMIT = 200
 MEASURE_LIMIT = 3000
 MAX_CHOICES = 99  # a static_select holds 100 options; one is kept for "myself"

@@ -14,7 +14,6 @@ from bot.engine import notices, outbox
 from bot.engine.kinds import (
     ACTION_KINDS,
     CHECKIN_KINDS,
-    GOAL,
     TALK_ACKNOWLEDGED,
     TALK_RECORD,
     TALK_SAVED,
@@ -25,7 +24,7 @@ from bot.engine.kinds import (
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today, may_log_talk, may_read_talks
 from bot.org.policy import Policy
-from bot.records.goals import mark_clarified
+from bot.records.goals import CLARIFICATION_TALK, mark_clarified
 from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
 from bot.text import is_blank
@@ -244,7 +243,7 @@ async def _record(
     actions = _actions(draft, talk.id, pair, now)
     session.add_all(actions)
     completed = await _complete(session, draft, talk.id, employee.slack_id, now)
-    if talk.kind == GOAL:
+    if talk.kind == CLARIFICATION_TALK:
         await mark_clarified(
             session,
             employee_id=employee.slack_id,
@@ -370,7 +369,7 @@ async def _amend(
             item.completed_in_talk_id = None
     await session.flush()
     await _complete(session, draft, talk.id, pair.employee.slack_id, now)
-    if talk.kind == GOAL:
+    if talk.kind == CLARIFICATION_TALK:
         await mark_clarified(
             session,
             employee_id=pair.employee.slack_id,

@@ -56,7 +56,7 @@ def day(raw: object) -> date | None:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise Unreadable("milestone.error.bad_date", value=raw)
+    raise Unreadable("error.bad_date", value=raw)
 
 
 def record_id(raw: object) -> int:
