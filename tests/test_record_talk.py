@@ -77,6 +77,7 @@ async def test_employee_acknowledges_record_once_and_manager_hears_of_it(running
     [dm] = await running_app.slack.async_wait_for(
         "chat.postMessage", lambda c: c.params["channel"] == "DU0EMP"
     )
+    await running_app.notices_sent()  # stored where it went, long before anyone clicks
     message = {"ts": dm.response["ts"], "text": dm.params["text"], "blocks": dm.params["blocks"]}
     button = next(
         b["accessory"]
