@@ -245,8 +245,9 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
         await session.commit()
     await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
     await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
-    # Slack's Tier 4 answering slowly: far slower than both posts take (real time)
-    slack.fail_next("users.info", delay=0.3, times=10)
+    # Slack's Tier 4 answering slowly (real time): the first look-up takes a second, and the
+    # others, made one after another, come after it
+    slack.fail_next("users.info", delay=1.0)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
     await nudge_engine.send.refresher.idle()

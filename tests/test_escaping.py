@@ -66,6 +66,7 @@ async def test_a_hostile_goal_title_reaches_the_manager_and_the_employee_only_as
         e for b in proposal.params["blocks"] if b["type"] == "actions" for e in b["elements"]
     )
     message = {"ts": proposal.response["ts"], **{k: proposal.params[k] for k in ("text", "blocks")}}
+    await running_app.notices_sent()  # stored where it went, long before anyone clicks
     await running_app.interact(block_actions("U0MGR", confirm, message=message, channel="DU0MGR"))
 
     [update] = await running_app.slack.async_wait_for("chat.update")
