@@ -60,11 +60,11 @@ def _env(database_url: str, slack: SlackStandIn, config: Path, **extra: str) -> 
 
 @pytest.fixture
 def quick_policy(tmp_path: Path) -> Path:
-    """app.yaml with a three-second lease and a dispatcher every second (the defaults are 30 s
+    """app.yaml with a two-second lease and a dispatcher every second (the defaults are 30 s
     and 20 s: a crash is recovered within a minute). The lease outlasts Slack's slowest answer
     here (1 s), as 30 s outlasts a real one."""
     policy = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
-    policy["delivery"].update(lease_seconds=3, dispatch_every_seconds=1)
+    policy["delivery"].update(lease_seconds=2, dispatch_every_seconds=1)
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
     return path

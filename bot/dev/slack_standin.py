@@ -123,8 +123,8 @@ class SlackStandIn:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_token, self.team_id, self.bot_user_id = bot_token, team_id, bot_user_id
-        # monotonic seconds for `Call.at` and the rate limits: the tests' simulated clock
-        # when the bot under test waits on it too
+        # monotonic seconds for `Call.at` and the rate limits: the tests hand in the clock the
+        # bot under test waits on, so the gaps recorded are the ones the bot made
         self.clock = clock
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.root_url = ""

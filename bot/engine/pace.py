@@ -14,7 +14,8 @@ message that would wait longer than the pass can hold it (`ChannelBusy`) is put 
 outbox for later, so one manager's burst of check-ins never holds up everyone else's.
 
 Every wait reads a monotonic `Clock` and waits through a `Sleeper`, the real ones by default;
-tests hand in a simulated pair, so what waits seconds in production waits nothing there.
+the tests hand in a pair that skips the waits (`tests/fast_forward_time.py`), so what waits
+seconds in production takes no real time there.
 """
 
 from __future__ import annotations
