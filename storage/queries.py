@@ -2,12 +2,13 @@
 conditional statement (the first click wins); nothing is committed here, services commit.
 
 Where SQL lives: a statement (select, update, delete, insert, text) is built in storage/ (this
-module: people, talks and actions, goals, milestones, cycles and interviews, self-assessments,
-reviews) or in the query module of the service whose own table it is: bot/engine/outbox.py
-for the outbox's rows, bot/engine/snapshot.py and bot/engine/known_keys.py for the planner's
-fixed reads, bot/engine/delivery_pause.py for its row. Every other module calls these
-functions by name and builds no statement of its own, so each query is written once, its
-cost is seen in one place, and the services' fixed query counts stay countable.
+module: people and their chat identities, talks and actions, goals, milestones, cycles and
+interviews, self-assessments, reviews) or in the query module of the service whose own table
+it is: bot/engine/outbox.py for the outbox's rows, bot/engine/snapshot.py and
+bot/engine/known_keys.py for the planner's fixed reads, bot/engine/delivery_pause.py for its
+row. Every other module calls these functions by name and builds no statement of its own, so
+each query is written once, its cost is seen in one place, and the services' fixed query
+counts stay countable.
 """
 
 from __future__ import annotations
