@@ -62,11 +62,10 @@ async def snooze(
     async with session_scope(engine) as session:
         nudge = await _own_nudge(session, nudge_id, actor_id)
         person = await queries.get_person(session, actor_id)
+        identity = await queries.slack_identity(session, actor_id) if person else None
         calendar = calendar_for(
             policy,
-            timezone=reported_zone(person, await queries.slack_identity(session, actor_id))
-            if person
-            else None,
+            timezone=reported_zone(person, identity) if person else None,
             country=person.country if person else None,
         )
         earlier = await _snoozed_before(session, nudge, now)
