@@ -54,7 +54,7 @@ from bot.org.periods import period_of
 from bot.process.config import Settings
 from bot.slack.app import create_app, create_nudge_engine
 from storage.db import is_sqlite, session_scope
-from storage.models import Nudge, Person
+from storage.models import ChatIdentity, Nudge, Person
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday, 11:00 in Shanghai
 TARGET = 0.9  # of the workspace rate
@@ -86,16 +86,30 @@ def _person(sid: str, name: str, manager: str | None, i: int) -> dict[str, objec
         "name": name,
         "manager_id": manager,
         "timezone": zone,
-        "dm_channel_id": f"D{sid}",
-        "slack_locale": locale,
-        "slack_tz": zone,
-        "slack_checked_at": T0 - timedelta(days=1),
         "locale": locale,
         "country": country,
         "is_hr": False,
         "active": True,
+        "employee_number": None,
         "created_at": joined,
         "updated_at": joined,
+    }
+
+
+def _slack_identity(person: dict[str, object]) -> dict[str, object]:
+    """The person's Slack account, looked up a day ago: DM open, language and zone known."""
+    sid = str(person["slack_id"])
+    return {
+        "person_id": sid,
+        "platform": "slack",
+        "workspace": "",
+        "user_id": sid,
+        "conversation": f"D{sid}",
+        "locale": person["locale"],
+        "timezone": person["timezone"],
+        "refreshed_at": T0 - timedelta(days=1),
+        "created_at": person["created_at"],
+        "updated_at": person["updated_at"],
     }
 
 
@@ -109,6 +123,8 @@ async def seed(engine: AsyncEngine, managers: int, reports: int) -> int:
     ]
     await bulk_insert(engine, Person.__table__, bosses)  # type: ignore[attr-defined]
     await bulk_insert(engine, Person.__table__, staff)  # type: ignore[attr-defined]
+    identities = [_slack_identity(p) for p in bosses + staff]
+    await bulk_insert(engine, ChatIdentity.__table__, identities)  # type: ignore[attr-defined]
     period = period_of(T0.date(), policy().cadence.checkin)
     specs = []
     for n, employee in enumerate(staff):

@@ -68,6 +68,7 @@ from bot.org.periods import period_of, previous_period
 from storage.db import make_engine
 from storage.models import (
     ActionItem,
+    ChatIdentity,
     Goal,
     Leave,
     Milestone,
@@ -113,7 +114,7 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
     this = period_of(today, policy().cadence.checkin)
     last = previous_period(this, policy().cadence.checkin)
     ids = [f"U{i:07d}" for i in range(size)]
-    people, talks, actions, goals, leave = [], [], [], [], []
+    people, identities, talks, actions, goals, leave = [], [], [], [], [], []
     milestones, participants = [], []
     for i, sid in enumerate(ids):
         zone, country, locale = PLACES[i % len(PLACES)]
@@ -126,14 +127,26 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
                 "name": f"Person {i}",
                 "manager_id": ids[(i - 1) // REPORTS_PER_MANAGER] if i else None,
                 "timezone": zone,
-                "dm_channel_id": f"D{sid}",
-                "slack_locale": None,
-                "slack_tz": "Asia/Tokyo" if i % 17 == 0 else None,
-                "slack_checked_at": None,
                 "locale": locale,
                 "country": country,
                 "is_hr": i == 1,
                 "active": i % 211 != 5,  # a few left; their reports have no manager here
+                "employee_number": None,
+                "created_at": joined,
+                "updated_at": joined,
+            }
+        )
+        identities.append(
+            {
+                "id": i + 1,
+                "person_id": sid,
+                "platform": "slack",
+                "workspace": "",
+                "user_id": sid,
+                "conversation": f"D{sid}",
+                "locale": None,
+                "timezone": "Asia/Tokyo" if i % 17 == 0 else None,
+                "refreshed_at": None,
                 "created_at": joined,
                 "updated_at": joined,
             }
@@ -257,6 +270,7 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
             participants.append({"milestone_id": m + 1, "person_id": sid})
     return {
         Person: people,
+        ChatIdentity: identities,
         Talk: talks,
         ActionItem: actions,
         Goal: goals,
@@ -276,7 +290,7 @@ async def seed_template(admin_url: str, size: int, now: datetime) -> tuple[str, 
         for model, rows in tables.items():
             await bulk_insert(engine, model.__table__, rows)  # type: ignore[attr-defined]
         async with engine.begin() as conn:
-            for table in ("talk", "action_item", "goal", "milestone", "leave"):
+            for table in ("chat_identity", "talk", "action_item", "goal", "milestone", "leave"):
                 await conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"

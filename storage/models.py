@@ -76,16 +76,53 @@ class Person(SQLModel, table=True):
         default=None, foreign_key="person.slack_id", index=True, max_length=SLACK_ID_LEN
     )
     timezone: str | None = Field(default=None, max_length=64)
-    dm_channel_id: str | None = Field(default=None, max_length=32)
-    slack_locale: str | None = Field(default=None, max_length=8)
-    slack_tz: str | None = Field(default=None, max_length=64)
-    slack_checked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     locale: str | None = Field(default=None, max_length=8)
     country: str | None = Field(default=None, max_length=2)
     is_hr: bool = False
     active: bool = True
+    # the HRIS key: a person's records survive a new chat account
+    employee_number: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+
+    __table_args__ = (
+        # unique when set: a unique index over a nullable column lets any number be NULL,
+        # on PostgreSQL and SQLite alike
+        Index("ux_person_employee_number", "employee_number", unique=True),
+    )
+
+
+class Platform(StrEnum):
+    """The chat platforms a person may be reached on."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class ChatIdentity(SQLModel, table=True):
+    """A person's account on one chat platform, and what that platform told us about them:
+    their DM conversation, language and time zone. A person may have several (a company
+    moving from Slack to Teams). `workspace` is the Slack team or Teams tenant id; '' is the
+    one installed workspace, not learnt yet."""
+
+    __tablename__ = "chat_identity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    platform: str = Field(max_length=10)
+    workspace: str = Field(default="", max_length=64)
+    user_id: str = Field(max_length=64)
+    # Slack: the DM channel id; Teams: a serialised conversation reference
+    conversation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    locale: str | None = Field(default=None, max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    refreshed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "user_id", name="uq_chat_identity_account"),
+    )
 
 
 class Talk(SQLModel, table=True):

@@ -2,12 +2,13 @@
 conditional statement (the first click wins); nothing is committed here, services commit.
 
 Where SQL lives: a statement (select, update, delete, insert, text) is built in storage/ (this
-module: people, talks and actions, goals, milestones, cycles and interviews, self-assessments,
-reviews) or in the query module of the service whose own table it is: bot/engine/outbox.py
-for the outbox's rows, bot/engine/snapshot.py and bot/engine/known_keys.py for the planner's
-fixed reads, bot/engine/delivery_pause.py for its row. Every other module calls these
-functions by name and builds no statement of its own, so each query is written once, its
-cost is seen in one place, and the services' fixed query counts stay countable.
+module: people and their chat identities, talks and actions, goals, milestones, cycles and
+interviews, self-assessments, reviews) or in the query module of the service whose own table
+it is: bot/engine/outbox.py for the outbox's rows, bot/engine/snapshot.py and
+bot/engine/known_keys.py for the planner's fixed reads, bot/engine/delivery_pause.py for its
+row. Every other module calls these functions by name and builds no statement of its own, so
+each query is written once, its cost is seen in one place, and the services' fixed query
+counts stay countable.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import case, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     ActionItem,
     ActionStatus,
+    ChatIdentity,
     Cycle,
     Family,
     Goal,
@@ -32,6 +35,7 @@ from storage.models import (
     Milestone,
     MilestoneParticipant,
     Person,
+    Platform,
     ProcessedEvent,
     Review,
     SelfAssessment,
@@ -77,6 +81,11 @@ async def all_people(session: AsyncSession) -> list[Person]:
     """Everyone in the org chart."""
     rows = await session.exec(select(Person).order_by(col(Person.slack_id)))
     return list(rows)
+
+
+async def all_identities(session: AsyncSession) -> list[ChatIdentity]:
+    """Every chat identity, oldest first."""
+    return list(await session.exec(select(ChatIdentity).order_by(col(ChatIdentity.id))))
 
 
 async def reports_of(
@@ -145,17 +154,96 @@ async def people_named(session: AsyncSession, handle: str) -> list[Person]:
     return list(await session.exec(query))
 
 
+def _slack_of(person_ids: Iterable[str]) -> SelectOfScalar[ChatIdentity]:
+    return select(ChatIdentity).where(
+        col(ChatIdentity.platform) == Platform.SLACK, col(ChatIdentity.person_id).in_(person_ids)
+    )
+
+
+async def slack_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
+    """The person's Slack identity, if they have one (the first, should they have several)."""
+    found = await session.exec(_slack_of([person_id]).order_by(col(ChatIdentity.id)).limit(1))
+    return found.first()
+
+
+async def slack_identities(
+    session: AsyncSession, person_ids: Iterable[str]
+) -> dict[str, ChatIdentity]:
+    """The Slack identity of each of these people that has one, by person."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = await session.exec(_slack_of(ids).order_by(col(ChatIdentity.id).desc()))
+    return {row.person_id: row for row in rows}  # the first identity wins: it comes last
+
+
+async def identity_of_account(
+    session: AsyncSession, platform: Platform, workspace: str, user_id: str
+) -> ChatIdentity | None:
+    """The identity of one platform account."""
+    query = select(ChatIdentity).where(
+        col(ChatIdentity.platform) == platform,
+        col(ChatIdentity.workspace) == workspace,
+        col(ChatIdentity.user_id) == user_id,
+    )
+    return (await session.exec(query)).first()
+
+
+async def identities_of(session: AsyncSession, person_id: str) -> list[ChatIdentity]:
+    """Every chat identity of a person, oldest first."""
+    query = (
+        select(ChatIdentity)
+        .where(col(ChatIdentity.person_id) == person_id)
+        .order_by(col(ChatIdentity.id))
+    )
+    return list(await session.exec(query))
+
+
+async def person_by_employee_number(session: AsyncSession, number: str) -> Person | None:
+    """The person the HRIS knows by this employee number."""
+    found = await session.exec(select(Person).where(col(Person.employee_number) == number))
+    return found.first()
+
+
+async def reported_timezone(session: AsyncSession, person_id: str) -> str | None:
+    """The time zone the person's Slack profile reported, if any."""
+    identity = await slack_identity(session, person_id)
+    return identity.timezone if identity is not None else None
+
+
+async def ensure_slack_identity(
+    session: AsyncSession, person_id: str, *, now: datetime
+) -> ChatIdentity:
+    """The person's Slack identity, added (not yet flushed) if they had none: in the one
+    installed workspace, with their person key as the Slack user id."""
+    identity = await slack_identity(session, person_id)
+    if identity is None:
+        identity = ChatIdentity(
+            person_id=person_id,
+            platform=Platform.SLACK,
+            workspace="",
+            user_id=person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(identity)
+    return identity
+
+
 async def dm_channel(session: AsyncSession, slack_id: str) -> str | None:
     """The DM channel stored for a person, if one was ever opened."""
-    found = await session.execute(select(Person.dm_channel_id).where(Person.slack_id == slack_id))
-    return found.scalar_one_or_none()
+    identity = await slack_identity(session, slack_id)
+    return identity.conversation if identity is not None else None
 
 
-async def set_dm_channel(session: AsyncSession, slack_id: str, channel: str) -> None:
-    """Store a person's DM channel."""
-    await session.execute(
-        update(Person).where(col(Person.slack_id) == slack_id).values(dm_channel_id=channel)
-    )
+async def set_dm_channel(
+    session: AsyncSession, slack_id: str, channel: str, *, now: datetime
+) -> None:
+    """Store a person's DM channel on their Slack identity (made if they had none)."""
+    if await get_person(session, slack_id) is None:
+        return
+    identity = await ensure_slack_identity(session, slack_id, now=now)
+    identity.conversation, identity.updated_at = channel, now
 
 
 async def active_hr(session: AsyncSession) -> list[Person]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dev.slack_standin import SlackStandIn
 from storage.db import session_scope
-from storage.models import Nudge, Person
+from storage.models import ChatIdentity, Nudge, Person, Platform
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -42,11 +42,22 @@ SLACK_LOCALES = {
 
 
 async def add_people(engine: AsyncEngine, people: list[dict[str, Any]]) -> None:
-    """Insert people (managers before their reports)."""
+    """Insert people (managers before their reports), each with their Slack identity, as the
+    org import makes them."""
     async with session_scope(engine) as session:
         for row in people:
             session.add(Person(created_at=T0, updated_at=T0, **row))
             await session.flush()
+            sid = row["slack_id"]
+            session.add(
+                ChatIdentity(
+                    person_id=sid,
+                    platform=Platform.SLACK,
+                    user_id=sid,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
         await session.commit()
 
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.engine import delivery_pause
+from storage import queries
 from storage.db import session_scope
-from storage.models import Nudge, Person
+from storage.models import ChatIdentity, Nudge, Person
 from tests.factories import add_people, seed_org
 from tests.test_dispatcher import FRI_10_SHANGHAI, add_checkin_nudge
 
@@ -210,7 +211,9 @@ async def test_a_stale_dm_channel_is_opened_again_once(running_app, engine, nudg
     await seed_org(engine, slack)
     async with session_scope(engine) as session:
         await session.execute(
-            update(Person).where(Person.slack_id == "U0MGR").values(dm_channel_id="DGONE")
+            update(ChatIdentity)
+            .where(ChatIdentity.person_id == "U0MGR")
+            .values(conversation="DGONE")
         )
         await session.commit()
     await add_checkin_nudge(engine)
@@ -224,4 +227,4 @@ async def test_a_stale_dm_channel_is_opened_again_once(running_app, engine, nudg
     assert [p.params["channel"] for p in posts] == ["DGONE", "DU0MGR"]
     assert len(slack.calls_to("conversations.open")) == 1
     async with session_scope(engine) as session:
-        assert (await session.get(Person, "U0MGR")).dm_channel_id == "DU0MGR"
+        assert await queries.dm_channel(session, "U0MGR") == "DU0MGR"

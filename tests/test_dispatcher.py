@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from bot.engine.outbox import NudgeSpec, claim, enqueue
 from bot.org.profiles import remember_dm_channel
+from storage import queries
 from storage.db import session_scope
-from storage.models import Nudge, Person
+from storage.models import ChatIdentity, Nudge, Person
 from tests.app_fixtures import engine_for
 from tests.blockkit import valid_message
 from tests.factories import seed_org
@@ -198,7 +199,8 @@ async def test_a_taken_over_row_already_posted_is_found_in_a_long_dm_history(
     await seed_org(engine, slack)
     await add_checkin_nudge(engine)
     [dead] = await claim(engine, now=FRI_10_SHANGHAI, worker="dead", limit=5)
-    await remember_dm_channel(engine, "U0MGR", "DU0MGR")  # the dead process had opened it
+    # the dead process had opened it
+    await remember_dm_channel(engine, "U0MGR", "DU0MGR", now=FRI_10_SHANGHAI)
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
     mark = {"event_type": "cadence_outbox", "event_payload": {"outbox_id": dead.id, "part": 0}}
     # the dead process had posted it; 250 other messages came after it in the DM
@@ -239,9 +241,9 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
     slack = running_app.slack
     await seed_org(engine, slack)
     async with session_scope(engine) as session:
-        for person in (await session.execute(select(Person))).scalars():
-            person.slack_checked_at = FRI_10_SHANGHAI - timedelta(days=8)  # a week stale
-            person.slack_locale = "en"
+        for identity in (await session.execute(select(ChatIdentity))).scalars():
+            identity.refreshed_at = FRI_10_SHANGHAI - timedelta(days=8)  # a week stale
+            identity.locale = "en"
         await session.commit()
     await add_checkin_nudge(engine, subject="U0EMP", to="U0MGR")
     await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")
@@ -257,5 +259,5 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
     assert report.sent == 2 and {c.params["user"] for c in lookups} == {"U0MGR", "U0HR"}
     assert max(p.at for p in posts) < min(c.at for c in lookups)  # sent with what was stored
     async with session_scope(engine) as session:
-        mia = await session.get(Person, "U0MGR")
-    assert mia.slack_checked_at == FRI_10_SHANGHAI  # and refreshed afterwards
+        mia = await queries.slack_identity(session, "U0MGR")
+    assert mia.refreshed_at == FRI_10_SHANGHAI  # and refreshed afterwards

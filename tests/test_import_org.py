@@ -512,3 +512,97 @@ def test_control_characters_in_the_org_file_are_dropped_not_fatal(
     assert (code, err) == (0, "") and "2 created" in out
     people = people_in(database_url)
     assert (people["U0A"].name, people["U0B"].name) == ("Ann Lee", "[2JBo")
+
+
+WITH_ACCOUNTS = "slack_id,email,name,manager,timezone,locale,hr,country,teams_id,employee_number\n"
+ANN_TEAMS = "6f1c2a4e-0b5d-4c8e-9a7f-1d2e3f4a5b6c"
+
+
+def write_accounts_csv(tmp_path: Path, body: str, name: str = "org.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(WITH_ACCOUNTS + body, encoding="utf-8")
+    return path
+
+
+async def _identities(engine: AsyncEngine) -> set[tuple[str, str, str, str]]:
+    async with session_scope(engine) as session:
+        return {
+            (i.person_id, i.platform, i.workspace, i.user_id)
+            for i in await queries.all_identities(session)
+        }
+
+
+async def test_every_imported_person_gets_their_slack_identity_once(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path, "U0A,,Ann,,,,,\nU0B,,Bo,U0A,,,,\n")
+    await run_import(engine, path)
+    again = await run_import(engine, path, now=T1)
+
+    assert await _identities(engine) == {("U0A", "slack", "", "U0A"), ("U0B", "slack", "", "U0B")}
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+async def test_teams_id_and_employee_number_are_kept_and_a_new_teams_id_replaces_the_old(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await run_import(
+        engine,
+        write_accounts_csv(
+            tmp_path, f"U0A,,Ann,,,,,,{ANN_TEAMS.upper()},E-001\nU0B,,Bo,U0A,,,,,,\n"
+        ),
+    )
+    async with session_scope(engine) as session:
+        ann = await queries.person_by_employee_number(session, "E-001")
+    assert ann is not None and ann.slack_id == "U0A"
+    assert ("U0A", "teams", "", ANN_TEAMS) in await _identities(engine)
+
+    new_teams = "0a0b0c0d-1111-2222-3333-444455556666"
+    moved = await run_import(
+        engine,
+        write_accounts_csv(
+            tmp_path, f"U0A,,Ann,,,,,,{new_teams},E-001\nU0B,,Bo,U0A,,,,,,\n", "v2.csv"
+        ),
+        now=T1,
+    )
+
+    assert moved.updated_people == ["Ann (U0A): teams_id"]
+    teams = {i for i in await _identities(engine) if i[1] == "teams"}
+    assert teams == {("U0A", "teams", "", new_teams)}
+
+
+async def test_an_employee_number_under_a_new_slack_id_is_refused_until_the_next_release(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await run_import(engine, write_accounts_csv(tmp_path, "U0A,,Ann,,,,,,,E-001\n"))
+
+    message = await rejection_of(
+        engine, write_accounts_csv(tmp_path, "U0ANEW,,Ann,,,,,,,E-001\n", "v2.csv")
+    )
+
+    assert "line 2: employee_number E-001 is Ann (U0A) in the database" in message
+    assert "gives slack_id U0ANEW" in message
+    assert "not supported until the next release" in message
+    async with session_scope(engine) as session:
+        assert await queries.get_person(session, "U0ANEW") is None
+        ann = await queries.get_person(session, "U0A")
+    assert ann is not None and ann.active and ann.employee_number == "E-001"
+
+
+async def test_teams_ids_and_employee_numbers_are_checked_and_unique_in_the_file(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    body = (
+        f"U0A,,Ann,,,,,,{ANN_TEAMS},E-1\nU0B,,Bo,,,,,,{ANN_TEAMS},E-1\nU0C,,Cy,,,,,,not-a-guid,\n"
+    )
+    message = await rejection_of(engine, write_accounts_csv(tmp_path, body))
+
+    assert f"line 3: teams_id {ANN_TEAMS} is already on line 2" in message
+    assert "line 3: employee_number E-1 is already on line 2" in message
+    assert "line 4: teams_id 'not-a-guid' is not an Entra object id (a GUID)" in message
+
+
+async def rejection_of(engine: AsyncEngine, path: Path) -> str:
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(engine, path, now=T1)
+    return str(caught.value)

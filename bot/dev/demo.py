@@ -27,6 +27,7 @@ from bot.engine.scheduler import Engine
 from bot.org.importer import import_org_file
 from bot.org.people import zone_of
 from bot.org.policy import Policy, load_policy
+from bot.org.profiles import reported_zone
 from bot.org.worktime import WorkCalendar, calendar_for
 from bot.process.config import Settings
 from bot.records.goals import create_goal
@@ -206,6 +207,7 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
         people = {p.slack_id: p for p in await queries.all_people(session)}
+        slack = await queries.slack_identities(session, people)
         nudges = await outbox.every_row(session)
         talks = await queries.talks_for_export(session)  # every talk, as held
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
@@ -215,7 +217,9 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     print(f"\nTimeline: {len(sent)} nudges sent, in each recipient's local time\n")
     for n, sent_at in sent:
         person = people[n.recipient_id]
-        local = sent_at.astimezone(zone_of(person, policy, person.slack_tz))
+        local = sent_at.astimezone(
+            zone_of(person, policy, reported_zone(person, slack.get(person.slack_id)))
+        )
         kind = LABELS[n.kind] + (" (firm)" if json.loads(n.payload).get("firm") else "")
         first = (n.sent_text or "").split("\n")[0]
         print(f"{local:%Y-%m-%d %a %H:%M} {local.tzname():<4}  {person.name:<12} {kind:<26}{first}")

@@ -22,6 +22,7 @@ from bot.engine.kinds import (
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk
 from bot.org.policy import Policy
+from bot.org.profiles import reported_zone
 from bot.org.worktime import calendar_for
 from storage import queries
 from storage.db import session_scope
@@ -61,9 +62,10 @@ async def snooze(
     async with session_scope(engine) as session:
         nudge = await _own_nudge(session, nudge_id, actor_id)
         person = await queries.get_person(session, actor_id)
+        identity = await queries.slack_identity(session, actor_id) if person else None
         calendar = calendar_for(
             policy,
-            timezone=person.slack_tz or person.timezone if person else None,
+            timezone=reported_zone(person, identity) if person else None,
             country=person.country if person else None,
         )
         earlier = await _snoozed_before(session, nudge, now)

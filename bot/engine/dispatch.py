@@ -24,7 +24,7 @@ from bot.engine import delivery_pause, outbox
 from bot.engine.kinds import is_notice
 from bot.engine.pace import ChannelBusy, Pace
 from bot.org.policy import Policy
-from bot.org.profiles import FRESH
+from bot.org.profiles import is_stale, reported_zone
 from bot.org.worktime import Span, calendar_for
 from storage import queries
 from storage.db import session_scope
@@ -116,23 +116,25 @@ def backoff(attempts: int) -> timedelta:
 
 async def _recipients(
     engine: AsyncEngine, batch: list[Nudge], refresh: ProfileRefresher | None, now: datetime
-) -> tuple[dict[str, Person], dict[str, list[Span]]]:
-    """The batch's recipients as stored (their zone decides when to send), and their leave;
-    stale Slack profiles are asked for, for later messages, without waiting."""
+) -> tuple[dict[str, Person], dict[str, list[Span]], dict[str, str | None]]:
+    """The batch's recipients as stored, their leave and their zone names (the zone decides
+    when to send); stale Slack profiles are asked for, for later messages, without waiting."""
     ids = {n.recipient_id for n in batch}
     async with session_scope(engine) as session:
         people = await queries.people_by_ids(session, ids)
+        identities = await queries.slack_identities(session, ids)
         # Every leave of the recipient holds their messages back, whatever it pauses: `all`
         # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
         spans: dict[str, list[Span]] = await queries.leave_of(session, ids)
+    zones = {sid: reported_zone(p, identities.get(sid)) for sid, p in people.items()}
     stale = [
         p.slack_id
         for p in people.values()
-        if p.active and (p.slack_checked_at is None or now - p.slack_checked_at > FRESH)
+        if p.active and is_stale(identities.get(p.slack_id), now)
     ]
     if refresh is not None and stale:
         refresh(stale, now)
-    return people, spans
+    return people, spans, zones
 
 
 @dataclass
@@ -193,7 +195,9 @@ class _Pass:
             self.paused = self.report.paused = True
             await delivery_pause.pause(self.engine, reason=reason, now=self.now)
 
-    async def deliver(self, nudge: Nudge, person: Person | None, leave: list[Span]) -> None:
+    async def deliver(
+        self, nudge: Nudge, person: Person | None, leave: list[Span], zone: str | None = None
+    ) -> None:
         if self.paused:  # back as it was: no attempt, nothing cancelled
             await self.later(nudge, nudge.due_at)
             return
@@ -201,7 +205,9 @@ class _Pass:
             await self.close(nudge, NudgeState.CANCELLED, "recipient is no longer in the org chart")
             return
         # A notice is owed now, whatever the hour; only nudges wait for working time.
-        if not is_notice(nudge.kind) and not await self._in_working_time(nudge, person, leave):
+        if not is_notice(nudge.kind) and not await self._in_working_time(
+            nudge, person, leave, zone
+        ):
             return
         horizon = min(CHANNEL_WAIT_MAX, self.lease.total_seconds() / 2)
         for retry in range(NOTICE_RETRIES + 1):
@@ -251,7 +257,9 @@ class _Pass:
             now=self.now,
         )
 
-    async def _in_working_time(self, nudge: Nudge, person: Person, leave: list[Span]) -> bool:
+    async def _in_working_time(
+        self, nudge: Nudge, person: Person, leave: list[Span], zone: str | None
+    ) -> bool:
         """Whether a nudge may go now; else it is dropped (moment long missed) or deferred."""
         delivery, now = self.policy.delivery, self.now
         late = now - nudge.due_at
@@ -266,7 +274,7 @@ class _Pass:
             await self.close(nudge, NudgeState.CANCELLED, f"dropped: missed its moment by {late}")
             return False
         calendar = calendar_for(
-            self.policy, timezone=person.slack_tz or person.timezone, country=person.country
+            self.policy, timezone=zone or person.timezone, country=person.country
         )
         if not calendar.is_working_moment(now, leave):
             self.report.deferred += 1
@@ -388,14 +396,15 @@ async def _pump(
                 )
                 more = bool(claimed)
                 run.report.claimed += len(claimed)
-                people, leave = (
+                people, leave, zones = (
                     await _recipients(run.engine, claimed, refresh, run.now)
                     if claimed
-                    else ({}, {})
+                    else ({}, {}, {})
                 )
                 for n in claimed:
                     person, spans = people.get(n.recipient_id), leave.get(n.recipient_id, [])
-                    sending.add(asyncio.create_task(run.deliver(n, person, spans)))
+                    zone = zones.get(n.recipient_id)
+                    sending.add(asyncio.create_task(run.deliver(n, person, spans, zone)))
             if not sending:
                 break
             done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)

@@ -89,7 +89,7 @@ async def _saved(session: AsyncSession, assessment_id: int, policy: Policy) -> S
         raise NoLongerNeeded("the cycle was removed")
     employee = await _person(session, row.employee_id)
     manager = await queries.get_person(session, employee.manager_id or "")
-    zone = zone_of(employee, policy, employee.slack_tz)
+    zone = zone_of(employee, policy, await queries.reported_timezone(session, employee.slack_id))
     return Saved(row, employee, manager, cycle, True, 0, zone)
 
 

@@ -16,6 +16,7 @@ from bot.org.worktime import Span
 from storage.models import (
     ActionItem,
     ActionStatus,
+    ChatIdentity,
     Cycle,
     Family,
     Goal,
@@ -25,6 +26,7 @@ from storage.models import (
     Milestone,
     MilestoneParticipant,
     Person,
+    Platform,
     Talk,
 )
 
@@ -97,10 +99,20 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
         select(
             col(Person.slack_id),
             col(Person.manager_id),
-            func.coalesce(col(Person.slack_tz), col(Person.timezone)),
+            func.coalesce(col(ChatIdentity.timezone), col(Person.timezone)),  # Slack's wins
             col(Person.country),
             type_coerce(col(Person.created_at), DateTime()),  # only its day: no UTC conversion
-        ).where(col(Person.active).is_(True))
+        )
+        .outerjoin(
+            ChatIdentity,
+            # the person's own Slack account: one row per person at most
+            and_(
+                col(ChatIdentity.person_id) == col(Person.slack_id),
+                col(ChatIdentity.platform) == Platform.SLACK,
+                col(ChatIdentity.user_id) == col(Person.slack_id),
+            ),
+        )
+        .where(col(Person.active).is_(True))
     )
     for slack_id, manager_id, tz, country, created in people.all():
         snap.people[slack_id] = Member(slack_id, manager_id, tz, country, created.date())

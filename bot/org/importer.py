@@ -29,13 +29,15 @@ from bot.org.policy import OrgImportRules
 from bot.text import clean
 from storage import queries
 from storage.db import session_scope
-from storage.models import SLACK_ID_LEN, Person
+from storage.models import SLACK_ID_LEN, ChatIdentity, Person, Platform
 
 REQUIRED_COLUMNS = ("slack_id", "email", "name", "manager", "timezone", "locale", "hr")
 LOCALES = ("en", "zh")
 HR_VALUES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 LOOKUP_CONCURRENCY = 4  # users.lookupByEmail is Tier 3 (~50 calls a minute)
-NAME_MAX, EMAIL_MAX, TIMEZONE_MAX = 200, 320, 64
+NAME_MAX, EMAIL_MAX, TIMEZONE_MAX, EMPLOYEE_NUMBER_MAX = 200, 320, 64, 64
+# an Entra (Azure AD) object id: a GUID
+TEAMS_ID_RE = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")  # lower-cased first
 SLACK_ID_RE = re.compile(rf"[A-Z0-9]{{2,{SLACK_ID_LEN}}}")
 EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 NAMES_SHOWN = 20  # names listed per kind of change; the rest are counted
@@ -142,6 +144,7 @@ class PersonFields(TypedDict):
     country: str | None
     is_hr: bool
     active: bool
+    employee_number: str | None
 
 
 @dataclass
@@ -157,6 +160,8 @@ class OrgRow:
     locale: str | None
     is_hr: bool
     country: str | None
+    teams_id: str | None = None  # the Entra object id: the person's Teams account
+    employee_number: str | None = None  # the HRIS key
     manager_id: str | None = None  # filled in by check_org
 
     def fields(self) -> PersonFields:
@@ -170,6 +175,7 @@ class OrgRow:
             country=self.country,
             is_hr=self.is_hr,
             active=True,
+            employee_number=self.employee_number,
         )
 
 
@@ -235,6 +241,12 @@ def _parse_row(line: int, values: dict[str, str]) -> tuple[OrgRow, list[str]]:
     country = (values.get("country") or "").upper() or None
     if country and (len(country) != 2 or country not in holidays.list_supported_countries()):
         reasons.append(f"country {values['country']!r} is not a supported ISO 3166 alpha-2 code")
+    teams_id = (values.get("teams_id") or "").lower() or None
+    if teams_id and not TEAMS_ID_RE.fullmatch(teams_id):
+        reasons.append(f"teams_id {values['teams_id']!r} is not an Entra object id (a GUID)")
+    employee_number = values.get("employee_number") or None
+    if employee_number and len(employee_number) > EMPLOYEE_NUMBER_MAX:
+        reasons.append(f"employee_number is longer than {EMPLOYEE_NUMBER_MAX} characters")
     row = OrgRow(
         line=line,
         slack_id=slack_id,
@@ -245,6 +257,8 @@ def _parse_row(line: int, values: dict[str, str]) -> tuple[OrgRow, list[str]]:
         locale=locale,
         is_hr=HR_VALUES.get(hr_text, False),
         country=country,
+        teams_id=teams_id,
+        employee_number=employee_number,
     )
     return row, reasons
 
@@ -301,10 +315,14 @@ def check_org(rows: list[OrgRow]) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, OrgRow] = {}
     by_email: dict[str, OrgRow] = {}
+    by_teams_id: dict[str, OrgRow] = {}
+    by_number: dict[str, OrgRow] = {}
     for row in rows:
         for label, key, index in (
             ("slack_id", row.slack_id, by_id),
             ("email", row.email, by_email),
+            ("teams_id", row.teams_id, by_teams_id),
+            ("employee_number", row.employee_number, by_number),
         ):
             first = index.setdefault(key.lower() if label == "email" else key, row) if key else row
             if first is not row:
@@ -369,7 +387,9 @@ async def import_org_file(
     problems += await resolve_emails(rows, lookup_email)
     async with session_scope(engine) as session:
         people = await queries.all_people(session)
+        identities = await queries.all_identities(session)
         problems += check_org(rows)
+        problems += check_accounts(rows, people, identities)
         if problems:
             raise ImportRejected(str(path), problems)
         listed = {row.slack_id for row in rows}
@@ -382,7 +402,7 @@ async def import_org_file(
                 raise stopped
         # A dry run makes the very changes the import would (so what it reports is exact,
         # nudges moved included) and rolls them back.
-        result = await _write(session, rows, people, now)
+        result = await _write(session, rows, people, identities, now)
         if dry_run:
             await session.rollback()
             result.dry_run, result.stopped = True, stopped
@@ -391,12 +411,89 @@ async def import_org_file(
     return result
 
 
+def check_accounts(
+    rows: list[OrgRow], people: list[Person], identities: list[ChatIdentity]
+) -> list[Problem]:
+    """Refuse rows whose employee_number or teams_id the database knows as someone else's.
+
+    A person is matched by employee_number first: the same number under a new slack_id is
+    the same person with a new chat account, which this release cannot move their records
+    to yet (the person key is still the Slack user id)."""
+    problems: list[Problem] = []
+    by_number = {p.employee_number: p for p in people if p.employee_number}
+    teams_owner = {
+        i.user_id: i.person_id
+        for i in identities
+        if i.platform == Platform.TEAMS and i.workspace == ""
+    }
+    names = {p.slack_id: p.name for p in people}
+    for row in rows:
+        known = by_number.get(row.employee_number) if row.employee_number else None
+        if known is not None and known.slack_id != row.slack_id:
+            why = (
+                f"employee_number {row.employee_number} is {label(known.name, known.slack_id)}"
+                f" in the database, but this row gives slack_id {row.slack_id}: moving a"
+                " person to a new chat account is not supported until the next release"
+            )
+            problems.append((row.line, why))
+        owner = teams_owner.get(row.teams_id) if row.teams_id else None
+        if owner is not None and owner != row.slack_id:
+            why = f"teams_id {row.teams_id} is already {label(names.get(owner, owner), owner)}'s"
+            problems.append((row.line, why))
+    return problems
+
+
+def _chat_accounts(
+    session: AsyncSession,
+    row: OrgRow,
+    mine: list[ChatIdentity],
+    now: datetime,
+) -> bool:
+    """Give the row's person their Slack identity, and their Teams identity when the row has a
+    teams_id (a new Teams account replaces the old one's row); whether the Teams one changed.
+    A Teams identity the file no longer names is kept: nothing sends through Teams yet."""
+    sid = str(row.slack_id)
+    if not any(i.platform == Platform.SLACK for i in mine):
+        session.add(_identity(sid, Platform.SLACK, sid, now))
+    if row.teams_id is None:
+        return False
+    teams = [i for i in mine if i.platform == Platform.TEAMS and i.workspace == ""]
+    if any(i.user_id == row.teams_id for i in teams):
+        return False
+    if teams:  # a new account: what the old one's platform told us is not about it
+        old = teams[0]
+        old.user_id, old.conversation, old.locale, old.timezone = row.teams_id, None, None, None
+        old.refreshed_at, old.updated_at = None, now
+    else:
+        session.add(_identity(sid, Platform.TEAMS, row.teams_id, now))
+    return True
+
+
+def _identity(person_id: str, platform: Platform, user_id: str, now: datetime) -> ChatIdentity:
+    return ChatIdentity(
+        person_id=person_id,
+        platform=platform,
+        workspace="",
+        user_id=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 async def _write(
-    session: AsyncSession, rows: list[OrgRow], people: list[Person], now: datetime
+    session: AsyncSession,
+    rows: list[OrgRow],
+    people: list[Person],
+    identities: list[ChatIdentity],
+    now: datetime,
 ) -> ImportResult:
-    """Upsert the (valid) rows, managers before their reports, and deactivate the absent; a
-    report's pending manager nudges go to their new manager."""
+    """Upsert the (valid) rows, managers before their reports, each with their chat
+    identities, and deactivate the absent; a report's pending manager nudges go to their new
+    manager."""
     result = ImportResult()
+    owned: dict[str, list[ChatIdentity]] = {}
+    for identity in identities:
+        owned.setdefault(identity.person_id, []).append(identity)
     new_managers: dict[str, str] = {}  # employee -> their new manager
     existing = {p.slack_id: p for p in people}
     by_id = {str(row.slack_id): row for row in rows}
@@ -411,18 +508,24 @@ async def _write(
     order.prepare()
     while order.is_active():
         ready = order.get_ready()
+        created: list[str] = []
         for sid in ready:
             fields, person = by_id[sid].fields(), existing.get(sid)
             if person is None:
                 session.add(Person(slack_id=sid, created_at=now, updated_at=now, **fields))
+                created.append(sid)
                 result.created += 1
                 result.created_people.append(who(sid))
-            elif all(getattr(person, key) == value for key, value in fields.items()):
+                continue
+            teams_changed = _chat_accounts(session, by_id[sid], owned.get(sid, []), now)
+            if not teams_changed and all(
+                getattr(person, key) == value for key, value in fields.items()
+            ):
                 result.unchanged += 1
             else:
                 changed = [
                     COLUMN_OF.get(k, k) for k, v in fields.items() if getattr(person, k) != v
-                ]
+                ] + (["teams_id"] if teams_changed else [])
                 result.updated_people.append(f"{who(sid)}: {', '.join(changed)}")
                 if person.manager_id != fields["manager_id"]:
                     old, new = who(person.manager_id), who(fields["manager_id"])
@@ -434,6 +537,9 @@ async def _write(
                 person.updated_at = now
                 result.updated += 1
         await session.flush()  # so the next level's manager_id points at a stored row
+        for sid in created:  # stored now: their identities may point at them
+            _chat_accounts(session, by_id[sid], [], now)
+        await session.flush()
         order.done(*ready)
     for person in people:
         if person.slack_id not in by_id and person.active:

@@ -23,9 +23,10 @@ def may_read_talks(actor: Person | None, employee: Person) -> bool:
     return may_log_talk(actor, employee)
 
 
-def zone_of(person: Person | None, policy: Policy, slack_tz: str | None = None) -> ZoneInfo:
-    """A person's time zone: Slack profile, else the org file, else the policy's."""
-    for name in (slack_tz, person.timezone if person else None, policy.timezone):
+def zone_of(person: Person | None, policy: Policy, reported_tz: str | None = None) -> ZoneInfo:
+    """A person's time zone: the one their chat profile reported, else the org file's, else
+    the policy's."""
+    for name in (reported_tz, person.timezone if person else None, policy.timezone):
         if name:
             try:
                 return ZoneInfo(name)

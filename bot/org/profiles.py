@@ -1,5 +1,6 @@
-"""What Slack told us about people (language, zone, deleted), and their DM channels, kept in
-the database so that sending at scale needs no look-up per message."""
+"""What a chat platform told us about people (language, zone, deleted), and their DM
+channels, kept on their chat identities so that sending at scale needs no look-up per
+message."""
 
 from __future__ import annotations
 
@@ -11,22 +12,38 @@ from bot.engine import outbox
 from bot.org.policy import Policy
 from storage import queries
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import ChatIdentity, Person
 
 FRESH = timedelta(days=7)
 
 
-def fresh_slack_locale(person: Person | None, now: datetime) -> str | None:
-    """The person's Slack language if we learnt it recently."""
-    if person is None or not person.slack_locale or person.slack_checked_at is None:
+def fresh_locale(identity: ChatIdentity | None, now: datetime) -> str | None:
+    """The language a chat identity's platform reported, if we learnt it recently."""
+    if identity is None or not identity.locale or identity.refreshed_at is None:
         return None
-    return person.slack_locale if now - person.slack_checked_at < FRESH else None
+    return identity.locale if now - identity.refreshed_at < FRESH else None
 
 
-def stored_locale(person: Person, policy: Policy) -> str:
-    """The language known without asking Slack: Slack's (even if not checked lately), else
-    the org file's, else the policy's."""
-    return person.slack_locale or person.locale or policy.locale
+def is_stale(identity: ChatIdentity | None, now: datetime) -> bool:
+    """Whether a chat identity's profile was never, or not lately, asked for."""
+    return identity is None or identity.refreshed_at is None or now - identity.refreshed_at > FRESH
+
+
+def stored_locale(person: Person, identity: ChatIdentity | None, policy: Policy) -> str:
+    """The language known without asking the platform: the identity's (even if not
+    checked lately), else the org file's, else the policy's."""
+    return (identity.locale if identity else None) or person.locale or policy.locale
+
+
+def reported_zone(person: Person, identity: ChatIdentity | None) -> str | None:
+    """The time zone name known for a person: their chat identity's, else the org file's."""
+    return (identity.timezone if identity else None) or person.timezone
+
+
+async def slack_identity(engine: AsyncEngine, person_id: str) -> ChatIdentity | None:
+    """The person's Slack identity as stored."""
+    async with session_scope(engine) as session:
+        return await queries.slack_identity(session, person_id)
 
 
 async def stored_dm_channel(engine: AsyncEngine, user_id: str) -> str | None:
@@ -44,29 +61,37 @@ async def remember_profile(
     deleted: bool,
     now: datetime,
 ) -> None:
-    """Store a Slack profile; a user Slack reports deleted leaves the org chart."""
+    """Store a Slack profile on the person's Slack identity; a user Slack reports deleted
+    leaves the org chart."""
     async with session_scope(engine) as session:
         person = await queries.get_person(session, user_id)
         if person is None:
             return
-        person.slack_locale, person.slack_tz, person.slack_checked_at = locale, tz, now
+        identity = await queries.ensure_slack_identity(session, user_id, now=now)
+        identity.locale, identity.timezone, identity.refreshed_at = locale, tz, now
+        identity.updated_at = now
         if deleted and person.active:
             person.active, person.updated_at = False, now
             await outbox.cancel_for_person(session, user_id, reason="deleted in Slack", now=now)
         await session.commit()
 
 
-async def remember_dm_channel(engine: AsyncEngine, user_id: str, channel: str) -> None:
+async def remember_dm_channel(
+    engine: AsyncEngine, user_id: str, channel: str, *, now: datetime
+) -> None:
     """Keep a user's DM channel id, so it is opened once ever."""
     async with session_scope(engine) as session:
-        await queries.set_dm_channel(session, user_id, channel)
+        await queries.set_dm_channel(session, user_id, channel, now=now)
         await session.commit()
 
 
 __all__ = [
-    "fresh_slack_locale",
+    "fresh_locale",
+    "is_stale",
     "remember_dm_channel",
     "remember_profile",
+    "reported_zone",
+    "slack_identity",
     "stored_dm_channel",
     "stored_locale",
 ]

@@ -463,6 +463,7 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
     """Print prep packs."""
     from bot.clock import system_clock
     from bot.errors import NotAllowed
+    from bot.org.profiles import slack_identity, stored_locale
     from bot.review.prep_pack import build_packs, dumps
     from bot.review.prep_pack_text import to_markdown
     from prompts import t
@@ -479,6 +480,7 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
             policy=policy,
             now=system_clock(),
         )
+        manager_identity = await slack_identity(engine, args.manager)
     except NotAllowed as refused:
         print(
             f"error: {t(refused.key, args.locale or policy.locale, **refused.params)}",
@@ -494,7 +496,7 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(dumps(packs))
         return EXIT_OK
     manager = packs[0].manager
-    locale = args.locale or manager.slack_locale or manager.locale or policy.locale
+    locale = args.locale or stored_locale(manager, manager_identity, policy)
     sys.stdout.write("\n".join(to_markdown(p, policy=policy, locale=locale) for p in packs))
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from bot.engine.outbox import NudgeSpec, enqueue, rows_about
 from bot.errors import NotAllowed
 from bot.org.people import may_log_talk, zone_of
 from bot.org.policy import Policy
+from bot.org.profiles import reported_zone
 from bot.org.worktime import WorkCalendar, calendar_for
 from bot.records.saving import save_once
 from bot.review.cycles import default_interview_day, review_cycle
@@ -35,10 +36,13 @@ class InterviewSet:
     zone: ZoneInfo  # the actor's time zone, to tell them when
 
 
-def calendar_of(person: Person | None, policy: Policy) -> WorkCalendar:
+async def calendar_of(session: AsyncSession, person: Person | None, policy: Policy) -> WorkCalendar:
     """A person's working calendar (Slack zone, else the org file's, else the policy's)."""
-    zone = (person.slack_tz or person.timezone) if person else None
-    return calendar_for(policy, timezone=zone, country=person.country if person else None)
+    if person is None:
+        return calendar_for(policy, timezone=None, country=None)
+    identity = await queries.slack_identity(session, person.slack_id)
+    zone = reported_zone(person, identity)
+    return calendar_for(policy, timezone=zone, country=person.country)
 
 
 def prep_moment(
@@ -105,7 +109,9 @@ async def _move_prep_pack(
     due = None
     for nudge in pending:
         recipient = await queries.get_person(session, nudge.recipient_id)
-        due = prep_moment(calendar_of(recipient, policy), day, policy=policy, now=now)
+        due = prep_moment(
+            await calendar_of(session, recipient, policy), day, policy=policy, now=now
+        )
         nudge.due_at, nudge.updated_at = due, now
         session.add(nudge)
     if nudges:
@@ -113,7 +119,7 @@ async def _move_prep_pack(
     manager = await queries.get_person(session, employee.manager_id or "")
     if manager is None or not manager.active:
         return None
-    due = prep_moment(calendar_of(manager, policy), day, policy=policy, now=now)
+    due = prep_moment(await calendar_of(session, manager, policy), day, policy=policy, now=now)
     spec = NudgeSpec(
         PREP_PACK,
         manager.slack_id,
@@ -146,7 +152,7 @@ async def set_interview(
         actor = await queries.get_person(session, actor_id)
         if actor is None or not actor.active:
             raise NotAllowed("refusal.not_in_org")
-        zone = zone_of(actor, policy, actor.slack_tz)
+        zone = zone_of(actor, policy, await queries.reported_timezone(session, actor.slack_id))
         today = now.astimezone(zone).date()
         employee = await queries.get_person(session, employee_id)
         cycle = await _cycle(session, cycle_id, today)

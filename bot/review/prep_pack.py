@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import NotAllowed
 from bot.org.policy import Policy
+from bot.org.profiles import reported_zone
 from bot.org.worktime import calendar_for, policy_today
 from bot.review.cycles import default_interview_day, review_cycle
 from storage import queries
@@ -151,8 +152,22 @@ async def build_packs(
             for review in await queries.reviews_outside_cycle(session, ids, cycle.id)
         }
         dates = await queries.interview_dates(session, cycle.id or 0, ids)
+        slack = await queries.slack_identities(session, ids)
     return [
-        _pack(cycle, manager, person, policy, today, dates, talks, actions, goals, selves, previous)
+        _pack(
+            cycle,
+            manager,
+            person,
+            reported_zone(person, slack.get(person.slack_id)),
+            policy,
+            today,
+            dates,
+            talks,
+            actions,
+            goals,
+            selves,
+            previous,
+        )
         for person in reports
     ]
 
@@ -161,6 +176,7 @@ def _pack(
     cycle: Cycle,
     manager: Person,
     employee: Person,
+    zone: str | None,  # the employee's, as their chat profile or the org file gives it
     policy: Policy,
     today: date,
     dates: dict[str, date],
@@ -171,9 +187,7 @@ def _pack(
     previous: dict[str, int],
 ) -> PrepPack:
     eid = employee.slack_id
-    calendar = calendar_for(
-        policy, timezone=employee.slack_tz or employee.timezone, country=employee.country
-    )
+    calendar = calendar_for(policy, timezone=zone, country=employee.country)
     pack = PrepPack(
         cycle, manager, employee, dates.get(eid) or default_interview_day(cycle, calendar)
     )

@@ -111,8 +111,8 @@ async def _cycle_for(
     raise NotAllowed("self.refusal.no_cycle")
 
 
-def _zone(person: Person, policy: Policy) -> ZoneInfo:
-    return zone_of(person, policy, person.slack_tz)
+async def _zone(session: AsyncSession, person: Person, policy: Policy) -> ZoneInfo:
+    return zone_of(person, policy, await queries.reported_timezone(session, person.slack_id))
 
 
 async def load_form(
@@ -128,7 +128,7 @@ async def load_form(
     already recorded."""
     async with session_scope(engine) as session:
         employee = await _employee(session, employee_id)
-        zone = _zone(employee, policy)
+        zone = await _zone(session, employee, policy)
         today = now.astimezone(zone).date()
         cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
         await _refuse_if_reviewed(session, cycle, employee.slack_id)
@@ -203,7 +203,7 @@ async def save(
 
     async def unit(session: AsyncSession) -> Saved:
         employee = await _employee(session, employee_id)
-        today = now.astimezone(_zone(employee, policy)).date()
+        today = now.astimezone(await _zone(session, employee, policy)).date()
         cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
         await _refuse_if_reviewed(session, cycle, employee.slack_id)
         if problems:
@@ -250,7 +250,7 @@ async def save(
             )
         await session.commit()
         await session.refresh(row)
-        zone = _zone(employee, policy)
+        zone = await _zone(session, employee, policy)
         return Saved(row, employee, manager, cycle, first, cancelled, zone)
 
     return await save_once(engine, unit)

@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import Context
 from bot.logs import describe
-from bot.org.profiles import fresh_slack_locale, remember_profile
+from bot.org.profiles import fresh_locale, remember_profile
 from bot.slack.gateway import SlackGateway
 from storage import queries
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import ChatIdentity, Person
 
 if TYPE_CHECKING:
     from bot.engine.scheduler import Notifier
@@ -43,22 +43,24 @@ class Deps(Context):
         if self.notifier is not None:
             self.notifier.kick()
 
-    async def _person(self, user_id: str) -> Person | None:
+    async def _person(self, user_id: str) -> tuple[Person | None, ChatIdentity | None]:
         async with session_scope(self.engine) as session:
-            return await queries.get_person(session, user_id)
+            person = await queries.get_person(session, user_id)
+            identity = await queries.slack_identity(session, user_id) if person else None
+            return person, identity
 
     async def locale_for(self, user_id: str) -> str:
         """A user's language: Slack's setting, else the org file's, else the policy's."""
         now = self.clock()
         try:  # a language is never worth a failed answer: a database that is down or slow
-            person = await asyncio.wait_for(self._person(user_id), LOCALE_READ_SECONDS)
+            person, identity = await asyncio.wait_for(self._person(user_id), LOCALE_READ_SECONDS)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("no stored language for a user (%s)", describe(exc))
-            person = None
-        known = fresh_slack_locale(person, now)
+            person, identity = None, None
+        known = fresh_locale(identity, now)
         if known:
             return known
-        profile = await self.gateway.slack_locale_profile(user_id)
+        profile = await self.gateway.quick_profile(user_id)
         if profile is not None:
             if person is not None:
                 try:

@@ -102,7 +102,7 @@ class SlackGateway:
         fresh = cached is not None and time.monotonic() - cached[0] < PROFILE_TTL
         return cached[1].locale if cached is not None and fresh else None
 
-    async def slack_locale_profile(self, user_id: str) -> Profile | None:
+    async def quick_profile(self, user_id: str) -> Profile | None:
         """The user's profile if Slack answers quickly enough to still ack in time."""
         return await self.profile(user_id, timeout=LOOKUP_TIMEOUT)
 

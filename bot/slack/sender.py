@@ -24,7 +24,7 @@ from bot.engine.kinds import is_notice
 from bot.engine.notice_content import notice_content
 from bot.engine.nudge_content import nudge_content
 from bot.engine.pace import Clock, Sleeper
-from bot.org.profiles import remember_dm_channel, remember_profile, stored_dm_channel, stored_locale
+from bot.org.profiles import remember_dm_channel, remember_profile, slack_identity, stored_locale
 from bot.review.prep_pack import PrepPack
 from bot.review.prep_pack_text import to_markdown
 from bot.slack.deps import Deps
@@ -34,7 +34,7 @@ from handlers.slack.blocks.notices import notice_message
 from handlers.slack.blocks.nudges import nudge_message
 from handlers.slack.blocks.prep_pack import file_comment
 from prompts import t
-from storage.models import Nudge, Person
+from storage.models import ChatIdentity, Nudge, Person
 
 log = logging.getLogger(__name__)
 
@@ -103,18 +103,17 @@ class SlackNudgeSender:
 
     async def __call__(self, nudge: Nudge, now: datetime, turn: Turn) -> Delivered:
         posted: dict[int, tuple[str, str]] = {}  # part → (ts, text) already in Slack
-        channel = None
-        if nudge.uncertain:
-            channel = await stored_dm_channel(self.deps.engine, nudge.recipient_id)
-            if channel is not None:
-                posted, total = await self._posted_parts(nudge, channel)
-                if posted and len(posted) >= total:
-                    # the row keeps the last post's ts (it carries the buttons, and updates
-                    # after a click go there) and the first post's text
-                    ts, text = posted[max(posted)][0], posted[min(posted)][1]
-                    return Delivered(channel=channel, ts=ts, text=text)
-        parts, pack, locale, recipient = await self._render(nudge, now)
-        channel = channel or recipient.dm_channel_id or await self._open(nudge.recipient_id)
+        identity = await slack_identity(self.deps.engine, nudge.recipient_id)
+        channel = identity.conversation if identity is not None else None
+        if nudge.uncertain and channel is not None:
+            posted, total = await self._posted_parts(nudge, channel)
+            if posted and len(posted) >= total:
+                # the row keeps the last post's ts (it carries the buttons, and updates
+                # after a click go there) and the first post's text
+                ts, text = posted[max(posted)][0], posted[min(posted)][1]
+                return Delivered(channel=channel, ts=ts, text=text)
+        parts, pack, locale = await self._render(nudge, identity, now)
+        channel = channel or await self._open(nudge.recipient_id, now)
         for index, part in enumerate(parts):
             if index in posted:
                 continue
@@ -154,30 +153,26 @@ class SlackNudgeSender:
         return self._me
 
     async def _render(
-        self, nudge: Nudge, now: datetime
-    ) -> tuple[list[Message], PrepPack | None, str, Person]:
+        self, nudge: Nudge, identity: ChatIdentity | None, now: datetime
+    ) -> tuple[list[Message], PrepPack | None, str]:
         policy = self.deps.policy
         if is_notice(nudge.kind):
             notice = await notice_content(self.deps.engine, nudge, policy=policy)
-            locale = await self._locale(notice.recipient, now)
-            return (
-                _parts(notice_message(notice, policy=policy, locale=locale)),
-                None,
-                locale,
-                notice.recipient,
-            )
+            locale = await self._locale(notice.recipient, identity, now)
+            return _parts(notice_message(notice, policy=policy, locale=locale)), None, locale
         content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
-        locale = await self._locale(content.recipient, now)
+        locale = await self._locale(content.recipient, identity, now)
         message = nudge_message(content, policy=policy, locale=locale)
-        return _parts(message), content.pack, locale, content.recipient
+        return _parts(message), content.pack, locale
 
-    async def _locale(self, person: Person, now: datetime) -> str:
+    async def _locale(self, person: Person, identity: ChatIdentity | None, now: datetime) -> str:
         """The stored language; someone never looked up is looked up first if Tier 4's
         budget has room this minute (else the look-up comes later, in the background)."""
         if not person.active:
             raise NoLongerNeeded("the recipient left")
-        if person.slack_checked_at is None and self.refresher.budget.take():
-            profile = await self.deps.gateway.slack_locale_profile(person.slack_id)
+        never_asked = identity is None or identity.refreshed_at is None
+        if never_asked and self.refresher.budget.take():
+            profile = await self.deps.gateway.quick_profile(person.slack_id)
             if profile is not None:
                 await remember_profile(
                     self.deps.engine,
@@ -191,7 +186,7 @@ class SlackNudgeSender:
                     raise NoLongerNeeded("deleted in Slack")
                 if profile.locale:
                     return profile.locale
-        return stored_locale(person, self.deps.policy)
+        return stored_locale(person, identity, self.deps.policy)
 
     async def _post(
         self,
@@ -222,7 +217,7 @@ class SlackNudgeSender:
                 )
             except SlackApiError as exc:
                 if _error(exc)[1] == "channel_not_found" and not reopened:
-                    channel, reopened = await self._open(nudge.recipient_id), True
+                    channel, reopened = await self._open(nudge.recipient_id, now), True
                     continue
                 raise await self._explain(exc, nudge.recipient_id, now) from exc
             except (TimeoutError, ClientError) as exc:
@@ -324,7 +319,7 @@ class SlackNudgeSender:
                 type(exc).__name__,
             )
 
-    async def _open(self, user_id: str) -> str:
+    async def _open(self, user_id: str, now: datetime) -> str:
         try:
             response = await self.client.conversations_open(users=user_id)
         except SlackApiError as exc:
@@ -332,7 +327,7 @@ class SlackNudgeSender:
         except (TimeoutError, ClientError) as exc:
             raise DeliveryError(f"network: {type(exc).__name__}") from exc
         channel = response["channel"]["id"]
-        await remember_dm_channel(self.deps.engine, user_id, channel)
+        await remember_dm_channel(self.deps.engine, user_id, channel, now=now)
         return channel
 
     async def _explain(
