@@ -88,7 +88,7 @@ class NoLongerNeeded(Exception):
 # waiting for the turn only right before the request keeps database time out of the spacing.
 Turn = Callable[[], Awaitable[None]]
 Sender = Callable[[Nudge, datetime, Turn], Awaitable[Delivered]]
-# Asks for these people's Slack profiles to be looked up; never waits for the look-ups.
+# Asks for these accounts' profiles (by the platform's user ids) to be looked up; never waits.
 ProfileRefresher = Callable[[Iterable[str], datetime], None]
 # Whether Slack accepts the bot's token (auth.test); ends a pause when it does.
 TokenCheck = Callable[[], Awaitable[bool]]
@@ -127,10 +127,11 @@ async def _recipients(
         # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
         spans: dict[str, list[Span]] = await queries.leave_of(session, ids)
     zones = {sid: reported_zone(p, identities.get(sid)) for sid, p in people.items()}
+    # the platform's own user ids: a refresh asks the platform about its accounts
     stale = [
-        p.slack_id
-        for p in people.values()
-        if p.active and is_stale(identities.get(p.slack_id), now)
+        identity.user_id
+        for key, identity in identities.items()
+        if people[key].active and is_stale(identity, now)
     ]
     if refresh is not None and stale:
         refresh(stale, now)

@@ -133,13 +133,13 @@ async def build_packs(
             raise NotAllowed("refusal.not_in_org")
         reports = await queries.reports_of(session, manager_id)
         if employee_id is not None:
-            reports = [p for p in reports if p.slack_id == employee_id]
+            reports = [p for p in reports if p.id == employee_id]
             if not reports:
                 raise NotAllowed("refusal.not_your_report", name=employee_id)
         cycle = await review_cycle(session, today)
         if cycle is None or not reports:
             return []
-        ids = [p.slack_id for p in reports]
+        ids = [p.id for p in reports]
         talks = await queries.talks_held_between(
             session, ids, start=cycle.starts_on, end=max(cycle.ends_on, today)
         )
@@ -158,7 +158,7 @@ async def build_packs(
             cycle,
             manager,
             person,
-            reported_zone(person, slack.get(person.slack_id)),
+            reported_zone(person, slack.get(person.id)),
             policy,
             today,
             dates,
@@ -186,7 +186,7 @@ def _pack(
     selves: dict[str, SelfAssessment],
     previous: dict[str, int],
 ) -> PrepPack:
-    eid = employee.slack_id
+    eid = employee.id
     calendar = calendar_for(policy, timezone=zone, country=employee.country)
     pack = PrepPack(
         cycle, manager, employee, dates.get(eid) or default_interview_day(cycle, calendar)
@@ -204,7 +204,7 @@ def _pack(
     ]
     pack.facts = [FactEntry(t.held_on, t.kind, t.facts, goal_of_talk.get(t.id)) for t in mine]
     pack.consensus = [(t.held_on, t.consensus) for t in mine]
-    names = {manager.slack_id: manager.name, eid: employee.name}
+    names = {manager.id: manager.name, eid: employee.name}
     pack.actions = [
         ActionEntry(
             a.text,
@@ -262,8 +262,8 @@ def pack_json(pack: PrepPack) -> dict[str, object]:
     own = pack.self_assessment
     return {
         "cycle": pack.cycle.name,
-        "manager_id": pack.manager.slack_id,
-        "employee_id": pack.employee.slack_id,
+        "manager_id": pack.manager.id,
+        "employee_id": pack.employee.id,
         "interview_on": pack.interview_on.isoformat(),
         "timeline": [
             {"held_on": t.held_on.isoformat(), "kind": t.kind, "family": t.family}
