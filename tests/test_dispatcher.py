@@ -16,13 +16,15 @@ from storage.db import session_scope
 from storage.models import ChatIdentity, Nudge, Person
 from tests.app_fixtures import engine_for
 from tests.blockkit import valid_message
-from tests.factories import seed_org
+from tests.factories import key, seed_org
 
 FRI_10_SHANGHAI = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 async def add_checkin_nudge(engine, *, due_at=FRI_10_SHANGHAI, subject="U0EMP", to="U0MGR"):
+    """A check-in nudge to `to` about `subject` (people of `add_people`, by Slack id)."""
     payload = {"firm": False, "last": None, "since": "2026-11-01", "round": 1}
+    to, subject = key(to), key(subject)
     async with session_scope(engine) as session:
         await enqueue(
             session,
