@@ -177,6 +177,20 @@ async def slack_identities(
     return {row.person_id: row for row in rows}  # the first identity wins: it comes last
 
 
+async def reporting_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
+    """The account whose platform's profile tells a person's language and time zone to the
+    domain (and to the planner's snapshot, which picks the same one): their first Slack
+    account, the one platform that sends today."""
+    return await slack_identity(session, person_id)
+
+
+async def reporting_identities(
+    session: AsyncSession, person_ids: Iterable[str]
+) -> dict[str, ChatIdentity]:
+    """`reporting_identity` of each of these people that has one, by person."""
+    return await slack_identities(session, person_ids)
+
+
 async def identity_of_account(
     session: AsyncSession, platform: Platform, workspace: str, user_id: str
 ) -> ChatIdentity | None:
@@ -278,8 +292,8 @@ async def keys_of_accounts(
 
 
 async def reported_timezone(session: AsyncSession, person_id: str) -> str | None:
-    """The time zone the person's chat platform reported, if any (their first account's)."""
-    identity = await slack_identity(session, person_id)
+    """The time zone the person's chat platform reported, if any (`reporting_identity`)."""
+    identity = await reporting_identity(session, person_id)
     return identity.timezone if identity is not None else None
 
 

@@ -95,7 +95,7 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
     back, without the per-row bookkeeping of ORM results (a third of the time at 100k)."""
     snap = Snapshot()
     conn = await session.connection()
-    # each person's first Slack account, as `queries.slack_identity` picks it
+    # the account `queries.reporting_identity` picks: each person's first Slack account
     first_slack = (
         select(func.min(col(ChatIdentity.id)).label("id"))
         .where(col(ChatIdentity.platform) == Platform.SLACK)

@@ -37,10 +37,10 @@ class InterviewSet:
 
 
 async def calendar_of(session: AsyncSession, person: Person | None, policy: Policy) -> WorkCalendar:
-    """A person's working calendar (Slack zone, else the org file's, else the policy's)."""
+    """A person's working calendar (their chat platform's zone, else the org file's, else the policy's)."""
     if person is None:
         return calendar_for(policy, timezone=None, country=None)
-    identity = await queries.slack_identity(session, person.id)
+    identity = await queries.reporting_identity(session, person.id)
     zone = reported_zone(person, identity)
     return calendar_for(policy, timezone=zone, country=person.country)
 

@@ -152,13 +152,13 @@ async def build_packs(
             for review in await queries.reviews_outside_cycle(session, ids, cycle.id)
         }
         dates = await queries.interview_dates(session, cycle.id or 0, ids)
-        slack = await queries.slack_identities(session, ids)
+        reported = await queries.reporting_identities(session, ids)
     return [
         _pack(
             cycle,
             manager,
             person,
-            reported_zone(person, slack.get(person.id)),
+            reported_zone(person, reported.get(person.id)),
             policy,
             today,
             dates,
