@@ -37,7 +37,8 @@ class InterviewSet:
 
 
 async def calendar_of(session: AsyncSession, person: Person | None, policy: Policy) -> WorkCalendar:
-    """A person's working calendar (their chat platform's zone, else the org file's, else the policy's)."""
+    """A person's working calendar (the zone their chat platform reported, else the org
+    file's, else the policy's)."""
     if person is None:
         return calendar_for(policy, timezone=None, country=None)
     identity = await queries.reporting_identity(session, person.id)
