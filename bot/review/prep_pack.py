@@ -23,6 +23,7 @@ from storage.db import session_scope
 from storage.models import (
     ActionItem,
     ActionStatus,
+    ChatIdentity,
     Cycle,
     Family,
     Goal,
@@ -153,6 +154,11 @@ async def build_packs(
         }
         dates = await queries.interview_dates(session, cycle.id or 0, ids)
         reported = await queries.reporting_identities(session, ids)
+    key_roles = {
+        p.id
+        for p in reports
+        if _named_in(policy.review.key_people, p, reported.get(p.id))
+    }
     return [
         _pack(
             cycle,
@@ -167,9 +173,21 @@ async def build_packs(
             goals,
             selves,
             previous,
+            key_role=person.id in key_roles,
         )
         for person in reports
     ]
+
+
+def _named_in(names: tuple[str, ...], person: Person, account: ChatIdentity | None) -> bool:
+    """Whether the policy's list names this person, as HR names people: by their chat user
+    id, email, employee number or person key."""
+    if not names:
+        return False
+    theirs = {person.id, person.employee_number, account.user_id if account else None}
+    return bool(theirs & set(names)) or (
+        person.email is not None and person.email.lower() in {n.lower() for n in names}
+    )
 
 
 def _pack(
@@ -185,6 +203,8 @@ def _pack(
     goals: list[Goal],
     selves: dict[str, SelfAssessment],
     previous: dict[str, int],
+    *,
+    key_role: bool,
 ) -> PrepPack:
     eid = employee.id
     calendar = calendar_for(policy, timezone=zone, country=employee.country)
@@ -247,7 +267,7 @@ def _pack(
     base = review_kinds[0].default_minutes if review_kinds else 60
     pack.linked_to_decisions = any(k.linked_to_decisions for k in review_kinds)
     rules = policy.review
-    if eid in rules.key_people:
+    if key_role:
         pack.longer_because.append("key_role")
     if pack.self_assessment and rules.is_extreme(pack.self_assessment.rating):
         pack.longer_because.append("extreme_self_rating")
