@@ -19,7 +19,7 @@ from handlers.slack.blocks.messages import Message
 from prompts import t
 from storage.db import session_scope
 from storage.models import Interview, Talk
-from tests.factories import block_actions, seed_org, view_submission
+from tests.factories import block_actions, key, seed_org, view_submission
 from tests.test_interviews import home_picker, picked
 from tests.test_record_talk import GOOD, open_record_form
 from tests.test_self_assessment import add_cycle
@@ -171,7 +171,7 @@ async def test_an_interview_date_is_set_even_when_slack_refuses_the_confirmation
     assert refused.response is not None and refused.response["error"] == "cannot_dm_bot"
     async with session_scope(engine) as session:
         [interview] = (await session.exec(select(Interview))).scalars()
-    assert (interview.employee_id, interview.scheduled_on) == ("U0ANN", date(2026, 12, 10))
+    assert (interview.employee_id, interview.scheduled_on) == (key("U0ANN"), date(2026, 12, 10))
 
 
 # -- ids are spelled in ids.py ----------------------------------------------------------------

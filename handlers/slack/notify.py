@@ -60,7 +60,7 @@ async def redraw(deps: Deps, row: Nudge) -> None:
         content = await notice_content(deps.engine, row, policy=deps.policy)
     except NoLongerNeeded:
         return
-    locale = await deps.locale_for(row.recipient_id)
+    locale = await deps.locale_for_person(row.recipient_id)
     message = notice_message(content, policy=deps.policy, locale=locale)
     try:
         # the stored ts is the post that carries the buttons: the message's last part
