@@ -13,7 +13,7 @@ from bot.engine.outbox import NudgeSpec, enqueue
 from bot.process.cli import main
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Leave, Talk
-from tests.factories import ORG, T0, add_people
+from tests.factories import ORG, T0, add_people, key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,9 +104,9 @@ def test_coverage_lists_neglected_pairs_first(env, capsys):
                 Talk(
                     kind="checkin",
                     family="dialogue",
-                    manager_id="U0MGR",
-                    employee_id="U0ANN",
-                    logged_by="U0MGR",
+                    manager_id=key("U0MGR"),
+                    employee_id=key("U0ANN"),
+                    logged_by=key("U0MGR"),
                     held_on=datetime.now(UTC).date(),
                     duration_minutes=15,
                     facts="f",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.db import session_scope
 from storage.models import ActionItem, Leave, Nudge
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_form, opened_view, seed_org, view_submission
+from tests.factories import block_actions, key, opened_form, opened_view, seed_org, view_submission
 
 THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -292,7 +292,7 @@ async def test_people_removed_from_the_org_file_get_no_more_nudges(
     report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
     sent = await nudge_engine.dispatch(FRI_10)
 
-    ann = await nudge_rows(engine, about_id="U0ANN")
+    ann = await nudge_rows(engine, about_id=key("U0ANN"))
     assert report.cancelled == len(ann) > 0 and {n.state for n in ann} == {"cancelled"}
     assert all(
         "Ann" not in c.params["text"] for c in running_app.slack.calls_to("chat.postMessage")
@@ -384,7 +384,7 @@ async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
     # Mia is away on Friday (recorded after planning): her check-in waits, Eli's heads-up goes
     await add_leave(
         engine,
-        person_id="U0MGR",
+        person_id=key("U0MGR"),
         starts_on=date(2026, 11, 27),
         ends_on=date(2026, 11, 27),
         now=THU_11,

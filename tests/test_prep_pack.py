@@ -15,7 +15,7 @@ from bot.review.prep_pack import build_packs, pack_json
 from bot.review.prep_pack_text import to_markdown
 from storage.db import make_engine, session_scope
 from storage.models import ActionItem, Cycle, Goal, Review, SelfAssessment, Talk
-from tests.factories import ORG, T0, add_people
+from tests.factories import ORG, T0, add_people, key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -47,9 +47,9 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             return Talk(
                 kind=kind,
                 family="dialogue",
-                manager_id="U0MGR",
-                employee_id="U0EMP",
-                logged_by="U0MGR",
+                manager_id=key("U0MGR"),
+                employee_id=key("U0EMP"),
+                logged_by=key("U0MGR"),
                 held_on=held,
                 duration_minutes=20,
                 facts=facts,
@@ -73,8 +73,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
         await session.flush()
         session.add(
             Goal(
-                employee_id="U0EMP",
-                set_by="U0MGR",
+                employee_id=key("U0EMP"),
+                set_by=key("U0MGR"),
                 title="Checkout p95 < 300 ms",
                 measure="p95 latency",
                 due_on=date(2026, 9, 30),
@@ -88,8 +88,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             [
                 ActionItem(
                     talk_id=clarify.id,
-                    employee_id="U0EMP",
-                    owner_id="U0EMP",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0EMP"),
                     text="Profile checkout",
                     due_on=date(2026, 7, 20),
                     status="done",
@@ -97,16 +97,16 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
                 ),
                 ActionItem(
                     talk_id=checkin.id,
-                    employee_id="U0EMP",
-                    owner_id="U0MGR",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0MGR"),
                     text="Get a load-test budget",
                     due_on=date(2026, 10, 1),
                     created_at=T0,
                 ),
                 ActionItem(
                     talk_id=checkin.id,
-                    employee_id="U0EMP",
-                    owner_id="U0EMP",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0EMP"),
                     text="Write the runbook",
                     due_on=date(2026, 12, 20),
                     created_at=T0,
@@ -116,7 +116,7 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
         session.add(
             SelfAssessment(
                 cycle_id=cycle.id,
-                employee_id="U0EMP",
+                employee_id=key("U0EMP"),
                 rating=5,
                 proudest="The cache.",
                 redo="Start load tests earlier.",
@@ -130,9 +130,9 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
                 id=9000,
                 kind="review",
                 family="review",
-                manager_id="U0MGR",
-                employee_id="U0EMP",
-                logged_by="U0MGR",
+                manager_id=key("U0MGR"),
+                employee_id=key("U0EMP"),
+                logged_by=key("U0MGR"),
                 held_on=date(2026, 6, 30),
                 duration_minutes=60,
                 facts="Q2 review",
@@ -146,8 +146,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             Review(
                 cycle_id=earlier.id,
                 talk_id=9000,
-                employee_id="U0EMP",
-                manager_id="U0MGR",
+                employee_id=key("U0EMP"),
+                manager_id=key("U0MGR"),
                 rating=3,
                 evidence="Q2",
                 created_at=T0,
@@ -161,7 +161,7 @@ async def test_the_pack_is_built_from_the_cycles_records(engine, policy):
     await seed_history(engine)
 
     [pack] = await build_packs(
-        engine, manager_id="U0MGR", employee_id="U0EMP", policy=policy, now=NOW
+        engine, manager_id=key("U0MGR"), employee_id=key("U0EMP"), policy=policy, now=NOW
     )
     data = pack_json(pack)
 
@@ -193,7 +193,7 @@ async def test_the_markdown_speaks_the_managers_language_and_starts_with_the_emp
 ):
     await seed_history(engine)
     [pack] = await build_packs(
-        engine, manager_id="U0MGR", policy=policy, now=NOW, employee_id="U0EMP"
+        engine, manager_id=key("U0MGR"), policy=policy, now=NOW, employee_id=key("U0EMP")
     )
 
     english = to_markdown(pack, policy=policy, locale="en")
@@ -225,7 +225,7 @@ async def test_a_missing_self_assessment_is_said_plainly(engine, policy):
         )
         await session.commit()
 
-    packs = await build_packs(engine, manager_id="U0MGR", policy=policy, now=NOW)
+    packs = await build_packs(engine, manager_id=key("U0MGR"), policy=policy, now=NOW)
 
     assert [p.employee.slack_id for p in packs] == ["U0ANN", "U0EMP"]
     text = to_markdown(packs[0], policy=policy, locale="en")
@@ -244,12 +244,12 @@ async def test_the_number_of_queries_does_not_grow_with_the_history(engine, poli
     )
 
     [eli] = await build_packs(
-        counted, manager_id="U0MGR", employee_id="U0EMP", policy=policy, now=NOW
+        counted, manager_id=key("U0MGR"), employee_id=key("U0EMP"), policy=policy, now=NOW
     )
     long_history = len(statements)
     statements.clear()
     [ann] = await build_packs(
-        counted, manager_id="U0MGR", employee_id="U0ANN", policy=policy, now=NOW
+        counted, manager_id=key("U0MGR"), employee_id=key("U0ANN"), policy=policy, now=NOW
     )  # no history at all
 
     await counted.dispose()

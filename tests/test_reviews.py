@@ -19,6 +19,7 @@ from tests.factories import (
     T0,
     add_people,
     block_actions,
+    key,
     opened_form,
     seed_org,
     sent_message,
@@ -466,7 +467,11 @@ async def test_the_export_carries_the_review_and_its_fields(running_app, engine)
     await running_app.slack.async_wait_for("chat.update")
 
     data = await export_talks(
-        engine, employee_id="U0EMP", since=None, include_private=False, today=date(2026, 11, 26)
+        engine,
+        employee_id=key("U0EMP"),
+        since=None,
+        include_private=False,
+        today=date(2026, 11, 26),
     )
 
     [talk] = data["talks"]

@@ -17,6 +17,7 @@ from tests.factories import (
     T0,
     block_actions,
     fill,
+    key,
     opened_form,
     opened_view,
     seed_org,
@@ -133,7 +134,7 @@ async def test_a_draft_is_saved_in_place_and_the_modal_reopens_with_its_values(r
     assert update.params["view_id"] == view["id"]
     redrawn = valid_view(update.params["view"])
     assert "Draft saved 2026-11-26 11:00" in texts(redrawn["blocks"])
-    [row] = await rows(engine, SelfAssessment, employee_id="U0ANN")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0ANN"))
     assert (row.rating, row.proudest, row.other, row.redo) == (3, "Half written", "More later", "")
     assert row.submitted_at is None
     assert running_app.slack.calls_to("chat.postMessage") == []  # a draft goes to nobody
@@ -162,7 +163,7 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
     answer = response.json()
     assert answer["response_action"] == "update"
     assert "已通知 Mia Chen" in texts(valid_view(answer["view"])["blocks"])
-    [row] = await rows(engine, SelfAssessment, employee_id="U0EMP")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0EMP"))
     assert (row.rating, row.submitted_at, row.cycle_id) == (4, running_app.clock.now, cycle.id)
     [dm] = await running_app.slack.async_wait_for("chat.postMessage")
     valid_message(dm.params)
@@ -177,7 +178,8 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
         "self_assessment_reminder": ("cancelled", "self-assessment submitted"),
     }
     assert {
-        n.state for n in await rows(engine, Nudge, recipient_id="U0ANN", subject=mine["subject"])
+        n.state
+        for n in await rows(engine, Nudge, recipient_id=key("U0ANN"), subject=mine["subject"])
     } == {"pending"}
 
     again = await running_app.interact(view_submission("U0EMP", view, ANSWERS))  # a double click
@@ -218,7 +220,7 @@ async def test_once_the_review_is_recorded_the_self_assessment_is_refused_and_un
     for shown in (opened.params["view"], updates[1].params["view"]):
         refused = valid_view(shown)
         assert "already recorded" in texts(refused["blocks"]) and "submit" not in refused
-    [row] = await rows(engine, SelfAssessment, employee_id="U0ANN")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0ANN"))
     assert (row.proudest, row.rating, row.submitted_at) == ("Before", None, None)
     assert running_app.slack.calls_to("chat.postMessage") == []
 
@@ -228,9 +230,9 @@ async def add_review(engine, cycle: Cycle, employee_id: str) -> None:
         talk = Talk(
             kind="review",
             family="review",
-            manager_id="U0MGR",
+            manager_id=key("U0MGR"),
             employee_id=employee_id,
-            logged_by="U0MGR",
+            logged_by=key("U0MGR"),
             held_on=date(2026, 11, 26),
             duration_minutes=60,
             facts="Reviewed.",
@@ -245,7 +247,7 @@ async def add_review(engine, cycle: Cycle, employee_id: str) -> None:
                 cycle_id=cycle.id,
                 talk_id=talk.id,
                 employee_id=employee_id,
-                manager_id="U0MGR",
+                manager_id=key("U0MGR"),
                 rating=3,
                 evidence="Evidence.",
                 created_at=T0,
@@ -366,7 +368,7 @@ async def test_a_self_assessment_submitted_before_its_nudge_was_planned_silences
 
     mine = {
         n.kind: (n.state, n.last_error)
-        for n in await rows(engine, Nudge, recipient_id="U0EMP", subject=f"cycle:{cycle.id}")
+        for n in await rows(engine, Nudge, recipient_id=key("U0EMP"), subject=f"cycle:{cycle.id}")
     }
     assert mine["self_assessment"] == ("cancelled", "the self-assessment was submitted")
     assert report.sent >= 1  # Ann's request still went out
