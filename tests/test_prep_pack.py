@@ -175,7 +175,7 @@ async def test_the_pack_is_built_from_the_cycles_records(engine, policy):
         "Get a load-test budget": "overdue",
         "Write the runbook": "open",
     }
-    assert data["actions"][1]["owner_id"] == "U0MGR"  # the manager's own commitments too
+    assert data["actions"][1]["owner_id"] == key("U0MGR")  # the manager's own commitments too
     assert data["goals"][0]["clarified_on"] == "2026-07-03"
     assert data["self_assessment"]["rating"] == 5
     assert data["talk_share"] == {
@@ -227,7 +227,7 @@ async def test_a_missing_self_assessment_is_said_plainly(engine, policy):
 
     packs = await build_packs(engine, manager_id=key("U0MGR"), policy=policy, now=NOW)
 
-    assert [p.employee.slack_id for p in packs] == ["U0ANN", "U0EMP"]
+    assert [p.employee.id for p in packs] == [key("U0ANN"), key("U0EMP")]
     text = to_markdown(packs[0], policy=policy, locale="en")
     assert "## Self-assessment\n\nNot submitted yet." in text
     assert packs[0].silent_months == ["2026-07", "2026-08", "2026-09"]
@@ -271,11 +271,11 @@ def test_the_cli_prints_the_pack_as_json_or_markdown(database_url, monkeypatch, 
 
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0EMP", "--format", "json"]) == 0
     [pack] = json.loads(capsys.readouterr().out)["packs"]
-    assert pack["employee_id"] == "U0EMP" and pack["months_without_dialogue"] == ["2026-08"]
+    assert pack["employee_id"] == key("U0EMP") and pack["months_without_dialogue"] == ["2026-08"]
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0EMP"]) == 0
     assert capsys.readouterr().out.startswith("# Prep pack: Eli Wang")
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0OTH"]) == 1
-    assert "can log or read talks about U0OTH" in capsys.readouterr().err
+    assert "can log or read talks about Otto Kern" in capsys.readouterr().err
 
 
 async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
@@ -300,11 +300,11 @@ async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
             [
                 NudgeSpec(
                     "prep_pack",
-                    "U0MGR",
-                    f"cycle:{cycle_id}:U0EMP",
+                    key("U0MGR"),
+                    f"cycle:{cycle_id}:{key('U0EMP')}",
                     "2026-Q3",
                     due,
-                    "U0EMP",
+                    key("U0EMP"),
                     "manager",
                     {"cycle_id": cycle_id},
                 )

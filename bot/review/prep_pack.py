@@ -136,7 +136,9 @@ async def build_packs(
         if employee_id is not None:
             reports = [p for p in reports if p.id == employee_id]
             if not reports:
-                raise NotAllowed("refusal.not_your_report", name=employee_id)
+                named = await queries.get_person(session, employee_id)
+                name = named.name if named is not None else employee_id
+                raise NotAllowed("refusal.not_your_report", name=name)
         cycle = await review_cycle(session, today)
         if cycle is None or not reports:
             return []
