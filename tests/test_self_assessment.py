@@ -53,8 +53,8 @@ async def add_cycle(engine) -> Cycle:
 async def rows(engine, model, **where) -> list:
     async with session_scope(engine) as session:
         query = select(model)
-        for key, value in where.items():
-            query = query.where(getattr(model, key) == value)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
         return list((await session.execute(query)).scalars())
 
 
@@ -153,7 +153,7 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
     await seed_org(engine, running_app.slack)
     cycle = await add_cycle(engine)
     await nudge_engine.plan(running_app.clock.now)
-    mine = {"recipient_id": "U0EMP", "subject": f"cycle:{cycle.id}"}
+    mine = {"recipient_id": key("U0EMP"), "subject": f"cycle:{cycle.id}"}
     planned = {n.kind: n.state for n in await rows(engine, Nudge, **mine)}
     assert planned == {"self_assessment": "pending", "self_assessment_reminder": "pending"}
     view = await open_by_command(running_app, "U0EMP")
@@ -225,7 +225,9 @@ async def test_once_the_review_is_recorded_the_self_assessment_is_refused_and_un
     assert running_app.slack.calls_to("chat.postMessage") == []
 
 
-async def add_review(engine, cycle: Cycle, employee_id: str) -> None:
+async def add_review(engine, cycle: Cycle, slack_id: str) -> None:
+    """A recorded review of someone of `seed_org`'s (by Slack id) in `cycle`."""
+    employee_id = key(slack_id)
     async with session_scope(engine) as session:
         talk = Talk(
             kind="review",
@@ -330,7 +332,7 @@ async def test_self_assessments_of_and_submitted_read_the_stored_assessments_in_
     for employee, submit in (("U0EMP", True), ("U0ANN", False)):
         await self_assessment.save(
             engine,
-            employee_id=employee,
+            employee_id=key(employee),
             cycle_id=cycle.id,
             rating="2",
             proudest="P",
@@ -343,15 +345,16 @@ async def test_self_assessments_of_and_submitted_read_the_stored_assessments_in_
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
     async with session_scope(engine) as session:
-        found = await queries.self_assessments_of(session, cycle.id, ["U0EMP", "U0ANN", "U0OTH"])
+        eli, ann, otto = key("U0EMP"), key("U0ANN"), key("U0OTH")
+        found = await queries.self_assessments_of(session, cycle.id, [eli, ann, otto])
         assert len(statements) == 1
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0EMP") is True
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0ANN") is False
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0OTH") is False
+        assert await queries.self_assessment_submitted(session, cycle.id, eli) is True
+        assert await queries.self_assessment_submitted(session, cycle.id, ann) is False
+        assert await queries.self_assessment_submitted(session, cycle.id, otto) is False
 
-    assert set(found) == {"U0EMP", "U0ANN"}
-    assert found["U0EMP"].submitted_at == clock.now and found["U0ANN"].submitted_at is None
-    assert found["U0ANN"].rating == 2
+    assert set(found) == {eli, ann}
+    assert found[eli].submitted_at == clock.now and found[ann].submitted_at is None
+    assert found[ann].rating == 2
 
 
 async def test_a_self_assessment_submitted_before_its_nudge_was_planned_silences_the_nudge(
