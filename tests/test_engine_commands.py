@@ -92,7 +92,7 @@ def test_leave_is_recorded_for_known_people_only(env, capsys):
     assert main(["leave", "--person", "UNOBODY", "--from", "2026-12-01", "--to", "2026-12-14"]) == 1
     assert "UNOBODY is not in the org chart" in capsys.readouterr().err
     [leave] = run(env, lambda e: _all(e, Leave))
-    assert (leave.person_id, str(leave.ends_on)) == ("U0EMP", "2026-12-14")
+    assert (leave.person_id, str(leave.ends_on)) == (key("U0EMP"), "2026-12-14")
 
 
 def test_coverage_lists_neglected_pairs_first(env, capsys):
@@ -133,7 +133,18 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
         async with session_scope(engine) as session:
             await enqueue(
                 session,
-                [NudgeSpec("checkin", "U0MGR", "U0EMP", "2026-11", now, "U0EMP", "manager", {})],
+                [
+                    NudgeSpec(
+                        "checkin",
+                        key("U0MGR"),
+                        key("U0EMP"),
+                        "2026-11",
+                        now,
+                        key("U0EMP"),
+                        "manager",
+                        {},
+                    )
+                ],
                 now,
             )
             await session.commit()
