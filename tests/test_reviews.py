@@ -154,8 +154,8 @@ async def test_a_manager_records_a_review_interview_and_the_employee_gets_it_in_
     assert {g.due_on for g in goals} == {date(2027, 2, 24)}  # no next cycle: held + 90 days
     actions = await rows(engine, ActionItem)
     assert [(a.talk_id, a.owner_id, a.due_on.isoformat()) for a in actions] == [
-        (talk.id, "U0EMP", "2027-01-31"),
-        (talk.id, "U0MGR", "2026-12-15"),
+        (talk.id, key("U0EMP"), "2027-01-31"),
+        (talk.id, key("U0MGR"), "2026-12-15"),
     ]
     [dm] = await dm_to(running_app, "U0EMP")
     body = texts(dm["blocks"])
