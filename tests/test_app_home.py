@@ -3,6 +3,7 @@ their own record, never the manager's private note. Events are handled once per 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from storage.db import session_scope
@@ -139,6 +140,34 @@ async def test_log_a_talk_button_on_home_opens_the_form_for_that_report(running_
 
     [form] = await opened_form(running_app.slack)
     assert "Ann Lee" in texts(valid_view(form)["blocks"])
+
+
+async def test_a_button_sent_before_person_keys_still_names_its_report_by_slack_id(
+    running_app, engine
+):
+    await seed_org(engine, running_app.slack)
+    # what App Home carried before migration 0009: the report's Slack id as the value
+    button = {"type": "button", "action_id": "log_talk", "value": "U0ANN"}
+
+    await running_app.interact(block_actions("U0MGR", button))
+
+    [form] = await opened_form(running_app.slack)
+    shown = valid_view(form)
+    assert "Ann Lee" in texts(shown["blocks"])
+    assert json.loads(shown["private_metadata"])["e"] == key("U0ANN")
+
+
+async def test_a_button_naming_nobody_opens_no_form(running_app, engine):
+    await seed_org(engine, running_app.slack)
+    for value in ("U0NOBODY", "kU0NOBODY", ""):
+        running_app.slack.reset()
+        button = {"type": "button", "action_id": "log_talk", "value": value}
+
+        await running_app.interact(block_actions("U0MGR", button))
+
+        [shown] = await opened_form(running_app.slack)
+        assert "submit" not in shown, value
+        assert "Ann Lee" not in texts(shown["blocks"]) and "Eli Wang" not in texts(shown["blocks"])
 
 
 async def test_health_check_answers_once_the_database_is_reachable(running_app):
