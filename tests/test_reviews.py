@@ -390,11 +390,12 @@ async def test_metadata_cannot_point_an_edit_at_another_employees_review(running
     await seed(running_app, engine)
     await record(running_app)
     view = await open_review(running_app, "U0MGR", "<@U0ANN>")
-    view["private_metadata"] = json.dumps({"e": "U0ANN", "r": 1})
+    for ann in (key("U0ANN"), "U0ANN"):  # by person key, and as messages before them did
+        view["private_metadata"] = json.dumps({"e": ann, "r": 1})
 
-    response = await running_app.interact(view_submission("U0MGR", view, GOOD))
+        response = await running_app.interact(view_submission("U0MGR", view, GOOD))
 
-    assert response.json()["errors"] == {"review_rating": "I can't find that review any more."}
+        assert response.json()["errors"] == {"review_rating": "I can't find that review any more."}
     [review] = await rows(engine, Review)
     assert (review.employee_id, review.rating) == (key("U0EMP"), 4)
 
