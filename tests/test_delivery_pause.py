@@ -80,6 +80,7 @@ async def test_a_token_revoked_mid_queue_cancels_nothing_and_burns_no_attempt(
         {
             "status": "degraded",
             "delivery": "paused",
+            "platform": "slack",
             "reason": error,
             "since": FRI_10_SHANGHAI.isoformat(),
         },

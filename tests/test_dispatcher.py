@@ -255,7 +255,7 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
     slack.fail_next("users.info", delay=1.0)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
-    await nudge_engine.send.refresher.idle()
+    await nudge_engine.platform("slack").send.refresher.idle()
 
     posts = slack.calls_to("chat.postMessage")
     lookups = slack.calls_to("users.info")

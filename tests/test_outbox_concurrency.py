@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import outbox
-from bot.engine.dispatch import Delivered, dispatch
+from bot.engine.dispatch import Delivered, PlatformDelivery, dispatch
 from bot.engine.outbox import NudgeSpec, enqueue
 from bot.engine.pace import Pace
 from storage.db import make_engine, session_scope
@@ -83,7 +83,14 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(
 
     reports = await asyncio.gather(
         *(
-            dispatch(e, send, policy=fast, now=NOW, worker=f"worker-{n}", batch=20, pace=own_pace())
+            dispatch(
+                e,
+                [PlatformDelivery("slack", send, own_pace())],
+                policy=fast,
+                now=NOW,
+                worker=f"worker-{n}",
+                batch=20,
+            )
             for n, e in enumerate(engines)
         )
     )

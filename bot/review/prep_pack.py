@@ -157,9 +157,7 @@ async def build_packs(
         dates = await queries.interview_dates(session, cycle.id or 0, ids)
         reported = await queries.reporting_identities(session, ids)
     key_roles = {
-        p.id
-        for p in reports
-        if _named_in(policy.review.key_people, p, reported.get(p.id))
+        p.id for p in reports if _named_in(policy.review.key_people, p, reported.get(p.id))
     }
     return [
         _pack(
