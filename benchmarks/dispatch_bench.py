@@ -187,7 +187,7 @@ async def run(url: str, args: argparse.Namespace) -> bool:
                 for channel in {r.channel for r in rows}
                 for m in slack.messages_in(str(channel))
             )
-            final_rate = nudges.pace.rate
+            final_rate = nudges.platform("slack").pace.rate
         final = await states(engine)
     finally:
         await engine.dispose()
