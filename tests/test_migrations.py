@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+from bot.engine.planner import plan
+from bot.org.policy import Policy
 from storage import migrate
 from storage.db import make_engine
 from storage.models import UtcDateTime
@@ -798,3 +801,73 @@ async def test_0009_downgrade_refuses_two_people_with_one_slack_user_id(db: Asyn
         await migrate.downgrade(db, "0008")
 
     assert await _current(db) == {"0009"}
+
+
+async def test_after_0009_planning_again_plans_none_of_the_nudges_planned_before_it(
+    db: AsyncEngine, policy: Policy
+) -> None:
+    """The outbox's keys embed people: a check-in and its heads-up planned under Slack ids
+    must be the very keys the planner makes under person keys, or everyone would be nudged
+    a second time after the upgrade."""
+    thursday = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai: November's due
+    joined = datetime(2026, 1, 5, tzinfo=UTC)
+    await migrate.downgrade(db, "0008")
+    async with db.begin() as conn:
+        await _insert(
+            conn,
+            "person",
+            *(
+                dict(
+                    slack_id=sid,
+                    name=name,
+                    manager_id=manager,
+                    is_hr=False,
+                    active=True,
+                    created_at=joined,
+                    updated_at=joined,
+                )
+                for sid, name, manager in (
+                    ("U0MGR", "Mira", None),
+                    ("U0EMP", "Emil", "U0MGR"),
+                    ("U0NEW", "Nia", "U0MGR"),
+                )
+            ),
+        )
+        await _insert(conn, "chat_identity", *(_identity(s, "slack", s) for s in SLACK_IDS[1:]))
+        since = "2026-11-01"
+        await _insert(
+            conn,
+            "nudge",  # Emil's check-in and heads-up, planned before the upgrade
+            *(
+                # ids from the sequence, as the planner's next rows take theirs (PostgreSQL)
+                {k: v for k, v in row.items() if k != "id"}
+                for row in (
+                    _nudge(1, "checkin", "U0MGR", "U0EMP", "2026-11", "U0EMP", "{}"),
+                    _nudge(2, "checkin_heads_up", "U0EMP", "U0EMP", "2026-11", "U0EMP", "{}")
+                    | dict(role="employee", payload=_outbox_payload(manager="U0MGR", since=since)),
+                )
+            ),
+        )
+
+    await migrate.upgrade(db)
+    await plan(db, policy=policy, now=thursday)
+
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    # a subject that names nobody by key is counted as it is spelt
+                    "SELECT n.kind, COALESCE(i.user_id, n.subject) FROM nudge n"
+                    " LEFT JOIN chat_identity i"
+                    " ON i.person_id = n.subject AND i.platform = 'slack' ORDER BY n.id"
+                )
+            )
+        ).all()
+    about = Counter((kind, slack_id) for kind, slack_id in rows)
+    # Nia's were planned now (so the pass did plan check-ins); Emil's were not planned again
+    assert about == {
+        ("checkin", "U0EMP"): 1,
+        ("checkin_heads_up", "U0EMP"): 1,
+        ("checkin", "U0NEW"): 1,
+        ("checkin_heads_up", "U0NEW"): 1,
+    }
