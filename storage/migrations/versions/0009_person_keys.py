@@ -24,7 +24,7 @@ Slack identities share a user id (two workspaces) are refused the same way.
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-04 23:30:00
 """
 
 import json
