@@ -81,10 +81,10 @@ def _person(sid: str, name: str, manager: str | None, i: int) -> dict[str, objec
     zone, country, locale = PLACES[i % len(PLACES)]
     joined = datetime(2025, 1, 6, tzinfo=UTC)
     return {
-        "slack_id": sid,
+        "id": f"p{sid.lower()}",  # the person key; `sid` is their Slack user id
         "email": f"{sid.lower()}@example.com",
         "name": name,
-        "manager_id": manager,
+        "manager_id": f"p{manager.lower()}" if manager else None,
         "timezone": zone,
         "locale": locale,
         "country": country,
@@ -98,9 +98,9 @@ def _person(sid: str, name: str, manager: str | None, i: int) -> dict[str, objec
 
 def _slack_identity(person: dict[str, object]) -> dict[str, object]:
     """The person's Slack account, looked up a day ago: DM open, language and zone known."""
-    sid = str(person["slack_id"])
+    sid = str(person["id"])[1:].upper()
     return {
-        "person_id": sid,
+        "person_id": person["id"],
         "platform": "slack",
         "workspace": "",
         "user_id": sid,
@@ -128,7 +128,7 @@ async def seed(engine: AsyncEngine, managers: int, reports: int) -> int:
     period = period_of(T0.date(), policy().cadence.checkin)
     specs = []
     for n, employee in enumerate(staff):
-        eid, mid = str(employee["slack_id"]), str(employee["manager_id"])
+        eid, mid = str(employee["id"]), str(employee["manager_id"])
         due = T0 - timedelta(minutes=30) + timedelta(milliseconds=n // reports)  # a burst each
         checkin = {"firm": False, "last": None, "since": period.start, "round": period.index}
         heads_up = {"manager": mid, "since": period.start, "round": period.index}
@@ -187,7 +187,7 @@ async def run(url: str, args: argparse.Namespace) -> bool:
                 for channel in {r.channel for r in rows}
                 for m in slack.messages_in(str(channel))
             )
-            final_rate = nudges.pace.rate
+            final_rate = nudges.platform("slack").pace.rate
         final = await states(engine)
     finally:
         await engine.dispose()

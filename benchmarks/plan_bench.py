@@ -113,7 +113,7 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
     today = now.astimezone(ZoneInfo(policy().timezone)).date()
     this = period_of(today, policy().cadence.checkin)
     last = previous_period(this, policy().cadence.checkin)
-    ids = [f"U{i:07d}" for i in range(size)]
+    ids = [f"p{i:016x}" for i in range(size)]  # person keys, as Cadence makes them
     people, identities, talks, actions, goals, leave = [], [], [], [], [], []
     milestones, participants = [], []
     for i, sid in enumerate(ids):
@@ -122,8 +122,8 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
         joined = now - timedelta(days=rnd.randint(5, 50)) if recent else t0
         people.append(
             {
-                "slack_id": sid,
-                "email": f"{sid.lower()}@example.com",
+                "id": sid,
+                "email": f"person{i}@example.com",
                 "name": f"Person {i}",
                 "manager_id": ids[(i - 1) // REPORTS_PER_MANAGER] if i else None,
                 "timezone": zone,
@@ -142,8 +142,8 @@ def build_org(size: int, now: datetime, *, seed: int = 7) -> dict[Any, list[dict
                 "person_id": sid,
                 "platform": "slack",
                 "workspace": "",
-                "user_id": sid,
-                "conversation": f"D{sid}",
+                "user_id": f"U{i:07d}",
+                "conversation": f"D{i:07d}",
                 "locale": None,
                 "timezone": "Asia/Tokyo" if i % 17 == 0 else None,
                 "refreshed_at": None,

@@ -39,7 +39,7 @@ SHARES = ("under_quarter", "up_to_half", "half_or_more", None)
 async def seed(engine, reports: int, years: int) -> None:  # type: ignore[no-untyped-def]
     people = [
         dict(
-            slack_id="UMGR",
+            id="UMGR",
             email=None,
             name="Manager",
             manager_id=None,
@@ -54,7 +54,7 @@ async def seed(engine, reports: int, years: int) -> None:  # type: ignore[no-unt
     ]
     people += [
         dict(
-            slack_id=f"U{r:04d}",
+            id=f"U{r:04d}",
             email=None,
             name=f"Report {r}",
             manager_id="UMGR",

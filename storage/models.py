@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-SLACK_ID_LEN = 32
+PERSON_KEY_LEN = 32  # what a person key column holds (a migrated Slack id fits too)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -66,14 +67,21 @@ class GoalStatus(StrEnum):
     DROPPED = "dropped"
 
 
-class Person(SQLModel, table=True):
-    """Someone in the org chart, keyed by their Slack user id."""
+def new_person_key() -> str:
+    """A new person's key: Cadence's own, opaque, never a chat platform's id, never with a
+    space (outbox keys are joined by spaces)."""
+    return "p" + secrets.token_hex(8)
 
-    slack_id: str = Field(primary_key=True, max_length=SLACK_ID_LEN)
+
+class Person(SQLModel, table=True):
+    """Someone in the org chart, keyed by Cadence's own key; their chat accounts are
+    `ChatIdentity` rows."""
+
+    id: str = Field(default_factory=new_person_key, primary_key=True, max_length=PERSON_KEY_LEN)
     email: str | None = Field(default=None, max_length=320, index=True)
     name: str = Field(max_length=200)
     manager_id: str | None = Field(
-        default=None, foreign_key="person.slack_id", index=True, max_length=SLACK_ID_LEN
+        default=None, foreign_key="person.id", index=True, max_length=PERSON_KEY_LEN
     )
     timezone: str | None = Field(default=None, max_length=64)
     locale: str | None = Field(default=None, max_length=8)
@@ -108,7 +116,7 @@ class ChatIdentity(SQLModel, table=True):
     __tablename__ = "chat_identity"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    person_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     platform: str = Field(max_length=10)
     workspace: str = Field(default="", max_length=64)
     user_id: str = Field(max_length=64)
@@ -131,9 +139,9 @@ class Talk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
     family: str = Field(max_length=10)
-    manager_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
-    logged_by: str = Field(max_length=SLACK_ID_LEN)
+    manager_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN)
+    logged_by: str = Field(max_length=PERSON_KEY_LEN)  # the person who recorded it
     held_on: date
     duration_minutes: int
     facts: str = Field(sa_column=Column(Text, nullable=False))
@@ -157,8 +165,8 @@ class ActionItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     talk_id: int = Field(foreign_key="talk.id", index=True)
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
-    owner_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN)
+    owner_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     text: str = Field(max_length=3000)
     due_on: date
     status: str = Field(default=ActionStatus.OPEN, max_length=10)
@@ -226,8 +234,8 @@ class Goal(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("submission_key", name="uq_goal_submission_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
-    set_by: str = Field(max_length=SLACK_ID_LEN)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
+    set_by: str = Field(max_length=PERSON_KEY_LEN)
     title: str = Field(max_length=200)
     measure: str = Field(sa_column=Column(Text, nullable=False))
     due_on: date
@@ -248,7 +256,7 @@ class Milestone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     due_on: date | None = None
-    created_by: str = Field(max_length=SLACK_ID_LEN)
+    created_by: str = Field(max_length=PERSON_KEY_LEN)
     done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # Who registered what, with whom, by when, in which ten minutes (bot.records.milestones): the
     # same command sent twice is one milestone.
@@ -262,7 +270,7 @@ class MilestoneParticipant(SQLModel, table=True):
     __tablename__ = "milestone_participant"
 
     milestone_id: int = Field(foreign_key="milestone.id", primary_key=True)
-    person_id: str = Field(foreign_key="person.slack_id", primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=32)
 
 
 class LeavePauses(StrEnum):
@@ -280,7 +288,7 @@ class Leave(SQLModel, table=True):
     `all`."""
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    person_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     starts_on: date
     ends_on: date
     reason: str = Field(default="leave", max_length=40)
@@ -303,10 +311,10 @@ class Nudge(SQLModel, table=True):
     kind: str = Field(max_length=32)
     # No foreign key: only the planner writes rows, for active people, and people are never
     # deleted; a per-row check was 40 % of storing a large pass (benchmarks/README.md).
-    recipient_id: str = Field(max_length=SLACK_ID_LEN)
+    recipient_id: str = Field(max_length=PERSON_KEY_LEN)
     subject: str = Field(max_length=64)
     period: str = Field(max_length=40)
-    about_id: str | None = Field(default=None, max_length=SLACK_ID_LEN)
+    about_id: str | None = Field(default=None, max_length=PERSON_KEY_LEN)
     role: str = Field(default="manager", max_length=10)  # manager | employee | owner
     due_at: datetime = Field(sa_column=utc_column())
     state: str = Field(default=NudgeState.PENDING, max_length=12)
@@ -366,7 +374,7 @@ class SelfAssessment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id")
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     rating: int | None = None
     proudest: str = Field(default="", sa_column=Column(Text, nullable=False))
     redo: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -387,9 +395,9 @@ class Interview(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id")
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     scheduled_on: date
-    set_by: str = Field(max_length=SLACK_ID_LEN)
+    set_by: str = Field(max_length=PERSON_KEY_LEN)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
 
@@ -402,8 +410,8 @@ class Review(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id")
     talk_id: int = Field(foreign_key="talk.id", unique=True)
-    employee_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN, index=True)
-    manager_id: str = Field(foreign_key="person.slack_id", max_length=SLACK_ID_LEN)
+    employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
+    manager_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN)
     rating: int
     evidence: str = Field(sa_column=Column(Text, nullable=False))
     gaps: str = Field(default="", sa_column=Column(Text, nullable=False))

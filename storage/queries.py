@@ -45,18 +45,18 @@ from storage.models import (
 # -- people ----------------------------------------------------------------------------------------
 
 
-async def get_person(session: AsyncSession, slack_id: str) -> Person | None:
-    """The person with this Slack id, active or not."""
-    return await session.get(Person, slack_id)
+async def get_person(session: AsyncSession, key: str) -> Person | None:
+    """The person with this key, active or not."""
+    return await session.get(Person, key) if key else None
 
 
 async def people_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, Person]:
-    """People keyed by Slack id."""
+    """People by key."""
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = await session.exec(select(Person).where(col(Person.slack_id).in_(wanted)))
-    return {p.slack_id: p for p in rows}
+    rows = await session.exec(select(Person).where(col(Person.id).in_(wanted)))
+    return {p.id: p for p in rows}
 
 
 async def leave_of(
@@ -79,7 +79,7 @@ async def leave_of(
 
 async def all_people(session: AsyncSession) -> list[Person]:
     """Everyone in the org chart."""
-    rows = await session.exec(select(Person).order_by(col(Person.slack_id)))
+    rows = await session.exec(select(Person).order_by(col(Person.id)))
     return list(rows)
 
 
@@ -95,7 +95,7 @@ async def reports_of(
     query = (
         select(Person)
         .where(Person.manager_id == manager_id, col(Person.active).is_(True))
-        .order_by(func.lower(Person.name), col(Person.slack_id))
+        .order_by(func.lower(Person.name), col(Person.id))
         .offset(offset)
     )
     if limit is not None:
@@ -128,7 +128,7 @@ async def people_matching(
     )
     if manager_id is not None:
         query = query.where(Person.manager_id == manager_id)
-    query = query.order_by(func.lower(Person.name), col(Person.slack_id)).limit(limit)
+    query = query.order_by(func.lower(Person.name), col(Person.id)).limit(limit)
     return list(await session.exec(query))
 
 
@@ -177,6 +177,20 @@ async def slack_identities(
     return {row.person_id: row for row in rows}  # the first identity wins: it comes last
 
 
+async def reporting_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
+    """The account whose platform's profile tells a person's language and time zone to the
+    domain (and to the planner's snapshot, which picks the same one): their first Slack
+    account, the one platform that sends today."""
+    return await slack_identity(session, person_id)
+
+
+async def reporting_identities(
+    session: AsyncSession, person_ids: Iterable[str]
+) -> dict[str, ChatIdentity]:
+    """`reporting_identity` of each of these people that has one, by person."""
+    return await slack_identities(session, person_ids)
+
+
 async def identity_of_account(
     session: AsyncSession, platform: Platform, workspace: str, user_id: str
 ) -> ChatIdentity | None:
@@ -199,59 +213,96 @@ async def identities_of(session: AsyncSession, person_id: str) -> list[ChatIdent
     return list(await session.exec(query))
 
 
+async def accounts_of(
+    session: AsyncSession, person_ids: Iterable[str]
+) -> dict[str, list[ChatIdentity]]:
+    """Every chat identity of each of these people, oldest first, by person."""
+    ids = list(set(person_ids))
+    found: dict[str, list[ChatIdentity]] = {}
+    if not ids:
+        return found
+    query = (
+        select(ChatIdentity)
+        .where(col(ChatIdentity.person_id).in_(ids))
+        .order_by(col(ChatIdentity.id))
+    )
+    for row in await session.exec(query):
+        found.setdefault(row.person_id, []).append(row)
+    return found
+
+
 async def person_by_employee_number(session: AsyncSession, number: str) -> Person | None:
     """The person the HRIS knows by this employee number."""
     found = await session.exec(select(Person).where(col(Person.employee_number) == number))
     return found.first()
 
 
+async def person_of_account(
+    session: AsyncSession, platform: Platform, user_id: str, workspace: str = ""
+) -> Person | None:
+    """The person behind one chat account, active or not."""
+    query = (
+        select(Person)
+        .join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
+        .where(
+            col(ChatIdentity.platform) == platform,
+            col(ChatIdentity.workspace) == workspace,
+            col(ChatIdentity.user_id) == user_id,
+        )
+    )
+    return (await session.exec(query)).first()
+
+
+async def person_named_by(session: AsyncSession, ref: str) -> Person | None:
+    """The person an operator names: by person key, a chat account's user id (any
+    platform), employee number or email."""
+    person = await get_person(session, ref)
+    if person is not None or not ref:
+        return person
+    by_account = (
+        select(Person)
+        .join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
+        .where(col(ChatIdentity.user_id) == ref)
+        .order_by(col(ChatIdentity.id))
+    )
+    for query in (
+        by_account,
+        select(Person).where(col(Person.employee_number) == ref),
+        select(Person).where(func.lower(col(Person.email)) == ref.lower()),
+    ):
+        person = (await session.exec(query.limit(1))).first()
+        if person is not None:
+            return person
+    return None
+
+
+async def keys_of_accounts(
+    session: AsyncSession, platform: Platform, user_ids: Iterable[str], workspace: str = ""
+) -> dict[str, str]:
+    """The person key behind each of these accounts that has one, by the account's user id."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    query = select(col(ChatIdentity.user_id), col(ChatIdentity.person_id)).where(
+        col(ChatIdentity.platform) == platform,
+        col(ChatIdentity.workspace) == workspace,
+        col(ChatIdentity.user_id).in_(wanted),
+    )
+    return {user_id: key for user_id, key in await session.exec(query)}
+
+
 async def reported_timezone(session: AsyncSession, person_id: str) -> str | None:
-    """The time zone the person's Slack profile reported, if any."""
-    identity = await slack_identity(session, person_id)
+    """The time zone the person's chat platform reported, if any (`reporting_identity`)."""
+    identity = await reporting_identity(session, person_id)
     return identity.timezone if identity is not None else None
 
 
-async def ensure_slack_identity(
-    session: AsyncSession, person_id: str, *, now: datetime
-) -> ChatIdentity:
-    """The person's Slack identity, added (not yet flushed) if they had none: in the one
-    installed workspace, with their person key as the Slack user id."""
-    identity = await slack_identity(session, person_id)
-    if identity is None:
-        identity = ChatIdentity(
-            person_id=person_id,
-            platform=Platform.SLACK,
-            workspace="",
-            user_id=person_id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(identity)
-    return identity
-
-
-async def dm_channel(session: AsyncSession, slack_id: str) -> str | None:
-    """The DM channel stored for a person, if one was ever opened."""
-    identity = await slack_identity(session, slack_id)
-    return identity.conversation if identity is not None else None
-
-
-async def set_dm_channel(
-    session: AsyncSession, slack_id: str, channel: str, *, now: datetime
-) -> None:
-    """Store a person's DM channel on their Slack identity (made if they had none)."""
-    if await get_person(session, slack_id) is None:
-        return
-    identity = await ensure_slack_identity(session, slack_id, now=now)
-    identity.conversation, identity.updated_at = channel, now
-
-
 async def active_hr(session: AsyncSession) -> list[Person]:
-    """The active HR people, by Slack id."""
+    """The active HR people, by key."""
     query = (
         select(Person)
         .where(col(Person.is_hr).is_(True), col(Person.active).is_(True))
-        .order_by(Person.slack_id)
+        .order_by(Person.id)
     )
     return list((await session.execute(query)).scalars())
 
@@ -575,9 +626,9 @@ async def milestone_participants(session: AsyncSession, milestone_id: int) -> li
     """Who took part in a milestone, by name."""
     rows = await session.execute(
         select(Person)
-        .join(MilestoneParticipant, col(MilestoneParticipant.person_id) == Person.slack_id)
+        .join(MilestoneParticipant, col(MilestoneParticipant.person_id) == Person.id)
         .where(MilestoneParticipant.milestone_id == milestone_id)
-        .order_by(Person.name, Person.slack_id)
+        .order_by(Person.name, Person.id)
     )
     return list(rows.scalars())
 

@@ -41,17 +41,27 @@ SLACK_LOCALES = {
 }
 
 
+def key(slack_id: str) -> str:
+    """The person key `add_people` gives the person with this Slack id: never the Slack id
+    itself, so a test fails wherever the code takes one for the other."""
+    return f"k{slack_id}"
+
+
 async def add_people(engine: AsyncEngine, people: list[dict[str, Any]]) -> None:
-    """Insert people (managers before their reports), each with their Slack identity, as the
-    org import makes them."""
+    """Insert people (managers before their reports; rows as the org file has them: a
+    `slack_id`, a `manager_id` naming the manager's Slack id) under their person keys
+    (`key`), each with their Slack identity, as the org import makes them."""
     async with session_scope(engine) as session:
         for row in people:
-            session.add(Person(created_at=T0, updated_at=T0, **row))
-            await session.flush()
+            fields = {k: v for k, v in row.items() if k != "slack_id"}
             sid = row["slack_id"]
+            if fields.get("manager_id"):
+                fields["manager_id"] = key(fields["manager_id"])
+            session.add(Person(id=key(sid), created_at=T0, updated_at=T0, **fields))
+            await session.flush()
             session.add(
                 ChatIdentity(
-                    person_id=sid,
+                    person_id=key(sid),
                     platform=Platform.SLACK,
                     user_id=sid,
                     created_at=T0,
@@ -254,9 +264,11 @@ async def opened_form(
     return [shown_view(call.params) for call in calls]
 
 
-async def sent_message(engine: AsyncEngine, kind: str, recipient_id: str) -> dict[str, str]:
-    """The channel and ts of the latest message of this outbox kind sent to someone (what the
-    bot stored when Slack answered chat.postMessage)."""
+async def sent_message(engine: AsyncEngine, kind: str, slack_id: str) -> dict[str, str]:
+    """The channel and ts of the latest message of this outbox kind sent to someone of
+    `add_people`'s, named by Slack id (what the bot stored when Slack answered
+    chat.postMessage)."""
+    recipient_id = key(slack_id)
     async with session_scope(engine) as session:
         rows = await session.execute(
             select(Nudge)

@@ -100,10 +100,8 @@ class Sample:
     nudge_kind: str | None = None
 
 
-def _person(slack_id: str, name: str, manager: str | None = None, **extra: Any) -> Person:
-    return Person(
-        slack_id=slack_id, name=name, manager_id=manager, created_at=NOW, updated_at=NOW, **extra
-    )
+def _person(key: str, name: str, manager: str | None = None, **extra: Any) -> Person:
+    return Person(id=key, name=name, manager_id=manager, created_at=NOW, updated_at=NOW, **extra)
 
 
 def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sample]:
@@ -113,7 +111,7 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
     employee = _person("U0EMP", text("employee name", 200), "U0MGR")
     hr = _person("U0HR", text("hr name", 200), is_hr=True)
     reports = [_person(f"U0R{n:04d}", text(f"report {n} name", 200), "U0MGR") for n in range(many)]
-    names = {p.slack_id: p.name for p in (manager, employee, hr)}
+    names = {p.id: p.name for p in (manager, employee, hr)}
     cycle = Cycle(
         id=7,
         name=text("cycle", 40),
@@ -611,7 +609,7 @@ def _notice(
     row = Nudge(
         id=1,
         kind=kind,
-        recipient_id=manager.slack_id,
+        recipient_id=manager.id,
         subject="x:1",
         period="once",
         due_at=NOW,

@@ -3,12 +3,13 @@ their own record, never the manager's private note. Events are handled once per 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from storage.db import session_scope
 from storage.models import ActionItem, Talk
 from tests.blockkit import texts, valid_view
-from tests.factories import T0, add_people, block_actions, opened_form, seed_org
+from tests.factories import T0, add_people, block_actions, key, opened_form, seed_org
 
 
 async def add_talk(
@@ -18,9 +19,9 @@ async def add_talk(
         talk = Talk(
             kind=kind,
             family="dialogue",
-            manager_id="U0MGR",
-            employee_id=employee,
-            logged_by="U0MGR",
+            manager_id=key("U0MGR"),
+            employee_id=key(employee),
+            logged_by=key("U0MGR"),
             held_on=date.fromisoformat(held),
             duration_minutes=15,
             facts=f"Facts of {held}",
@@ -35,8 +36,8 @@ async def add_talk(
             session.add(
                 ActionItem(
                     talk_id=talk.id,
-                    employee_id=employee,
-                    owner_id=employee,
+                    employee_id=key(employee),
+                    owner_id=key(employee),
                     text=f"Do it by {due}",
                     due_on=date.fromisoformat(due),
                     created_at=T0,
@@ -70,7 +71,7 @@ async def test_manager_home_shows_each_reports_last_talk_and_actions(running_app
     assert "2 open actions · 1 overdue" in shown
     assert "*Ann Lee*\nLast talk: no talk logged yet" in shown
     buttons = [b["accessory"] for b in publish.params["view"]["blocks"] if "accessory" in b]
-    assert {b["value"] for b in buttons} == {"U0EMP", "U0ANN"}
+    assert {b["value"] for b in buttons} == {key("U0EMP"), key("U0ANN")}
 
 
 async def test_employee_home_shows_own_talks_in_their_language_without_private_notes(
@@ -132,13 +133,41 @@ async def test_log_a_talk_button_on_home_opens_the_form_for_that_report(running_
     button = next(
         b["accessory"]
         for b in publish.params["view"]["blocks"]
-        if b.get("accessory", {}).get("value") == "U0ANN"
+        if b.get("accessory", {}).get("value") == key("U0ANN")
     )
 
     await running_app.interact(block_actions("U0MGR", button))
 
     [form] = await opened_form(running_app.slack)
     assert "Ann Lee" in texts(valid_view(form)["blocks"])
+
+
+async def test_a_button_sent_before_person_keys_still_names_its_report_by_slack_id(
+    running_app, engine
+):
+    await seed_org(engine, running_app.slack)
+    # what App Home carried before migration 0009: the report's Slack id as the value
+    button = {"type": "button", "action_id": "log_talk", "value": "U0ANN"}
+
+    await running_app.interact(block_actions("U0MGR", button))
+
+    [form] = await opened_form(running_app.slack)
+    shown = valid_view(form)
+    assert "Ann Lee" in texts(shown["blocks"])
+    assert json.loads(shown["private_metadata"])["e"] == key("U0ANN")
+
+
+async def test_a_button_naming_nobody_opens_no_form(running_app, engine):
+    await seed_org(engine, running_app.slack)
+    for value in ("U0NOBODY", "kU0NOBODY", ""):
+        running_app.slack.reset()
+        button = {"type": "button", "action_id": "log_talk", "value": value}
+
+        await running_app.interact(block_actions("U0MGR", button))
+
+        [shown] = await opened_form(running_app.slack)
+        assert "submit" not in shown, value
+        assert "Ann Lee" not in texts(shown["blocks"]) and "Eli Wang" not in texts(shown["blocks"])
 
 
 async def test_health_check_answers_once_the_database_is_reachable(running_app):

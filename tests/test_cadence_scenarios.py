@@ -14,7 +14,7 @@ from bot.process.cli import main
 from storage.db import make_engine, session_scope
 from storage.models import Nudge
 from tests.blockkit import texts, valid_message
-from tests.factories import seed_org
+from tests.factories import key, seed_org
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,9 +69,9 @@ def test_monthly_checkin_nudge_reaches_the_manager_once_at_ten_local(org, databa
     assert "Mia Chen 近期会和你进行一次过程对话" in by_channel["DU0EMP"][0]
     sent = [n for n in nudges(database_url) if n.state == "sent"]
     assert {(n.kind, n.recipient_id, n.subject) for n in sent} == {
-        ("checkin", "U0MGR", "U0EMP"),
-        ("checkin", "U0MGR", "U0ANN"),
-        ("checkin_heads_up", "U0EMP", "U0EMP"),
-        ("checkin_heads_up", "U0ANN", "U0ANN"),
+        ("checkin", key("U0MGR"), key("U0EMP")),
+        ("checkin", key("U0MGR"), key("U0ANN")),
+        ("checkin_heads_up", key("U0EMP"), key("U0EMP")),
+        ("checkin_heads_up", key("U0ANN"), key("U0ANN")),
     }
     assert "sent 4" in capsys.readouterr().out.splitlines()[1]

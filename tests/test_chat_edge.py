@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.errors import Invalid
-from handlers.slack import parse, tell
+from handlers.slack import ids, parse, tell
 from handlers.slack.blocks.messages import Message
 from prompts import t
 from storage.db import session_scope
-from storage.models import Interview, Talk
-from tests.factories import block_actions, seed_org, view_submission
+from storage.models import Interview, Talk, new_person_key
+from tests.factories import block_actions, key, seed_org, view_submission
 from tests.test_interviews import home_picker, picked
 from tests.test_record_talk import GOOD, open_record_form
 from tests.test_self_assessment import add_cycle
@@ -103,6 +103,14 @@ def test_a_record_id_that_cannot_be_read_is_0_which_names_no_record(raw, read):
     assert parse.record_id(raw) == read
 
 
+@pytest.mark.parametrize("person", [new_person_key(), "kU0EMP", "U0EMP"])
+def test_action_ids_carry_a_person_key_or_the_slack_id_of_older_messages(person):
+    picked = {"action_id": ids.interview_date_action(person, 7), "selected_date": "2026-12-10"}
+
+    assert parse.interview_choice(picked) == parse.InterviewChoice(7, person, date(2026, 12, 10))
+    assert ids.NUDGE_LOG_TALK_ACTION.match(ids.nudge_log_talk(person))
+
+
 def test_a_nudge_choice_without_routing_data_asks_for_nothing_in_particular():
     choice = parse.nudge_choice({"value": "not json", "action_id": "nudge_skip"})
 
@@ -171,7 +179,7 @@ async def test_an_interview_date_is_set_even_when_slack_refuses_the_confirmation
     assert refused.response is not None and refused.response["error"] == "cannot_dm_bot"
     async with session_scope(engine) as session:
         [interview] = (await session.exec(select(Interview))).scalars()
-    assert (interview.employee_id, interview.scheduled_on) == ("U0ANN", date(2026, 12, 10))
+    assert (interview.employee_id, interview.scheduled_on) == (key("U0ANN"), date(2026, 12, 10))
 
 
 # -- ids are spelled in ids.py ----------------------------------------------------------------
@@ -193,9 +201,9 @@ def _spelled_ids(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value in ID_KEYS and _literal(value):
-                    found.append(f"{path.name}:{node.lineno} {key.value}")
+            for field, value in zip(node.keys, node.values, strict=True):
+                if isinstance(field, ast.Constant) and field.value in ID_KEYS and _literal(value):
+                    found.append(f"{path.name}:{node.lineno} {field.value}")
         if isinstance(node, ast.Call):
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             for keyword in node.keywords:

@@ -14,6 +14,7 @@ from tests.factories import (
     add_people,
     block_actions,
     fill,
+    key,
     opened_form,
     opened_view,
     seed_org,
@@ -41,7 +42,7 @@ async def test_mention_forms_all_open_the_record_form_for_that_report(running_ap
         assert time.monotonic() - started < 3  # the ack comes well inside Slack's 3 s
         [form] = await opened_form(running_app.slack)
         view = valid_view(form)
-        assert '"e": "U0EMP"' in view["private_metadata"], text
+        assert f'"e": "{key("U0EMP")}"' in view["private_metadata"], text
 
 
 async def test_plain_name_that_matches_several_people_asks_for_a_mention(running_app, engine):
@@ -105,7 +106,7 @@ async def test_hr_may_log_a_talk_about_anyone(running_app, engine):
     assert response.text == ""
     async with session_scope(engine) as session:
         talk = (await session.exec(select(Talk))).scalar_one()
-    assert (talk.manager_id, talk.logged_by) == ("U0MGR", "U0HR")
+    assert (talk.manager_id, talk.logged_by) == (key("U0MGR"), key("U0HR"))
 
 
 async def test_a_forged_submission_is_checked_again_and_writes_nothing(running_app, engine):
@@ -130,8 +131,10 @@ async def test_checkin_alone_lets_the_manager_pick_a_report(running_app, engine)
     [call] = await running_app.slack.async_wait_for("views.open")
     picker = valid_view(opened_view(call.params))
     options = await suggested(running_app, "U0MGR", picker)
-    assert [o["value"] for o in options] == ["U0ANN", "U0EMP"]
-    response = await running_app.interact(view_submission("U0MGR", picker, {"employee": "U0EMP"}))
+    assert [o["value"] for o in options] == [key("U0ANN"), key("U0EMP")]
+    response = await running_app.interact(
+        view_submission("U0MGR", picker, {"employee": key("U0EMP")})
+    )
     body = response.json()
     assert body["response_action"] == "update"
     form = valid_view(body["view"])
@@ -187,4 +190,4 @@ async def test_a_plain_email_name_still_finds_that_person(running_app, engine):
     await running_app.command("U0MGR", "@ann")
 
     [call] = await running_app.slack.async_wait_for("views.open")
-    assert '"e": "U0ANN"' in valid_view(call.params["view"])["private_metadata"]
+    assert f'"e": "{key("U0ANN")}"' in valid_view(call.params["view"])["private_metadata"]

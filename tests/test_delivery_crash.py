@@ -27,7 +27,7 @@ from bot.dev.slack_standin import SlackStandIn
 from bot.engine.outbox import NudgeSpec, enqueue
 from storage.db import session_scope
 from storage.models import Nudge
-from tests.factories import add_people, opened_view, seed_org, view_submission
+from tests.factories import add_people, key, opened_view, seed_org, view_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "crash-test-signing-secret"
@@ -216,7 +216,14 @@ async def _seed_four_checkins(engine, slack: SlackStandIn) -> set[int]:
     payload = {"firm": False, "last": None, "since": "2026-11-01", "round": 1}
     specs = [
         NudgeSpec(
-            "checkin", f"UM{i}", f"UE{i}", "2026-11", FRI_10_SHANGHAI, f"UE{i}", "manager", payload
+            "checkin",
+            key(f"UM{i}"),
+            key(f"UE{i}"),
+            "2026-11",
+            FRI_10_SHANGHAI,
+            key(f"UE{i}"),
+            "manager",
+            payload,
         )
         for i in range(4)
     ]

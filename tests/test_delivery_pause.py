@@ -15,7 +15,7 @@ from bot.engine import delivery_pause
 from storage import queries
 from storage.db import session_scope
 from storage.models import ChatIdentity, Nudge, Person
-from tests.factories import add_people, seed_org
+from tests.factories import add_people, key, seed_org
 from tests.test_dispatcher import FRI_10_SHANGHAI, add_checkin_nudge
 
 TOKEN_ERRORS = ["account_inactive", "invalid_auth", "token_revoked", "not_authed", "token_expired"]
@@ -80,6 +80,7 @@ async def test_a_token_revoked_mid_queue_cancels_nothing_and_burns_no_attempt(
         {
             "status": "degraded",
             "delivery": "paused",
+            "platform": "slack",
             "reason": error,
             "since": FRI_10_SHANGHAI.isoformat(),
         },
@@ -212,7 +213,7 @@ async def test_a_stale_dm_channel_is_opened_again_once(running_app, engine, nudg
     async with session_scope(engine) as session:
         await session.execute(
             update(ChatIdentity)
-            .where(ChatIdentity.person_id == "U0MGR")
+            .where(ChatIdentity.person_id == key("U0MGR"))
             .values(conversation="DGONE")
         )
         await session.commit()
@@ -227,4 +228,5 @@ async def test_a_stale_dm_channel_is_opened_again_once(running_app, engine, nudg
     assert [p.params["channel"] for p in posts] == ["DGONE", "DU0MGR"]
     assert len(slack.calls_to("conversations.open")) == 1
     async with session_scope(engine) as session:
-        assert await queries.dm_channel(session, "U0MGR") == "DU0MGR"
+        mia = await queries.slack_identity(session, key("U0MGR"))
+    assert mia is not None and mia.conversation == "DU0MGR"

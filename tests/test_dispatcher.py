@@ -16,13 +16,15 @@ from storage.db import session_scope
 from storage.models import ChatIdentity, Nudge, Person
 from tests.app_fixtures import engine_for
 from tests.blockkit import valid_message
-from tests.factories import seed_org
+from tests.factories import key, seed_org
 
 FRI_10_SHANGHAI = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 async def add_checkin_nudge(engine, *, due_at=FRI_10_SHANGHAI, subject="U0EMP", to="U0MGR"):
+    """A check-in nudge to `to` about `subject` (people of `add_people`, by Slack id)."""
     payload = {"firm": False, "last": None, "since": "2026-11-01", "round": 1}
+    to, subject = key(to), key(subject)
     async with session_scope(engine) as session:
         await enqueue(
             session,
@@ -54,7 +56,7 @@ async def test_a_due_checkin_is_sent_with_its_outline_and_recorded(
     assert nudge.sent_text == "Time for a check-in with Eli Wang"
     buttons = [e for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["nudge_log_talk", "nudge_snooze", "nudge_skip"]
-    assert json.loads(buttons[0]["value"]) == {"e": "U0EMP", "k": "checkin"}
+    assert json.loads(buttons[0]["value"]) == {"e": key("U0EMP"), "k": "checkin"}
 
 
 async def test_a_429_is_retried_after_retry_after_without_counting_an_attempt(
@@ -145,8 +147,9 @@ async def test_a_missed_moment_goes_out_at_the_next_working_moment_or_is_dropped
     assert morning.sent == 1
     async with session_scope(engine) as session:
         rows = {n.subject: n for n in (await session.execute(select(Nudge))).scalars()}
-    assert rows["U0EMP"].state == "sent"
-    assert rows["U0ANN"].state == "cancelled" and rows["U0ANN"].last_error.startswith("dropped")
+    eli, ann = rows[key("U0EMP")], rows[key("U0ANN")]
+    assert eli.state == "sent"
+    assert ann.state == "cancelled" and ann.last_error.startswith("dropped")
 
 
 async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, nudge_engine):
@@ -160,7 +163,7 @@ async def test_a_user_slack_reports_deleted_gets_no_nudges(running_app, engine, 
 
     assert report.sent == 0 and report.cancelled == 2
     async with session_scope(engine) as session:
-        mia = await session.get(Person, "U0MGR")
+        mia = await session.get(Person, key("U0MGR"))
         states = set((await session.execute(select(Nudge.state))).scalars())
     assert mia.active is False and states == {"cancelled"}
 
@@ -252,12 +255,12 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
     slack.fail_next("users.info", delay=1.0)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
-    await nudge_engine.send.refresher.idle()
+    await nudge_engine.platform("slack").send.refresher.idle()
 
     posts = slack.calls_to("chat.postMessage")
     lookups = slack.calls_to("users.info")
     assert report.sent == 2 and {c.params["user"] for c in lookups} == {"U0MGR", "U0HR"}
     assert max(p.at for p in posts) < min(c.at for c in lookups)  # sent with what was stored
     async with session_scope(engine) as session:
-        mia = await queries.slack_identity(session, "U0MGR")
+        mia = await queries.slack_identity(session, key("U0MGR"))
     assert mia.refreshed_at == FRI_10_SHANGHAI  # and refreshed afterwards

@@ -13,7 +13,7 @@ from bot.engine.outbox import NudgeSpec, enqueue
 from bot.process.cli import main
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Leave, Talk
-from tests.factories import ORG, T0, add_people
+from tests.factories import ORG, T0, add_people, key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ def test_leave_is_recorded_for_known_people_only(env, capsys):
     assert main(["leave", "--person", "UNOBODY", "--from", "2026-12-01", "--to", "2026-12-14"]) == 1
     assert "UNOBODY is not in the org chart" in capsys.readouterr().err
     [leave] = run(env, lambda e: _all(e, Leave))
-    assert (leave.person_id, str(leave.ends_on)) == ("U0EMP", "2026-12-14")
+    assert (leave.person_id, str(leave.ends_on)) == (key("U0EMP"), "2026-12-14")
 
 
 def test_coverage_lists_neglected_pairs_first(env, capsys):
@@ -104,9 +104,9 @@ def test_coverage_lists_neglected_pairs_first(env, capsys):
                 Talk(
                     kind="checkin",
                     family="dialogue",
-                    manager_id="U0MGR",
-                    employee_id="U0ANN",
-                    logged_by="U0MGR",
+                    manager_id=key("U0MGR"),
+                    employee_id=key("U0ANN"),
+                    logged_by=key("U0MGR"),
                     held_on=datetime.now(UTC).date(),
                     duration_minutes=15,
                     facts="f",
@@ -133,7 +133,18 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
         async with session_scope(engine) as session:
             await enqueue(
                 session,
-                [NudgeSpec("checkin", "U0MGR", "U0EMP", "2026-11", now, "U0EMP", "manager", {})],
+                [
+                    NudgeSpec(
+                        "checkin",
+                        key("U0MGR"),
+                        key("U0EMP"),
+                        "2026-11",
+                        now,
+                        key("U0EMP"),
+                        "manager",
+                        {},
+                    )
+                ],
                 now,
             )
             await session.commit()

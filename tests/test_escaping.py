@@ -12,7 +12,7 @@ import pytest
 from handlers.slack.blocks import kit, nudges
 from tests import hostile
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import add_people, block_actions, opened_view, seed_org, view_submission
+from tests.factories import add_people, block_actions, key, opened_view, seed_org, view_submission
 from tests.slack_rules import (
     assert_every_payload_follows_slacks_rules,
     assert_safe_payload,
@@ -113,7 +113,7 @@ async def test_a_hostile_milestone_name_reaches_no_one_as_markup_and_each_report
     assert assert_every_payload_follows_slacks_rules(running_app.slack) >= 4
     [row] = [b for b in to_mia.params["blocks"] if b["type"] == "actions"]
     log_buttons = [e for e in row["elements"] if e["action_id"].startswith("nudge_log_talk")]
-    assert [json.loads(b["value"])["e"] for b in log_buttons] == ["U0ANN", "U0EMP"]
+    assert [json.loads(b["value"])["e"] for b in log_buttons] == [key("U0ANN"), key("U0EMP")]
     assert "Log talk with Ann Lee" in texts([row]) and "Log talk with Eli Wang" in texts([row])
 
     running_app.slack.reset()
@@ -124,7 +124,7 @@ async def test_a_hostile_milestone_name_reaches_no_one_as_markup_and_each_report
 
     [opened] = await running_app.slack.async_wait_for("views.open")
     form = valid_view(opened.params["view"])
-    assert json.loads(form["private_metadata"])["e"] == "U0EMP"
+    assert json.loads(form["private_metadata"])["e"] == key("U0EMP")
     assert form["blocks"][1]["element"]["initial_option"]["value"] == "milestone_retro"
 
 

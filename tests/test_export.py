@@ -13,20 +13,23 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.process.cli import main
-from bot.records.export import export_talks
+from bot.records.export import PEOPLE_COLUMNS, export_talks
 from storage.db import make_engine, session_scope
 from storage.models import (
     ActionItem,
     ActionStatus,
+    ChatIdentity,
     Cycle,
     Family,
-    Person,
+    Platform,
     Review,
     Talk,
     TalkShare,
 )
+from tests.factories import add_people, key
 
 NOW = datetime.now(UTC)
+BOB_TEAMS = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 TODAY = NOW.date()
 FACTS = 'Shipped the importer.\nMissed the "beta" date, by a week.\n第二行'
 TALK_KEYS = {
@@ -45,17 +48,18 @@ TALK_KEYS = {
     "employee_view",
     "acknowledged",
     "actions",
+    *PEOPLE_COLUMNS,
 }
-ACTION_KEYS = {"id", "text", "owner_id", "due_on", "status"}
+ACTION_KEYS = {"id", "text", "owner_id", "owner_key", "due_on", "status"}
 
 
 def talk(employee: str, held_on: date, n: int, **fields: object) -> Talk:
     values: dict[str, object] = {
         "kind": "one_on_one",
         "family": Family.DIALOGUE,
-        "manager_id": "U0MGR",
-        "employee_id": employee,
-        "logged_by": "U0MGR",
+        "manager_id": key("U0MGR"),
+        "employee_id": key(employee),
+        "logged_by": key("U0MGR"),
         "held_on": held_on,
         "duration_minutes": 30,
         "facts": f"facts {n}",
@@ -69,15 +73,24 @@ def talk(employee: str, held_on: date, n: int, **fields: object) -> Talk:
 
 async def seed(engine: AsyncEngine) -> None:
     """Manager U0MGR with reports U0ANN (a review with three actions, then a dialogue) and
-    U0BOB (one acknowledged dialogue)."""
+    U0BOB (one acknowledged dialogue), each with their Slack account; Bob has a Teams one too."""
+    await add_people(
+        engine,
+        [
+            dict(slack_id="U0MGR", name="Mia", email="mia@example.com"),
+            dict(slack_id="U0ANN", name="Ann", manager_id="U0MGR"),
+            dict(slack_id="U0BOB", name="Bob", manager_id="U0MGR", employee_number="E7"),
+        ],
+    )
     async with session_scope(engine) as session:
-        for sid, name, manager in (("U0MGR", "Mia", None), ("U0ANN", "Ann", "U0MGR")):
-            session.add(
-                Person(slack_id=sid, name=name, manager_id=manager, created_at=NOW, updated_at=NOW)
-            )
-            await session.flush()
         session.add(
-            Person(slack_id="U0BOB", name="Bob", manager_id="U0MGR", created_at=NOW, updated_at=NOW)
+            ChatIdentity(
+                person_id=key("U0BOB"),
+                platform=Platform.TEAMS,
+                user_id=BOB_TEAMS,
+                created_at=NOW,
+                updated_at=NOW,
+            )
         )
         later = talk("U0ANN", date(2025, 3, 1), 1)  # inserted first, held last
         early = talk(
@@ -105,8 +118,8 @@ async def seed(engine: AsyncEngine) -> None:
             Review(
                 cycle_id=cycle.id,
                 talk_id=early.id,
-                employee_id="U0ANN",
-                manager_id="U0MGR",
+                employee_id=key("U0ANN"),
+                manager_id=key("U0MGR"),
                 rating=3,
                 evidence=FACTS,
                 decisions='["pay", "promotion"]',
@@ -124,8 +137,8 @@ async def seed(engine: AsyncEngine) -> None:
             session.add(
                 ActionItem(
                     talk_id=early.id,
-                    employee_id="U0ANN",
-                    owner_id=owner,
+                    employee_id=key("U0ANN"),
+                    owner_id=key(owner),
                     text=text,
                     due_on=due,
                     status=status,
@@ -192,6 +205,31 @@ def test_json_export_lists_talks_in_held_order_with_exact_schema(
     assert [t["acknowledged"] for t in talks[1:]] == [True, False]  # Bob acknowledged his
 
 
+def test_export_names_people_by_slack_id_and_adds_key_email_and_each_platforms_id(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(export(capsys, "--format", "json"))
+    bob = data["talks"][1]
+    assert (bob["manager_id"], bob["employee_id"]) == ("U0MGR", "U0BOB")  # as before
+    assert (bob["manager_key"], bob["manager_email"], bob["manager_slack_id"]) == (
+        key("U0MGR"),
+        "mia@example.com",
+        "U0MGR",
+    )
+    assert (bob["employee_key"], bob["employee_teams_id"]) == (key("U0BOB"), BOB_TEAMS)
+    owners = [(a["owner_id"], a["owner_key"]) for a in data["talks"][0]["actions"]]
+    assert owners[:2] == [("U0ANN", key("U0ANN")), ("U0MGR", key("U0MGR"))]
+    assert [(p["name"], p["slack_id"], p["teams_id"]) for p in data["people"]] == [
+        ("Ann", "U0ANN", None),
+        ("Bob", "U0BOB", BOB_TEAMS),
+        ("Mia", "U0MGR", None),
+    ]
+    assert data["people"][1]["employee_number"] == "E7"
+    rows = list(csv.DictReader(io.StringIO(export(capsys, "--format", "csv"), newline="")))
+    assert (rows[1]["employee_id"], rows[1]["employee_key"]) == ("U0BOB", key("U0BOB"))
+    assert rows[1]["employee_teams_id"] == BOB_TEAMS
+
+
 def test_employee_and_since_filters_narrow_the_export(
     seeded: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -238,6 +276,7 @@ def test_csv_export_parses_back_with_multiline_facts_intact(
         "acknowledged",
         "private_note",
         "actions",
+        *PEOPLE_COLUMNS,
     ]
     assert [r["held_on"] for r in rows] == ["2025-01-10", "2025-02-01", "2025-03-01"]
     first = rows[0]
@@ -259,7 +298,7 @@ async def test_export_of_an_empty_database_has_no_talks(engine: AsyncEngine) -> 
     data = await export_talks(
         engine, employee_id=None, since=None, include_private=True, today=TODAY
     )
-    assert data == {"talks": []}
+    assert data == {"talks": [], "people": []}
 
 
 async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
@@ -280,9 +319,9 @@ async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
         )
         return len(data["talks"]), len(statements)
 
-    one, many = await queries_for("U0BOB"), await queries_for(None)
+    one, many = await queries_for(key("U0BOB")), await queries_for(None)
     assert (one[0], many[0]) == (1, 3)
-    assert one[1] == many[1] == 3  # talks, their actions, their reviews
+    assert one[1] == many[1] == 5  # talks, their actions, their reviews, people, accounts
 
 
 HOSTILE = {
@@ -298,18 +337,14 @@ HOSTILE = {
 async def _seed_hostile(url: str) -> None:
     engine = make_engine(url)
     try:
+        await add_people(
+            engine,
+            [
+                dict(slack_id="U0MGR", name="=cmd"),
+                dict(slack_id="U0ANN", name="=cmd", manager_id="U0MGR"),
+            ],
+        )
         async with session_scope(engine) as session:
-            for sid, manager in (("U0MGR", None), ("U0ANN", "U0MGR")):
-                session.add(
-                    Person(
-                        slack_id=sid,
-                        name="=cmd",
-                        manager_id=manager,
-                        created_at=NOW,
-                        updated_at=NOW,
-                    )
-                )
-                await session.flush()
             hostile = talk(
                 "U0ANN",
                 date(2025, 1, 10),
@@ -334,8 +369,8 @@ async def _seed_hostile(url: str) -> None:
                 Review(
                     cycle_id=cycle.id,
                     talk_id=hostile.id,
-                    employee_id="U0ANN",
-                    manager_id="U0MGR",
+                    employee_id=key("U0ANN"),
+                    manager_id=key("U0MGR"),
                     rating=3,
                     evidence=HOSTILE["facts"],
                     decisions="[]",
@@ -347,8 +382,8 @@ async def _seed_hostile(url: str) -> None:
             session.add(
                 ActionItem(
                     talk_id=hostile.id,
-                    employee_id="U0ANN",
-                    owner_id="U0ANN",
+                    employee_id=key("U0ANN"),
+                    owner_id=key("U0ANN"),
                     text=HOSTILE["action"],
                     due_on=TODAY,
                     status=ActionStatus.OPEN,

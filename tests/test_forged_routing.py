@@ -13,7 +13,15 @@ from sqlalchemy import select
 from storage.db import session_scope
 from storage.models import ActionItem, Cycle, Nudge, Review
 from tests.blockkit import texts
-from tests.factories import T0, block_actions, opened_form, seed_org, sent_message, view_submission
+from tests.factories import (
+    T0,
+    block_actions,
+    key,
+    opened_form,
+    seed_org,
+    sent_message,
+    view_submission,
+)
 
 Q3 = dict(
     name="2026-Q3",
@@ -193,7 +201,7 @@ async def checkin_nudge_to_mia(app, engine, nudge_engine) -> tuple[dict, Nudge]:
     ]
     async with session_scope(engine) as session:
         rows = await session.execute(
-            select(Nudge).where(Nudge.kind == "checkin", Nudge.subject == "U0ANN")
+            select(Nudge).where(Nudge.kind == "checkin", Nudge.subject == key("U0ANN"))
         )
         [nudge] = rows.scalars()
     return post, nudge
@@ -223,7 +231,7 @@ async def test_someone_elses_review_id_is_refused_and_changes_nothing(running_ap
     eli = summaries["U0EMP"]
     async with session_scope(engine) as session:
         ids = {r.employee_id: r.id for r in (await session.execute(select(Review))).scalars()}
-    anns = str(ids["U0ANN"])
+    anns = str(ids[key("U0ANN")])
 
     # Disagree naming Ann's review: the modal says no, and offers no form
     disagree = {**element(eli["message"], "review_disagree"), "value": anns}
@@ -235,7 +243,7 @@ async def test_someone_elses_review_id_is_refused_and_changes_nothing(running_ap
     running_app.slack.reset()
     await running_app.interact(block_actions("U0EMP", element(eli["message"], "review_disagree")))
     [modal] = await opened_form(running_app.slack)
-    modal["private_metadata"] = json.dumps({"r": ids["U0ANN"]})
+    modal["private_metadata"] = json.dumps({"r": ids[key("U0ANN")]})
     forged = await running_app.interact(
         view_submission("U0EMP", modal, {"review_comment": "Forged."})
     )
@@ -249,7 +257,7 @@ async def test_someone_elses_review_id_is_refused_and_changes_nothing(running_ap
     [ephemeral] = await running_app.slack.async_wait_for("chat.postEphemeral")
     assert ephemeral.params["text"] == ONLY_THEIRS
     async with session_scope(engine) as session:
-        ann = await session.get(Review, ids["U0ANN"])
+        ann = await session.get(Review, ids[key("U0ANN")])
     assert (ann.acknowledged_at, ann.disagreed_at, ann.disagreement) == (None, None, None)
     assert running_app.slack.calls_to("chat.update") == []
 

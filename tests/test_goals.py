@@ -16,6 +16,7 @@ from tests.blockkit import texts, valid_message, valid_view
 from tests.factories import (
     add_people,
     block_actions,
+    key,
     opened_form,
     seed_org,
     sent_message,
@@ -82,7 +83,7 @@ async def test_a_manager_sets_a_goal_and_the_report_is_told_in_chinese(running_a
 
     assert response.text == ""
     [goal] = await all_goals(engine)
-    assert (goal.employee_id, goal.set_by, goal.status) == ("U0EMP", "U0MGR", "active")
+    assert (goal.employee_id, goal.set_by, goal.status) == (key("U0EMP"), key("U0MGR"), "active")
     assert goal.confirmed_at == running_app.clock.now and goal.clarified_at is None
     assert goal.due_on == date(2027, 3, 31) and goal.measure == GOOD["goal_measure"]
     [dm] = await dm_to(running_app, "U0EMP")
@@ -99,7 +100,7 @@ async def test_every_mention_form_opens_the_goal_modal_for_that_report(running_a
     for args in ("<@U0ANN|ann>", "<@U0ANN>", "@annlee", "@ann"):
         running_app.slack.reset()
         view = await open_goal_modal(running_app, "U0MGR", args)
-        assert view["private_metadata"] == '{"e": "U0ANN"}', args
+        assert view["private_metadata"] == f'{{"e": "{key("U0ANN")}"}}', args
         assert "Goal for *Ann Lee*" in texts(view["blocks"])
 
 
@@ -109,7 +110,11 @@ async def test_an_employee_proposes_a_goal_and_the_manager_confirms_it(running_a
     assert "You propose this goal to *Mia Chen*" in texts(view["blocks"])
     await running_app.interact(view_submission("U0ANN", view, GOOD))
     [proposed] = await all_goals(engine)
-    assert (proposed.status, proposed.set_by, proposed.confirmed_at) == ("proposed", "U0ANN", None)
+    assert (proposed.status, proposed.set_by, proposed.confirmed_at) == (
+        "proposed",
+        key("U0ANN"),
+        None,
+    )
     [dm] = await dm_to(running_app, "U0MGR")
     assert "Ann Lee proposes a goal" in texts(dm.params["blocks"])
     buttons = decision_buttons(dm)
@@ -242,27 +247,27 @@ async def test_a_manager_picks_whose_goal_and_may_propose_one_for_themself(runni
 
     mia_view = await open_goal_modal(running_app, "U0MGR")  # Mia has no manager of her own
     mia_options = await suggested(running_app, "U0MGR", mia_view)
-    assert [o["value"] for o in mia_options] == ["U0ANN", "U0EMP"]
+    assert [o["value"] for o in mia_options] == [key("U0ANN"), key("U0EMP")]
     running_app.slack.reset()
     ann_view = await open_goal_modal(running_app, "U0ANN")
     options = {
         o["value"]: o["text"]["text"] for o in await suggested(running_app, "U0ANN", ann_view)
     }
-    assert options == {"U0SUB": "Sam Sun", "U0ANN": "Myself (proposed to Mia Chen)"}
+    assert options == {key("U0SUB"): "Sam Sun", key("U0ANN"): "Myself (proposed to Mia Chen)"}
 
-    answers = {**GOOD, "goal_employee": "U0SUB", "goal_title": "Goal of U0SUB"}
+    answers = {**GOOD, "goal_employee": key("U0SUB"), "goal_title": "Goal of U0SUB"}
     response = await running_app.interact(view_submission("U0ANN", ann_view, answers))
     assert response.text == ""
     await dm_to(running_app, "U0SUB")
     running_app.slack.reset()
     ann_view = await open_goal_modal(running_app, "U0ANN")  # a new form for the next goal
-    answers = {**GOOD, "goal_employee": "U0ANN", "goal_title": "Goal of U0ANN"}
+    answers = {**GOOD, "goal_employee": key("U0ANN"), "goal_title": "Goal of U0ANN"}
     response = await running_app.interact(view_submission("U0ANN", ann_view, answers))
     assert response.text == ""
 
     assert [(g.employee_id, g.status) for g in await all_goals(engine)] == [
-        ("U0SUB", "active"),
-        ("U0ANN", "proposed"),
+        (key("U0SUB"), "active"),
+        (key("U0ANN"), "proposed"),
     ]
     [proposal] = await dm_to(running_app, "U0MGR")
     assert "Goal of U0ANN" in texts(proposal.params["blocks"])
@@ -308,10 +313,11 @@ async def nudges(engine, subject: str) -> list[Nudge]:
 
 
 async def new_goal(engine, employee, actor, title, now):
+    """A goal for `employee`, created by `actor` (people of `ORG`, by Slack id)."""
     created = await goals.create_goal(
         engine,
-        actor_id=actor,
-        employee_id=employee,
+        actor_id=key(actor),
+        employee_id=key(employee),
         title=title,
         measure="Measured somehow",
         due_on=date(2027, 6, 30),
@@ -324,9 +330,9 @@ async def goal_talk(session, now) -> Talk:
     talk = Talk(
         kind="goal_clarification",
         family="dialogue",
-        manager_id="U0MGR",
-        employee_id="U0EMP",
-        logged_by="U0MGR",
+        manager_id=key("U0MGR"),
+        employee_id=key("U0EMP"),
+        logged_by=key("U0MGR"),
         held_on=now.date(),
         duration_minutes=30,
         facts="Walked through the goal.",
@@ -348,7 +354,9 @@ async def test_mark_clarified_closes_earlier_open_goals_and_cancels_their_nudges
     proposed = await new_goal(engine, "U0EMP", "U0EMP", "Own idea", now - timedelta(days=2))
     other = await new_goal(engine, "U0ANN", "U0MGR", "Ann's goal", now - timedelta(days=3))
     dropped = await new_goal(engine, "U0EMP", "U0EMP", "Dropped idea", now - timedelta(days=2))
-    await goals.decide_goal(engine, goal_id=dropped.id, actor_id="U0MGR", confirm=False, now=now)
+    await goals.decide_goal(
+        engine, goal_id=dropped.id, actor_id=key("U0MGR"), confirm=False, now=now
+    )
     later = await new_goal(engine, "U0EMP", "U0MGR", "Later goal", now + timedelta(hours=1))
     await plan(engine, policy=policy, now=now + timedelta(hours=2))
     assert len(await nudges(engine, f"goal:{earlier.id}")) == 2  # manager and employee
@@ -356,7 +364,7 @@ async def test_mark_clarified_closes_earlier_open_goals_and_cancels_their_nudges
     async with session_scope(engine) as session:
         talk = await goal_talk(session, now)
         marked = await goals.mark_clarified(
-            session, employee_id="U0EMP", talk_id=talk.id, talk_created_at=now, now=now
+            session, employee_id=key("U0EMP"), talk_id=talk.id, talk_created_at=now, now=now
         )
         await session.commit()
 
@@ -381,7 +389,7 @@ async def test_mark_clarified_leaves_the_commit_to_the_callers_transaction(engin
         assert (
             await goals.mark_clarified(
                 session,
-                employee_id="U0EMP",
+                employee_id=key("U0EMP"),
                 talk_id=talk.id,
                 talk_created_at=clock.now,
                 now=clock.now,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dev.slack_standin import SlackStandIn
 from bot.org.importer import (
@@ -20,7 +21,7 @@ from bot.org.importer import (
 from bot.process.cli import main
 from storage import queries
 from storage.db import make_engine, session_scope
-from storage.models import Person
+from storage.models import Person, Platform
 
 HEADER = "slack_id,email,name,manager,timezone,locale,hr,country\n"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -34,17 +35,31 @@ def write_csv(tmp_path: Path, body: str, name: str = "org.csv") -> Path:
     return path
 
 
+async def by_slack_id(session: AsyncSession) -> dict[str, Person]:
+    """Everyone, keyed by their Slack id and with their manager named by Slack id, as the
+    org file names people (the table holds person keys)."""
+    slack_of = {
+        i.person_id: i.user_id
+        for i in await queries.all_identities(session)
+        if i.platform == Platform.SLACK
+    }
+    return {
+        slack_of[p.id]: p.model_copy(update={"manager_id": slack_of.get(p.manager_id or "")})
+        for p in await queries.all_people(session)
+    }
+
+
 async def _people(url: str) -> dict[str, Person]:
     engine = make_engine(url)
     try:
         async with session_scope(engine) as session:
-            return {p.slack_id: p for p in await queries.all_people(session)}
+            return await by_slack_id(session)
     finally:
         await engine.dispose()
 
 
 def people_in(url: str) -> dict[str, Person]:
-    """The person table read through a fresh engine, keyed by Slack id."""
+    """The person table read through a fresh engine, keyed by Slack id (`by_slack_id`)."""
     return asyncio.run(_people(url))
 
 
@@ -254,7 +269,7 @@ async def test_people_missing_from_file_are_deactivated_and_return_when_listed_a
 
     gone = await run_import(engine, only_ann, now=T1, allow_deactivate=True)
     async with session_scope(engine) as session:
-        bo = await queries.get_person(session, "U0B")
+        bo = await queries.person_named_by(session, "U0B")
     assert (gone.deactivated, gone.unchanged) == (1, 1)
     assert bo is not None and (bo.active, bo.updated_at) == (False, T1)
     assert (
@@ -265,7 +280,7 @@ async def test_people_missing_from_file_are_deactivated_and_return_when_listed_a
 
     back = await run_import(engine, both, now=T1)
     async with session_scope(engine) as session:
-        bo = await queries.get_person(session, "U0B")
+        bo = await queries.person_named_by(session, "U0B")
     assert (back.created, back.updated, back.unchanged) == (0, 1, 1)
     assert bo is not None and bo.active and bo.created_at == T0
 
@@ -280,7 +295,7 @@ async def test_manager_change_updates_only_that_person(engine: AsyncEngine, tmp_
         result.summary() == "imported org chart: 0 created, 1 updated, 2 unchanged, 0 deactivated"
     )
     async with session_scope(engine) as session:
-        people = {p.slack_id: p for p in await queries.all_people(session)}
+        people = await by_slack_id(session)
     assert people["U0C"].manager_id == "U0B"
     assert (people["U0C"].created_at, people["U0C"].updated_at) == (T0, T1)
     assert people["U0B"].updated_at == T0
@@ -297,8 +312,8 @@ async def test_manager_must_be_a_row_of_the_file_since_it_is_the_whole_org_chart
         rejected.value
     )
     async with session_scope(engine) as session:
-        assert await queries.get_person(session, "U0A") is None
-        ceo = await queries.get_person(session, "U0CEO")
+        assert await queries.person_named_by(session, "U0A") is None
+        ceo = await queries.person_named_by(session, "U0CEO")
     assert ceo is not None and ceo.active
 
 
@@ -313,7 +328,7 @@ async def test_excel_bom_whitespace_and_header_case_are_accepted(
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert (await run_import(engine, path)).created == 1
     async with session_scope(engine) as session:
-        ann = await queries.get_person(session, "U0A")
+        ann = await queries.person_named_by(session, "U0A")
     assert ann is not None
     assert (ann.email, ann.name, ann.timezone, ann.locale, ann.is_hr) == (
         "ann@example.com",
@@ -460,9 +475,11 @@ def test_a_dry_run_prints_every_change_and_changes_nothing(
     capsys.readouterr()
     assert main(["tick", "--now", "2026-11-26T03:00Z"]) == 0  # plans Mia's check-in about Eli
     before = every_row(database_url)
-    assert [n[1:4] for n in before["nudge"] if n[1] == "checkin" and n[3] == "U0EMP"] == [
-        ("checkin", "U0MGR", "U0EMP")
+    slack_of = {row[1]: row[4] for row in before["chat_identity"]}  # person key -> Slack id
+    checkins = [
+        (n[1], slack_of[n[2]], slack_of[n[3]]) for n in before["nudge"] if n[1] == "checkin"
     ]
+    assert [c for c in checkins if c[2] == "U0EMP"] == [("checkin", "U0MGR", "U0EMP")]
     changed = (
         ORG.replace("Eli Wang,U0MGR", "Eli Wang,U0OTH")  # a new manager
         .replace("Hana Berg,,,en", "Hana Berg,,,zh")  # a new language
@@ -525,11 +542,11 @@ def write_accounts_csv(tmp_path: Path, body: str, name: str = "org.csv") -> Path
 
 
 async def _identities(engine: AsyncEngine) -> set[tuple[str, str, str, str]]:
+    """Every chat identity, its person named by their Slack id."""
     async with session_scope(engine) as session:
-        return {
-            (i.person_id, i.platform, i.workspace, i.user_id)
-            for i in await queries.all_identities(session)
-        }
+        identities = await queries.all_identities(session)
+    slack_of = {i.person_id: i.user_id for i in identities if i.platform == Platform.SLACK}
+    return {(slack_of[i.person_id], i.platform, i.workspace, i.user_id) for i in identities}
 
 
 async def test_every_imported_person_gets_their_slack_identity_once(
@@ -554,7 +571,7 @@ async def test_teams_id_and_employee_number_are_kept_and_a_new_teams_id_replaces
     )
     async with session_scope(engine) as session:
         ann = await queries.person_by_employee_number(session, "E-001")
-    assert ann is not None and ann.slack_id == "U0A"
+    assert ann is not None and (await slack_id_of(engine, ann.id)) == "U0A"
     assert ("U0A", "teams", "", ANN_TEAMS) in await _identities(engine)
 
     new_teams = "0a0b0c0d-1111-2222-3333-444455556666"
@@ -571,22 +588,56 @@ async def test_teams_id_and_employee_number_are_kept_and_a_new_teams_id_replaces
     assert teams == {("U0A", "teams", "", new_teams)}
 
 
-async def test_an_employee_number_under_a_new_slack_id_is_refused_until_the_next_release(
+async def slack_id_of(engine: AsyncEngine, person_key: str) -> str | None:
+    async with session_scope(engine) as session:
+        identity = await queries.slack_identity(session, person_key)
+    return identity.user_id if identity is not None else None
+
+
+async def test_an_employee_number_under_a_new_slack_id_keeps_the_person_and_their_records(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    await run_import(engine, write_accounts_csv(tmp_path, "U0A,,Ann,,,,,,,E-001\n"))
+    await run_import(
+        engine, write_accounts_csv(tmp_path, "U0A,,Ann,,,,,,,E-001\nU0B,,Bo,U0A,,,,,,\n")
+    )
+    async with session_scope(engine) as session:
+        before = await queries.person_by_employee_number(session, "E-001")
+    assert before is not None
+
+    moved = await run_import(
+        engine,
+        write_accounts_csv(tmp_path, "U0ANEW,,Ann,,,,,,,E-001\nU0B,,Bo,U0ANEW,,,,,,\n", "v2.csv"),
+        now=T1,
+    )
+
+    assert (moved.created, moved.updated, moved.deactivated) == (0, 1, 0)
+    assert moved.updated_people == ["Ann (U0ANEW): slack_id"]
+    async with session_scope(engine) as session:
+        ann = await queries.person_by_employee_number(session, "E-001")
+        people = await by_slack_id(session)
+    assert ann is not None and ann.id == before.id and ann.active  # the same person, same key
+    assert await slack_id_of(engine, ann.id) == "U0ANEW"
+    assert people["U0B"].manager_id == "U0ANEW"
+    assert ("U0ANEW", "slack", "", "U0A") not in await _identities(engine)
+
+
+async def test_a_slack_id_the_database_knows_as_someone_else_is_refused(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await run_import(
+        engine, write_accounts_csv(tmp_path, "U0A,,Ann,,,,,,,E-001\nU0B,,Bo,,,,,,,E-002\n")
+    )
 
     message = await rejection_of(
-        engine, write_accounts_csv(tmp_path, "U0ANEW,,Ann,,,,,,,E-001\n", "v2.csv")
+        engine,
+        write_accounts_csv(tmp_path, "U0B,,Ann,,,,,,,E-001\nU0C,,Bo,,,,,,,E-002\n", "v2.csv"),
     )
 
     assert "line 2: employee_number E-001 is Ann (U0A) in the database" in message
-    assert "gives slack_id U0ANEW" in message
-    assert "not supported until the next release" in message
+    assert "but slack_id U0B is Bo (U0B)'s" in message
     async with session_scope(engine) as session:
-        assert await queries.get_person(session, "U0ANEW") is None
-        ann = await queries.get_person(session, "U0A")
-    assert ann is not None and ann.active and ann.employee_number == "E-001"
+        people = await by_slack_id(session)
+    assert sorted(people) == ["U0A", "U0B"]
 
 
 async def test_teams_ids_and_employee_numbers_are_checked_and_unique_in_the_file(

@@ -13,7 +13,7 @@ from bot.review.interview_days import interview_day
 from storage.db import session_scope
 from storage.models import Interview, Nudge
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_view, seed_org
+from tests.factories import block_actions, key, opened_view, seed_org
 from tests.test_self_assessment import add_cycle
 
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
@@ -27,8 +27,9 @@ async def interviews(engine) -> list[Interview]:
 
 
 async def prep_packs(engine, employee_id: str) -> list[Nudge]:
+    """The prep packs about someone of `seed_org`'s, by Slack id."""
     async with session_scope(engine) as session:
-        query = select(Nudge).where(Nudge.kind == "prep_pack", Nudge.about_id == employee_id)
+        query = select(Nudge).where(Nudge.kind == "prep_pack", Nudge.about_id == key(employee_id))
         return list((await session.execute(query)).scalars())
 
 
@@ -37,11 +38,14 @@ def home_opened(user_id: str) -> dict:
 
 
 async def home_picker(app, user_id: str, employee_id: str, event_id: str) -> tuple[dict, dict]:
-    """The App Home a user sees, and the interview date picker of one report's row."""
+    """The App Home a user sees, and the interview date picker of one report's row (people
+    by Slack id)."""
     await app.event(home_opened(user_id), event_id=event_id)
     [publish] = await app.slack.async_wait_for("views.publish")
     view = valid_view(opened_view(publish.params))
-    row = next(b for b in view["blocks"] if b.get("block_id") == f"interview_date_{employee_id}")
+    row = next(
+        b for b in view["blocks"] if b.get("block_id") == f"interview_date_{key(employee_id)}"
+    )
     return view, row["element"]
 
 
@@ -66,7 +70,7 @@ async def test_the_prep_pack_nudge_carries_a_date_picker_that_sets_the_interview
     valid_message(post.params)
     row = next(b for b in post.params["blocks"] if b.get("block_id") == "nudge_actions")
     picker = next(e for e in row["elements"] if e["type"] == "datepicker")
-    assert picker["action_id"] == f"interview_date:{cycle.id}:U0EMP"
+    assert picker["action_id"] == f"interview_date:{cycle.id}:{key('U0EMP')}"
     assert picker["initial_date"] == "2026-12-01"  # the window's first working day
     message = {"ts": "1700000000.000400", "text": post.params["text"]}
     message["blocks"] = post.params["blocks"]
@@ -80,8 +84,8 @@ async def test_the_prep_pack_nudge_carries_a_date_picker_that_sets_the_interview
     assert (told.params["channel"], told.params["user"]) == ("DU0MGR", "U0MGR")
     assert told.params["text"] == "🗓 Review interview with Eli Wang set for 2026-12-10."
     [interview] = await interviews(engine)
-    assert (interview.cycle_id, interview.employee_id) == (cycle.id, "U0EMP")
-    assert (interview.scheduled_on, interview.set_by) == (date(2026, 12, 10), "U0MGR")
+    assert (interview.cycle_id, interview.employee_id) == (cycle.id, key("U0EMP"))
+    assert (interview.scheduled_on, interview.set_by) == (date(2026, 12, 10), key("U0MGR"))
     [sent] = await prep_packs(engine, "U0EMP")
     assert (sent.state, sent.due_at) == ("sent", PLANNED_PREP)  # a sent one is not moved
 
@@ -95,7 +99,7 @@ async def test_a_date_set_in_app_home_moves_the_pending_prep_pack_before_it(
     [pending] = await prep_packs(engine, "U0ANN")
     assert (pending.state, pending.due_at) == ("pending", PLANNED_PREP)
     view, picker = await home_picker(running_app, "U0MGR", "U0ANN", "EvI1")
-    assert picker["action_id"] == f"interview_date:{cycle.id}:U0ANN"
+    assert picker["action_id"] == f"interview_date:{cycle.id}:{key('U0ANN')}"
     assert "initial_date" not in picker  # no date set yet: the window's first day counts
     assert "🗓 Review interview with Ann Lee" in texts(view["blocks"])
 
@@ -168,7 +172,7 @@ async def test_only_the_reports_manager_or_hr_may_set_the_interview_date(
 
     await running_app.slack.async_wait_for("chat.postMessage", count=3)
     [interview] = await interviews(engine)
-    assert (interview.employee_id, interview.set_by) == ("U0EMP", "U0HR")
+    assert (interview.employee_id, interview.set_by) == (key("U0EMP"), key("U0HR"))
     [prep] = await prep_packs(engine, "U0EMP")
     assert prep.due_at == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Tue 8 Dec − 3 working days
 
@@ -186,15 +190,15 @@ async def test_a_date_set_before_planning_plans_the_prep_pack_once_at_the_new_mo
 
     [prep] = await prep_packs(engine, "U0EMP")
     assert (prep.recipient_id, prep.subject, prep.period) == (
-        "U0MGR",
-        f"cycle:{cycle.id}:U0EMP",
+        key("U0MGR"),
+        f"cycle:{cycle.id}:{key('U0EMP')}",
         "2026-Q4",
     )
     assert (prep.state, prep.due_at) == ("pending", datetime(2026, 12, 9, 2, 0, tzinfo=UTC))
     calendar = calendar_for(policy, timezone=None, country=None)
     async with session_scope(engine) as session:
-        assert await interview_day(session, cycle, "U0EMP", calendar) == date(2026, 12, 14)
-        assert await interview_day(session, cycle, "U0ANN", calendar) == date(2026, 12, 1)
+        assert await interview_day(session, cycle, key("U0EMP"), calendar) == date(2026, 12, 14)
+        assert await interview_day(session, cycle, key("U0ANN"), calendar) == date(2026, 12, 1)
 
 
 async def test_app_home_shows_the_interview_date_already_set(running_app, engine, nudge_engine):
@@ -208,5 +212,5 @@ async def test_app_home_shows_the_interview_date_already_set(running_app, engine
 
     publishes = await running_app.slack.async_wait_for("views.publish", count=2)
     again = valid_view(opened_view(publishes[-1].params))
-    row = next(b for b in again["blocks"] if b.get("block_id") == "interview_date_U0ANN")
+    row = next(b for b in again["blocks"] if b.get("block_id") == f"interview_date_{key('U0ANN')}")
     assert row["element"]["initial_date"] == "2026-12-10"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,10 +15,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import TextClause, bindparam, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+from bot.engine.planner import plan
+from bot.org.policy import Policy
 from storage import migrate
 from storage.db import make_engine
 from storage.models import UtcDateTime
@@ -313,3 +319,555 @@ async def test_0008_moves_each_persons_slack_data_to_their_identity_and_back(
         ).all()
     assert [tuple(row) for row in people] == sorted(PEOPLE_AT_0007)
     assert "chat_identity" not in await _tables(db)
+
+
+# -- 0009: people keyed by Cadence's own key -----------------------------------------------
+
+PERSON_KEY = re.compile(r"p[0-9a-f]{16}")
+# (slack_id, name, manager, is_hr)
+PEOPLE_AT_0008 = [
+    ("U0HR", "Hana (HR)", None, True),
+    ("U0MGR", "Mira (manager)", None, False),
+    ("U0EMP", "Emil (report)", "U0MGR", False),
+    ("U0NEW", "Nia (report)", "U0MGR", False),
+]
+SLACK_IDS = [person[0] for person in PEOPLE_AT_0008]
+GONE = "U0GONE"  # recorded a talk, since removed from the org chart
+
+
+def _outbox_payload(**fields: object) -> str:
+    """A payload as the outbox writes it (bot/engine/outbox.py)."""
+    return json.dumps(fields, sort_keys=True, default=str)
+
+
+async def _insert(conn: AsyncConnection, table: str, *rows: dict[str, Any]) -> None:
+    """Rows into `table` by raw SQL, timestamps bound as the app's UTC columns store them."""
+    columns = list(rows[0])
+    timestamps = [c for c in columns if isinstance(rows[0][c], datetime)]
+    await conn.execute(
+        _typed(
+            f"INSERT INTO {table} ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + c for c in columns)})",
+            *timestamps,
+        ),
+        list(rows),
+    )
+
+
+def _identity(person: str, platform: str, user: str) -> dict[str, object]:
+    return dict(
+        person_id=person,
+        platform=platform,
+        workspace="",
+        user_id=user,
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+def _nudge(
+    nudge_id: int, kind: str, to: str, subject: str, period: str, about: str | None, payload: str
+) -> dict[str, object]:
+    return dict(
+        id=nudge_id,
+        kind=kind,
+        recipient_id=to,
+        subject=subject,
+        period=period,
+        about_id=about,
+        role="manager",
+        due_at=AT,
+        state="pending",
+        attempts=0,
+        uncertain=False,
+        payload=payload,
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+async def _fill_at_0008(engine: AsyncEngine) -> None:
+    """An org (HR, a manager, two reports) and a record of every kind that names them."""
+    day = date(2026, 11, 2)
+    async with engine.begin() as conn:
+        await _insert(
+            conn,
+            "person",
+            *(
+                dict(
+                    slack_id=sid,
+                    name=name,
+                    manager_id=manager,
+                    is_hr=hr,
+                    active=True,
+                    created_at=AT,
+                    updated_at=AT,
+                )
+                for sid, name, manager, hr in PEOPLE_AT_0008
+            ),
+        )
+        await _insert(
+            conn,
+            "chat_identity",
+            *(_identity(sid, "slack", sid) for sid in SLACK_IDS),
+            _identity("U0EMP", "teams", "29:emil"),
+        )
+        await _insert(
+            conn,
+            "cycle",
+            dict(
+                id=1,
+                name="2026",
+                starts_on=date(2026, 1, 1),
+                ends_on=date(2026, 12, 31),
+                review_from=date(2026, 12, 1),
+                review_to=date(2026, 12, 31),
+                created_at=AT,
+            ),
+        )
+        await _insert(
+            conn,
+            "talk",
+            *(
+                dict(
+                    id=talk_id,
+                    kind="checkin",
+                    family=family,
+                    manager_id="U0MGR",
+                    employee_id=employee,
+                    logged_by=logged_by,
+                    held_on=day,
+                    duration_minutes=30,
+                    facts="f",
+                    consensus="c",
+                    submission_key=f"k{talk_id}",
+                    created_at=AT,
+                )
+                for talk_id, family, employee, logged_by in (
+                    (1, "dialogue", "U0EMP", "U0MGR"),
+                    (2, "review", "U0EMP", "U0HR"),
+                    (3, "dialogue", "U0NEW", GONE),
+                )
+            ),
+        )
+        await _insert(
+            conn,
+            "action_item",
+            *(
+                dict(
+                    id=action_id,
+                    talk_id=talk_id,
+                    employee_id=employee,
+                    owner_id=owner,
+                    text="do it",
+                    due_on=date(2026, 12, 1),
+                    status="open",
+                    created_at=AT,
+                )
+                for action_id, talk_id, employee, owner in (
+                    (1, 1, "U0EMP", "U0EMP"),
+                    (2, 1, "U0EMP", "U0MGR"),
+                    (3, 3, "U0NEW", "U0NEW"),
+                )
+            ),
+        )
+        await _insert(
+            conn,
+            "goal",
+            *(
+                dict(
+                    id=goal_id,
+                    employee_id=employee,
+                    set_by=set_by,
+                    title="Ship",
+                    measure="shipped",
+                    due_on=date(2026, 12, 31),
+                    status=status,
+                    created_at=AT,
+                )
+                for goal_id, employee, set_by, status in (
+                    (1, "U0EMP", "U0MGR", "active"),
+                    (2, "U0NEW", "U0NEW", "proposed"),
+                )
+            ),
+        )
+        await _insert(
+            conn, "milestone", dict(id=1, name="Launch", created_by="U0MGR", created_at=AT)
+        )
+        await _insert(
+            conn,
+            "milestone_participant",
+            dict(milestone_id=1, person_id="U0EMP"),
+            dict(milestone_id=1, person_id="U0NEW"),
+        )
+        await _insert(
+            conn,
+            "leave",
+            dict(
+                id=1,
+                person_id="U0NEW",
+                starts_on=day,
+                ends_on=day,
+                reason="leave",
+                pauses="all",
+                created_at=AT,
+            ),
+        )
+        await _insert(
+            conn,
+            "self_assessment",
+            dict(
+                id=1,
+                cycle_id=1,
+                employee_id="U0EMP",
+                proudest="p",
+                redo="r",
+                blockers="b",
+                support="s",
+                other="o",
+                created_at=AT,
+                updated_at=AT,
+            ),
+        )
+        await _insert(
+            conn,
+            "interview",
+            dict(
+                id=1,
+                cycle_id=1,
+                employee_id="U0EMP",
+                scheduled_on=date(2026, 12, 3),
+                set_by="U0MGR",
+                created_at=AT,
+                updated_at=AT,
+            ),
+        )
+        await _insert(
+            conn,
+            "review",
+            dict(
+                id=1,
+                cycle_id=1,
+                talk_id=2,
+                employee_id="U0EMP",
+                manager_id="U0MGR",
+                rating=4,
+                evidence="e",
+                gaps="",
+                next_goals="",
+                development="",
+                decisions="[]",
+                employee_view="",
+                created_at=AT,
+                updated_at=AT,
+            ),
+        )
+        since = "2026-10-01"
+        await _insert(
+            conn,
+            "nudge",
+            _nudge(
+                1,
+                "checkin",
+                "U0MGR",
+                "U0EMP",
+                "2026-11",
+                "U0EMP",
+                _outbox_payload(firm=False, last=None, round=0, since=since),
+            ),
+            _nudge(
+                2,
+                "checkin_heads_up",
+                "U0EMP",
+                "U0EMP",
+                "2026-11",
+                "U0EMP",
+                _outbox_payload(manager="U0MGR", round=0, since=since),
+            ),
+            _nudge(3, "prep_pack", "U0MGR", "cycle:1:U0EMP", "2026", "U0EMP", '{"cycle_id": 1}'),
+            _nudge(4, "action_due", "U0EMP", "action:1", "due", "U0EMP", '{"action_id": 1}'),
+            _nudge(
+                5,
+                "goal_proposed",
+                "U0MGR",
+                "goal:2",
+                "once",
+                "U0NEW",
+                _outbox_payload(by="U0NEW", goal_id=2),
+            ),
+            _nudge(
+                6,
+                "milestone_retro",
+                "U0MGR",
+                "milestone:1",
+                "retro",
+                "U0EMP",
+                _outbox_payload(milestone_id=1, participants=["U0EMP", "U0NEW"]),
+            ),
+            # last month's, sent: the outbox's history moves too
+            _nudge(7, "checkin", "U0MGR", "U0NEW", "2026-10", "U0NEW", "{}") | dict(state="sent"),
+        )
+
+
+def _records_query(person_key: str) -> dict[str, str]:
+    """Every row that names a person, by table, with what it names them by."""
+    return {
+        "person": f"SELECT {person_key}, name, manager_id FROM person",
+        "chat_identity": "SELECT id, person_id, platform, user_id FROM chat_identity",
+        "talk": "SELECT id, manager_id, employee_id, logged_by FROM talk",
+        "action_item": "SELECT id, talk_id, employee_id, owner_id FROM action_item",
+        "goal": "SELECT id, employee_id, set_by FROM goal",
+        "milestone": "SELECT id, created_by FROM milestone",
+        "milestone_participant": "SELECT milestone_id, person_id FROM milestone_participant",
+        "leave": "SELECT id, person_id FROM leave",
+        "self_assessment": "SELECT id, cycle_id, employee_id FROM self_assessment",
+        "interview": "SELECT id, employee_id, set_by FROM interview",
+        "review": "SELECT id, talk_id, employee_id, manager_id FROM review",
+        "nudge": "SELECT id, kind, recipient_id, subject, period, about_id, state, payload"
+        " FROM nudge",
+    }
+
+
+Records = dict[str, list[tuple[object, ...]]]
+
+
+async def _records(engine: AsyncEngine, person_key: str) -> Records:
+    async with engine.connect() as conn:
+        return {
+            table: sorted((tuple(row) for row in (await conn.execute(text(sql))).all()), key=str)
+            for table, sql in _records_query(person_key).items()
+        }
+
+
+async def _slack_id_by_key(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT person_id, user_id FROM chat_identity WHERE platform = 'slack'")
+        )
+        return {key: slack_id for key, slack_id in rows.all()}
+
+
+def _named_by_slack_ids(records: Records, slack_id_of: dict[str, str]) -> Records:
+    """`records` with every person key in them, wherever it is, read as its Slack id."""
+
+    def read(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return PERSON_KEY.sub(lambda key: slack_id_of[key.group()], value)
+
+    return {
+        table: sorted((tuple(map(read, row)) for row in rows), key=str)
+        for table, rows in records.items()
+    }
+
+
+async def _foreign_keys_to_person(
+    engine: AsyncEngine,
+) -> list[tuple[str, str | None, tuple[str, ...], tuple[str, ...]]]:
+    """(table, name, columns, person's columns) of every foreign key to person."""
+
+    def read(sync: Connection) -> list[tuple[str, str | None, tuple[str, ...], tuple[str, ...]]]:
+        inspector = inspect(sync)
+        return sorted(
+            (table, fk["name"], tuple(fk["constrained_columns"]), tuple(fk["referred_columns"]))
+            for table in inspector.get_table_names()
+            for fk in inspector.get_foreign_keys(table)
+            if fk["referred_table"] == "person"
+        )
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def test_0009_keys_people_anew_with_every_record_still_theirs_and_back(
+    db: AsyncEngine,
+) -> None:
+    await migrate.downgrade(db, "0008")
+    await _fill_at_0008(db)
+    before = await _records(db, person_key="slack_id")
+    foreign_keys = await _foreign_keys_to_person(db)
+    assert {referred for *_, referred in foreign_keys} == {("slack_id",)}
+
+    await migrate.upgrade(db, "0009")
+
+    slack_id_of = await _slack_id_by_key(db)
+    assert sorted(slack_id_of.values()) == sorted(SLACK_IDS)
+    assert all(PERSON_KEY.fullmatch(key) for key in slack_id_of)
+    after = await _records(db, person_key="id")
+    # read back through each person's Slack identity, every row names whom it named
+    assert _named_by_slack_ids(after, slack_id_of) == before
+    # and no row names anyone by their Slack id any more, their identities aside
+    named_by_slack_id = [
+        (table, row)
+        for table, rows in after.items()
+        for row in rows
+        if table != "chat_identity" and any(sid in str(row) for sid in SLACK_IDS)
+    ]
+    assert named_by_slack_id == []
+    key_of = {slack_id: key for key, slack_id in slack_id_of.items()}
+    assert (3, key_of["U0MGR"], key_of["U0NEW"], GONE) in after["talk"]
+    subjects = {nudge_id: subject for nudge_id, _, _, subject, *_ in after["nudge"]}
+    assert subjects[3] == f"cycle:1:{key_of['U0EMP']}"
+    payloads = {row[0]: json.loads(str(row[-1])) for row in after["nudge"]}
+    assert payloads[5]["by"] == key_of["U0NEW"]
+    assert await _foreign_keys_to_person(db) == [
+        (table, name, columns, ("id",)) for table, name, columns, _ in foreign_keys
+    ]
+
+    await migrate.downgrade(db, "0008")
+
+    assert await _records(db, person_key="slack_id") == before
+    assert await _foreign_keys_to_person(db) == foreign_keys
+
+
+async def test_0009_rewrites_a_payload_spelt_otherwise_than_the_outbox_spells_it(
+    db: AsyncEngine,
+) -> None:
+    await migrate.downgrade(db, "0008")
+    compact = '{"by":"U0MGR","goal_id":1}'
+    async with db.begin() as conn:
+        await _insert(
+            conn,
+            "person",
+            dict(
+                slack_id="U0MGR",
+                name="Mira",
+                is_hr=False,
+                active=True,
+                created_at=AT,
+                updated_at=AT,
+            ),
+        )
+        await _insert(conn, "chat_identity", _identity("U0MGR", "slack", "U0MGR"))
+        await _insert(
+            conn, "nudge", _nudge(1, "goal_set", "U0MGR", "goal:1", "once", None, compact)
+        )
+
+    await migrate.upgrade(db, "0009")
+
+    key = next(iter(await _slack_id_by_key(db)))
+    async with db.connect() as conn:
+        payload = (await conn.execute(text("SELECT payload FROM nudge"))).scalar_one()
+    assert json.loads(payload) == {"by": key, "goal_id": 1}
+
+    await migrate.downgrade(db, "0008")
+
+    async with db.connect() as conn:
+        payload = (await conn.execute(text("SELECT payload FROM nudge"))).scalar_one()
+    assert json.loads(payload) == json.loads(compact)
+
+
+async def test_0009_downgrade_refuses_while_someone_has_no_slack_identity(
+    db: AsyncEngine,
+) -> None:
+    async with db.begin() as conn:
+        for key, name in (("p00000000000000a1", "Tomás"), ("p00000000000000a2", "Tina")):
+            await _insert(
+                conn,
+                "person",
+                dict(id=key, name=name, is_hr=False, active=True, created_at=AT, updated_at=AT),
+            )
+            await _insert(conn, "chat_identity", _identity(key, "teams", f"29:{name}"))
+        sam = "p00000000000000b1"
+        await _insert(
+            conn,
+            "person",
+            dict(id=sam, name="Sam", is_hr=False, active=True, created_at=AT, updated_at=AT),
+        )
+        await _insert(conn, "chat_identity", _identity(sam, "slack", "U0SAM"))
+
+    with pytest.raises(RuntimeError, match="2 people have no Slack identity"):
+        await migrate.downgrade(db, "0008")
+
+    assert await _current(db) == {"0009"}
+    async with db.connect() as conn:
+        people = (await conn.execute(text("SELECT id FROM person ORDER BY id"))).scalars().all()
+    assert people == ["p00000000000000a1", "p00000000000000a2", "p00000000000000b1"]
+
+
+async def test_0009_downgrade_refuses_two_people_with_one_slack_user_id(db: AsyncEngine) -> None:
+    async with db.begin() as conn:
+        for key, workspace in (("p00000000000000c1", "T0ONE"), ("p00000000000000c2", "T0TWO")):
+            await _insert(
+                conn,
+                "person",
+                dict(id=key, name=key, is_hr=False, active=True, created_at=AT, updated_at=AT),
+            )
+            await _insert(
+                conn, "chat_identity", _identity(key, "slack", "U0SAM") | dict(workspace=workspace)
+            )
+
+    with pytest.raises(RuntimeError, match="2 people share a Slack user id"):
+        await migrate.downgrade(db, "0008")
+
+    assert await _current(db) == {"0009"}
+
+
+async def test_after_0009_planning_again_plans_none_of_the_nudges_planned_before_it(
+    db: AsyncEngine, policy: Policy
+) -> None:
+    """The outbox's keys embed people: a check-in and its heads-up planned under Slack ids
+    must be the very keys the planner makes under person keys, or everyone would be nudged
+    a second time after the upgrade."""
+    thursday = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai: November's due
+    joined = datetime(2026, 1, 5, tzinfo=UTC)
+    await migrate.downgrade(db, "0008")
+    async with db.begin() as conn:
+        await _insert(
+            conn,
+            "person",
+            *(
+                dict(
+                    slack_id=sid,
+                    name=name,
+                    manager_id=manager,
+                    is_hr=False,
+                    active=True,
+                    created_at=joined,
+                    updated_at=joined,
+                )
+                for sid, name, manager in (
+                    ("U0MGR", "Mira", None),
+                    ("U0EMP", "Emil", "U0MGR"),
+                    ("U0NEW", "Nia", "U0MGR"),
+                )
+            ),
+        )
+        await _insert(conn, "chat_identity", *(_identity(s, "slack", s) for s in SLACK_IDS[1:]))
+        since = "2026-11-01"
+        await _insert(
+            conn,
+            "nudge",  # Emil's check-in and heads-up, planned before the upgrade
+            *(
+                # ids from the sequence, as the planner's next rows take theirs (PostgreSQL)
+                {k: v for k, v in row.items() if k != "id"}
+                for row in (
+                    _nudge(1, "checkin", "U0MGR", "U0EMP", "2026-11", "U0EMP", "{}"),
+                    _nudge(2, "checkin_heads_up", "U0EMP", "U0EMP", "2026-11", "U0EMP", "{}")
+                    | dict(role="employee", payload=_outbox_payload(manager="U0MGR", since=since)),
+                )
+            ),
+        )
+
+    await migrate.upgrade(db)
+    await plan(db, policy=policy, now=thursday)
+
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    # a subject that names nobody by key is counted as it is spelt
+                    "SELECT n.kind, COALESCE(i.user_id, n.subject) FROM nudge n"
+                    " LEFT JOIN chat_identity i"
+                    " ON i.person_id = n.subject AND i.platform = 'slack' ORDER BY n.id"
+                )
+            )
+        ).all()
+    about = Counter((kind, slack_id) for kind, slack_id in rows)
+    # Nia's were planned now (so the pass did plan check-ins); Emil's were not planned again
+    assert about == {
+        ("checkin", "U0EMP"): 1,
+        ("checkin_heads_up", "U0EMP"): 1,
+        ("checkin", "U0NEW"): 1,
+        ("checkin_heads_up", "U0NEW"): 1,
+    }

@@ -13,7 +13,7 @@ from bot.engine.planner import plan
 from storage.db import session_scope
 from storage.models import Milestone, MilestoneParticipant, Nudge
 from tests.blockkit import texts, valid_message
-from tests.factories import add_people, block_actions, seed_org
+from tests.factories import add_people, block_actions, key, seed_org
 
 BOB = dict(slack_id="U0BOB", name="Bob Stone", email="bob@example.com", manager_id="U0OTH")
 USAGE = '`/checkin milestone "Name" @person @person [YYYY-MM-DD]`'
@@ -75,9 +75,9 @@ async def test_a_milestone_is_registered_with_every_mention_form_and_a_date(runn
     assert (milestone.name, milestone.due_on, milestone.created_by) == (
         "Launch v2",
         date(2026, 12, 15),
-        "U0MGR",
+        key("U0MGR"),
     )
-    assert milestone.done_at is None and people == {"U0EMP", "U0ANN", "U0BOB"}
+    assert milestone.done_at is None and people == {key("U0EMP"), key("U0ANN"), key("U0BOB")}
     assert reply["text"] == "Milestone registered: Launch v2"
     body = texts(reply["blocks"])
     assert "Eli Wang, Ann Lee, Bob Stone" in body and "*Due:* 2026-12-15" in body
@@ -193,11 +193,14 @@ async def test_marking_done_plans_a_retrospective_for_each_participants_manager(
 
     retros = await retro_nudges(engine, subject)
     assert sorted((n.recipient_id, n.role, n.state) for n in retros) == [
-        ("U0MGR", "manager", "pending"),
-        ("U0OTH", "manager", "pending"),
+        (key("U0MGR"), "manager", "pending"),
+        (key("U0OTH"), "manager", "pending"),
     ]
     participants = {n.recipient_id: json.loads(n.payload)["participants"] for n in retros}
-    assert participants == {"U0MGR": ["U0ANN", "U0EMP"], "U0OTH": ["U0BOB"]}
+    assert participants == {
+        key("U0MGR"): [key("U0ANN"), key("U0EMP")],
+        key("U0OTH"): [key("U0BOB")],
+    }
 
 
 async def retro_nudges(engine, subject: str) -> list[Nudge]:

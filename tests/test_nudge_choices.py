@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.db import session_scope
 from storage.models import ActionItem, Leave, Nudge
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_form, opened_view, seed_org, view_submission
+from tests.factories import block_actions, key, opened_form, opened_view, seed_org, view_submission
 
 THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -65,7 +65,7 @@ async def test_log_this_talk_opens_the_form_for_that_report_and_kind(
 
     [shown] = await opened_form(running_app.slack)
     form = valid_view(shown)
-    assert json.loads(form["private_metadata"])["e"] == "U0EMP"
+    assert json.loads(form["private_metadata"])["e"] == key("U0EMP")
     assert form["blocks"][1]["element"]["initial_option"]["value"] == "checkin"
 
 
@@ -81,7 +81,7 @@ async def test_logging_the_talk_cancels_the_pending_checkin_and_heads_up(
         view_submission("U0MGR", form, {"facts": "Talked.", "consensus": "Agreed."})
     )
 
-    rows = await nudge_rows(engine, subject="U0EMP")
+    rows = await nudge_rows(engine, subject=key("U0EMP"))
     assert {(n.kind, n.state) for n in rows} == {
         ("checkin", "cancelled"),
         ("checkin_heads_up", "cancelled"),
@@ -110,7 +110,7 @@ async def test_snooze_brings_the_nudge_back_next_week_and_not_before(
     valid_message(update_call.params)
     assert "Snoozed until 2026-11-30 10:00" in texts(update_call.params["blocks"])
     snoozed = (await nudge_rows(engine, period="2026-11~s1"))[0]
-    assert (snoozed.kind, snoozed.subject, snoozed.state) == ("checkin", "U0EMP", "pending")
+    assert (snoozed.kind, snoozed.subject, snoozed.state) == ("checkin", key("U0EMP"), "pending")
     assert snoozed.due_at == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
     before = len(running_app.slack.calls_to("chat.postMessage"))
     assert (await nudge_engine.dispatch(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))).sent == 0
@@ -136,14 +136,14 @@ async def test_skip_on_leave_is_stored_and_pauses_nudges_about_them(
 
     [update_call] = await running_app.slack.async_wait_for("chat.update")
     assert "Skipped: On leave." in texts(update_call.params["blocks"])
-    [skipped] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    [skipped] = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))
     assert (skipped.state, skipped.skip_reason) == ("skipped", "on_leave")
     async with session_scope(engine) as session:
         [leave] = (await session.execute(select(Leave))).scalars()
-    assert (leave.person_id, leave.starts_on) == ("U0EMP", date(2026, 11, 27))
+    assert (leave.person_id, leave.starts_on) == (key("U0EMP"), date(2026, 11, 27))
     assert leave.pauses == "all"  # the manager says the report is away
     await nudge_engine.plan(FRI_10 + timedelta(hours=1))  # respected: nothing re-planned
-    assert len(await nudge_rows(engine, kind="checkin", subject="U0EMP")) == 1
+    assert len(await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))) == 1
 
 
 async def test_someone_else_cannot_answer_a_nudge(running_app, engine, nudge_engine):
@@ -161,7 +161,7 @@ async def test_someone_else_cannot_answer_a_nudge(running_app, engine, nudge_eng
 
     [refusal] = await running_app.slack.async_wait_for("chat.postEphemeral")
     assert "meant for someone else" in refusal.params["text"]
-    [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    [row] = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))
     assert row.skip_reason is None and row.state == "sent"
 
 
@@ -235,12 +235,12 @@ async def test_a_new_manager_inherits_the_pending_checkin(
 
     result = await import_org_file(engine, csv, lookup_email=None, now=THU_11)
 
-    [row] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    [row] = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))
     assert result.nudges_moved == 1
     assert result.summary().endswith("; 1 pending nudge(s) moved to new managers")
-    assert (row.recipient_id, row.state) == ("U0OTH", "pending")
-    [ann] = await nudge_rows(engine, kind="checkin", subject="U0ANN")
-    assert (ann.recipient_id, ann.state) == ("U0MGR", "pending")  # her manager is the same
+    assert (row.recipient_id, row.state) == (key("U0OTH"), "pending")
+    [ann] = await nudge_rows(engine, kind="checkin", subject=key("U0ANN"))
+    assert (ann.recipient_id, ann.state) == (key("U0MGR"), "pending")  # her manager is the same
     again = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
     assert again.created == 0  # Otto's check-in about Eli is the moved one
 
@@ -253,18 +253,18 @@ async def test_a_manager_change_cancels_a_nudge_the_new_manager_has_already(
     await seed_org(engine, running_app.slack)
     await nudge_engine.plan(THU_11)
     async with session_scope(engine) as session:  # Otto holds Eli's check-in
-        assert await move_to_new_managers(session, {"U0EMP": "U0OTH"}, THU_11) == (1, 0)
+        assert await move_to_new_managers(session, {key("U0EMP"): key("U0OTH")}, THU_11) == (1, 0)
         await session.commit()
     await nudge_engine.plan(THU_11 + timedelta(minutes=10))  # and Mia, still his manager, too
 
     async with session_scope(engine) as session:
-        assert await move_to_new_managers(session, {"U0EMP": "U0MGR"}, THU_11) == (0, 1)
+        assert await move_to_new_managers(session, {key("U0EMP"): key("U0MGR")}, THU_11) == (0, 1)
         await session.commit()
 
-    rows = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    rows = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))
     assert sorted((n.recipient_id, n.state) for n in rows) == [
-        ("U0MGR", "pending"),
-        ("U0OTH", "cancelled"),
+        (key("U0MGR"), "pending"),
+        (key("U0OTH"), "cancelled"),
     ]
 
 
@@ -292,7 +292,7 @@ async def test_people_removed_from_the_org_file_get_no_more_nudges(
     report = await nudge_engine.plan(THU_11 + timedelta(minutes=10))
     sent = await nudge_engine.dispatch(FRI_10)
 
-    ann = await nudge_rows(engine, about_id="U0ANN")
+    ann = await nudge_rows(engine, about_id=key("U0ANN"))
     assert report.cancelled == len(ann) > 0 and {n.state for n in ann} == {"cancelled"}
     assert all(
         "Ann" not in c.params["text"] for c in running_app.slack.calls_to("chat.postMessage")
@@ -337,11 +337,11 @@ async def test_employee_skip_leaves_the_managers_snoozed_checkin_alone(
 
     [snoozed] = await nudge_rows(engine, period="2026-11~s1")
     assert (snoozed.recipient_id, snoozed.state, snoozed.skip_reason) == (
-        "U0MGR",
+        key("U0MGR"),
         "pending",
         None,
     )
-    [own] = await nudge_rows(engine, kind="checkin_heads_up", subject="U0EMP")
+    [own] = await nudge_rows(engine, kind="checkin_heads_up", subject=key("U0EMP"))
     assert (own.state, own.skip_reason) == ("skipped", "talked_offline")
     assert (await nudge_engine.dispatch(snoozed.due_at)).sent == 1  # Mia still hears of it
 
@@ -356,19 +356,21 @@ async def test_employee_on_leave_defers_only_their_own_nudges(running_app, engin
 
     async with session_scope(engine) as session:
         [leave] = (await session.execute(select(Leave))).scalars()
-    assert (leave.person_id, leave.pauses) == ("U0EMP", "own_messages")
+    assert (leave.person_id, leave.pauses) == (key("U0EMP"), "own_messages")
     assert (leave.starts_on, leave.ends_on) == (date(2026, 11, 27), date(2026, 12, 10))
     # December: Mia's check-in about Eli is due on its Monday as if Eli had said nothing...
     mon_7_dec = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     await nudge_engine.plan(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
-    [mias] = await nudge_rows(engine, kind="checkin", subject="U0EMP", period="2026-12")
-    assert (mias.recipient_id, mias.due_at) == ("U0MGR", mon_7_dec)
+    [mias] = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"), period="2026-12")
+    assert (mias.recipient_id, mias.due_at) == (key("U0MGR"), mon_7_dec)
     running_app.slack.reset()
     report = await nudge_engine.dispatch(mon_7_dec)
     sent = {c.params["channel"] for c in running_app.slack.calls_to("chat.postMessage")}
     assert "DU0MGR" in sent and "DU0EMP" not in sent
     # ...and Eli's own heads-up waits until his leave is over.
-    [eli] = await nudge_rows(engine, kind="checkin_heads_up", subject="U0EMP", period="2026-12")
+    [eli] = await nudge_rows(
+        engine, kind="checkin_heads_up", subject=key("U0EMP"), period="2026-12"
+    )
     assert report.deferred >= 1 and eli.state == "pending"
     assert eli.due_at.date() == date(2026, 12, 11)
 
@@ -384,7 +386,7 @@ async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
     # Mia is away on Friday (recorded after planning): her check-in waits, Eli's heads-up goes
     await add_leave(
         engine,
-        person_id="U0MGR",
+        person_id=key("U0MGR"),
         starts_on=date(2026, 11, 27),
         ends_on=date(2026, 11, 27),
         now=THU_11,
@@ -395,10 +397,10 @@ async def test_an_employees_skip_never_marks_the_pair_skipped_for_hr(
 
     await click(running_app, "U0EMP", heads_up, "nudge_skip", 0)  # Eli: talked offline
 
-    [mias] = await nudge_rows(engine, kind="checkin", subject="U0EMP")
+    [mias] = await nudge_rows(engine, kind="checkin", subject=key("U0EMP"))
     assert (mias.state, mias.skip_reason) == ("pending", None)
     rows = {r.employee_id: r.status for r in await coverage(engine, policy=policy, now=FRI_10)}
-    assert rows["U0EMP"] != "skipped"
+    assert rows[key("U0EMP")] != "skipped"
 
 
 async def test_a_manager_skipping_the_snoozed_checkin_shows_the_pair_skipped(
@@ -418,7 +420,7 @@ async def test_a_manager_skipping_the_snoozed_checkin_shows_the_pair_skipped(
     await click(running_app, "U0MGR", again, "nudge_skip", 0)  # talked offline
 
     rows = {r.employee_id: r.status for r in await coverage(engine, policy=policy, now=FRI_10)}
-    assert rows["U0EMP"] == "skipped"
+    assert rows[key("U0EMP")] == "skipped"
 
 
 async def test_a_manager_on_leave_from_their_own_action_reminder_pauses_only_their_messages(
@@ -446,4 +448,4 @@ async def test_a_manager_on_leave_from_their_own_action_reminder_pauses_only_the
 
     async with session_scope(engine) as session:
         [leave] = (await session.execute(select(Leave))).scalars()
-    assert (leave.person_id, leave.pauses) == ("U0MGR", "own_messages")
+    assert (leave.person_id, leave.pauses) == (key("U0MGR"), "own_messages")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from storage.db import session_scope
 from storage.models import Goal, Talk
 from tests.blockkit import texts, valid_view
-from tests.factories import block_actions, opened_view, seed_org, view_submission
+from tests.factories import block_actions, key, opened_view, seed_org, view_submission
 
 INVISIBLE = "\u200b\u2060\ufeff"  # zero-width space, word joiner, byte order mark
 
@@ -183,4 +183,4 @@ async def test_a_nul_typed_in_a_report_search_still_finds_people(running_app, en
 
     options = await suggested(running_app, "U0MGR", opened_view(opened), "E\x00li")
 
-    assert [o["value"] for o in options] == ["U0EMP"]
+    assert [o["value"] for o in options] == [key("U0EMP")]

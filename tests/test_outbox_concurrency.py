@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import outbox
-from bot.engine.dispatch import Delivered, dispatch
+from bot.engine.dispatch import Delivered, PlatformDelivery, dispatch
 from bot.engine.outbox import NudgeSpec, enqueue
 from bot.engine.pace import Pace
 from storage.db import make_engine, session_scope
 from storage.models import Nudge, NudgeState
-from tests.factories import add_people
+from tests.factories import add_people, key
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai (the policy's zone)
 
@@ -37,11 +37,11 @@ async def seed(engine, count: int) -> None:
         specs = [
             NudgeSpec(
                 "checkin",
-                f"UM{i:05d}",
-                f"U{i:05d}",
+                key(f"UM{i:05d}"),
+                key(f"U{i:05d}"),
                 "2026-11",
                 NOW - timedelta(minutes=1),
-                f"U{i:05d}",
+                key(f"U{i:05d}"),
                 "manager",
                 {},
             )
@@ -83,7 +83,14 @@ async def test_four_dispatchers_at_once_send_every_nudge_exactly_once(
 
     reports = await asyncio.gather(
         *(
-            dispatch(e, send, policy=fast, now=NOW, worker=f"worker-{n}", batch=20, pace=own_pace())
+            dispatch(
+                e,
+                [PlatformDelivery("slack", send, own_pace())],
+                policy=fast,
+                now=NOW,
+                worker=f"worker-{n}",
+                batch=20,
+            )
             for n, e in enumerate(engines)
         )
     )

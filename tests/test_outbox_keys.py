@@ -21,7 +21,7 @@ from bot.review.cycles import list_cycles
 from bot.review.interview_record import ReviewDraft, record_review
 from storage.db import session_scope
 from storage.models import Nudge
-from tests.factories import ORG, add_people
+from tests.factories import ORG, add_people, key
 
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 DEC_15 = datetime(2026, 12, 15, 3, 0, tzinfo=UTC)
@@ -106,9 +106,9 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
     # A talk with Ann on 1 December: one action late by now (hers), one due tomorrow (Mia's).
     talk = await record_talk(
         engine,
-        actor_id="U0MGR",
+        actor_id=key("U0MGR"),
         draft=TalkDraft(
-            employee_id="U0ANN",
+            employee_id=key("U0ANN"),
             kind="checkin",
             held_on=DEC_1.date(),
             minutes="30",
@@ -124,11 +124,11 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
         key=submission_key("record", "U0MGR", "V1"),
     )
     late, soon = talk.actions
-    await acknowledge(engine, talk_id=talk.talk.id, actor_id="U0ANN", now=DEC_1)
+    await acknowledge(engine, talk_id=talk.talk.id, actor_id=key("U0ANN"), now=DEC_1)
     set_goal = await create_goal(
         engine,
-        actor_id="U0MGR",
-        employee_id="U0ANN",
+        actor_id=key("U0MGR"),
+        employee_id=key("U0ANN"),
         title="Own the importer",
         measure="No failed imports in Q1",
         due_on=date(2027, 3, 31),
@@ -136,23 +136,25 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
     )
     proposed = await create_goal(
         engine,
-        actor_id="U0EMP",
-        employee_id="U0EMP",
+        actor_id=key("U0EMP"),
+        employee_id=key("U0EMP"),
         title="Learn Go",
         measure="One service in Go",
         due_on=date(2027, 3, 31),
         now=NOW,
     )
-    await decide_goal(engine, goal_id=proposed.goal.id, actor_id="U0MGR", confirm=True, now=NOW)
+    await decide_goal(
+        engine, goal_id=proposed.goal.id, actor_id=key("U0MGR"), confirm=True, now=NOW
+    )
     milestone = await register_milestone(
         engine,
-        actor_id="U0MGR",
+        actor_id=key("U0MGR"),
         name="Billing v2",
-        participant_ids=["U0EMP", "U0ANN"],
+        participant_ids=[key("U0EMP"), key("U0ANN")],
         due_on=None,
         now=DEC_15,
     )
-    await mark_done(engine, milestone_id=milestone.milestone.id, actor_id="U0MGR", now=DEC_21)
+    await mark_done(engine, milestone_id=milestone.milestone.id, actor_id=key("U0MGR"), now=DEC_21)
     await plan(engine, policy=policy, now=NOW)
     [q4] = [c for c in await list_cycles(engine) if c.review_from == date(2027, 1, 1)]
     async with session_scope(engine) as session:
@@ -160,11 +162,11 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
             await session.execute(select(Nudge).where(Nudge.kind == kinds.CHECKIN))
         ).scalars()
     await snooze(
-        engine, nudge_id=checkin.id, actor_id="U0MGR", until="tomorrow", policy=policy, now=NOW
+        engine, nudge_id=checkin.id, actor_id=key("U0MGR"), until="tomorrow", policy=policy, now=NOW
     )
     saved = await self_assessment.save(
         engine,
-        employee_id="U0EMP",
+        employee_id=key("U0EMP"),
         cycle_id=None,
         rating=4,
         proudest="The migration",
@@ -175,46 +177,56 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
     )
     ann_key = submission_key("review", "U0MGR", "V2")
     ann = await record_review(
-        engine, actor_id="U0MGR", draft=review_draft("U0ANN"), policy=policy, now=NOW, key=ann_key
+        engine,
+        actor_id=key("U0MGR"),
+        draft=review_draft(key("U0ANN")),
+        policy=policy,
+        now=NOW,
+        key=ann_key,
     )
     await respond_to_review(
-        engine, review_id=ann.review.id, actor_id="U0ANN", agree=True, comment=None, now=NOW
+        engine, review_id=ann.review.id, actor_id=key("U0ANN"), agree=True, comment=None, now=NOW
     )
     eli_key = submission_key("review", "U0MGR", "V3")
     eli = await record_review(
-        engine, actor_id="U0MGR", draft=review_draft("U0EMP"), policy=policy, now=NOW, key=eli_key
+        engine,
+        actor_id=key("U0MGR"),
+        draft=review_draft(key("U0EMP")),
+        policy=policy,
+        now=NOW,
+        key=eli_key,
     )
     await respond_to_review(
-        engine, review_id=eli.review.id, actor_id="U0EMP", agree=False, comment="No.", now=NOW
+        engine, review_id=eli.review.id, actor_id=key("U0EMP"), agree=False, comment="No.", now=NOW
     )
 
     goal, goal_ann = f"goal:{proposed.goal.id}", f"goal:{set_goal.goal.id}"
     pinned = {
-        ("checkin", "U0MGR", "U0EMP", "2026-12"),
-        ("checkin", "U0MGR", "U0EMP", "2026-12~s1"),
-        ("checkin_heads_up", "U0EMP", "U0EMP", "2026-12"),
-        ("goal_clarification", "U0MGR", goal, "r0"),
-        ("goal_clarification", "U0EMP", goal, "r0"),
-        ("goal_clarification", "U0ANN", goal_ann, "r0"),
-        ("action_due", "U0MGR", f"action:{soon.id}", "due"),
-        ("action_overdue", "U0ANN", f"action:{late.id}", "overdue"),
-        ("action_overdue", "U0MGR", f"action:{late.id}", "overdue"),
-        ("milestone_retro", "U0MGR", f"milestone:{milestone.milestone.id}", "retro"),
-        ("self_assessment", "U0EMP", f"cycle:{q4.id}", q4.name),
-        ("self_assessment_reminder", "U0EMP", f"cycle:{q4.id}", q4.name),
-        ("prep_pack", "U0MGR", f"cycle:{q4.id}:U0EMP", q4.name),
-        ("talk_record", "U0ANN", f"talk:{talk.talk.id}", "once"),
-        ("talk_saved", "U0MGR", f"talk:{talk.talk.id}", "once"),
-        ("talk_acknowledged", "U0MGR", f"talk:{talk.talk.id}", "once"),
-        ("goal_set", "U0ANN", goal_ann, "once"),
-        ("goal_proposed", "U0MGR", goal, "once"),
-        ("goal_decided", "U0EMP", goal, "once"),
-        ("self_submitted", "U0MGR", f"self:{saved.assessment.id}", "once"),
-        ("review_summary", "U0ANN", f"review:{ann.review.id}", ann_key[:32]),
-        ("review_saved", "U0MGR", f"review:{ann.review.id}", ann_key[:32]),
-        ("review_acknowledged", "U0MGR", f"review:{ann.review.id}", ann_key[:32]),
-        ("review_disagreed", "U0HR", f"review:{eli.review.id}", eli_key[:32]),
-        ("review_disagreed", "U0MGR", f"review:{eli.review.id}", eli_key[:32]),
+        ("checkin", key("U0MGR"), key("U0EMP"), "2026-12"),
+        ("checkin", key("U0MGR"), key("U0EMP"), "2026-12~s1"),
+        ("checkin_heads_up", key("U0EMP"), key("U0EMP"), "2026-12"),
+        ("goal_clarification", key("U0MGR"), goal, "r0"),
+        ("goal_clarification", key("U0EMP"), goal, "r0"),
+        ("goal_clarification", key("U0ANN"), goal_ann, "r0"),
+        ("action_due", key("U0MGR"), f"action:{soon.id}", "due"),
+        ("action_overdue", key("U0ANN"), f"action:{late.id}", "overdue"),
+        ("action_overdue", key("U0MGR"), f"action:{late.id}", "overdue"),
+        ("milestone_retro", key("U0MGR"), f"milestone:{milestone.milestone.id}", "retro"),
+        ("self_assessment", key("U0EMP"), f"cycle:{q4.id}", q4.name),
+        ("self_assessment_reminder", key("U0EMP"), f"cycle:{q4.id}", q4.name),
+        ("prep_pack", key("U0MGR"), f"cycle:{q4.id}:{key('U0EMP')}", q4.name),
+        ("talk_record", key("U0ANN"), f"talk:{talk.talk.id}", "once"),
+        ("talk_saved", key("U0MGR"), f"talk:{talk.talk.id}", "once"),
+        ("talk_acknowledged", key("U0MGR"), f"talk:{talk.talk.id}", "once"),
+        ("goal_set", key("U0ANN"), goal_ann, "once"),
+        ("goal_proposed", key("U0MGR"), goal, "once"),
+        ("goal_decided", key("U0EMP"), goal, "once"),
+        ("self_submitted", key("U0MGR"), f"self:{saved.assessment.id}", "once"),
+        ("review_summary", key("U0ANN"), f"review:{ann.review.id}", ann_key[:32]),
+        ("review_saved", key("U0MGR"), f"review:{ann.review.id}", ann_key[:32]),
+        ("review_acknowledged", key("U0MGR"), f"review:{ann.review.id}", ann_key[:32]),
+        ("review_disagreed", key("U0HR"), f"review:{eli.review.id}", eli_key[:32]),
+        ("review_disagreed", key("U0MGR"), f"review:{eli.review.id}", eli_key[:32]),
     }
     stored = await stored_keys(engine)
     assert pinned - stored == set()

@@ -81,7 +81,7 @@ def test_every_nudge_is_due_inside_its_recipients_working_time_and_never_in_the_
     for spec in plan_nudges(snap, POLICY, now):
         person = snap.people[spec.recipient_id]
         calendar = calendar_for(POLICY, timezone=person.timezone, country=person.country)
-        leave = snap.leave.get(person.slack_id, [])
+        leave = snap.leave.get(person.id, [])
         assert spec.due_at >= now
         assert calendar.is_working_moment(spec.due_at, leave), (spec, person)
         local = spec.due_at.astimezone(calendar.zone)
@@ -100,9 +100,9 @@ def test_every_pair_due_this_period_gets_exactly_one_checkin_or_has_talked(
     heads_up = Counter(s.subject for s in specs if s.kind == HEADS_UP)
     for person in snap.people.values():
         if person.manager_id is None:
-            assert checkins[person.slack_id] == 0
+            assert checkins[person.id] == 0
             continue
-        last = snap.last_dialogue.get(person.slack_id)
+        last = snap.last_dialogue.get(person.id)
         talked = last is not None and last >= period.start
         due_day = (
             period.start
@@ -110,10 +110,10 @@ def test_every_pair_due_this_period_gets_exactly_one_checkin_or_has_talked(
             else max(period.start, last + timedelta(days=period.days - 7))
         )
         if talked or due_day > period.end:
-            assert checkins[person.slack_id] == 0, person
+            assert checkins[person.id] == 0, person
         else:
-            assert checkins[person.slack_id] == 1, person
-            assert heads_up[person.slack_id] == 1, person
+            assert checkins[person.id] == 1, person
+            assert heads_up[person.id] == 1, person
     for spec in specs:
         if spec.kind == CHECKIN:
             assert spec.recipient_id == snap.people[spec.subject].manager_id

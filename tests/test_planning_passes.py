@@ -13,7 +13,7 @@ from bot.engine.planner import earliest, plan
 from bot.org.policy import Delivery
 from storage.db import is_sqlite, refresh_statistics, session_scope
 from storage.models import Nudge
-from tests.factories import add_people
+from tests.factories import add_people, key
 
 THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai, 04:00 in Berlin
 FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # the next 10:00 in Shanghai
@@ -53,7 +53,7 @@ async def test_a_pass_creates_the_nudges_due_first_and_the_next_passes_the_rest(
     rows = await stored(engine)
     assert len({(n.kind, n.recipient_id, n.subject, n.period) for n in rows}) == len(rows) == 6
     assert sorted(n.kind for n in rows) == [CHECKIN] * 3 + [HEADS_UP] * 3
-    later = [n for n in rows if n.recipient_id in ("U1BER", "U1LON")]
+    later = [n for n in rows if n.recipient_id in (key("U1BER"), key("U1LON"))]
     assert len(later) == 2 and min(n.due_at for n in later) > FRI_10
     assert {n.id for n in first}.isdisjoint(n.id for n in later)
     assert (steady.planned, steady.created, steady.deferred) == (0, 0, 0)

@@ -15,7 +15,7 @@ from bot.review.prep_pack import build_packs, pack_json
 from bot.review.prep_pack_text import to_markdown
 from storage.db import make_engine, session_scope
 from storage.models import ActionItem, Cycle, Goal, Review, SelfAssessment, Talk
-from tests.factories import ORG, T0, add_people
+from tests.factories import ORG, T0, add_people, key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -47,9 +47,9 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             return Talk(
                 kind=kind,
                 family="dialogue",
-                manager_id="U0MGR",
-                employee_id="U0EMP",
-                logged_by="U0MGR",
+                manager_id=key("U0MGR"),
+                employee_id=key("U0EMP"),
+                logged_by=key("U0MGR"),
                 held_on=held,
                 duration_minutes=20,
                 facts=facts,
@@ -73,8 +73,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
         await session.flush()
         session.add(
             Goal(
-                employee_id="U0EMP",
-                set_by="U0MGR",
+                employee_id=key("U0EMP"),
+                set_by=key("U0MGR"),
                 title="Checkout p95 < 300 ms",
                 measure="p95 latency",
                 due_on=date(2026, 9, 30),
@@ -88,8 +88,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             [
                 ActionItem(
                     talk_id=clarify.id,
-                    employee_id="U0EMP",
-                    owner_id="U0EMP",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0EMP"),
                     text="Profile checkout",
                     due_on=date(2026, 7, 20),
                     status="done",
@@ -97,16 +97,16 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
                 ),
                 ActionItem(
                     talk_id=checkin.id,
-                    employee_id="U0EMP",
-                    owner_id="U0MGR",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0MGR"),
                     text="Get a load-test budget",
                     due_on=date(2026, 10, 1),
                     created_at=T0,
                 ),
                 ActionItem(
                     talk_id=checkin.id,
-                    employee_id="U0EMP",
-                    owner_id="U0EMP",
+                    employee_id=key("U0EMP"),
+                    owner_id=key("U0EMP"),
                     text="Write the runbook",
                     due_on=date(2026, 12, 20),
                     created_at=T0,
@@ -116,7 +116,7 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
         session.add(
             SelfAssessment(
                 cycle_id=cycle.id,
-                employee_id="U0EMP",
+                employee_id=key("U0EMP"),
                 rating=5,
                 proudest="The cache.",
                 redo="Start load tests earlier.",
@@ -130,9 +130,9 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
                 id=9000,
                 kind="review",
                 family="review",
-                manager_id="U0MGR",
-                employee_id="U0EMP",
-                logged_by="U0MGR",
+                manager_id=key("U0MGR"),
+                employee_id=key("U0EMP"),
+                logged_by=key("U0MGR"),
                 held_on=date(2026, 6, 30),
                 duration_minutes=60,
                 facts="Q2 review",
@@ -146,8 +146,8 @@ async def seed_history(engine, *, weekly_talks: int = 0) -> None:
             Review(
                 cycle_id=earlier.id,
                 talk_id=9000,
-                employee_id="U0EMP",
-                manager_id="U0MGR",
+                employee_id=key("U0EMP"),
+                manager_id=key("U0MGR"),
                 rating=3,
                 evidence="Q2",
                 created_at=T0,
@@ -161,7 +161,7 @@ async def test_the_pack_is_built_from_the_cycles_records(engine, policy):
     await seed_history(engine)
 
     [pack] = await build_packs(
-        engine, manager_id="U0MGR", employee_id="U0EMP", policy=policy, now=NOW
+        engine, manager_id=key("U0MGR"), employee_id=key("U0EMP"), policy=policy, now=NOW
     )
     data = pack_json(pack)
 
@@ -175,7 +175,7 @@ async def test_the_pack_is_built_from_the_cycles_records(engine, policy):
         "Get a load-test budget": "overdue",
         "Write the runbook": "open",
     }
-    assert data["actions"][1]["owner_id"] == "U0MGR"  # the manager's own commitments too
+    assert data["actions"][1]["owner_id"] == key("U0MGR")  # the manager's own commitments too
     assert data["goals"][0]["clarified_on"] == "2026-07-03"
     assert data["self_assessment"]["rating"] == 5
     assert data["talk_share"] == {
@@ -193,7 +193,7 @@ async def test_the_markdown_speaks_the_managers_language_and_starts_with_the_emp
 ):
     await seed_history(engine)
     [pack] = await build_packs(
-        engine, manager_id="U0MGR", policy=policy, now=NOW, employee_id="U0EMP"
+        engine, manager_id=key("U0MGR"), policy=policy, now=NOW, employee_id=key("U0EMP")
     )
 
     english = to_markdown(pack, policy=policy, locale="en")
@@ -225,9 +225,9 @@ async def test_a_missing_self_assessment_is_said_plainly(engine, policy):
         )
         await session.commit()
 
-    packs = await build_packs(engine, manager_id="U0MGR", policy=policy, now=NOW)
+    packs = await build_packs(engine, manager_id=key("U0MGR"), policy=policy, now=NOW)
 
-    assert [p.employee.slack_id for p in packs] == ["U0ANN", "U0EMP"]
+    assert [p.employee.id for p in packs] == [key("U0ANN"), key("U0EMP")]
     text = to_markdown(packs[0], policy=policy, locale="en")
     assert "## Self-assessment\n\nNot submitted yet." in text
     assert packs[0].silent_months == ["2026-07", "2026-08", "2026-09"]
@@ -244,12 +244,12 @@ async def test_the_number_of_queries_does_not_grow_with_the_history(engine, poli
     )
 
     [eli] = await build_packs(
-        counted, manager_id="U0MGR", employee_id="U0EMP", policy=policy, now=NOW
+        counted, manager_id=key("U0MGR"), employee_id=key("U0EMP"), policy=policy, now=NOW
     )
     long_history = len(statements)
     statements.clear()
     [ann] = await build_packs(
-        counted, manager_id="U0MGR", employee_id="U0ANN", policy=policy, now=NOW
+        counted, manager_id=key("U0MGR"), employee_id=key("U0ANN"), policy=policy, now=NOW
     )  # no history at all
 
     await counted.dispose()
@@ -271,11 +271,11 @@ def test_the_cli_prints_the_pack_as_json_or_markdown(database_url, monkeypatch, 
 
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0EMP", "--format", "json"]) == 0
     [pack] = json.loads(capsys.readouterr().out)["packs"]
-    assert pack["employee_id"] == "U0EMP" and pack["months_without_dialogue"] == ["2026-08"]
+    assert pack["employee_id"] == key("U0EMP") and pack["months_without_dialogue"] == ["2026-08"]
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0EMP"]) == 0
     assert capsys.readouterr().out.startswith("# Prep pack: Eli Wang")
     assert main(["prep-pack", "--manager", "U0MGR", "--employee", "U0OTH"]) == 1
-    assert "can log or read talks about U0OTH" in capsys.readouterr().err
+    assert "can log or read talks about Otto Kern" in capsys.readouterr().err
 
 
 async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
@@ -300,11 +300,11 @@ async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
             [
                 NudgeSpec(
                     "prep_pack",
-                    "U0MGR",
-                    f"cycle:{cycle_id}:U0EMP",
+                    key("U0MGR"),
+                    f"cycle:{cycle_id}:{key('U0EMP')}",
                     "2026-Q3",
                     due,
-                    "U0EMP",
+                    key("U0EMP"),
                     "manager",
                     {"cycle_id": cycle_id},
                 )

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from storage.db import session_scope
 from storage.models import ActionItem, Talk
 from tests.blockkit import texts, valid_message, valid_view
-from tests.factories import block_actions, opened_form, seed_org, view_submission
+from tests.factories import block_actions, key, opened_form, seed_org, view_submission
 
 GOOD = {
     "facts": "Shipped the billing migration two weeks early; 3 customer escalations closed.",
@@ -46,12 +46,12 @@ async def test_manager_logs_checkin_and_employee_is_told(running_app, engine):
     assert (talk.kind, talk.family, talk.manager_id, talk.employee_id) == (
         "checkin",
         "dialogue",
-        "U0MGR",
-        "U0EMP",
+        key("U0MGR"),
+        key("U0EMP"),
     )
     assert talk.held_on.isoformat() == "2026-11-26" and talk.duration_minutes == 15
     assert (action.owner_id, action.due_on.isoformat(), action.status) == (
-        "U0EMP",
+        key("U0EMP"),
         "2026-12-10",
         "open",
     )

@@ -24,6 +24,7 @@ from tests.factories import (
     add_people,
     block_actions,
     block_suggestion,
+    key,
     opened_view,
     seed_org,
     suggested,
@@ -290,16 +291,19 @@ async def test_a_manager_of_130_reports_finds_and_picks_the_130th(running_app, e
     first = await suggested(running_app, "U0OTH", picker)
     found = await suggested(running_app, "U0OTH", picker, "report 130")
     assert len(first) == 100 and first[0]["text"]["text"] == "Report 001"
-    assert [o["value"] for o in found] == ["U1R0130"]
-    assert [o["value"] for o in await suggested(running_app, "U0OTH", picker, "%_")] == ["U1PCT"]
+    assert [o["value"] for o in found] == [key("U1R0130")]
+    assert [o["value"] for o in await suggested(running_app, "U0OTH", picker, "%_")] == [
+        key("U1PCT")
+    ]
     assert await suggested(running_app, "U0OTH", picker, "Ann") == []  # not Otto's report
     assert await suggested(running_app, "U0MGR", picker, "Report") == []  # nor Mia's
 
-    response = await running_app.interact(view_submission("U0OTH", picker, {"employee": "U1R0130"}))
+    picked = {"employee": key("U1R0130")}
+    response = await running_app.interact(view_submission("U0OTH", picker, picked))
 
     form = valid_view(response.json()["view"])
     assert form["callback_id"] == "record_talk" and "Report 130" in texts(form["blocks"])
-    assert json.loads(form["private_metadata"])["e"] == "U1R0130"
+    assert json.loads(form["private_metadata"])["e"] == key("U1R0130")
 
 
 async def test_hr_finds_anyone_active_and_a_stranger_finds_nobody(running_app, engine):
@@ -310,7 +314,9 @@ async def test_hr_finds_anyone_active_and_a_stranger_finds_nobody(running_app, e
     [opened] = await running_app.slack.async_wait_for("views.open")
     picker = valid_view(opened_view(opened.params))  # HR with a report: the search picker
 
-    assert [o["value"] for o in await suggested(running_app, "U0HR", picker, "ann")] == ["U0ANN"]
+    assert [o["value"] for o in await suggested(running_app, "U0HR", picker, "ann")] == [
+        key("U0ANN")
+    ]
     assert len(await suggested(running_app, "U0HR", picker)) == 5  # everyone active but Hana
     assert await suggested(running_app, "U0NOBODY", picker, "a") == []
     payload = block_suggestion(
@@ -337,10 +343,10 @@ async def test_the_goal_picker_finds_the_130th_report_and_offers_myself(running_
 
     assert first[0] == {
         "text": {"type": "plain_text", "text": "Myself (proposed to Mia Chen)", "emoji": True},
-        "value": "U0ANN",
+        "value": key("U0ANN"),
     }
-    assert len(first) == 100 and [o["value"] for o in found] == ["U1R0130"]
-    answers = {"goal_employee": "U1R0130", "goal_title": "Ship it", "goal_measure": "Shipped"}
+    assert len(first) == 100 and [o["value"] for o in found] == [key("U1R0130")]
+    answers = {"goal_employee": key("U1R0130"), "goal_title": "Ship it", "goal_measure": "Shipped"}
     response = await running_app.interact(
         view_submission("U0ANN", view, {**answers, "goal_due": "2027-03-31"})
     )

@@ -19,6 +19,7 @@ from tests.factories import (
     T0,
     add_people,
     block_actions,
+    key,
     opened_form,
     seed_org,
     sent_message,
@@ -135,8 +136,8 @@ async def test_a_manager_records_a_review_interview_and_the_employee_gets_it_in_
     assert (talk.kind, talk.family, talk.manager_id, talk.employee_id) == (
         "review",
         "review",
-        "U0MGR",
-        "U0EMP",
+        key("U0MGR"),
+        key("U0EMP"),
     )
     assert (talk.facts, talk.duration_minutes) == (GOOD["review_evidence"], 60)
     assert "Lead the Q1 reliability work" in talk.consensus
@@ -147,14 +148,14 @@ async def test_a_manager_records_a_review_interview_and_the_employee_gets_it_in_
     assert review.employee_view == GOOD["review_employee_view"]
     goals = await rows(engine, Goal)
     assert [(g.title, g.status, g.set_by) for g in goals] == [
-        ("Lead the Q1 reliability work", "active", "U0MGR"),
-        ("Mentor two new engineers", "active", "U0MGR"),
+        ("Lead the Q1 reliability work", "active", key("U0MGR")),
+        ("Mentor two new engineers", "active", key("U0MGR")),
     ]
     assert {g.due_on for g in goals} == {date(2027, 2, 24)}  # no next cycle: held + 90 days
     actions = await rows(engine, ActionItem)
     assert [(a.talk_id, a.owner_id, a.due_on.isoformat()) for a in actions] == [
-        (talk.id, "U0EMP", "2027-01-31"),
-        (talk.id, "U0MGR", "2026-12-15"),
+        (talk.id, key("U0EMP"), "2027-01-31"),
+        (talk.id, key("U0MGR"), "2026-12-15"),
     ]
     [dm] = await dm_to(running_app, "U0EMP")
     body = texts(dm["blocks"])
@@ -189,7 +190,7 @@ async def test_every_mention_form_opens_the_review_for_that_report(running_app, 
     await seed(running_app, engine)
     for args in ("<@U0ANN|ann>", "<@U0ANN>", "@annlee"):
         view = await open_review(running_app, "U0MGR", args)
-        assert json.loads(view["private_metadata"]) == {"e": "U0ANN"}, args
+        assert json.loads(view["private_metadata"]) == {"e": key("U0ANN")}, args
 
 
 async def test_a_review_command_without_a_person_explains_itself(running_app, engine):
@@ -276,8 +277,8 @@ async def test_a_disagreement_needs_a_comment_and_reaches_every_hr_person_and_th
         told[user_id] = texts(notice["blocks"])
         assert ">The NPS gain came from the whole team." in told[user_id]
     assert "*Eli Wang* disagrees with the review interview (绩效面谈)" in told["U0MGR"]
-    assert "recorded by <@U0HR>" in told["U0MGR"]
-    assert "*Eli Wang* 对 2026-11-26 由 <@U0HR> 记录的绩效面谈有异议" in told["U0HR2"]
+    assert "recorded by Hana Berg" in told["U0MGR"]
+    assert "*Eli Wang* 对 2026-11-26 由 Hana Berg 记录的绩效面谈有异议" in told["U0HR2"]
     channels = {c.params["channel"] for c in running_app.slack.calls_to("chat.postMessage")}
     assert channels == {"DU0HR", "DU0HR2", "DU0MGR"}  # not the inactive HR, not Eli
 
@@ -356,7 +357,7 @@ async def test_the_command_opens_a_recorded_review_prefilled_and_saving_updates_
     edit = await open_review(running_app, "U0MGR", "@eliwang")
 
     assert edit["title"]["text"] == "Edit review interview"
-    assert json.loads(edit["private_metadata"]) == {"e": "U0EMP", "r": review.id}
+    assert json.loads(edit["private_metadata"]) == {"e": key("U0EMP"), "r": review.id}
     rating = next(b for b in edit["blocks"] if b.get("block_id") == "review_rating")
     assert rating["element"]["initial_option"]["value"] == "4"
     assert "Attend the tech lead course" in texts(edit["blocks"])  # already recorded
@@ -389,13 +390,14 @@ async def test_metadata_cannot_point_an_edit_at_another_employees_review(running
     await seed(running_app, engine)
     await record(running_app)
     view = await open_review(running_app, "U0MGR", "<@U0ANN>")
-    view["private_metadata"] = json.dumps({"e": "U0ANN", "r": 1})
+    for ann in (key("U0ANN"), "U0ANN"):  # by person key, and as messages before them did
+        view["private_metadata"] = json.dumps({"e": ann, "r": 1})
 
-    response = await running_app.interact(view_submission("U0MGR", view, GOOD))
+        response = await running_app.interact(view_submission("U0MGR", view, GOOD))
 
-    assert response.json()["errors"] == {"review_rating": "I can't find that review any more."}
+        assert response.json()["errors"] == {"review_rating": "I can't find that review any more."}
     [review] = await rows(engine, Review)
-    assert (review.employee_id, review.rating) == ("U0EMP", 4)
+    assert (review.employee_id, review.rating) == (key("U0EMP"), 4)
 
 
 async def test_a_future_date_missing_evidence_and_a_past_due_date_are_each_shown_on_their_block(
@@ -466,7 +468,11 @@ async def test_the_export_carries_the_review_and_its_fields(running_app, engine)
     await running_app.slack.async_wait_for("chat.update")
 
     data = await export_talks(
-        engine, employee_id="U0EMP", since=None, include_private=False, today=date(2026, 11, 26)
+        engine,
+        employee_id=key("U0EMP"),
+        since=None,
+        include_private=False,
+        today=date(2026, 11, 26),
     )
 
     [talk] = data["talks"]
@@ -498,7 +504,7 @@ async def test_latest_reviews_finds_each_employees_latest_cycle_in_one_query(run
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
     async with session_scope(engine) as session:
-        latest = await latest_reviews(session, ["U0EMP", "U0ANN"])
+        latest = await latest_reviews(session, [key("U0EMP"), key("U0ANN")])
 
     assert len(statements) == 1
     by_name = {c.name: c.id for c in await rows(engine, Cycle)}
@@ -506,5 +512,5 @@ async def test_latest_reviews_finds_each_employees_latest_cycle_in_one_query(run
         by_name["2026-Q2"],
         by_name["2026-Q3"],
     ]
-    assert set(latest) == {"U0EMP"}
-    assert (latest["U0EMP"].cycle_id, latest["U0EMP"].rating) == (by_name["2026-Q3"], 4)
+    assert set(latest) == {key("U0EMP")}
+    assert (latest[key("U0EMP")].cycle_id, latest[key("U0EMP")].rating) == (by_name["2026-Q3"], 4)

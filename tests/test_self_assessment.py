@@ -17,6 +17,7 @@ from tests.factories import (
     T0,
     block_actions,
     fill,
+    key,
     opened_form,
     opened_view,
     seed_org,
@@ -52,8 +53,8 @@ async def add_cycle(engine) -> Cycle:
 async def rows(engine, model, **where) -> list:
     async with session_scope(engine) as session:
         query = select(model)
-        for key, value in where.items():
-            query = query.where(getattr(model, key) == value)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
         return list((await session.execute(query)).scalars())
 
 
@@ -133,7 +134,7 @@ async def test_a_draft_is_saved_in_place_and_the_modal_reopens_with_its_values(r
     assert update.params["view_id"] == view["id"]
     redrawn = valid_view(update.params["view"])
     assert "Draft saved 2026-11-26 11:00" in texts(redrawn["blocks"])
-    [row] = await rows(engine, SelfAssessment, employee_id="U0ANN")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0ANN"))
     assert (row.rating, row.proudest, row.other, row.redo) == (3, "Half written", "More later", "")
     assert row.submitted_at is None
     assert running_app.slack.calls_to("chat.postMessage") == []  # a draft goes to nobody
@@ -152,7 +153,7 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
     await seed_org(engine, running_app.slack)
     cycle = await add_cycle(engine)
     await nudge_engine.plan(running_app.clock.now)
-    mine = {"recipient_id": "U0EMP", "subject": f"cycle:{cycle.id}"}
+    mine = {"recipient_id": key("U0EMP"), "subject": f"cycle:{cycle.id}"}
     planned = {n.kind: n.state for n in await rows(engine, Nudge, **mine)}
     assert planned == {"self_assessment": "pending", "self_assessment_reminder": "pending"}
     view = await open_by_command(running_app, "U0EMP")
@@ -162,7 +163,7 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
     answer = response.json()
     assert answer["response_action"] == "update"
     assert "已通知 Mia Chen" in texts(valid_view(answer["view"])["blocks"])
-    [row] = await rows(engine, SelfAssessment, employee_id="U0EMP")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0EMP"))
     assert (row.rating, row.submitted_at, row.cycle_id) == (4, running_app.clock.now, cycle.id)
     [dm] = await running_app.slack.async_wait_for("chat.postMessage")
     valid_message(dm.params)
@@ -177,7 +178,8 @@ async def test_submitting_tells_the_manager_in_their_language_and_cancels_the_re
         "self_assessment_reminder": ("cancelled", "self-assessment submitted"),
     }
     assert {
-        n.state for n in await rows(engine, Nudge, recipient_id="U0ANN", subject=mine["subject"])
+        n.state
+        for n in await rows(engine, Nudge, recipient_id=key("U0ANN"), subject=mine["subject"])
     } == {"pending"}
 
     again = await running_app.interact(view_submission("U0EMP", view, ANSWERS))  # a double click
@@ -218,19 +220,21 @@ async def test_once_the_review_is_recorded_the_self_assessment_is_refused_and_un
     for shown in (opened.params["view"], updates[1].params["view"]):
         refused = valid_view(shown)
         assert "already recorded" in texts(refused["blocks"]) and "submit" not in refused
-    [row] = await rows(engine, SelfAssessment, employee_id="U0ANN")
+    [row] = await rows(engine, SelfAssessment, employee_id=key("U0ANN"))
     assert (row.proudest, row.rating, row.submitted_at) == ("Before", None, None)
     assert running_app.slack.calls_to("chat.postMessage") == []
 
 
-async def add_review(engine, cycle: Cycle, employee_id: str) -> None:
+async def add_review(engine, cycle: Cycle, slack_id: str) -> None:
+    """A recorded review of someone of `seed_org`'s (by Slack id) in `cycle`."""
+    employee_id = key(slack_id)
     async with session_scope(engine) as session:
         talk = Talk(
             kind="review",
             family="review",
-            manager_id="U0MGR",
+            manager_id=key("U0MGR"),
             employee_id=employee_id,
-            logged_by="U0MGR",
+            logged_by=key("U0MGR"),
             held_on=date(2026, 11, 26),
             duration_minutes=60,
             facts="Reviewed.",
@@ -245,7 +249,7 @@ async def add_review(engine, cycle: Cycle, employee_id: str) -> None:
                 cycle_id=cycle.id,
                 talk_id=talk.id,
                 employee_id=employee_id,
-                manager_id="U0MGR",
+                manager_id=key("U0MGR"),
                 rating=3,
                 evidence="Evidence.",
                 created_at=T0,
@@ -328,7 +332,7 @@ async def test_self_assessments_of_and_submitted_read_the_stored_assessments_in_
     for employee, submit in (("U0EMP", True), ("U0ANN", False)):
         await self_assessment.save(
             engine,
-            employee_id=employee,
+            employee_id=key(employee),
             cycle_id=cycle.id,
             rating="2",
             proudest="P",
@@ -341,15 +345,16 @@ async def test_self_assessments_of_and_submitted_read_the_stored_assessments_in_
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
     async with session_scope(engine) as session:
-        found = await queries.self_assessments_of(session, cycle.id, ["U0EMP", "U0ANN", "U0OTH"])
+        eli, ann, otto = key("U0EMP"), key("U0ANN"), key("U0OTH")
+        found = await queries.self_assessments_of(session, cycle.id, [eli, ann, otto])
         assert len(statements) == 1
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0EMP") is True
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0ANN") is False
-        assert await queries.self_assessment_submitted(session, cycle.id, "U0OTH") is False
+        assert await queries.self_assessment_submitted(session, cycle.id, eli) is True
+        assert await queries.self_assessment_submitted(session, cycle.id, ann) is False
+        assert await queries.self_assessment_submitted(session, cycle.id, otto) is False
 
-    assert set(found) == {"U0EMP", "U0ANN"}
-    assert found["U0EMP"].submitted_at == clock.now and found["U0ANN"].submitted_at is None
-    assert found["U0ANN"].rating == 2
+    assert set(found) == {eli, ann}
+    assert found[eli].submitted_at == clock.now and found[ann].submitted_at is None
+    assert found[ann].rating == 2
 
 
 async def test_a_self_assessment_submitted_before_its_nudge_was_planned_silences_the_nudge(
@@ -366,7 +371,7 @@ async def test_a_self_assessment_submitted_before_its_nudge_was_planned_silences
 
     mine = {
         n.kind: (n.state, n.last_error)
-        for n in await rows(engine, Nudge, recipient_id="U0EMP", subject=f"cycle:{cycle.id}")
+        for n in await rows(engine, Nudge, recipient_id=key("U0EMP"), subject=f"cycle:{cycle.id}")
     }
     assert mine["self_assessment"] == ("cancelled", "the self-assessment was submitted")
     assert report.sent >= 1  # Ann's request still went out

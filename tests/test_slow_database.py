@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Goal, Review, SelfAssessment, Talk
 from tests.blockkit import texts, valid_view
-from tests.factories import T0, block_actions, opened_form, seed_org, view_submission
+from tests.factories import T0, block_actions, key, opened_form, seed_org, view_submission
 
 RECORD = {
     "facts": "Shipped the billing migration two weeks early.",
@@ -287,7 +287,9 @@ async def test_the_picker_under_a_lock_shows_a_loading_view_then_the_form(
     running_app.slack.reset()
 
     async with write_lock(database_url, "action_item"):
-        picked = await running_app.interact(view_submission("U0MGR", picker, {"employee": "U0EMP"}))
+        picked = await running_app.interact(
+            view_submission("U0MGR", picker, {"employee": key("U0EMP")})
+        )
 
     body = picked.json()
     assert body["response_action"] == "update"

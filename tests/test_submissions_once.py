@@ -15,7 +15,15 @@ from storage.db import make_engine, session_scope
 from storage.models import Cycle, Goal, Milestone, Nudge, Review, SelfAssessment, Talk
 from tests.app_fixtures import serve_app
 from tests.blockkit import texts
-from tests.factories import T0, block_actions, opened_form, seed_org, sent_message, view_submission
+from tests.factories import (
+    T0,
+    block_actions,
+    key,
+    opened_form,
+    seed_org,
+    sent_message,
+    view_submission,
+)
 
 FIVE = 5
 RECORD = {
@@ -238,7 +246,7 @@ async def test_five_identical_disagreements_at_once_tell_hr_and_the_manager_once
     assert [a.text for a in answers] == [""] * FIVE
     await running_app.notices_sent()
     told = sorted(n.recipient_id for n in await notices(engine, "review_disagreed"))
-    assert told == ["U0HR", "U0MGR"]
+    assert told == [key("U0HR"), key("U0MGR")]
     assert len(posts_to(running_app, "U0HR")) == len(posts_to(running_app, "U0MGR")) == 1
 
 
@@ -313,7 +321,7 @@ async def test_a_double_click_on_snooze_brings_the_nudge_back_once(
             select(Nudge).where(Nudge.kind == "checkin", Nudge.period.like("%~s%"))  # type: ignore[attr-defined]
         )
         snoozed = list(rows.scalars())
-    assert [(n.subject, n.state) for n in snoozed] == [("U0EMP", "pending")]
+    assert [(n.subject, n.state) for n in snoozed] == [(key("U0EMP"), "pending")]
     assert {texts(u.params["blocks"]).splitlines()[-1] for u in updates} == {
         "💤 Snoozed until 2026-11-30 10:00."
     }

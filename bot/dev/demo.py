@@ -74,7 +74,9 @@ class Script:
 
     def __init__(self, engine: AsyncEngine, policy: Policy, clock: SimClock) -> None:
         self.engine, self.policy, self.clock = engine, policy, clock
-        self.people: dict[str, Person] = {}
+        self.people: dict[str, Person] = {}  # by person key
+        self.key_of: dict[str, str] = {}  # the demo's Slack user ids -> person keys
+        self.slack_of: dict[str, str] = {}  # and back
         self.events: list[tuple[datetime, int, Step]] = []
         self.seq, self.seen, self.late = itertools.count(), set[int](), set[int]()
         self.held: Counter[str] = Counter()
@@ -98,29 +100,32 @@ class Script:
 
     def start(self, start: date) -> None:
         """The scripted moments: a goal, a milestone, an unplanned coaching talk."""
-        self.at(self.moment("U0MIA", start + timedelta(days=11), 11), self.goal, start)
-        self.at(self.moment("U0ZHOU", start + timedelta(days=19), 11), self.milestone)
-        coaching = self.moment("U0MIA", start + timedelta(days=62), 11)
-        self.at(coaching, self.talk, "U0MIA", "U0ANN", "coaching")
+        mia, zhou, ann = (self.key_of[sid] for sid in ("U0MIA", "U0ZHOU", "U0ANN"))
+        self.at(self.moment(mia, start + timedelta(days=11), 11), self.goal, start)
+        self.at(self.moment(zhou, start + timedelta(days=19), 11), self.milestone)
+        coaching = self.moment(mia, start + timedelta(days=62), 11)
+        self.at(coaching, self.talk, mia, ann, "coaching")
 
     async def goal(self, start: date, now: datetime) -> None:
         """Mia sets Eli a goal: a goal-clarification talk is due."""
         await create_goal(
-            self.engine, actor_id="U0MIA", employee_id="U0ELI", title="Checkout p95 under 300 ms",
+            self.engine, actor_id=self.key_of["U0MIA"], employee_id=self.key_of["U0ELI"],
+            title="Checkout p95 under 300 ms",
             measure="p95 latency on the production dashboard",
             due_on=start + timedelta(days=150), now=now, policy=self.policy,
         )  # fmt: skip
 
     async def milestone(self, now: datetime) -> None:
         """Zhou registers a milestone with three people and marks it done weeks later."""
-        ends = now.date() + timedelta(days=24)
+        ends, zhou = now.date() + timedelta(days=24), self.key_of["U0ZHOU"]
+        participants = [self.key_of[sid] for sid in ("U0LINA", "U0EMMA", "U0JONAS")]
         info = await register_milestone(
-            self.engine, actor_id="U0ZHOU", name="Payments v2 launch", due_on=ends,
-            participant_ids=["U0LINA", "U0EMMA", "U0JONAS"], now=now, policy=self.policy,
+            self.engine, actor_id=zhou, name="Payments v2 launch", due_on=ends,
+            participant_ids=participants, now=now, policy=self.policy,
         )  # fmt: skip
         assert info.milestone.id is not None  # registered: stored
-        done = partial(mark_done, self.engine, milestone_id=info.milestone.id, actor_id="U0ZHOU")
-        self.at(self.moment("U0ZHOU", ends, 16), lambda now: done(now=now))
+        done = partial(mark_done, self.engine, milestone_id=info.milestone.id, actor_id=zhou)
+        self.at(self.moment(zhou, ends, 16), lambda now: done(now=now))
 
     async def done(self, action_id: int, owner_id: str, now: datetime) -> None:
         """The owner marks an action done (the button on its nudge)."""
@@ -131,7 +136,7 @@ class Script:
         manager, employee = self.people[manager_id], self.people[employee_id]
         lang = "zh" if manager.locale == employee.locale == "zh" else "en"
         bank = TALKS.get((kind, lang)) or TALKS[(kind, "en")]
-        turn = self.held[employee_id] + [row[0] for row in ORG].index(employee_id)
+        turn = self.held[employee_id] + [row[0] for row in ORG].index(self.slack_of[employee_id])
         facts, consensus, acts = bank[turn % len(bank)]
         self.held[employee_id] += 1
         today = now.astimezone(zone_of(manager, self.policy)).date()
@@ -163,7 +168,8 @@ class Script:
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
-            if n.kind == kinds.CHECKIN and (who, n.about_id) != NEGLECTED:
+            pair = (self.slack_of[who], self.slack_of.get(n.about_id or ""))
+            if n.kind == kinds.CHECKIN and pair != NEGLECTED:
                 self.at(self.moment(who, when, 14), self.talk, who, n.about_id, n.kind)
             elif n.kind == kinds.GOAL and n.role == "manager":
                 self.at(self.moment(who, when, 15), self.talk, who, n.about_id, n.kind)
@@ -206,7 +212,7 @@ async def seed(engine: AsyncEngine, slack: SlackStandIn, csv_path: Path, now: da
 async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
-        people = {p.slack_id: p for p in await queries.all_people(session)}
+        people = {p.id: p for p in await queries.all_people(session)}
         slack = await queries.slack_identities(session, people)
         nudges = await outbox.every_row(session)
         talks = await queries.talks_for_export(session)  # every talk, as held
@@ -218,7 +224,7 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     for n, sent_at in sent:
         person = people[n.recipient_id]
         local = sent_at.astimezone(
-            zone_of(person, policy, reported_zone(person, slack.get(person.slack_id)))
+            zone_of(person, policy, reported_zone(person, slack.get(person.id)))
         )
         kind = LABELS[n.kind] + (" (firm)" if json.loads(n.payload).get("firm") else "")
         first = (n.sent_text or "").split("\n")[0]
@@ -262,7 +268,10 @@ async def run_demo(database: Path, *, start: date, days: int) -> int:
         nudger = create_nudge_engine(deps, settings, sends_per_second=1000, channel_spacing=0)
         script = Script(engine, policy, clock)
         async with session_scope(engine) as session:
-            script.people = {p.slack_id: p for p in await queries.all_people(session)}
+            script.people = {p.id: p for p in await queries.all_people(session)}
+            slack_ids = await queries.slack_identities(session, script.people)
+        script.slack_of = {key: identity.user_id for key, identity in slack_ids.items()}
+        script.key_of = {sid: key for key, sid in script.slack_of.items()}
         print(f"Cadence demo: the real engine from {start} to {end} ({days} days), offline.")
         print(f"{len(ORG)} people imported from {org_csv.name} into {database}; Slack is an")
         print("in-process stand-in. Managers log a talk the day after each check-in nudge;")

@@ -62,7 +62,7 @@ async def snooze(
     async with session_scope(engine) as session:
         nudge = await _own_nudge(session, nudge_id, actor_id)
         person = await queries.get_person(session, actor_id)
-        identity = await queries.slack_identity(session, actor_id) if person else None
+        identity = await queries.reporting_identity(session, actor_id) if person else None
         calendar = calendar_for(
             policy,
             timezone=reported_zone(person, identity) if person else None,

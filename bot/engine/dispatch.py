@@ -1,12 +1,22 @@
-"""The dispatcher: claim due nudges, respect each recipient's working time, send at Slack's
-pace, retry with back-off, and record every outcome in the outbox.
+"""The dispatcher: claim due nudges, pick each recipient's chat platform, respect their
+working time, send at that platform's pace, retry with back-off, and record every outcome in
+the outbox.
+
+Each platform the process serves is a `PlatformDelivery`: its sender (which renders and
+posts in the platform's idiom and turns the platform's errors into `DeliveryError`,
+`TokenRefused` or `NoLongerNeeded`), its own pace, its token check and profile refresher. A
+recipient is reached on the first platform of `delivery.platform_order` on which they have
+an account and the process has a sender; someone with no such account keeps their message
+pending (counted as unreachable, no attempt spent) until they have one.
 
 A pass keeps its claims short and alive: rows are claimed in small batches with a lease of
 `delivery.lease_seconds`, renewed while the pass still holds them, and new batches are claimed
-as the last ones drain, so a slow channel never holds up the rest. Slack refusing the bot's
-token pauses delivery (stored, see `bot.engine.delivery_pause`): the row goes back untouched and the
-pass stops at once. A pass keeps time by its pace's monotonic clock and sleeper (`Pace.clock`,
-`Pace.sleep`): the lease renewals wait on them too.
+as the last ones drain, so a slow channel never holds up the rest. A platform refusing the
+bot's token pauses delivery through it (stored, see `bot.engine.delivery_pause`): its rows go
+back untouched at the end of the pass, the other platforms go on, and once every platform of
+the pass is paused it claims nothing more. A pass keeps time by one monotonic clock and
+sleeper (the first platform's pace's: `Pace.clock`, `Pace.sleep`): the lease renewals wait on
+them too.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,11 +38,12 @@ from bot.org.profiles import is_stale, reported_zone
 from bot.org.worktime import Span, calendar_for
 from storage import queries
 from storage.db import session_scope
-from storage.models import Nudge, NudgeState, Person
+from storage.models import ChatIdentity, Nudge, NudgeState, Person
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+UNREACHABLE_RETRY = timedelta(hours=1)  # someone without a reachable account is asked for again
 NOTICE_RETRIES = 3  # 429s a notice waits out within its pass before it is rescheduled
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
@@ -88,10 +99,22 @@ class NoLongerNeeded(Exception):
 # waiting for the turn only right before the request keeps database time out of the spacing.
 Turn = Callable[[], Awaitable[None]]
 Sender = Callable[[Nudge, datetime, Turn], Awaitable[Delivered]]
-# Asks for these people's Slack profiles to be looked up; never waits for the look-ups.
+# Asks for these accounts' profiles (by the platform's user ids) to be looked up; never waits.
 ProfileRefresher = Callable[[Iterable[str], datetime], None]
-# Whether Slack accepts the bot's token (auth.test); ends a pause when it does.
+# Whether the platform accepts the bot's token (Slack: auth.test); ends a pause when it does.
 TokenCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class PlatformDelivery:
+    """One chat platform as the dispatcher sees it: `platform` names it as identities do
+    (`storage.models.Platform`)."""
+
+    platform: str
+    send: Sender
+    pace: Pace
+    verify: TokenCheck | None = None
+    refresh: ProfileRefresher | None = None
 
 
 @dataclass
@@ -105,7 +128,9 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
-    paused: bool = False  # delivery is paused: Slack refused the bot's token
+    unreachable: int = 0  # kept pending: no account on a platform this process serves
+    paused: bool = False  # delivery through a platform is paused: it refused the bot's token
+    paused_platforms: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
 
@@ -114,27 +139,55 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
 
 
-async def _recipients(
-    engine: AsyncEngine, batch: list[Nudge], refresh: ProfileRefresher | None, now: datetime
-) -> tuple[dict[str, Person], dict[str, list[Span]], dict[str, str | None]]:
-    """The batch's recipients as stored, their leave and their zone names (the zone decides
-    when to send); stale Slack profiles are asked for, for later messages, without waiting."""
+@dataclass(frozen=True)
+class Recipient:
+    """A claimed row's recipient as stored, and where and when they may be reached."""
+
+    person: Person | None
+    leave: list[Span]
+    account: ChatIdentity | None  # on the platform they are reached on; None: unreachable
+    zone: str | None  # the time zone name that decides when to send
+
+
+def reach(
+    accounts: Sequence[ChatIdentity], order: Sequence[str], served: Collection[str]
+) -> ChatIdentity | None:
+    """The account a person is reached on: on the first platform of `order` that the
+    process serves (`served`) and they have an account on (their oldest there)."""
+    for platform in order:
+        if platform in served:
+            for account in accounts:
+                if account.platform == platform:
+                    return account
+    return None
+
+
+async def _recipients(run: _Pass, batch: list[Nudge]) -> dict[str, Recipient]:
+    """The batch's recipients as stored, with their leave, the account they are reached on
+    and their zone; stale profiles are asked for, for later messages, without waiting."""
     ids = {n.recipient_id for n in batch}
-    async with session_scope(engine) as session:
+    async with session_scope(run.engine) as session:
         people = await queries.people_by_ids(session, ids)
-        identities = await queries.slack_identities(session, ids)
+        accounts = await queries.accounts_of(session, ids)
         # Every leave of the recipient holds their messages back, whatever it pauses: `all`
         # (HR's, or their manager's) and `own_messages` (their own "on leave" choice).
         spans: dict[str, list[Span]] = await queries.leave_of(session, ids)
-    zones = {sid: reported_zone(p, identities.get(sid)) for sid, p in people.items()}
-    stale = [
-        p.slack_id
-        for p in people.values()
-        if p.active and is_stale(identities.get(p.slack_id), now)
-    ]
-    if refresh is not None and stale:
-        refresh(stale, now)
-    return people, spans, zones
+    order, found = run.policy.delivery.platform_order, {}
+    stale: dict[str, list[str]] = {}
+    for key in ids:
+        person = people.get(key)
+        account = reach(accounts.get(key, []), order, run.platforms)
+        zone = reported_zone(person, account) if person is not None else None
+        found[key] = Recipient(person, spans.get(key, []), account, zone)
+        active = person is not None and person.active
+        if active and account is not None and is_stale(account, run.now):
+            # the platform's own user ids are asked about
+            stale.setdefault(account.platform, []).append(account.user_id)
+    for platform, user_ids in stale.items():
+        refresh = run.platforms[platform].refresh
+        if refresh is not None:
+            refresh(user_ids, run.now)
+    return found
 
 
 @dataclass
@@ -142,25 +195,38 @@ class _Pass:
     """One dispatch pass: shared by the concurrent sends of its batches."""
 
     engine: AsyncEngine
-    send: Sender
+    platforms: dict[str, PlatformDelivery]
     policy: Policy
     now: datetime
     worker: str
-    pace: Pace
     report: DispatchReport
     lease: timedelta
     slots: asyncio.Semaphore
-    started: float = field(init=False)  # on the pace's clock
-    paused: bool = False
+    started: float = field(init=False)  # on the pass's clock
+    paused: set[str] = field(default_factory=set)  # platforms that refused the bot
+    held: list[Nudge] = field(default_factory=list)  # for a paused platform: back at the end
     parked: int = 0  # rows waiting for their channel's turn
 
     def __post_init__(self) -> None:
-        self.started = self.pace.clock()
+        self.started = self.clock()
+
+    @property
+    def timekeeper(self) -> Pace:
+        """The pace whose clock and sleeper the pass keeps time by (the first platform's)."""
+        return next(iter(self.platforms.values())).pace
+
+    def clock(self) -> float:
+        return self.timekeeper.clock()
+
+    @property
+    def stopped(self) -> bool:
+        """Every platform of the pass is paused: nothing more can be sent."""
+        return self.paused >= self.platforms.keys()
 
     def moment(self) -> datetime:
-        """`now` moved on by the time this pass has run on its pace's clock (leases and
-        spacing are monotonic time)."""
-        return self.now + timedelta(seconds=self.pace.clock() - self.started)
+        """`now` moved on by the time this pass has run on its clock (leases and spacing are
+        monotonic time)."""
+        return self.now + timedelta(seconds=self.clock() - self.started)
 
     async def close(self, nudge: Nudge, state: NudgeState, reason: str) -> None:
         if state is NudgeState.CANCELLED:
@@ -189,39 +255,68 @@ class _Pass:
             uncertain=uncertain,
         )
 
-    async def stop(self, reason: str) -> None:
-        """Slack refused the token: pause delivery (stored) and take nothing more."""
-        if not self.paused:
-            self.paused = self.report.paused = True
-            await delivery_pause.pause(self.engine, reason=reason, now=self.now)
+    async def stop(self, platform: str, reason: str) -> None:
+        """A platform refused the bot's token: pause delivery through it (stored)."""
+        if platform not in self.paused:
+            self.paused.add(platform)
+            self.report.paused = True
+            self.report.paused_platforms.add(platform)
+            await delivery_pause.pause(self.engine, reason=reason, now=self.now, platform=platform)
 
-    async def deliver(
-        self, nudge: Nudge, person: Person | None, leave: list[Span], zone: str | None = None
-    ) -> None:
-        if self.paused:  # back as it was: no attempt, nothing cancelled
+    def hold(self, nudge: Nudge) -> None:
+        """Keep a row of a paused platform claimed until the pass ends (so the pass does not
+        claim it again), then put it back as it was: no attempt, nothing cancelled."""
+        self.held.append(nudge)
+
+    async def release(self) -> None:
+        """Put back what `hold` kept."""
+        for nudge in self.held:
             await self.later(nudge, nudge.due_at)
-            return
+        self.held.clear()
+
+    async def unreachable(self, nudge: Nudge) -> None:
+        """No account on a platform this process serves: kept pending, asked for again."""
+        self.report.unreachable += 1
+        log.info(
+            "nudge %s (%s) waits: its recipient is on no platform served", nudge.id, nudge.kind
+        )
+        await self.later(
+            nudge,
+            self.now + UNREACHABLE_RETRY,
+            error="unreachable: no account on a platform served",
+        )
+
+    async def deliver(self, nudge: Nudge, to: Recipient) -> None:
+        person, account = to.person, to.account
         if person is None or not person.active:
             await self.close(nudge, NudgeState.CANCELLED, "recipient is no longer in the org chart")
             return
+        if account is None:
+            await self.unreachable(nudge)
+            return
+        platform = self.platforms[account.platform]
+        if platform.platform in self.paused:
+            self.hold(nudge)
+            return
         # A notice is owed now, whatever the hour; only nudges wait for working time.
         if not is_notice(nudge.kind) and not await self._in_working_time(
-            nudge, person, leave, zone
+            nudge, person, to.leave, to.zone
         ):
             return
         horizon = min(CHANNEL_WAIT_MAX, self.lease.total_seconds() / 2)
+        pace = platform.pace
         for retry in range(NOTICE_RETRIES + 1):
             parked = True  # waiting for its channel: holds no slot, and no room in the pass
             self.parked += 1
             try:
-                async with self.pace.channel(nudge.recipient_id, horizon=horizon) as turn:
+                async with pace.channel(nudge.recipient_id, horizon=horizon) as turn:
                     parked = False
                     self.parked -= 1
                     async with self.slots:
-                        if self.paused:
-                            await self.later(nudge, nudge.due_at)
+                        if platform.platform in self.paused:
+                            self.hold(nudge)
                             return
-                        delivered = await self.send(nudge, self.now, turn)
+                        delivered = await platform.send(nudge, self.now, turn)
             except ChannelBusy as busy:
                 self.report.spaced += 1
                 await self.later(nudge, self.moment() + timedelta(seconds=busy.wait))
@@ -230,13 +325,13 @@ class _Pass:
                 await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
                 return
             except TokenRefused as refused:
-                await self.stop(refused.reason)
-                await self.later(nudge, nudge.due_at)
+                await self.stop(platform.platform, refused.reason)
+                self.hold(nudge)
                 return
             except DeliveryError as error:
                 nudge.uncertain = error.uncertain
                 if error.retry_after is not None and error.posting_limited:
-                    self.pace.limited(error.retry_after)  # Slack asked everyone to wait
+                    pace.limited(error.retry_after)  # the platform asked everyone to wait
                     if is_notice(nudge.kind) and retry < NOTICE_RETRIES:
                         continue  # a notice waits it out in this pass, then goes
                 await self.failed(nudge, error)
@@ -245,7 +340,7 @@ class _Pass:
                 if parked:
                     self.parked -= 1
             break
-        self.pace.accepted()
+        pace.accepted()
         self.report.sent += 1
         await outbox.mark_sent(
             self.engine,
@@ -314,57 +409,60 @@ class _Pass:
 
 async def dispatch(
     engine: AsyncEngine,
-    send: Sender,
+    platforms: Sequence[PlatformDelivery],
     *,
     policy: Policy,
     now: datetime,
     worker: str,
-    pace: Pace | None = None,
-    refresh: ProfileRefresher | None = None,
-    verify: TokenCheck | None = None,
     batch: int = BATCH,
     max_rows: int = 100_000,
     kinds: Collection[str] | None = None,
 ) -> DispatchReport:
     """Send every nudge due at `now` (of `kinds`, default all) until none is left (or
-    `max_rows`); nothing while delivery is paused and Slack still refuses the token."""
+    `max_rows`), each through its recipient's platform; nothing through a platform while it
+    is paused and still refuses the bot."""
+    if not platforms:
+        raise ValueError("dispatch needs at least one platform to send through")
     delivery = policy.delivery
     report = DispatchReport()
-    if not await _may_send(engine, verify, now, report):
-        return report
     run = _Pass(
         engine,
-        send,
+        {p.platform: p for p in platforms},
         policy,
         now,
         worker,
-        pace or Pace(start=delivery.sends_per_second, ceiling=delivery.max_sends_per_second),
         report,
         timedelta(seconds=delivery.lease_seconds),
         asyncio.Semaphore(delivery.concurrency),
     )
+    for platform in platforms:
+        if not await _may_send(engine, platform, now):
+            run.paused.add(platform.platform)
+            report.paused_platforms.add(platform.platform)
+    report.paused = bool(run.paused)
+    if run.stopped:
+        return report
     renewer = asyncio.create_task(_renew_leases(run))
     try:
-        await _pump(run, batch=batch, max_rows=max_rows, kinds=kinds, refresh=refresh)
+        await _pump(run, batch=batch, max_rows=max_rows, kinds=kinds)
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
+        await run.release()
     return report
 
 
-async def _may_send(
-    engine: AsyncEngine, verify: TokenCheck | None, now: datetime, report: DispatchReport
-) -> bool:
-    """False while delivery is paused and Slack still refuses the token; a token that works
-    again ends the pause."""
-    if await delivery_pause.current(engine) is None:
+async def _may_send(engine: AsyncEngine, platform: PlatformDelivery, now: datetime) -> bool:
+    """False while delivery through the platform is paused and it still refuses the bot; a
+    token that works again ends the pause."""
+    name = platform.platform
+    if await delivery_pause.current(engine, name) is None:
         return True
-    if verify is not None and await verify():
-        await delivery_pause.resume(engine)
+    if platform.verify is not None and await platform.verify():
+        await delivery_pause.resume(engine, name)
         return True
-    await delivery_pause.checked(engine, now)
-    report.paused = True
+    await delivery_pause.checked(engine, now, name)
     return False
 
 
@@ -374,7 +472,6 @@ async def _pump(
     batch: int,
     max_rows: int,
     kinds: Collection[str] | None,
-    refresh: ProfileRefresher | None,
 ) -> None:
     """Claim a batch, start its sends, and claim the next once half of them are done, until
     nothing due is left; a send that raised stops the claiming and is raised at the end."""
@@ -384,7 +481,7 @@ async def _pump(
         while True:
             # rows waiting for their channel take no room, up to a bound on what a pass holds
             room = min(batch - (len(sending) - run.parked), batch * PARKED_BATCHES - len(sending))
-            wanted = more and not run.paused and failure is None and room >= max(1, batch // 2)
+            wanted = more and not run.stopped and failure is None and room >= max(1, batch // 2)
             if wanted and run.report.claimed < max_rows:
                 claimed = await outbox.claim(
                     run.engine,
@@ -396,15 +493,9 @@ async def _pump(
                 )
                 more = bool(claimed)
                 run.report.claimed += len(claimed)
-                people, leave, zones = (
-                    await _recipients(run.engine, claimed, refresh, run.now)
-                    if claimed
-                    else ({}, {}, {})
-                )
+                recipients = await _recipients(run, claimed) if claimed else {}
                 for n in claimed:
-                    person, spans = people.get(n.recipient_id), leave.get(n.recipient_id, [])
-                    zone = zones.get(n.recipient_id)
-                    sending.add(asyncio.create_task(run.deliver(n, person, spans, zone)))
+                    sending.add(asyncio.create_task(run.deliver(n, recipients[n.recipient_id])))
             if not sending:
                 break
             done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
@@ -423,7 +514,7 @@ async def _renew_leases(run: _Pass) -> None:
     """Keep this worker's claims alive while the pass runs: a third of the lease apart."""
     every = max(run.lease.total_seconds() / 3, 0.1)
     while True:
-        await run.pace.sleep(every)
+        await run.timekeeper.sleep(every)
         try:
             await outbox.renew(run.engine, run.worker, until=run.moment() + run.lease)
         except Exception as exc:  # the next renewal tries again; the lease is the safety net

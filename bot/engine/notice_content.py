@@ -77,6 +77,7 @@ async def _review(session: AsyncSession, review_id: int, *, edited: bool) -> Rec
         loaded.manager,
         fresh=True,
         edited=edited,
+        recorder=loaded.recorder,
     )
 
 
@@ -89,7 +90,7 @@ async def _saved(session: AsyncSession, assessment_id: int, policy: Policy) -> S
         raise NoLongerNeeded("the cycle was removed")
     employee = await _person(session, row.employee_id)
     manager = await queries.get_person(session, employee.manager_id or "")
-    zone = zone_of(employee, policy, await queries.reported_timezone(session, employee.slack_id))
+    zone = zone_of(employee, policy, await queries.reported_timezone(session, employee.id))
     return Saved(row, employee, manager, cycle, True, 0, zone)
 
 

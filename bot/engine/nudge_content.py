@@ -67,12 +67,12 @@ async def nudge_content(
         kind = nudge.kind
         if kind in (kinds.CHECKIN, kinds.HEADS_UP):
             assert about is not None
-            last = await queries.last_dialogue(session, about.slack_id)
+            last = await queries.last_dialogue(session, about.id)
             since = date.fromisoformat(str(payload["since"]))
             if last is not None and last >= since:
                 raise NoLongerNeeded("a dialogue was logged in this period")
             content.last_dialogue = last
-            content.carry_over = await queries.open_actions_about(session, about.slack_id)
+            content.carry_over = await queries.open_actions_about(session, about.id)
         elif kind == kinds.GOAL:
             content.goal = await session.get(Goal, int(payload["goal_id"]))
             if content.goal is None or content.goal.clarified_at is not None:
@@ -96,20 +96,18 @@ async def nudge_content(
             ):
                 raise NoLongerNeeded("the self-assessment was submitted")
             if about is not None and kind != kinds.PREP_PACK:
-                content.carry_over = await queries.open_actions_about(session, about.slack_id)
+                content.carry_over = await queries.open_actions_about(session, about.id)
         owners = {a.owner_id for a in content.carry_over}
         if content.action is not None:
             owners.add(content.action.owner_id)
-        people = await queries.people_by_ids(
-            session, owners | {p.slack_id for p in content.participants}
-        )
+        people = await queries.people_by_ids(session, owners | {p.id for p in content.participants})
         content.names = {pid: p.name for pid, p in people.items()}
     if nudge.kind == kinds.PREP_PACK and about is not None:
         try:
             packs = await build_packs(
                 engine,
                 manager_id=nudge.recipient_id,
-                employee_id=about.slack_id,
+                employee_id=about.id,
                 policy=policy,
                 now=now,
             )

@@ -521,8 +521,8 @@ async def cancel_for_inactive_people(session: AsyncSession, *, now: datetime) ->
     """Cancel the pending rows to or about people who left the org chart; returns how many."""
     pending, left = col(Nudge.state) == NudgeState.PENDING, col(Person.active).is_(False)
     # from the few who left to their pending rows, through the partial indexes
-    to_gone = select(col(Nudge.id)).join(Person, col(Person.slack_id) == col(Nudge.recipient_id))
-    about_gone = select(col(Nudge.id)).join(Person, col(Person.slack_id) == col(Nudge.about_id))
+    to_gone = select(col(Nudge.id)).join(Person, col(Person.id) == col(Nudge.recipient_id))
+    about_gone = select(col(Nudge.id)).join(Person, col(Person.id) == col(Nudge.about_id))
     ids = union(to_gone.where(pending, left), about_gone.where(pending, left))
     cancelled = await session.execute(
         update(Nudge)

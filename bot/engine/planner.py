@@ -133,11 +133,9 @@ class _Planner:
         self.specs: list[NudgeSpec] = []
 
     def place(self, person: Member) -> _Place:
-        found = self._place_of.get(person.slack_id)
+        found = self._place_of.get(person.id)
         if found is None:
-            found = self._place_of[person.slack_id] = self._place_at(
-                person.timezone, person.country
-            )
+            found = self._place_of[person.id] = self._place_at(person.timezone, person.country)
         return found
 
     def _place_at(self, timezone: str | None, country: str | None) -> _Place:
@@ -166,8 +164,8 @@ class _Planner:
         past nor before `not_before`, nor while they (or `also_away`) are on leave."""
         spans = self.snap.leave
         away = None
-        if spans and (person.slack_id in spans or also_away in spans):
-            away = spans.get(person.slack_id, []) + spans.get(also_away or "", [])
+        if spans and (person.id in spans or also_away in spans):
+            away = spans.get(person.id, []) + spans.get(also_away or "", [])
         return self.place(person).moment(day, at, not_before, away)
 
     def add(
@@ -182,9 +180,7 @@ class _Planner:
         role: str,
         **payload: object,
     ) -> None:
-        self.specs.append(
-            NudgeSpec(kind, to.slack_id, subject, period, due_at, about, role, payload)
-        )
+        self.specs.append(NudgeSpec(kind, to.id, subject, period, due_at, about, role, payload))
 
     # -- check-ins ---------------------------------------------------------------------------
     def checkins(self, period: Period, pairs: list[Pair]) -> None:
@@ -206,7 +202,7 @@ class _Planner:
         # (manager's place, employee's place, day) -> both moments, for pairs not on leave
         moments: dict[tuple[_Place, _Place, date], tuple[datetime, datetime]] = {}
         for employee, manager in pairs:
-            mid, eid = manager.slack_id, employee.slack_id
+            mid, eid = manager.id, employee.id
             # The subject is the employee (`kinds.checkin_subject`), and a stored key is
             # looked up as `kinds.member` spells it: both inlined, this runs for every pair.
             to_manager = mid + SEPARATOR + eid not in stored_checkins
@@ -261,8 +257,8 @@ class _Planner:
         for employee in people.values():
             manager = people.get(employee.manager_id or "")
             if manager is not None:
-                managers_place = place_of.get(manager.slack_id) or place(manager)
-                employees_place = place_of.get(employee.slack_id) or place(employee)
+                managers_place = place_of.get(manager.id) or place(manager)
+                employees_place = place_of.get(employee.id) or place(employee)
                 pair = (employee, manager)
                 by_manager.setdefault(managers_place, []).append(pair)
                 by_employee.setdefault(employees_place, []).append(pair)
@@ -323,7 +319,7 @@ class _Planner:
             day = first + timedelta(days=round_ * cadence.goal_reminder_every_days)
             subject, period = goal_subject(goal.id), goal_round(round_)
             for person, role in ((manager, "manager"), (employee, "employee")):
-                if self.known.has(GOAL, person.slack_id, subject, period):
+                if self.known.has(GOAL, person.id, subject, period):
                     continue
                 self.add(
                     GOAL,
@@ -331,7 +327,7 @@ class _Planner:
                     subject,
                     period,
                     self.slot(person, day, at=self.hour),
-                    about=employee.slack_id,
+                    about=employee.id,
                     role=role,
                     goal_id=goal.id,
                     round=round_,
@@ -346,7 +342,7 @@ class _Planner:
                 continue
             subject, today = action_subject(action.id), self.today(owner)
             if action.due_on >= today:
-                if self.known.has(ACTION_DUE, owner.slack_id, subject, DUE_PERIOD):
+                if self.known.has(ACTION_DUE, owner.id, subject, DUE_PERIOD):
                     continue
                 day = max(today, self.calendar(owner).working_day_on_or_before(action.due_on))
                 self.add(
@@ -355,23 +351,21 @@ class _Planner:
                     subject,
                     DUE_PERIOD,
                     self.slot(owner, day, at=self.hour),
-                    about=employee.slack_id,
+                    about=employee.id,
                     role="owner",
                     action_id=action.id,
                 )
                 continue
-            other_id = (
-                employee.manager_id if owner.slack_id == employee.slack_id else employee.slack_id
-            )
+            other_id = employee.manager_id if owner.id == employee.id else employee.id
             for person in (owner, self.snap.people.get(other_id or "")):
                 if person is None or self.known.has(
-                    ACTION_OVERDUE, person.slack_id, subject, OVERDUE_PERIOD
+                    ACTION_OVERDUE, person.id, subject, OVERDUE_PERIOD
                 ):
                     continue
                 role = (
                     "owner"
                     if person is owner
-                    else ("manager" if person.slack_id == employee.manager_id else "employee")
+                    else ("manager" if person.id == employee.manager_id else "employee")
                 )
                 self.add(
                     ACTION_OVERDUE,
@@ -379,7 +373,7 @@ class _Planner:
                     subject,
                     OVERDUE_PERIOD,
                     self.slot(person, action.due_on + timedelta(days=1), at=None),
-                    about=employee.slack_id,
+                    about=employee.id,
                     role=role,
                     action_id=action.id,
                 )
@@ -424,16 +418,16 @@ class _Planner:
         stored = self.known.slot(kind, name)
         due = place.moment(day, hour, None)
         for employee, manager in pairs:
-            eid = employee.slack_id
+            eid = employee.id
             if kind == PREP_PACK:
                 # `kinds.prep_pack_subject`, inlined: this runs for every pair
                 to, role, subject = manager, "manager", prep_packs + eid
             else:
                 to, role, subject = employee, "employee", own
-            if to.slack_id + SEPARATOR + subject in stored:  # `kinds.member`, inlined
+            if to.id + SEPARATOR + subject in stored:  # `kinds.member`, inlined
                 continue
-            moment = self.slot(to, day, at=hour) if to.slack_id in leave else due
-            append(NudgeSpec(kind, to.slack_id, subject, name, moment, eid, role, payload))
+            moment = self.slot(to, day, at=hour) if to.id in leave else due
+            append(NudgeSpec(kind, to.id, subject, name, moment, eid, role, payload))
 
     @staticmethod
     def _cycle_day(place: _Place, cycle: CycleRow, kind: str, lead: int) -> date | None:

@@ -14,9 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import system_clock
 from bot.context import Context
-from bot.engine.dispatch import DispatchReport, ProfileRefresher, Sender, TokenCheck, dispatch
+from bot.engine.dispatch import DispatchReport, PlatformDelivery, dispatch
 from bot.engine.kinds import NOTICE_KINDS
-from bot.engine.pace import Pace
 from bot.engine.planner import PlanReport, plan
 from bot.logs import failure
 
@@ -30,15 +29,17 @@ def worker_name() -> str:
 
 @dataclass
 class Engine:
-    """The planner and dispatcher bound to one process's dependencies; one per process, so
-    the Notifier's passes and the periodic dispatcher share one pace."""
+    """The planner and dispatcher bound to one process's dependencies and the chat platforms
+    it sends through; one per process, so the Notifier's passes and the periodic dispatcher
+    share each platform's pace."""
 
     context: Context
-    send: Sender
+    platforms: list[PlatformDelivery]
     worker: str
-    pace: Pace
-    refresh: ProfileRefresher | None = None
-    verify: TokenCheck | None = None
+
+    def platform(self, name: str) -> PlatformDelivery:
+        """The delivery of one platform this engine sends through."""
+        return next(p for p in self.platforms if p.platform == name)
 
     async def plan(self, now: datetime | None = None) -> PlanReport:
         """Plan at `now` (default: the clock)."""
@@ -50,26 +51,20 @@ class Engine:
         """Send what is due at `now` (default: the clock)."""
         return await dispatch(
             self.context.engine,
-            self.send,
+            self.platforms,
             policy=self.context.policy,
             now=now or self.context.clock(),
             worker=self.worker,
-            pace=self.pace,
-            refresh=self.refresh,
-            verify=self.verify,
         )
 
     async def send_notices(self, now: datetime | None = None) -> DispatchReport:
         """Send the notices owed at `now` (default: the clock), and nothing else."""
         return await dispatch(
             self.context.engine,
-            self.send,
+            self.platforms,
             policy=self.context.policy,
             now=now or self.context.clock(),
             worker=self.worker,
-            pace=self.pace,
-            refresh=self.refresh,
-            verify=self.verify,
             kinds=NOTICE_KINDS,
         )
 

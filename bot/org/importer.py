@@ -29,7 +29,7 @@ from bot.org.policy import OrgImportRules
 from bot.text import clean
 from storage import queries
 from storage.db import session_scope
-from storage.models import SLACK_ID_LEN, ChatIdentity, Person, Platform
+from storage.models import ChatIdentity, Person, Platform, new_person_key
 
 REQUIRED_COLUMNS = ("slack_id", "email", "name", "manager", "timezone", "locale", "hr")
 LOCALES = ("en", "zh")
@@ -38,7 +38,7 @@ LOOKUP_CONCURRENCY = 4  # users.lookupByEmail is Tier 3 (~50 calls a minute)
 NAME_MAX, EMAIL_MAX, TIMEZONE_MAX, EMPLOYEE_NUMBER_MAX = 200, 320, 64, 64
 # an Entra (Azure AD) object id: a GUID
 TEAMS_ID_RE = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")  # lower-cased first
-SLACK_ID_RE = re.compile(rf"[A-Z0-9]{{2,{SLACK_ID_LEN}}}")
+SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
 EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 NAMES_SHOWN = 20  # names listed per kind of change; the rest are counted
 COLUMN_OF = {"manager_id": "manager", "is_hr": "hr", "active": "back in the file"}
@@ -389,12 +389,16 @@ async def import_org_file(
         people = await queries.all_people(session)
         identities = await queries.all_identities(session)
         problems += check_org(rows)
-        problems += check_accounts(rows, people, identities)
+        matched, mismatched = match_people(rows, people, identities)
+        problems += mismatched
         if problems:
             raise ImportRejected(str(path), problems)
-        listed = {row.slack_id for row in rows}
+        listed = {p.id for p in matched.values()}
+        slack_ids = _slack_ids(identities)
         active = [p for p in people if p.active]
-        leaving = sorted(label(p.name, p.slack_id) for p in active if p.slack_id not in listed)
+        leaving = sorted(
+            label(p.name, slack_ids.get(p.id, p.id)) for p in active if p.id not in listed
+        )
         stopped = None
         if len(leaving) > rules.max_deactivate_share * len(active) and not allow_deactivate:
             stopped = TooManyLeaving(str(path), leaving, len(active), rules.max_deactivate_share)
@@ -402,7 +406,7 @@ async def import_org_file(
                 raise stopped
         # A dry run makes the very changes the import would (so what it reports is exact,
         # nudges moved included) and rolls them back.
-        result = await _write(session, rows, people, identities, now)
+        result = await _write(session, rows, matched, people, identities, now)
         if dry_run:
             await session.rollback()
             result.dry_run, result.stopped = True, stopped
@@ -411,62 +415,103 @@ async def import_org_file(
     return result
 
 
-def check_accounts(
-    rows: list[OrgRow], people: list[Person], identities: list[ChatIdentity]
-) -> list[Problem]:
-    """Refuse rows whose employee_number or teams_id the database knows as someone else's.
+def _slack_ids(identities: list[ChatIdentity]) -> dict[str, str]:
+    """Each person's Slack user id (their first Slack account), by person key."""
+    found: dict[str, str] = {}
+    for i in identities:
+        if i.platform == Platform.SLACK and i.workspace == "":
+            found.setdefault(i.person_id, i.user_id)
+    return found
 
-    A person is matched by employee_number first: the same number under a new slack_id is
-    the same person with a new chat account, which this release cannot move their records
-    to yet (the person key is still the Slack user id)."""
-    problems: list[Problem] = []
-    by_number = {p.employee_number: p for p in people if p.employee_number}
-    teams_owner = {
-        i.user_id: i.person_id
-        for i in identities
-        if i.platform == Platform.TEAMS and i.workspace == ""
+
+def _owners(identities: list[ChatIdentity], platform: Platform) -> dict[str, str]:
+    """Who holds each account of a platform (installed workspace): user id -> person key."""
+    return {
+        i.user_id: i.person_id for i in identities if i.platform == platform and i.workspace == ""
     }
-    names = {p.slack_id: p.name for p in people}
+
+
+def match_people(
+    rows: list[OrgRow], people: list[Person], identities: list[ChatIdentity]
+) -> tuple[dict[str, Person], list[Problem]]:
+    """Which stored person each row describes (by the row's slack_id; new people are absent),
+    and the rows that contradict the database.
+
+    A row is matched by employee_number first, then by its Slack account: the same number
+    under a new slack_id is the same person with a new chat account, and keeps their
+    records. A slack_id or teams_id the database knows as someone else's is refused."""
+    by_number = {p.employee_number: p for p in people if p.employee_number}
+    by_key = {p.id: p for p in people}
+    slack_owner = _owners(identities, Platform.SLACK)
+    teams_owner = _owners(identities, Platform.TEAMS)
+    slack_ids = _slack_ids(identities)
+
+    def named(key: str) -> str:
+        known = by_key.get(key)
+        return label(known.name, slack_ids.get(key, key)) if known else key
+
+    matched: dict[str, Person] = {}
+    problems: list[Problem] = []
+    line_of: dict[str, int] = {}
     for row in rows:
-        known = by_number.get(row.employee_number) if row.employee_number else None
-        if known is not None and known.slack_id != row.slack_id:
+        sid = str(row.slack_id)
+        by_account = by_key.get(slack_owner.get(sid, ""))
+        person = (by_number.get(row.employee_number) if row.employee_number else None) or (
+            by_account
+        )
+        if by_account is not None and person is not None and by_account.id != person.id:
             why = (
-                f"employee_number {row.employee_number} is {label(known.name, known.slack_id)}"
-                f" in the database, but this row gives slack_id {row.slack_id}: moving a"
-                " person to a new chat account is not supported until the next release"
+                f"employee_number {row.employee_number} is {named(person.id)} in the database,"
+                f" but slack_id {sid} is {named(by_account.id)}'s"
             )
             problems.append((row.line, why))
+            continue
         owner = teams_owner.get(row.teams_id) if row.teams_id else None
-        if owner is not None and owner != row.slack_id:
-            why = f"teams_id {row.teams_id} is already {label(names.get(owner, owner), owner)}'s"
+        if owner is not None and (person is None or owner != person.id):
+            problems.append((row.line, f"teams_id {row.teams_id} is already {named(owner)}'s"))
+            continue
+        if person is None:
+            continue
+        first = line_of.setdefault(person.id, row.line)
+        if first != row.line:
+            why = f"is {named(person.id)} in the database, like line {first}"
             problems.append((row.line, why))
-    return problems
+            continue
+        matched[sid] = person
+    return matched, problems
 
 
 def _chat_accounts(
     session: AsyncSession,
+    key: str,
     row: OrgRow,
     mine: list[ChatIdentity],
     now: datetime,
-) -> bool:
+) -> list[str]:
     """Give the row's person their Slack identity, and their Teams identity when the row has a
-    teams_id (a new Teams account replaces the old one's row); whether the Teams one changed.
-    A Teams identity the file no longer names is kept: nothing sends through Teams yet."""
-    sid = str(row.slack_id)
-    if not any(i.platform == Platform.SLACK for i in mine):
-        session.add(_identity(sid, Platform.SLACK, sid, now))
-    if row.teams_id is None:
-        return False
-    teams = [i for i in mine if i.platform == Platform.TEAMS and i.workspace == ""]
-    if any(i.user_id == row.teams_id for i in teams):
-        return False
-    if teams:  # a new account: what the old one's platform told us is not about it
-        old = teams[0]
-        old.user_id, old.conversation, old.locale, old.timezone = row.teams_id, None, None, None
-        old.refreshed_at, old.updated_at = None, now
-    else:
-        session.add(_identity(sid, Platform.TEAMS, row.teams_id, now))
-    return True
+    teams_id; a new account replaces the old one's row (what the old one's platform told us is
+    not about it). Returns the file's columns whose account changed. A Teams identity the file
+    no longer names is kept."""
+    changed: list[str] = []
+    for platform, user_id, column in (
+        (Platform.SLACK, str(row.slack_id), "slack_id"),
+        (Platform.TEAMS, row.teams_id, "teams_id"),
+    ):
+        if user_id is None:
+            continue
+        held = [i for i in mine if i.platform == platform and i.workspace == ""]
+        if any(i.user_id == user_id for i in held):
+            continue
+        if held:
+            old = held[0]
+            old.user_id, old.conversation, old.locale, old.timezone = user_id, None, None, None
+            old.refreshed_at, old.updated_at = None, now
+            changed.append(column)
+        else:
+            session.add(_identity(key, platform, user_id, now))
+            if platform == Platform.TEAMS:
+                changed.append(column)
+    return changed
 
 
 def _identity(person_id: str, platform: Platform, user_id: str, now: datetime) -> ChatIdentity:
@@ -483,26 +528,29 @@ def _identity(person_id: str, platform: Platform, user_id: str, now: datetime) -
 async def _write(
     session: AsyncSession,
     rows: list[OrgRow],
+    matched: dict[str, Person],
     people: list[Person],
     identities: list[ChatIdentity],
     now: datetime,
 ) -> ImportResult:
     """Upsert the (valid) rows, managers before their reports, each with their chat
     identities, and deactivate the absent; a report's pending manager nudges go to their new
-    manager."""
+    manager. `matched`: the stored person of each row's slack_id (`match_people`)."""
     result = ImportResult()
     owned: dict[str, list[ChatIdentity]] = {}
     for identity in identities:
         owned.setdefault(identity.person_id, []).append(identity)
-    new_managers: dict[str, str] = {}  # employee -> their new manager
-    existing = {p.slack_id: p for p in people}
+    slack_ids = _slack_ids(identities)
+    new_managers: dict[str, str] = {}  # employee -> their new manager, by key
     by_id = {str(row.slack_id): row for row in rows}
+    key_of = {sid: matched[sid].id if sid in matched else new_person_key() for sid in by_id}
+    name_of = {p.id: (p.name, slack_ids.get(p.id, p.id)) for p in people}
+    name_of |= {key_of[sid]: (row.name, sid) for sid, row in by_id.items()}
 
-    def who(slack_id: str | None) -> str:
-        if slack_id is None:
+    def who(key: str | None) -> str:
+        if key is None:
             return "nobody"
-        known = by_id.get(slack_id) or existing.get(slack_id)
-        return label(known.name, slack_id) if known else slack_id
+        return label(*name_of[key]) if key in name_of else key
 
     order = TopologicalSorter({sid: by_id.keys() & {r.manager_id} for sid, r in by_id.items()})
     order.prepare()
@@ -510,40 +558,41 @@ async def _write(
         ready = order.get_ready()
         created: list[str] = []
         for sid in ready:
-            fields, person = by_id[sid].fields(), existing.get(sid)
+            row, person, key = by_id[sid], matched.get(sid), key_of[sid]
+            fields = row.fields()
+            fields["manager_id"] = key_of[row.manager_id] if row.manager_id else None
             if person is None:
-                session.add(Person(slack_id=sid, created_at=now, updated_at=now, **fields))
+                session.add(Person(id=key, created_at=now, updated_at=now, **fields))
                 created.append(sid)
                 result.created += 1
-                result.created_people.append(who(sid))
+                result.created_people.append(who(key))
                 continue
-            teams_changed = _chat_accounts(session, by_id[sid], owned.get(sid, []), now)
-            if not teams_changed and all(
-                getattr(person, key) == value for key, value in fields.items()
-            ):
+            accounts = _chat_accounts(session, key, row, owned.get(key, []), now)
+            if not accounts and all(getattr(person, k) == v for k, v in fields.items()):
                 result.unchanged += 1
             else:
                 changed = [
                     COLUMN_OF.get(k, k) for k, v in fields.items() if getattr(person, k) != v
-                ] + (["teams_id"] if teams_changed else [])
-                result.updated_people.append(f"{who(sid)}: {', '.join(changed)}")
+                ] + accounts
+                result.updated_people.append(f"{who(key)}: {', '.join(changed)}")
                 if person.manager_id != fields["manager_id"]:
                     old, new = who(person.manager_id), who(fields["manager_id"])
-                    result.manager_changes.append(f"{who(sid)}: {old} -> {new}")
+                    result.manager_changes.append(f"{who(key)}: {old} -> {new}")
                     if fields["manager_id"]:
-                        new_managers[sid] = str(fields["manager_id"])
-                for key, value in fields.items():
-                    setattr(person, key, value)
+                        new_managers[key] = str(fields["manager_id"])
+                for k, value in fields.items():
+                    setattr(person, k, value)
                 person.updated_at = now
                 result.updated += 1
         await session.flush()  # so the next level's manager_id points at a stored row
         for sid in created:  # stored now: their identities may point at them
-            _chat_accounts(session, by_id[sid], [], now)
+            _chat_accounts(session, key_of[sid], by_id[sid], [], now)
         await session.flush()
         order.done(*ready)
+    listed = set(key_of.values())
     for person in people:
-        if person.slack_id not in by_id and person.active:
-            result.deactivated_people.append(who(person.slack_id))
+        if person.id not in listed and person.active:
+            result.deactivated_people.append(who(person.id))
             person.active, person.updated_at = False, now
             result.deactivated += 1
     result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)

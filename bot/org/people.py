@@ -11,14 +11,14 @@ from storage.models import Person
 
 def may_log_talk(actor: Person | None, employee: Person) -> bool:
     """Only the employee's manager, or an HR person, logs a talk about an employee."""
-    if actor is None or not actor.active or actor.slack_id == employee.slack_id:
+    if actor is None or not actor.active or actor.id == employee.id:
         return False
-    return employee.manager_id == actor.slack_id or actor.is_hr
+    return employee.manager_id == actor.id or actor.is_hr
 
 
 def may_read_talks(actor: Person | None, employee: Person) -> bool:
     """The manager, HR and the employee themself read an employee's talks."""
-    if actor is not None and actor.active and actor.slack_id == employee.slack_id:
+    if actor is not None and actor.active and actor.id == employee.id:
         return True
     return may_log_talk(actor, employee)
 

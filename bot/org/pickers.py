@@ -35,10 +35,10 @@ async def pickable_people(engine: AsyncEngine, *, actor_id: str, typed: str) -> 
         people = await queries.people_matching(
             session,
             typed,
-            manager_id=None if actor.is_hr else actor.slack_id,
+            manager_id=None if actor.is_hr else actor.id,
             limit=MAX_FOUND + 1,
         )
         manager = await queries.get_person(session, actor.manager_id) if actor.manager_id else None
-    people = [p for p in people if p.slack_id != actor.slack_id][:MAX_FOUND]
+    people = [p for p in people if p.id != actor.id][:MAX_FOUND]
     active_manager = manager if manager is not None and manager.active else None
     return Found(actor, active_manager, people)

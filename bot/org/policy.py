@@ -37,6 +37,7 @@ def _zone(value: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_zone)]
 Locale = Literal["en", "zh"]
+ChatPlatform = Literal["slack", "teams"]  # storage.models.Platform's values
 LocalizedText = str | dict[Locale, str]
 
 
@@ -152,11 +153,15 @@ class Delivery(_Frozen):
     plan_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
     dispatch_every_seconds: int = Field(default=20, ge=1, le=3600)
     lease_seconds: int = Field(default=30, ge=1, le=600)
+    # Which chat platform a person with accounts on several is reached on first.
+    platform_order: tuple[ChatPlatform, ...] = ("slack", "teams")
 
     @model_validator(mode="after")
     def _ceiling_above_start(self) -> Delivery:
         if self.max_sends_per_second < self.sends_per_second:
             raise ValueError("max_sends_per_second must be at least sends_per_second")
+        if not self.platform_order or len(set(self.platform_order)) < len(self.platform_order):
+            raise ValueError("platform_order must name each platform at most once, and one")
         return self
 
     @property

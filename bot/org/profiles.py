@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import outbox
 from bot.org.policy import Policy
 from storage import queries
 from storage.db import session_scope
-from storage.models import ChatIdentity, Person
+from storage.models import ChatIdentity, Person, Platform
 
 FRESH = timedelta(days=7)
 
@@ -46,10 +47,16 @@ async def slack_identity(engine: AsyncEngine, person_id: str) -> ChatIdentity | 
         return await queries.slack_identity(session, person_id)
 
 
+async def slack_account(session: AsyncSession, user_id: str) -> ChatIdentity | None:
+    """The Slack identity of a Slack user id (in the one installed workspace)."""
+    return await queries.identity_of_account(session, Platform.SLACK, "", user_id)
+
+
 async def stored_dm_channel(engine: AsyncEngine, user_id: str) -> str | None:
-    """The DM channel id stored for a user, if one was ever opened."""
+    """The DM channel id stored for a Slack user, if one was ever opened."""
     async with session_scope(engine) as session:
-        return await queries.dm_channel(session, user_id)
+        identity = await slack_account(session, user_id)
+        return identity.conversation if identity is not None else None
 
 
 async def remember_profile(
@@ -61,28 +68,30 @@ async def remember_profile(
     deleted: bool,
     now: datetime,
 ) -> None:
-    """Store a Slack profile on the person's Slack identity; a user Slack reports deleted
+    """Store a Slack user's profile on their Slack identity; a user Slack reports deleted
     leaves the org chart."""
     async with session_scope(engine) as session:
-        person = await queries.get_person(session, user_id)
-        if person is None:
+        identity = await slack_account(session, user_id)
+        person = await queries.get_person(session, identity.person_id) if identity else None
+        if identity is None or person is None:
             return
-        identity = await queries.ensure_slack_identity(session, user_id, now=now)
         identity.locale, identity.timezone, identity.refreshed_at = locale, tz, now
         identity.updated_at = now
         if deleted and person.active:
             person.active, person.updated_at = False, now
-            await outbox.cancel_for_person(session, user_id, reason="deleted in Slack", now=now)
+            await outbox.cancel_for_person(session, person.id, reason="deleted in Slack", now=now)
         await session.commit()
 
 
 async def remember_dm_channel(
     engine: AsyncEngine, user_id: str, channel: str, *, now: datetime
 ) -> None:
-    """Keep a user's DM channel id, so it is opened once ever."""
+    """Keep a Slack user's DM channel id, so it is opened once ever."""
     async with session_scope(engine) as session:
-        await queries.set_dm_channel(session, user_id, channel, now=now)
-        await session.commit()
+        identity = await slack_account(session, user_id)
+        if identity is not None:
+            identity.conversation, identity.updated_at = channel, now
+            await session.commit()
 
 
 __all__ = [
@@ -91,6 +100,7 @@ __all__ = [
     "remember_dm_channel",
     "remember_profile",
     "reported_zone",
+    "slack_account",
     "slack_identity",
     "stored_dm_channel",
     "stored_locale",

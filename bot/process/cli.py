@@ -19,6 +19,8 @@ from bot.process.config import MANIFEST_HELP, ConfigError, Settings
 from storage import migrate
 from storage.db import make_engine
 
+PERSON_HELP = "a Slack or Teams user id, an employee number, an email or a person key"
+
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 log = logging.getLogger("cadence")
@@ -71,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print recorded talks with their actions (schema in README.md).",
     )
     exp.add_argument("--format", choices=("json", "csv"), default="json")
-    exp.add_argument("--employee", metavar="SLACK_ID", help="only this employee's talks")
+    exp.add_argument(
+        "--employee", metavar="PERSON", help="only this employee's talks; " + PERSON_HELP
+    )
     exp.add_argument(
         "--since",
         type=date.fromisoformat,
@@ -123,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="record someone's leave (no nudges meanwhile)",
         description="Record leave: no nudges to or about the person.",
     )
-    leave.add_argument("--person", required=True, metavar="SLACK_ID")
+    leave.add_argument("--person", required=True, metavar="PERSON", help=PERSON_HELP)
     leave.add_argument(
         "--from", dest="starts", required=True, type=date.fromisoformat, metavar="DATE"
     )
@@ -135,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         " self-assessment, talking time, suggested length and agenda) for each of a manager's"
         " reports, or one, for the cycle under review.",
     )
-    prep.add_argument("--manager", required=True, metavar="SLACK_ID")
-    prep.add_argument("--employee", metavar="SLACK_ID")
+    prep.add_argument("--manager", required=True, metavar="PERSON", help=PERSON_HELP)
+    prep.add_argument("--employee", metavar="PERSON", help=PERSON_HELP)
     prep.add_argument("--format", choices=("md", "json"), default="md")
     prep.add_argument(
         "--locale", choices=("en", "zh"), help="language of the Markdown (default: the manager's)"
@@ -271,7 +275,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         await migrate.upgrade(engine)
         data = await export_talks(
             engine,
-            employee_id=args.employee,
+            employee_id=await _person_key(engine, args.employee),
             since=args.since,
             include_private=args.include_private,
             today=system_clock().date(),
@@ -286,6 +290,19 @@ async def _with_engine(settings: Settings) -> AsyncEngine:
     engine = make_engine(settings.database_url)
     await migrate.upgrade(engine)
     return engine
+
+
+async def _person_key(engine: AsyncEngine, ref: str | None) -> str | None:
+    """The key of the person an operator names (see PERSON_HELP); an unknown name is passed
+    on as it is, for the command to refuse as nobody it knows."""
+    from storage import queries
+    from storage.db import session_scope
+
+    if ref is None:
+        return None
+    async with session_scope(engine) as session:
+        person = await queries.person_named_by(session, ref)
+    return person.id if person is not None else ref
 
 
 def _policy(settings: Settings) -> Policy | None:
@@ -426,7 +443,7 @@ async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await add_leave(
             engine,
-            person_id=args.person,
+            person_id=await _person_key(engine, args.person) or "",
             starts_on=args.starts,
             ends_on=args.ends,
             now=system_clock(),
@@ -473,14 +490,15 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     engine = await _with_engine(settings)
     try:
+        manager_id = await _person_key(engine, args.manager) or ""
         packs = await build_packs(
             engine,
-            manager_id=args.manager,
-            employee_id=args.employee,
+            manager_id=manager_id,
+            employee_id=await _person_key(engine, args.employee),
             policy=policy,
             now=system_clock(),
         )
-        manager_identity = await slack_identity(engine, args.manager)
+        manager_identity = await slack_identity(engine, manager_id)
     except NotAllowed as refused:
         print(
             f"error: {t(refused.key, args.locale or policy.locale, **refused.params)}",

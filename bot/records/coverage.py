@@ -40,30 +40,30 @@ async def coverage(engine: AsyncEngine, *, policy: Policy, now: datetime) -> lis
     for _ in range(policy.cadence.escalate_after_periods - 1):
         window = previous_period(window, rhythm)
     async with session_scope(engine) as session:
-        people = {p.slack_id: p for p in await queries.all_people(session) if p.active}
+        people = {p.id: p for p in await queries.all_people(session) if p.active}
         pairs = [p for p in people.values() if p.manager_id in people]
-        ids = [p.slack_id for p in pairs]
+        ids = [p.id for p in pairs]
         last = await queries.last_dialogues(session, ids)
         counts = await queries.action_counts(session, ids, today)
         skipped = await outbox.checkins_skipped(session, period.key)
     rows = []
     for person in pairs:
-        held = last.get(person.slack_id)
+        held = last.get(person.id)
         if held is not None and held >= period.start:
             status = "ok"
-        elif person.slack_id in skipped:
+        elif person.id in skipped:
             status = "skipped"
         elif (held is None or held < window.start) and person.created_at.date() < window.start:
             status = "escalated"
         else:
             status = "due"
         manager: Person = people[person.manager_id]  # type: ignore[index]  # pairs have a manager
-        open_, overdue = counts.get(person.slack_id, (0, 0))
+        open_, overdue = counts.get(person.id, (0, 0))
         rows.append(
             PairCoverage(
-                manager.slack_id,
+                manager.id,
                 manager.name,
-                person.slack_id,
+                person.id,
                 person.name,
                 held,
                 open_,

@@ -1,7 +1,13 @@
 """Export recorded talks with their action items, as JSON or CSV.
 
 Review interviews (family `review`) are talks too; every talk carries the review fields
-(`rating`, `decisions`, `employee_view`, `acknowledged`), empty for dialogues."""
+(`rating`, `decisions`, `employee_view`, `acknowledged`), empty for dialogues.
+
+People: `manager_id`, `employee_id` and an action's `owner_id` are the person's Slack user
+id where they have one (what the export always gave), else their person key; the person key
+itself, email and each platform's user id come alongside (`manager_key`, `manager_email`,
+`manager_slack_id`, `manager_teams_id`, the same for the employee, an action's `owner_key`),
+and the JSON lists everyone named under `people`."""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.review.interview_record import decisions_of
 from storage import queries
 from storage.db import session_scope
-from storage.models import ActionItem, ActionStatus, Review, Talk
+from storage.models import ActionItem, ActionStatus, ChatIdentity, Person, Platform, Review, Talk
 
 TALK_FIELDS = (
     "id",
@@ -32,6 +38,39 @@ TALK_FIELDS = (
     "employee_talk_share",
 )
 REVIEW_FIELDS = ("rating", "decisions", "employee_view", "acknowledged")
+PERSON_FIELDS = ("key", "email", "slack_id", "teams_id")
+# after every earlier column, so that a reader by position still finds them where they were
+PEOPLE_COLUMNS = tuple(
+    f"{role}_{field}" for role in ("manager", "employee") for field in PERSON_FIELDS
+)
+
+
+class _People:
+    """The people an export names, with their chat accounts."""
+
+    def __init__(self, people: dict[str, Person], accounts: dict[str, list[ChatIdentity]]):
+        self.rows: dict[str, dict[str, str | None]] = {}
+        for key, person in people.items():
+            mine = accounts.get(key, [])
+            self.rows[key] = {
+                "key": key,
+                "name": person.name,
+                "email": person.email,
+                "employee_number": person.employee_number,
+                **{f"{p.value}_id": _first(mine, p) for p in Platform},
+            }
+
+    def public_id(self, key: str) -> str:
+        """What `manager_id`, `employee_id` and `owner_id` hold: the Slack id, else the key."""
+        return (self.rows.get(key) or {}).get("slack_id") or key
+
+    def columns(self, role: str, key: str) -> dict[str, str | None]:
+        row = self.rows.get(key) or {"key": key}
+        return {f"{role}_{field}": row.get(field) for field in PERSON_FIELDS}
+
+
+def _first(accounts: list[ChatIdentity], platform: Platform) -> str | None:
+    return next((i.user_id for i in accounts if i.platform == platform), None)
 
 
 def action_status(action: ActionItem, today: date) -> str:
@@ -41,20 +80,28 @@ def action_status(action: ActionItem, today: date) -> str:
     return str(action.status)
 
 
-def _action(action: ActionItem, today: date) -> dict[str, Any]:
+def _action(action: ActionItem, today: date, people: _People) -> dict[str, Any]:
     return {
         "id": action.id,
         "text": action.text,
-        "owner_id": action.owner_id,
+        "owner_id": people.public_id(action.owner_id),
+        "owner_key": action.owner_id,
         "due_on": action.due_on.isoformat(),
         "status": action_status(action, today),
     }
 
 
 def _talk(
-    talk: Talk, review: Review | None, actions: list[dict[str, Any]], include_private: bool
+    talk: Talk,
+    review: Review | None,
+    actions: list[dict[str, Any]],
+    include_private: bool,
+    people: _People,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {field: getattr(talk, field) for field in TALK_FIELDS}
+    row["manager_id"] = people.public_id(talk.manager_id)
+    row["employee_id"] = people.public_id(talk.employee_id)
+    row |= people.columns("manager", talk.manager_id) | people.columns("employee", talk.employee_id)
     row["held_on"] = talk.held_on.isoformat()
     row["rating"] = review.rating if review else None
     row["decisions"] = decisions_of(review) if review else []
@@ -76,20 +123,27 @@ async def export_talks(
     include_private: bool,
     today: date,
 ) -> dict[str, Any]:
-    """Talks in held order with their actions and review fields, in three queries whatever
-    the number of talks."""
+    """Talks in held order with their actions and review fields, and the people they name,
+    in five queries whatever the number of talks."""
     async with session_scope(engine) as session:
         talks = await queries.talks_for_export(session, employee_id=employee_id, since=since)
         talk_ids = [t.id for t in talks if t.id]
         actions = await queries.actions_of_talks(session, talk_ids)
         reviews = await queries.reviews_of_talks(session, talk_ids)
+        named = {t.manager_id for t in talks} | {t.employee_id for t in talks}
+        named |= {a.owner_id for a in actions}
+        people = _People(
+            await queries.people_by_ids(session, named), await queries.accounts_of(session, named)
+        )
     by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
-        by_talk[action.talk_id].append(_action(action, today))
+        by_talk[action.talk_id].append(_action(action, today, people))
     return {
         "talks": [
-            _talk(t, reviews.get(t.id or 0), by_talk[t.id or 0], include_private) for t in talks
-        ]
+            _talk(t, reviews.get(t.id or 0), by_talk[t.id or 0], include_private, people)
+            for t in talks
+        ],
+        "people": sorted(people.rows.values(), key=lambda p: (p["name"] or "", p["key"] or "")),
     }
 
 
@@ -117,7 +171,7 @@ def to_csv(data: dict[str, Any]) -> str:
     columns = [*TALK_FIELDS, *REVIEW_FIELDS]
     if any("private_note" in talk for talk in talks):
         columns.append("private_note")
-    columns.append("actions")
+    columns += ["actions", *PEOPLE_COLUMNS]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")  # RFC 4180 CRLF
     writer.writeheader()

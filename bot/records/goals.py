@@ -53,7 +53,7 @@ class GoalForm:
     @property
     def proposal(self) -> bool:
         """True when the actor proposes a goal for themself."""
-        return self.employee is not None and self.employee.slack_id == self.actor.slack_id
+        return self.employee is not None and self.employee.id == self.actor.id
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ async def _target(
     if employee is None:
         raise NotAllowed("refusal.unknown_employee")
     manager = await active_person(session, employee.manager_id)
-    if employee.slack_id == actor.slack_id:
+    if employee.id == actor.id:
         if manager is None:
             raise NotAllowed("goal.refusal.no_manager")
         return employee, manager
@@ -136,7 +136,7 @@ async def goal_form(
         if employee_id is not None:
             employee, manager = await _target(session, actor, employee_id)
             return GoalForm(actor, employee, manager, [], False, today)
-        reports = await queries.reports_of(session, actor.slack_id, limit=MAX_CHOICES)
+        reports = await queries.reports_of(session, actor.id, limit=MAX_CHOICES)
         manager = await active_person(session, actor.manager_id)
     if reports:
         return GoalForm(actor, None, manager, reports, manager is not None, today)
@@ -206,7 +206,7 @@ async def _create(
         raise NotAllowed("refusal.not_in_org")
     employee, manager = await _target(session, actor, employee_id)
     earlier = await _by_key(session, key)
-    if earlier is not None and earlier.employee_id != employee.slack_id:
+    if earlier is not None and earlier.employee_id != employee.id:
         other = await queries.get_person(session, earlier.employee_id)
         params: dict[str, object] = {"name": other.name if other else "?"}
         raise Invalid({"employee": Problem("goal.error.saved_for_other", params)})
@@ -227,13 +227,13 @@ async def _create(
             session.add(earlier)
             await session.commit()
         return GoalCreated(earlier, employee, manager, actor, created=False, amended=amended)
-    earlier = await _recent_twin(session, employee.slack_id, actor.slack_id, title, now)
+    earlier = await _recent_twin(session, employee.id, actor.id, title, now)
     if earlier is not None and earlier.due_on == due_on and earlier.measure == measure:
         return GoalCreated(earlier, employee, manager, actor, created=False)
-    proposal = employee.slack_id == actor.slack_id
+    proposal = employee.id == actor.id
     goal = Goal(
-        employee_id=employee.slack_id,
-        set_by=actor.slack_id,
+        employee_id=employee.id,
+        set_by=actor.id,
         title=title,
         measure=measure,
         due_on=due_on,
@@ -252,10 +252,10 @@ async def _create(
         await notices.owe(
             session,
             kind=kind,
-            recipient_id=to.slack_id,
+            recipient_id=to.id,
             subject=goal_subject(goal.id),
-            about_id=employee.slack_id,
-            payload={"goal_id": goal.id, "by": actor.slack_id},
+            about_id=employee.id,
+            payload={"goal_id": goal.id, "by": actor.id},
             now=now,
         )
     await session.commit()
@@ -307,10 +307,10 @@ async def decide_goal(
             await notices.owe(
                 session,
                 kind=GOAL_DECIDED,
-                recipient_id=employee.slack_id,
+                recipient_id=employee.id,
                 subject=goal_subject(goal.id),
-                about_id=employee.slack_id,
-                payload={"goal_id": goal.id, "by": actor.slack_id},
+                about_id=employee.id,
+                payload={"goal_id": goal.id, "by": actor.id},
                 now=now,
             )
             if not confirm:
@@ -327,7 +327,7 @@ async def decide_goal(
             session,
             kinds=(GOAL_PROPOSED,),
             subject=goal_subject(goal.id),
-            recipient_id=actor.slack_id,
+            recipient_id=actor.id,
         )
         return GoalDecided(goal, employee, actor, first, posted)
 

@@ -115,7 +115,7 @@ async def register_milestone(
         milestone = Milestone(
             name=name.strip(),
             due_on=due_on,
-            created_by=actor.slack_id,
+            created_by=actor.id,
             submission_key=key,
             created_at=now,
         )
@@ -138,9 +138,9 @@ def may_mark_done(actor: Person | None, milestone: Milestone, participants: list
     """The creator, HR, or the manager of a participant marks a milestone done."""
     if actor is None or not actor.active:
         return False
-    if actor.slack_id == milestone.created_by or actor.is_hr:
+    if actor.id == milestone.created_by or actor.is_hr:
         return True
-    return any(p.manager_id == actor.slack_id for p in participants)
+    return any(p.manager_id == actor.id for p in participants)
 
 
 async def mark_done(

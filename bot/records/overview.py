@@ -59,7 +59,7 @@ async def overview(
         reports = await queries.reports_of(
             session, user_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
-        ids = [p.slack_id for p in reports]
+        ids = [p.id for p in reports]
         last = await queries.latest_talks(session, ids)
         counts = await queries.action_counts(session, ids, today)
         cycle = await review_cycle(session, today) if ids else None
@@ -67,14 +67,10 @@ async def overview(
         talks = await queries.talks_about(session, user_id, limit=5)
         actions = await queries.open_actions_about(session, user_id)
         others = {t.manager_id for t in talks} | {a.owner_id for a in actions}
-        names = {
-            p.slack_id: p.name for p in (await queries.people_by_ids(session, others)).values()
-        }
-    names[person.slack_id] = person.name
+        names = {p.id: p.name for p in (await queries.people_by_ids(session, others)).values()}
+    names[person.id] = person.name
     rows = [
-        ReportRow(
-            p, last.get(p.slack_id), *counts.get(p.slack_id, (0, 0)), interviews.get(p.slack_id)
-        )
+        ReportRow(p, last.get(p.id), *counts.get(p.id, (0, 0)), interviews.get(p.id))
         for p in reports
     ]
     for talk in talks:

@@ -135,7 +135,7 @@ async def load_pair(
         raise NotAllowed("refusal.not_in_org")
     if employee is None or not employee.active:
         raise NotAllowed("refusal.unknown_employee")
-    if actor.slack_id == employee.slack_id:
+    if actor.id == employee.id:
         raise NotAllowed(myself)
     if not may_log_talk(actor, employee):
         raise NotAllowed(not_yours, name=employee.name)
@@ -144,21 +144,22 @@ async def load_pair(
 
 
 async def find_employee(
-    engine: AsyncEngine, *, user_id: str | None = None, handle: str | None = None
+    engine: AsyncEngine, *, person_id: str | None = None, handle: str | None = None
 ) -> str:
-    """The Slack id of the person a command names, by id or by a plain `@name`."""
+    """The key of the person a command names, by key ("" for an account nobody in the org
+    chart has) or by a plain `@name`."""
     async with session_scope(engine) as session:
-        if user_id is not None:
-            person = await queries.get_person(session, user_id)
+        if person_id is not None:
+            person = await queries.get_person(session, person_id)
             if person is None or not person.active:
                 raise NotAllowed("refusal.unknown_employee")
-            return person.slack_id
+            return person.id
         matches = await queries.people_named(session, handle or "")
     if not matches:
         raise NotAllowed("refusal.unknown_employee")
     if len(matches) > 1:
         raise NotAllowed("refusal.ambiguous", handle=handle)
-    return matches[0].slack_id
+    return matches[0].id
 
 
 async def report_choices(engine: AsyncEngine, *, actor_id: str) -> tuple[list[Person], bool]:
@@ -220,7 +221,7 @@ async def _record(
     employee, manager = pair.employee, pair.manager
     earlier = await queries.talk_by_submission(session, key)
     if earlier is not None:
-        if earlier.employee_id != employee.slack_id or earlier.logged_by != actor_id:
+        if earlier.employee_id != employee.id or earlier.logged_by != actor_id:
             raise NotAllowed("refusal.unknown_talk")
         if digest is None or earlier.form_digest == digest:
             return await _recorded(session, earlier, employee, manager, created=False)
@@ -234,7 +235,7 @@ async def _record(
         recorded = await _recorded(session, earlier, employee, manager, created=False)
         return replace(recorded, amended=True)
     talk = _new_talk(
-        draft, policy, manager_id=manager.slack_id, actor_id=actor_id, key=key, created_at=now
+        draft, policy, manager_id=manager.id, actor_id=actor_id, key=key, created_at=now
     )
     talk.form_digest = digest
     session.add(talk)
@@ -242,11 +243,11 @@ async def _record(
     assert talk.id is not None
     actions = _actions(draft, talk.id, pair, now)
     session.add_all(actions)
-    completed = await _complete(session, draft, talk.id, employee.slack_id, now)
+    completed = await _complete(session, draft, talk.id, employee.id, now)
     if talk.kind == CLARIFICATION_TALK:
         await mark_clarified(
             session,
-            employee_id=employee.slack_id,
+            employee_id=employee.id,
             talk_id=talk.id,
             talk_created_at=talk.created_at,
             now=now,
@@ -255,7 +256,7 @@ async def _record(
         await outbox.cancel_pending(
             session,
             kinds=CHECKIN_KINDS,
-            subject=checkin_subject(employee.slack_id),
+            subject=checkin_subject(employee.id),
             reason="dialogue logged",
             now=now,
         )
@@ -263,9 +264,9 @@ async def _record(
         await notices.owe(
             session,
             kind=kind,
-            recipient_id=to.slack_id,
+            recipient_id=to.id,
             subject=talk_subject(talk.id),
-            about_id=employee.slack_id,
+            about_id=employee.id,
             payload={"talk_id": talk.id},
             now=now,
         )
@@ -274,11 +275,11 @@ async def _record(
 
 
 def _actions(draft: TalkDraft, talk_id: int, pair: Pair, now: datetime) -> list[ActionItem]:
-    owners = {"manager": pair.manager.slack_id, "employee": pair.employee.slack_id}
+    owners = {"manager": pair.manager.id, "employee": pair.employee.id}
     return [
         ActionItem(
             talk_id=talk_id,
-            employee_id=pair.employee.slack_id,
+            employee_id=pair.employee.id,
             owner_id=owners[a.owner or "employee"],
             text=a.text.strip(),
             due_on=a.due_on or now.date(),
@@ -368,11 +369,11 @@ async def _amend(
             item.status, item.completed_at = ActionStatus.OPEN, None
             item.completed_in_talk_id = None
     await session.flush()
-    await _complete(session, draft, talk.id, pair.employee.slack_id, now)
+    await _complete(session, draft, talk.id, pair.employee.id, now)
     if talk.kind == CLARIFICATION_TALK:
         await mark_clarified(
             session,
-            employee_id=pair.employee.slack_id,
+            employee_id=pair.employee.id,
             talk_id=talk.id,
             talk_created_at=talk.created_at,
             now=now,

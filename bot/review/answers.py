@@ -88,13 +88,13 @@ async def respond_to_review(
             await queries.acknowledge_talk(session, review.talk_id, now=now)
         hr: list[Person] = []
         if first and not agree:
-            hr = [p for p in await queries.active_hr(session) if p.slack_id != actor_id]
+            hr = [p for p in await queries.active_hr(session) if p.id != actor_id]
         # An edited review is answered again: each version's answer is its own notice.
         talk = await session.get(Talk, review.talk_id)
         version = review_version(talk.submission_key) if talk is not None else ONCE
         if first:
             kind = REVIEW_ACKNOWLEDGED if agree else REVIEW_DISAGREED
-            told = [review.manager_id] if agree else [p.slack_id for p in hr] + [review.manager_id]
+            told = [review.manager_id] if agree else [p.id for p in hr] + [review.manager_id]
             for to in dict.fromkeys(told):
                 if to == review.employee_id:
                     continue

@@ -37,10 +37,11 @@ class InterviewSet:
 
 
 async def calendar_of(session: AsyncSession, person: Person | None, policy: Policy) -> WorkCalendar:
-    """A person's working calendar (Slack zone, else the org file's, else the policy's)."""
+    """A person's working calendar (the zone their chat platform reported, else the org
+    file's, else the policy's)."""
     if person is None:
         return calendar_for(policy, timezone=None, country=None)
-    identity = await queries.slack_identity(session, person.slack_id)
+    identity = await queries.reporting_identity(session, person.id)
     zone = reported_zone(person, identity)
     return calendar_for(policy, timezone=zone, country=person.country)
 
@@ -62,7 +63,7 @@ async def interview_day(
 ) -> date:
     """The employee's interview day in this cycle: the one set, else the window's first
     working day on `calendar`."""
-    employee_id = employee if isinstance(employee, str) else employee.slack_id
+    employee_id = employee if isinstance(employee, str) else employee.id
     day = await queries.interview_day_set(session, cycle.id, employee_id)
     return day or default_interview_day(cycle, calendar)
 
@@ -88,7 +89,7 @@ async def _check(
             start=cycle.review_from.isoformat(),
             end=cycle.review_to.isoformat(),
         )
-    if await queries.has_review(session, cycle.id, employee.slack_id):
+    if await queries.has_review(session, cycle.id, employee.id):
         raise NotAllowed("self.refusal.interview_held", name=employee.name, cycle=cycle.name)
 
 
@@ -103,7 +104,7 @@ async def _move_prep_pack(
 ) -> datetime | None:
     """Move the pending prep pack to before `day`; plan it now if the planner has not yet
     (same key as the planner's, so it is never created twice)."""
-    subject = prep_pack_subject(cycle.id, employee.slack_id)
+    subject = prep_pack_subject(cycle.id, employee.id)
     nudges = await rows_about(session, kind=PREP_PACK, subject=subject)
     pending = [n for n in nudges if n.state == NudgeState.PENDING]
     due = None
@@ -122,11 +123,11 @@ async def _move_prep_pack(
     due = prep_moment(await calendar_of(session, manager, policy), day, policy=policy, now=now)
     spec = NudgeSpec(
         PREP_PACK,
-        manager.slack_id,
+        manager.id,
         subject,
         cycle.name,
         due,
-        employee.slack_id,
+        employee.id,
         "manager",
         {"cycle_id": cycle.id},
     )
@@ -152,7 +153,7 @@ async def set_interview(
         actor = await queries.get_person(session, actor_id)
         if actor is None or not actor.active:
             raise NotAllowed("refusal.not_in_org")
-        zone = zone_of(actor, policy, await queries.reported_timezone(session, actor.slack_id))
+        zone = zone_of(actor, policy, await queries.reported_timezone(session, actor.id))
         today = now.astimezone(zone).date()
         employee = await queries.get_person(session, employee_id)
         cycle = await _cycle(session, cycle_id, today)
@@ -160,17 +161,17 @@ async def set_interview(
         assert employee is not None
         if day < today:
             raise NotAllowed("self.refusal.interview_past", date=day.isoformat())
-        interview = await queries.interview_for(session, cycle.id, employee.slack_id) or Interview(
+        interview = await queries.interview_for(session, cycle.id, employee.id) or Interview(
             cycle_id=cycle.id or 0,
-            employee_id=employee.slack_id,
+            employee_id=employee.id,
             scheduled_on=day,
-            set_by=actor.slack_id,
+            set_by=actor.id,
             created_at=now,
             updated_at=now,
         )
         interview.scheduled_on, interview.set_by, interview.updated_at = (
             day,
-            actor.slack_id,
+            actor.id,
             now,
         )
         session.add(interview)

@@ -107,6 +107,7 @@ class RecordedReview:
     fresh: bool = True
     edited: bool = False
     amended: bool = False  # a resubmission of the same form changed what it had saved
+    recorder: str = ""  # the name of who recorded it, when read back from storage
 
 
 def review_kind(policy: Policy) -> str:
@@ -152,7 +153,7 @@ async def review_form(
         cycle = await review_cycle(session, today)
         if cycle is None or cycle.id is None:
             raise NotAllowed("review.refusal.no_cycle")
-        existing = await queries.review_for(session, cycle.id, employee.slack_id)
+        existing = await queries.review_for(session, cycle.id, employee.id)
         talk = await session.get(Talk, existing.talk_id) if existing else None
         actions = await queries.actions_of_talks(session, [existing.talk_id] if existing else [])
         due = await goals_due(session, cycle, talk.held_on if talk else today)
@@ -222,7 +223,7 @@ async def _record(
     amending: Review | None = None
     if earlier is not None:
         review = await queries.review_of_talk(session, earlier.id)
-        if review is None or review.employee_id != employee.slack_id:
+        if review is None or review.employee_id != employee.id:
             raise NotAllowed("review.refusal.unknown")
         if digest is None or earlier.form_digest == digest:
             return await loaded_review(session, review, fresh=False)
@@ -238,11 +239,11 @@ async def _record(
     if cycle is None or cycle.id is None:
         raise Invalid({"held_on": Problem("review.error.no_cycle")})
     editing = amending or (await session.get(Review, draft.review_id) if draft.review_id else None)
-    if draft.review_id and (editing is None or editing.employee_id != employee.slack_id):
+    if draft.review_id and (editing is None or editing.employee_id != employee.id):
         raise NotAllowed("review.refusal.unknown")
     if amending is not None:
         await _undo_last_submission(session, amending, now)
-    clash = await queries.review_for(session, cycle.id, employee.slack_id)
+    clash = await queries.review_for(session, cycle.id, employee.id)
     if clash is not None and (editing is None or clash.id != editing.id):
         handle = employee.name.replace(" ", "").lower()
         params: dict[str, object] = {"name": employee.name, "cycle": cycle.name, "handle": handle}
@@ -273,11 +274,11 @@ async def _record(
             family=Family.REVIEW.value,
             logged_by=actor_id,
             created_at=now,
-            manager_id=manager.slack_id,
-            employee_id=employee.slack_id,
+            manager_id=manager.id,
+            employee_id=employee.id,
         )
         review = Review(  # type: ignore[call-arg]
-            created_at=now, manager_id=manager.slack_id, employee_id=employee.slack_id
+            created_at=now, manager_id=manager.id, employee_id=employee.id
         )
     else:
         review, talk = editing, await session.get(Talk, editing.talk_id)  # type: ignore[assignment]  # stored with its review
@@ -292,11 +293,11 @@ async def _record(
     assert talk.id is not None
     review.talk_id = talk.id
     session.add(review)
-    owners = {"manager": manager.slack_id, "employee": employee.slack_id}
+    owners = {"manager": manager.id, "employee": employee.id}
     added = [
         ActionItem(
             talk_id=talk.id,
-            employee_id=employee.slack_id,
+            employee_id=employee.id,
             owner_id=owners[a.owner or "employee"],
             text=a.text.strip(),
             due_on=a.due_on or draft.held_on,
@@ -317,8 +318,8 @@ async def _record(
     actions = await queries.actions_of_talks(session, [talk.id])
     review.development = "\n".join(a.text for a in actions)
     edited = editing is not None
-    owed = [(REVIEW_SUMMARY, employee.slack_id)] + [
-        (REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.slack_id])
+    owed = [(REVIEW_SUMMARY, employee.id)] + [
+        (REVIEW_SAVED, person) for person in dict.fromkeys([actor_id, manager.id])
     ]
     for kind, to in owed:
         await notices.owe(
@@ -326,7 +327,7 @@ async def _record(
             kind=kind,
             recipient_id=to,
             subject=review_subject(review.id),
-            about_id=employee.slack_id,
+            about_id=employee.id,
             payload={"review_id": review.id, "edited": edited},
             version=review_version(key),  # each saved version of the review is announced once
             now=now,
@@ -382,7 +383,7 @@ async def _new_goals(
 ) -> list[Goal]:
     """Active goals for the lines that are not already an open goal of the employee; due at
     the next cycle's end, else some days after the interview. The planner nudges them."""
-    known = await queries.open_goal_titles(session, employee.slack_id)
+    known = await queries.open_goal_titles(session, employee.id)
     titles = [title for title in draft.goal_titles() if title not in known]
     if not titles:
         return []
@@ -390,8 +391,8 @@ async def _new_goals(
     due = await goals_due(session, cycle, draft.held_on)
     goals = [
         Goal(
-            employee_id=employee.slack_id,
-            set_by=actor.slack_id,
+            employee_id=employee.id,
+            set_by=actor.id,
             title=title,
             measure="",
             due_on=due,
@@ -416,8 +417,13 @@ async def loaded_review(session: AsyncSession, review: Review, *, fresh: bool) -
     """A stored review with everything its summary shows."""
     talk = await session.get(Talk, review.talk_id)
     cycle = await session.get(Cycle, review.cycle_id)
-    people = await queries.people_by_ids(session, [review.employee_id, review.manager_id])
     assert talk is not None and cycle is not None
+    people = await queries.people_by_ids(
+        session, [review.employee_id, review.manager_id, talk.logged_by]
+    )
     actions = await queries.actions_of_talks(session, [review.talk_id])
     employee, manager = people[review.employee_id], people[review.manager_id]
-    return RecordedReview(review, talk, cycle, actions, [], employee, manager, fresh=fresh)
+    recorder = people[talk.logged_by].name if talk.logged_by in people else ""
+    return RecordedReview(
+        review, talk, cycle, actions, [], employee, manager, fresh=fresh, recorder=recorder
+    )

@@ -23,6 +23,7 @@ from storage.db import session_scope
 from storage.models import (
     ActionItem,
     ActionStatus,
+    ChatIdentity,
     Cycle,
     Family,
     Goal,
@@ -133,13 +134,15 @@ async def build_packs(
             raise NotAllowed("refusal.not_in_org")
         reports = await queries.reports_of(session, manager_id)
         if employee_id is not None:
-            reports = [p for p in reports if p.slack_id == employee_id]
+            reports = [p for p in reports if p.id == employee_id]
             if not reports:
-                raise NotAllowed("refusal.not_your_report", name=employee_id)
+                named = await queries.get_person(session, employee_id)
+                name = named.name if named is not None else employee_id
+                raise NotAllowed("refusal.not_your_report", name=name)
         cycle = await review_cycle(session, today)
         if cycle is None or not reports:
             return []
-        ids = [p.slack_id for p in reports]
+        ids = [p.id for p in reports]
         talks = await queries.talks_held_between(
             session, ids, start=cycle.starts_on, end=max(cycle.ends_on, today)
         )
@@ -152,13 +155,16 @@ async def build_packs(
             for review in await queries.reviews_outside_cycle(session, ids, cycle.id)
         }
         dates = await queries.interview_dates(session, cycle.id or 0, ids)
-        slack = await queries.slack_identities(session, ids)
+        reported = await queries.reporting_identities(session, ids)
+    key_roles = {
+        p.id for p in reports if _named_in(policy.review.key_people, p, reported.get(p.id))
+    }
     return [
         _pack(
             cycle,
             manager,
             person,
-            reported_zone(person, slack.get(person.slack_id)),
+            reported_zone(person, reported.get(person.id)),
             policy,
             today,
             dates,
@@ -167,9 +173,21 @@ async def build_packs(
             goals,
             selves,
             previous,
+            key_role=person.id in key_roles,
         )
         for person in reports
     ]
+
+
+def _named_in(names: tuple[str, ...], person: Person, account: ChatIdentity | None) -> bool:
+    """Whether the policy's list names this person, as HR names people: by their chat user
+    id, email, employee number or person key."""
+    if not names:
+        return False
+    theirs = {person.id, person.employee_number, account.user_id if account else None}
+    return bool(theirs & set(names)) or (
+        person.email is not None and person.email.lower() in {n.lower() for n in names}
+    )
 
 
 def _pack(
@@ -185,8 +203,10 @@ def _pack(
     goals: list[Goal],
     selves: dict[str, SelfAssessment],
     previous: dict[str, int],
+    *,
+    key_role: bool,
 ) -> PrepPack:
-    eid = employee.slack_id
+    eid = employee.id
     calendar = calendar_for(policy, timezone=zone, country=employee.country)
     pack = PrepPack(
         cycle, manager, employee, dates.get(eid) or default_interview_day(cycle, calendar)
@@ -204,7 +224,7 @@ def _pack(
     ]
     pack.facts = [FactEntry(t.held_on, t.kind, t.facts, goal_of_talk.get(t.id)) for t in mine]
     pack.consensus = [(t.held_on, t.consensus) for t in mine]
-    names = {manager.slack_id: manager.name, eid: employee.name}
+    names = {manager.id: manager.name, eid: employee.name}
     pack.actions = [
         ActionEntry(
             a.text,
@@ -247,7 +267,7 @@ def _pack(
     base = review_kinds[0].default_minutes if review_kinds else 60
     pack.linked_to_decisions = any(k.linked_to_decisions for k in review_kinds)
     rules = policy.review
-    if eid in rules.key_people:
+    if key_role:
         pack.longer_because.append("key_role")
     if pack.self_assessment and rules.is_extreme(pack.self_assessment.rating):
         pack.longer_because.append("extreme_self_rating")
@@ -262,8 +282,8 @@ def pack_json(pack: PrepPack) -> dict[str, object]:
     own = pack.self_assessment
     return {
         "cycle": pack.cycle.name,
-        "manager_id": pack.manager.slack_id,
-        "employee_id": pack.employee.slack_id,
+        "manager_id": pack.manager.id,
+        "employee_id": pack.employee.id,
         "interview_on": pack.interview_on.isoformat(),
         "timeline": [
             {"held_on": t.held_on.isoformat(), "kind": t.kind, "family": t.family}

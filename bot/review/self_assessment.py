@@ -112,7 +112,7 @@ async def _cycle_for(
 
 
 async def _zone(session: AsyncSession, person: Person, policy: Policy) -> ZoneInfo:
-    return zone_of(person, policy, await queries.reported_timezone(session, person.slack_id))
+    return zone_of(person, policy, await queries.reported_timezone(session, person.id))
 
 
 async def load_form(
@@ -130,9 +130,9 @@ async def load_form(
         employee = await _employee(session, employee_id)
         zone = await _zone(session, employee, policy)
         today = now.astimezone(zone).date()
-        cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
-        await _refuse_if_reviewed(session, cycle, employee.slack_id)
-        saved = await queries.self_assessment_for(session, cycle.id or 0, employee.slack_id)
+        cycle = await _cycle_for(session, cycle_id, employee.id, today)
+        await _refuse_if_reviewed(session, cycle, employee.id)
+        saved = await queries.self_assessment_for(session, cycle.id or 0, employee.id)
         manager = await _manager(session, employee)
     return SelfForm(employee, manager, cycle, saved, zone, today)
 
@@ -204,15 +204,15 @@ async def save(
     async def unit(session: AsyncSession) -> Saved:
         employee = await _employee(session, employee_id)
         today = now.astimezone(await _zone(session, employee, policy)).date()
-        cycle = await _cycle_for(session, cycle_id, employee.slack_id, today)
-        await _refuse_if_reviewed(session, cycle, employee.slack_id)
+        cycle = await _cycle_for(session, cycle_id, employee.id, today)
+        await _refuse_if_reviewed(session, cycle, employee.id)
         if problems:
             raise Invalid(problems)
-        row = await queries.self_assessment_for(session, cycle.id or 0, employee.slack_id)
+        row = await queries.self_assessment_for(session, cycle.id or 0, employee.id)
         if row is None:
             row = SelfAssessment(
                 cycle_id=cycle.id or 0,
-                employee_id=employee.slack_id,
+                employee_id=employee.id,
                 created_at=now,
                 updated_at=now,
             )
@@ -233,7 +233,7 @@ async def save(
                 session,
                 kinds=SELF_ASSESSMENT_KINDS,
                 subject=cycle_subject(cycle.id),
-                recipient_id=employee.slack_id,
+                recipient_id=employee.id,
                 reason="self-assessment submitted",
                 now=now,
             )
@@ -242,9 +242,9 @@ async def save(
             await notices.owe(
                 session,
                 kind=SELF_SUBMITTED,
-                recipient_id=manager.slack_id,
+                recipient_id=manager.id,
                 subject=assessment_subject(row.id),
-                about_id=employee.slack_id,
+                about_id=employee.id,
                 payload={"assessment_id": row.id},
                 now=now,
             )

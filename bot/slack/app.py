@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import handlers.slack
 from bot.clock import Clock, system_clock
 from bot.engine import pace
+from bot.engine.dispatch import PlatformDelivery
 from bot.engine.scheduler import Engine, Notifier, worker_name
 from bot.logs import describe, library_logger, quiet_libraries
 from bot.org.policy import Policy
@@ -21,6 +22,7 @@ from bot.slack.deps import Deps
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.profile_refresh import ProfileRefresher
 from bot.slack.sender import SlackNudgeSender
+from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +91,13 @@ def create_nudge_engine(
     spacing = pace.CHANNEL_SPACING if channel_spacing is None else channel_spacing
     refresher = ProfileRefresher(deps.engine, deps.gateway.profile, clock=monotonic, sleep=sleep)
     sender = SlackNudgeSender(deps, client, refresher, clock=monotonic, sleep=sleep)
-    return Engine(
-        deps,
+    slack = PlatformDelivery(
+        Platform.SLACK,
         sender,
-        worker_name(),
         pace.Pace(
             start=start, ceiling=ceiling, channel_spacing=spacing, clock=monotonic, sleep=sleep
         ),
-        refresher.want,
-        sender.token_works,
+        verify=sender.token_works,
+        refresh=refresher.want,
     )
+    return Engine(deps, [slack], worker_name())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,11 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import Context
 from bot.logs import describe
-from bot.org.profiles import fresh_locale, remember_profile
+from bot.org.profiles import fresh_locale, remember_profile, slack_account
 from bot.slack.gateway import SlackGateway
 from storage import queries
 from storage.db import session_scope
-from storage.models import ChatIdentity, Person
+from storage.models import ChatIdentity, Person, Platform
 
 if TYPE_CHECKING:
     from bot.engine.scheduler import Notifier
@@ -43,10 +44,49 @@ class Deps(Context):
         if self.notifier is not None:
             self.notifier.kick()
 
+    async def person_key(self, user_id: str) -> str:
+        """The person key behind a Slack user id, or "" for someone not in the org chart
+        (whom the domain refuses as unknown)."""
+        async with session_scope(self.engine) as session:
+            identity = await slack_account(session, user_id)
+            return identity.person_id if identity is not None else ""
+
+    async def person_ref(self, value: str) -> str:
+        """The person a value from a payload names: a person key (what Cadence writes into
+        buttons and forms), or a Slack user id (what messages and forms sent before person
+        keys carry); "" for nobody."""
+        if not value:
+            return ""
+        async with session_scope(self.engine) as session:
+            if await queries.get_person(session, value) is not None:
+                return value
+            identity = await slack_account(session, value)
+            return identity.person_id if identity is not None else ""
+
+    async def person_keys(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """The person key behind each of these Slack user ids that has one."""
+        async with session_scope(self.engine) as session:
+            return await queries.keys_of_accounts(session, Platform.SLACK, user_ids)
+
+    async def slack_user(self, person_key: str) -> str | None:
+        """The Slack user id of a person, if they have a Slack account."""
+        async with session_scope(self.engine) as session:
+            identity = await queries.slack_identity(session, person_key)
+            return identity.user_id if identity is not None else None
+
+    async def locale_for_person(self, person_key: str) -> str:
+        """A person's language, by their key: their Slack account's if they have one."""
+        user_id = await self.slack_user(person_key)
+        if user_id is not None:
+            return await self.locale_for(user_id)
+        async with session_scope(self.engine) as session:
+            person = await queries.get_person(session, person_key)
+        return (person.locale if person and person.locale else None) or self.policy.locale
+
     async def _person(self, user_id: str) -> tuple[Person | None, ChatIdentity | None]:
         async with session_scope(self.engine) as session:
-            person = await queries.get_person(session, user_id)
-            identity = await queries.slack_identity(session, user_id) if person else None
+            identity = await slack_account(session, user_id)
+            person = await queries.get_person(session, identity.person_id) if identity else None
             return person, identity
 
     async def locale_for(self, user_id: str) -> str:

@@ -104,7 +104,9 @@ class SlackNudgeSender:
     async def __call__(self, nudge: Nudge, now: datetime, turn: Turn) -> Delivered:
         posted: dict[int, tuple[str, str]] = {}  # part → (ts, text) already in Slack
         identity = await slack_identity(self.deps.engine, nudge.recipient_id)
-        channel = identity.conversation if identity is not None else None
+        if identity is None:
+            raise DeliveryError("no Slack account", recipient_gone=True)
+        user_id, channel = identity.user_id, identity.conversation
         if nudge.uncertain and channel is not None:
             posted, total = await self._posted_parts(nudge, channel)
             if posted and len(posted) >= total:
@@ -113,12 +115,14 @@ class SlackNudgeSender:
                 ts, text = posted[max(posted)][0], posted[min(posted)][1]
                 return Delivered(channel=channel, ts=ts, text=text)
         parts, pack, locale = await self._render(nudge, identity, now)
-        channel = channel or await self._open(nudge.recipient_id, now)
+        channel = channel or await self._open(user_id, now)
         for index, part in enumerate(parts):
             if index in posted:
                 continue
             try:
-                channel, ts = await self._post(nudge, channel, part, index, len(parts), turn, now)
+                channel, ts = await self._post(
+                    nudge, user_id, channel, part, (index, len(parts)), turn, now
+                )
             except DeliveryError as error:
                 error.uncertain = error.uncertain or bool(posted)  # sent in part
                 raise
@@ -153,7 +157,7 @@ class SlackNudgeSender:
         return self._me
 
     async def _render(
-        self, nudge: Nudge, identity: ChatIdentity | None, now: datetime
+        self, nudge: Nudge, identity: ChatIdentity, now: datetime
     ) -> tuple[list[Message], PrepPack | None, str]:
         policy = self.deps.policy
         if is_notice(nudge.kind):
@@ -165,18 +169,17 @@ class SlackNudgeSender:
         message = nudge_message(content, policy=policy, locale=locale)
         return _parts(message), content.pack, locale
 
-    async def _locale(self, person: Person, identity: ChatIdentity | None, now: datetime) -> str:
+    async def _locale(self, person: Person, identity: ChatIdentity, now: datetime) -> str:
         """The stored language; someone never looked up is looked up first if Tier 4's
         budget has room this minute (else the look-up comes later, in the background)."""
         if not person.active:
             raise NoLongerNeeded("the recipient left")
-        never_asked = identity is None or identity.refreshed_at is None
-        if never_asked and self.refresher.budget.take():
-            profile = await self.deps.gateway.quick_profile(person.slack_id)
+        if identity.refreshed_at is None and self.refresher.budget.take():
+            profile = await self.deps.gateway.quick_profile(identity.user_id)
             if profile is not None:
                 await remember_profile(
                     self.deps.engine,
-                    user_id=person.slack_id,
+                    user_id=identity.user_id,
                     locale=profile.locale,
                     tz=profile.tz,
                     deleted=profile.deleted,
@@ -191,14 +194,16 @@ class SlackNudgeSender:
     async def _post(
         self,
         nudge: Nudge,
+        user_id: str,
         channel: str,
         part: Message,
-        index: int,
-        total: int,
+        place: tuple[int, int],
         turn: Turn,
         now: datetime,
     ) -> tuple[str, str]:
-        """Post one part; a stale DM channel id is opened afresh once."""
+        """Post one part (`place`: its index and the number of parts) to a Slack user; a
+        stale DM channel id is opened afresh once."""
+        index, total = place
         metadata = {
             "event_type": EVENT_TYPE,
             "event_payload": {
@@ -217,9 +222,9 @@ class SlackNudgeSender:
                 )
             except SlackApiError as exc:
                 if _error(exc)[1] == "channel_not_found" and not reopened:
-                    channel, reopened = await self._open(nudge.recipient_id, now), True
+                    channel, reopened = await self._open(user_id, now), True
                     continue
-                raise await self._explain(exc, nudge.recipient_id, now) from exc
+                raise await self._explain(exc, user_id, now) from exc
             except (TimeoutError, ClientError) as exc:
                 # the request may have reached Slack: look before posting it again
                 raise DeliveryError(f"network: {type(exc).__name__}", uncertain=True) from exc
@@ -308,14 +313,14 @@ class SlackNudgeSender:
             await self.client.files_upload_v2(
                 channel=channel,
                 content=to_markdown(pack, policy=self.deps.policy, locale=locale),
-                filename=f"prep-pack-{pack.cycle.name}-{pack.employee.slack_id}.md",
+                filename=f"prep-pack-{pack.cycle.name}-{pack.employee.id}.md",
                 title=t("prep.title", locale, name=name, cycle=pack.cycle.name),
                 initial_comment=file_comment(pack, locale=locale),  # mrkdwn: escaped
             )
         except (SlackApiError, TimeoutError, ClientError) as exc:
             log.error(
                 "could not attach the prep pack for %s (%s)",
-                pack.employee.slack_id,
+                pack.employee.id,
                 type(exc).__name__,
             )
 

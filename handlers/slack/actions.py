@@ -40,7 +40,7 @@ async def acknowledge(
         done = await talks.acknowledge(
             deps.engine,
             talk_id=parse.button_record_id(action),
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             now=deps.clock(),
         )
     except talks.NotAllowed as refused:
@@ -62,7 +62,8 @@ async def log_from_home(
     user_id, employee_id = body["user"]["id"], parse.log_talk_employee(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        return await record_view(deps, user_id, employee_id, locale)
+        actor, employee = await deps.person_key(user_id), await deps.person_ref(employee_id)
+        return await record_view(deps, actor, employee, locale)
 
     await open_form(client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form)
 
@@ -86,8 +87,8 @@ async def redraw_form(
     try:
         ctx = await talks.record_context(
             deps.engine,
-            actor_id=user_id,
-            employee_id=wanted.employee_id,
+            actor_id=await deps.person_key(user_id),
+            employee_id=await deps.person_ref(wanted.employee_id),
             policy=deps.policy,
             now=deps.clock(),
         )

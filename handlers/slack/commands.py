@@ -51,13 +51,13 @@ async def checkin(
         return
 
     async def form(locale: str) -> dict[str, Any]:
+        actor = await deps.person_key(user_id)
         if request.action == "pick":
-            _, any_user = await talks.report_choices(deps.engine, actor_id=user_id)
+            _, any_user = await talks.report_choices(deps.engine, actor_id=actor)
             return picker_modal(locale=locale, any_user=any_user)
-        employee_id = await talks.find_employee(
-            deps.engine, user_id=request.user_id, handle=request.handle
-        )
-        return await record_view(deps, user_id, employee_id, locale)
+        named = await deps.person_key(request.user_id) if request.user_id else None
+        employee_id = await talks.find_employee(deps.engine, person_id=named, handle=request.handle)
+        return await record_view(deps, actor, employee_id, locale)
 
     await open_form(
         client, deps, trigger_id=command["trigger_id"], user_id=user_id, build=form, respond=respond

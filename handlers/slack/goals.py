@@ -53,12 +53,11 @@ async def goal_command(
     async def form(locale: str) -> dict[str, Any]:
         employee_id = None
         if request.action == "open":
-            employee_id = await find_employee(
-                deps.engine, user_id=request.user_id, handle=request.handle
-            )
+            named = await deps.person_key(request.user_id) if request.user_id else None
+            employee_id = await find_employee(deps.engine, person_id=named, handle=request.handle)
         found = await goals.goal_form(
             deps.engine,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             employee_id=employee_id,
             policy=deps.policy,
             now=deps.clock(),
@@ -88,8 +87,8 @@ async def submit_goal(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
         typed = parse.goal_submission(view)  # Invalid when nobody is chosen or a date is bad
         return await goals.create_goal(
             deps.engine,
-            actor_id=user_id,
-            employee_id=typed.employee_id,
+            actor_id=await deps.person_key(user_id),
+            employee_id=await deps.person_ref(typed.employee_id),
             title=typed.title,
             measure=typed.measure,
             due_on=typed.due_on,
@@ -152,7 +151,11 @@ async def decide_goal(
     now = deps.clock()
     try:
         decided = await goals.decide_goal(
-            deps.engine, goal_id=choice.goal_id, actor_id=user_id, confirm=choice.confirm, now=now
+            deps.engine,
+            goal_id=choice.goal_id,
+            actor_id=await deps.person_key(user_id),
+            confirm=choice.confirm,
+            now=now,
         )
     except NotAllowed as refused:
         message = refusal(refused.key, locale, **refused.params)
@@ -193,13 +196,18 @@ async def milestone_command(
     locale = await deps.locale_for(user_id)
     try:
         request = parse.milestone_request(args)
+        named = await deps.person_keys(m.user_id for m in request.people if m.user_id)
         participant_ids = [
-            await find_employee(deps.engine, user_id=m.user_id, handle=m.handle)
+            await find_employee(
+                deps.engine,
+                person_id=named.get(m.user_id, "") if m.user_id else None,
+                handle=m.handle,
+            )
             for m in request.people
         ]
         info = await milestones.register_milestone(
             deps.engine,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             name=request.name,
             participant_ids=participant_ids,
             due_on=request.due_on,
@@ -234,7 +242,7 @@ async def mark_milestone_done(
         info = await milestones.mark_done(
             deps.engine,
             milestone_id=parse.button_record_id(action),
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             now=deps.clock(),
         )
     except NotAllowed as refused:

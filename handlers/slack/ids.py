@@ -16,6 +16,9 @@ MESSAGE_MODAL = "message"
 
 # Routing data: keys of private_metadata and of button values (never trusted for access;
 # the listener checks again who may do what).
+# A person in an id: a person key, or the Slack user id that ids sent before person keys
+# (migration 0009) carry; the listener reads either (`Deps.person_ref`).
+PERSON = r"[A-Za-z0-9]{1,32}"
 EMPLOYEE_KEY = "e"
 KIND_KEY = "k"
 CYCLE_KEY = "c"
@@ -78,7 +81,7 @@ HOME_PAGE = re.compile(r"^home_page_(previous|next)$")
 NUDGE_LOG_TALK = "nudge_log_talk"
 NUDGE_LOG_TALK_PICK = "nudge_log_talk_pick"  # a select when one button per person is too many
 # "Log this talk" buttons: one per person in a milestone nudge, so each has its own id.
-NUDGE_LOG_TALK_ACTION = re.compile(r"^nudge_log_talk(?::[UW][A-Z0-9]+|_pick)?$")
+NUDGE_LOG_TALK_ACTION = re.compile(rf"^nudge_log_talk(?::{PERSON}|_pick)?$")
 NUDGE_SNOOZE = "nudge_snooze"
 NUDGE_SKIP = "nudge_skip"
 NUDGE_ACTION_DONE = "nudge_action_done"
@@ -164,8 +167,8 @@ def self_open_value(cycle_id: int | None) -> str:
 
 # -- interview dates (the prep pack's and App Home's date pickers) ---------------------------
 INTERVIEW_DATE = "interview_date"
-# One date picker per report: the action id carries "interview_date:<cycle id or ->:<user>".
-INTERVIEW_ACTION = re.compile(r"^interview_date:(\d*|-):([UW][A-Z0-9]+)$")
+# One date picker per report: the action id carries "interview_date:<cycle id or ->:<person>".
+INTERVIEW_ACTION = re.compile(rf"^interview_date:(\d*|-):({PERSON})$")
 
 
 def interview_date_action(employee_id: str, cycle_id: int | None) -> str:

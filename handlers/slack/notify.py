@@ -36,8 +36,7 @@ async def announce_recorded(deps: Deps, rec: Recorded) -> None:
         await redraw_posted(deps, subject=kinds.talk_subject(rec.talk.id), kinds=TALK_NOTICES)
     else:
         return
-    for user_id in {rec.employee.slack_id, rec.manager.slack_id, rec.talk.logged_by}:
-        await publish_home(deps, user_id)
+    await publish_homes_of(deps, [rec.employee.id, rec.manager.id, rec.talk.logged_by])
 
 
 async def redraw_posted(
@@ -61,7 +60,7 @@ async def redraw(deps: Deps, row: Nudge) -> None:
         content = await notice_content(deps.engine, row, policy=deps.policy)
     except NoLongerNeeded:
         return
-    locale = await deps.locale_for(row.recipient_id)
+    locale = await deps.locale_for_person(row.recipient_id)
     message = notice_message(content, policy=deps.policy, locale=locale)
     try:
         # the stored ts is the post that carries the buttons: the message's last part
@@ -86,12 +85,19 @@ def note_payload_place(rows: list[Nudge], clicked: Clicked, *, what: str) -> Non
         )
 
 
+async def publish_homes_of(deps: Deps, person_keys: list[str]) -> None:
+    """Refresh the Home tab of each of these people who is on Slack."""
+    for key in dict.fromkeys(person_keys):
+        user_id = await deps.slack_user(key)
+        if user_id is not None:
+            await publish_home(deps, user_id)
+
+
 async def publish_home(deps: Deps, user_id: str, page: int = 1) -> None:
-    """Render and publish a user's Home tab."""
+    """Render and publish a Slack user's Home tab."""
     locale = await deps.locale_for(user_id)
-    data = await overview(
-        deps.engine, user_id=user_id, policy=deps.policy, now=deps.clock(), page=page
-    )
+    key = await deps.person_key(user_id)
+    data = await overview(deps.engine, user_id=key, policy=deps.policy, now=deps.clock(), page=page)
     try:
         await deps.gateway.client.views_publish(
             user_id=user_id, view=home_view(data, policy=deps.policy, locale=locale)

@@ -85,7 +85,8 @@ async def log_talk(
     user_id, choice = body["user"]["id"], parse.nudge_choice(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        return await record_view(deps, user_id, choice.employee_id, locale, kind=choice.kind)
+        actor, employee = await deps.person_key(user_id), await deps.person_ref(choice.employee_id)
+        return await record_view(deps, actor, employee, locale, kind=choice.kind)
 
     await open_form(
         client, deps, trigger_id=body["trigger_id"], user_id=user_id, build=form, respond=respond
@@ -103,7 +104,7 @@ async def snooze(
         snoozed = await choices.snooze(
             deps.engine,
             nudge_id=choice.nudge_id,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             until=choice.until,
             policy=deps.policy,
             now=deps.clock(),
@@ -126,7 +127,7 @@ async def skip(
         nudge = await choices.skip(
             deps.engine,
             nudge_id=choice.nudge_id,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             reason=choice.reason,
             now=deps.clock(),
         )
@@ -148,7 +149,7 @@ async def action_done(
         done = await choices.complete_action(
             deps.engine,
             action_id=choice.action_id,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             now=deps.clock(),
             nudge_id=choice.nudge_id,
         )

@@ -27,7 +27,7 @@ async def report_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:
     try:
         found = await pickers.pickable_people(
             deps.engine,
-            actor_id=body["user"]["id"],
+            actor_id=await deps.person_key(body["user"]["id"]),
             typed=parse.typed_search(body, pickers.TYPED_LIMIT),
         )
     except NotAllowed:
@@ -40,7 +40,8 @@ async def goal_picker(ack: Any, body: dict[str, Any], deps: Deps) -> None:
     """Whose goal: "Myself" (proposed to the actor's manager), then the matching reports."""
     user_id, typed = body["user"]["id"], parse.typed_search(body, pickers.TYPED_LIMIT)
     try:
-        found = await pickers.pickable_people(deps.engine, actor_id=user_id, typed=typed)
+        actor = await deps.person_key(user_id)
+        found = await pickers.pickable_people(deps.engine, actor_id=actor, typed=typed)
     except NotAllowed:
         await ack(options=[])
         return

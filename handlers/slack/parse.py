@@ -217,13 +217,22 @@ def talk_form_redraw(view: dict[str, Any], action: dict[str, Any]) -> TalkFormRe
     return TalkFormRedraw(str(meta.get(ids.EMPLOYEE_KEY, "")), rows, kind)
 
 
-def picked_user(view: dict[str, Any]) -> str:
-    """The person chosen in the picker modal ("" when none)."""
+@dataclass(frozen=True)
+class Picked:
+    """Whom a picker chose: one of our options (a person key) or, from Slack's own people
+    picker, a Slack user (mapped to a person by the listener)."""
+
+    key: str = ""
+    slack_user: str = ""
+
+
+def picked_user(view: dict[str, Any]) -> Picked:
+    """The person chosen in the picker modal (neither when none)."""
     form = _Form(view)
-    element = form.element(ids.TALK_EMPLOYEE, ids.TALK_PICK_REPORT) or form.element(
-        ids.TALK_EMPLOYEE
-    )
-    return element.get("selected_user") or (element.get("selected_option") or {}).get("value") or ""
+    ours = form.element(ids.TALK_EMPLOYEE, ids.TALK_PICK_REPORT)
+    if ours:
+        return Picked(key=str((ours.get("selected_option") or {}).get("value") or ""))
+    return Picked(slack_user=str(form.element(ids.TALK_EMPLOYEE).get("selected_user") or ""))
 
 
 def talk_draft(view: dict[str, Any]) -> TalkDraft:

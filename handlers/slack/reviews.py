@@ -4,6 +4,7 @@ employee's Acknowledge / Disagree. Validate and save before the ack; DMs go out 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,7 +22,7 @@ from handlers.slack import ids, parse
 from handlers.slack.blocks import review_views as rv
 from handlers.slack.blocks.messages import refusal
 from handlers.slack.budget import Budget, late, locale_within, not_saved_yet, write
-from handlers.slack.notify import note_payload_place, publish_home, redraw_posted
+from handlers.slack.notify import note_payload_place, publish_homes_of, redraw_posted
 from handlers.slack.opening import open_form
 from handlers.slack.tell import answer
 from prompts import t
@@ -49,12 +50,11 @@ async def review_command(
         return
 
     async def form(locale: str) -> dict[str, Any]:
-        employee_id = await find_employee(
-            deps.engine, user_id=request.user_id, handle=request.handle
-        )
+        named = await deps.person_key(request.user_id) if request.user_id else None
+        employee_id = await find_employee(deps.engine, person_id=named, handle=request.handle)
         found = await interview_record.review_form(
             deps.engine,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             employee_id=employee_id,
             policy=deps.policy,
             now=deps.clock(),
@@ -76,9 +76,10 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
 
     async def save() -> interview_record.RecordedReview:
         draft = parse.review_draft(view)  # Invalid, like the domain's, if a date is unreadable
+        draft = replace(draft, employee_id=await deps.person_ref(draft.employee_id))
         return await interview_record.record_review(
             deps.engine,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             draft=draft,
             policy=deps.policy,
             now=now,
@@ -93,7 +94,7 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         await ack(response_action="errors", errors={ids.REVIEW_RATING: text})
         recorded = await late(work, "a review")
         if recorded is not None:
-            await _announce(deps, recorded, actor_id=user_id)
+            await _announce(deps, recorded)
         return
     locale = known or deps.policy.locale
     try:
@@ -118,10 +119,10 @@ async def submit_review(ack: Any, body: dict[str, Any], view: dict[str, Any], de
         await ack(response_action="errors", errors={ids.REVIEW_RATING: text})
         return
     await ack()
-    await _announce(deps, recorded, actor_id=user_id)
+    await _announce(deps, recorded)
 
 
-async def _announce(deps: Deps, rec: interview_record.RecordedReview, *, actor_id: str) -> None:
+async def _announce(deps: Deps, rec: interview_record.RecordedReview) -> None:
     """Send the notices written with the review (the summary to the employee, confirmations
     to whoever recorded it and the manager), or redraw them where they were sent when a
     resubmission changed it, and refresh both Home tabs."""
@@ -136,8 +137,7 @@ async def _announce(deps: Deps, rec: interview_record.RecordedReview, *, actor_i
         )
     else:
         return
-    for user_id in dict.fromkeys([rec.employee.slack_id, rec.manager.slack_id]):
-        await publish_home(deps, user_id)
+    await publish_homes_of(deps, [rec.employee.id, rec.manager.id])
 
 
 async def _redraw_summary(
@@ -150,7 +150,7 @@ async def _redraw_summary(
         note_payload_place(response.posted, clicked, what="review summary")
     if not response.posted:
         return
-    locale = await deps.locale_for(response.record.employee.slack_id)
+    locale = await deps.locale_for_person(response.record.employee.id)
     # the stored ts is the summary's last post (with the buttons); a long answer may need one
     # more post after it
     update, following = rv.summary_update(response.record, policy=deps.policy, locale=locale)
@@ -175,7 +175,7 @@ async def acknowledge_review(
         response = await answers.respond_to_review(
             deps.engine,
             review_id=parse.button_record_id(action),
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             agree=True,
             comment=None,
             now=deps.clock(),
@@ -199,7 +199,8 @@ async def open_disagreement(
     user_id, review_id = body["user"]["id"], parse.button_record_id(action)
 
     async def form(locale: str) -> dict[str, Any]:
-        review = await answers.answerable(deps.engine, review_id=review_id, actor_id=user_id)
+        actor = await deps.person_key(user_id)
+        review = await answers.answerable(deps.engine, review_id=review_id, actor_id=actor)
         return rv.disagree_modal(review.id or 0, locale=locale)
 
     await open_form(
@@ -215,17 +216,18 @@ async def submit_disagreement(
     user_id = body["user"]["id"]
     typed = parse.disagreement(view)
     now = deps.clock()
-    work = write(
-        f"{ids.REVIEW_DISAGREE_MODAL}:{user_id}:{typed.review_id}",
-        lambda: answers.respond_to_review(
+
+    async def save() -> answers.ReviewResponse:
+        return await answers.respond_to_review(
             deps.engine,
             review_id=typed.review_id,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             agree=False,
             comment=typed.comment,
             now=now,
-        ),
-    )
+        )
+
+    work = write(f"{ids.REVIEW_DISAGREE_MODAL}:{user_id}:{typed.review_id}", save)
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         text = not_saved_yet(known, "review.disagree_modal.send")

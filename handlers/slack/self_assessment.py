@@ -41,7 +41,11 @@ async def _form_view(
     deps: Deps, user_id: str, locale: str, cycle_id: int | None = None
 ) -> dict[str, Any]:
     form = await sa.load_form(
-        deps.engine, employee_id=user_id, policy=deps.policy, now=deps.clock(), cycle_id=cycle_id
+        deps.engine,
+        employee_id=await deps.person_key(user_id),
+        policy=deps.policy,
+        now=deps.clock(),
+        cycle_id=cycle_id,
     )
     return sv.self_modal(form, policy=deps.policy, locale=locale)
 
@@ -96,19 +100,20 @@ async def save_draft(
     view, user_id = body["view"], body["user"]["id"]
     typed = parse.self_answers(view)
     now = deps.clock()
-    work = write(
-        _one_at_a_time(user_id),
-        lambda: sa.save(
+
+    async def save() -> sa.Saved:
+        return await sa.save(
             deps.engine,
-            employee_id=user_id,
+            employee_id=await deps.person_key(user_id),
             cycle_id=typed.cycle_id,
             rating=typed.rating,
             submit=False,
             policy=deps.policy,
             now=now,
             **typed.texts,
-        ),
-    )
+        )
+
+    work = write(_one_at_a_time(user_id), save)
     locale = await deps.locale_for(user_id)
     try:
         saved = await work
@@ -153,7 +158,7 @@ async def _redraw(
     try:
         form = await sa.load_form(
             deps.engine,
-            employee_id=user_id,
+            employee_id=await deps.person_key(user_id),
             policy=deps.policy,
             now=deps.clock(),
             cycle_id=parse.self_answers(view).cycle_id or None,
@@ -178,19 +183,20 @@ async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: Dep
     budget = Budget()
     user_id = body["user"]["id"]
     typed, now = parse.self_answers(view), deps.clock()
-    work = write(
-        _one_at_a_time(user_id),
-        lambda: sa.save(
+
+    async def save() -> sa.Saved:
+        return await sa.save(
             deps.engine,
-            employee_id=user_id,
+            employee_id=await deps.person_key(user_id),
             cycle_id=typed.cycle_id,
             rating=typed.rating,
             submit=True,
             policy=deps.policy,
             now=now,
             **typed.texts,
-        ),
-    )
+        )
+
+    work = write(_one_at_a_time(user_id), save)
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(work):
         text = not_saved_yet(known, "self.modal.submit")
@@ -247,8 +253,8 @@ async def set_interview_date(
     try:
         done = await interview_days.set_interview(
             deps.engine,
-            actor_id=user_id,
-            employee_id=picked.employee_id,
+            actor_id=await deps.person_key(user_id),
+            employee_id=await deps.person_ref(picked.employee_id),
             day=picked.day,
             now=deps.clock(),
             policy=deps.policy,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -41,9 +42,10 @@ async def submit_record(ack: Any, body: dict[str, Any], view: dict[str, Any], de
 
     async def save() -> talks.Recorded:
         draft = parse.talk_draft(view)  # Invalid, like the domain's, if a date is unreadable
+        draft = replace(draft, employee_id=await deps.person_ref(draft.employee_id))
         return await talks.record_talk(
             deps.engine,
-            actor_id=user_id,
+            actor_id=await deps.person_key(user_id),
             draft=draft,
             policy=deps.policy,
             now=now,
@@ -90,16 +92,19 @@ async def submit_pick(ack: Any, body: dict[str, Any], view: dict[str, Any], deps
     the database is slow)."""
     budget = Budget()
     user_id = body["user"]["id"]
-    employee_id = parse.picked_user(view)
-    context = asyncio.ensure_future(
-        talks.record_context(
+    picked = parse.picked_user(view)
+
+    async def gather() -> talks.RecordContext:
+        chosen = await deps.person_key(picked.slack_user) if picked.slack_user else picked.key
+        return await talks.record_context(
             deps.engine,
-            actor_id=user_id,
-            employee_id=employee_id,
+            actor_id=await deps.person_key(user_id),
+            employee_id=chosen,
             policy=deps.policy,
             now=deps.clock(),
         )
-    )
+
+    context = asyncio.ensure_future(gather())
     known = await locale_within(deps, user_id, budget)
     if not await budget.finished(context):
         await ack(response_action="update", view=loading_view(known))

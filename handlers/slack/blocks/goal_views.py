@@ -58,7 +58,7 @@ def goal_modal(form: GoalForm, *, locale: str) -> dict[str, Any]:
         ),
         kit.context(kit.md("goal.modal.clarify_hint", locale)),
     ]
-    employee_id = form.employee.slack_id if form.employee else None
+    employee_id = form.employee.id if form.employee else None
     return kit.modal(
         ids.GOAL_MODAL,
         t("goal.modal.title", locale),
@@ -89,11 +89,11 @@ def employee_options(
     """The goal picker's options for what was typed: "Myself (proposed to …)" first when
     the actor has a manager to propose to and it matches, then the people found. A name
     past 75 characters is shortened (Slack's limit); the goal's messages carry it whole."""
-    options = [kit.option(p.name, p.slack_id) for p in people if p.slack_id != actor.slack_id]
+    options = [kit.option(p.name, p.id) for p in people if p.id != actor.id]
     if manager is not None:
         label = t("goal.modal.myself", locale, manager=manager.name)
         if typed.casefold() in label.casefold() or typed.casefold() in actor.name.casefold():
-            options.insert(0, kit.option(label, actor.slack_id))
+            options.insert(0, kit.option(label, actor.id))
     return options[: kit.SELECT_OPTIONS]
 
 

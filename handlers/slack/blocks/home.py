@@ -52,12 +52,12 @@ def _report_blocks(
         else kit.md("home.never", locale)
     )
     text = kit.md("home.report_line", locale, name=row.person.name, last=last)
-    button = kit.button(t("home.log_talk", locale), ids.HOME_LOG_TALK, row.person.slack_id)
+    button = kit.button(t("home.log_talk", locale), ids.HOME_LOG_TALK, row.person.id)
     counts = kit.md(
         "home.action_counts", locale, open=row.open_actions, overdue=row.overdue_actions
     )
     interview = interview_home_block(
-        row.person.slack_id, row.person.name, locale, cycle_id=cycle_id, initial=row.interview_on
+        row.person.id, row.person.name, locale, cycle_id=cycle_id, initial=row.interview_on
     )
     return [*kit.sections(text, accessory=button), kit.context(counts), interview]
 

@@ -48,7 +48,7 @@ def _record_body(rec: Recorded, policy: Policy, locale: str) -> list[kit.Block]:
         minutes=talk.duration_minutes,
         family=kit.md(f"family.{talk.family}", locale),
     )
-    names = {rec.employee.slack_id: rec.employee.name, rec.manager.slack_id: rec.manager.name}
+    names = {rec.employee.id: rec.employee.name, rec.manager.id: rec.manager.name}
     blocks = [
         kit.context(held),
         *kit.sections(kit.lines(kit.md("record.facts", locale), talk.facts)),
@@ -80,7 +80,7 @@ def employee_record(rec: Recorded, *, policy: Policy, locale: str) -> Message:
     blocks = [
         kit.header(t("record.employee_title", locale, kind=kind, manager=manager)),
         *_record_body(rec, policy, locale),
-        *_your_actions(rec, rec.employee.slack_id, locale),
+        *_your_actions(rec, rec.employee.id, locale),
         kit.divider(),
         *acknowledge_blocks(rec.talk, locale, manager=manager),
     ]
@@ -125,7 +125,7 @@ def manager_confirmation(rec: Recorded, *, policy: Policy, locale: str) -> Messa
         employee=employee,
         date=rec.talk.held_on.isoformat(),
     )
-    blocks = [*kit.sections(saved), *_your_actions(rec, rec.manager.slack_id, locale)]
+    blocks = [*kit.sections(saved), *_your_actions(rec, rec.manager.id, locale)]
     return Message(kit.md("record.manager_text", locale, kind=kind, employee=employee), blocks)
 
 

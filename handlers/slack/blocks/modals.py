@@ -104,7 +104,7 @@ def record_modal(
         blocks,
         submit=t("modal.save", locale),
         close=t("modal.cancel", locale),
-        private_metadata=ids.talk_metadata(ctx.employee.slack_id, rows),
+        private_metadata=ids.talk_metadata(ctx.employee.id, rows),
     )
 
 
@@ -182,7 +182,7 @@ def _action_row(n: int, ctx: RecordContext, locale: str) -> list[kit.Block]:
 def _completed_input(ctx: RecordContext, locale: str) -> list[kit.Block]:
     """The earlier open actions to tick. A checkbox holds 75 characters of text: an action
     cut there is listed whole just above, so the manager reads what they tick."""
-    names = {ctx.employee.slack_id: ctx.employee.name, ctx.manager.slack_id: ctx.manager.name}
+    names = {ctx.employee.id: ctx.employee.name, ctx.manager.id: ctx.manager.name}
     shown = ctx.open_actions[:CHECKBOX_LIMIT]
     options = []
     for item in shown:
@@ -241,4 +241,4 @@ def picker_modal(*, locale: str, any_user: bool) -> dict[str, Any]:
 def report_options(people: list[Person]) -> list[dict[str, Any]]:
     """The report picker's options for what was typed (at most 100; typing narrows). A name
     past 75 characters is shortened (Slack's limit); the record form shows it whole."""
-    return [kit.option(p.name, p.slack_id) for p in people[: kit.SELECT_OPTIONS]]
+    return [kit.option(p.name, p.id) for p in people[: kit.SELECT_OPTIONS]]

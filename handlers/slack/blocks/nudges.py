@@ -93,7 +93,7 @@ def _checkin(c: NudgeContent, policy: Policy, locale: str) -> Message:
         else kit.md("nudge.never_talked", locale)
     )
     round_ = int(c.payload.get("round", 0))  # type: ignore[call-overload]
-    employee_id = c.about.slack_id if c.about else ""
+    employee_id = c.about.id if c.about else ""
     blocks = [
         kit.header(title),
         *kit.sections(body),
@@ -173,10 +173,10 @@ def _log_talk_with(people: list[Person], locale: str) -> tuple[list[dict[str, An
     if len(people) <= MAX_LOG_BUTTONS:
         buttons = [
             _log_button(
-                p.slack_id,
+                p.id,
                 "milestone_retro",
                 t("nudge.log_talk_with", locale, name=p.name),
-                ids.nudge_log_talk(p.slack_id),
+                ids.nudge_log_talk(p.id),
             )
             for p in people
         ]
@@ -187,8 +187,7 @@ def _log_talk_with(people: list[Person], locale: str) -> tuple[list[dict[str, An
         "action_id": ids.NUDGE_LOG_TALK_PICK,
         "placeholder": kit.plain(t("nudge.log_talk_pick", locale), kit.PLACEHOLDER_LIMIT),
         "options": [
-            kit.option(p.name, ids.nudge_log_talk_value(p.slack_id, "milestone_retro"))
-            for p in shown
+            kit.option(p.name, ids.nudge_log_talk_value(p.id, "milestone_retro")) for p in shown
         ],
     }
     hidden = len(people) - len(shown)

@@ -140,7 +140,7 @@ def review_modal(form: ReviewForm, *, policy: Policy, locale: str) -> dict[str, 
         blocks,
         submit=t("review.modal.save", locale),
         close=t("review.modal.cancel", locale),
-        private_metadata=ids.review_metadata(form.employee.slack_id, review.id if review else None),
+        private_metadata=ids.review_metadata(form.employee.id, review.id if review else None),
     )
 
 
@@ -219,7 +219,7 @@ def review_summary(rec: RecordedReview, *, policy: Policy, locale: str) -> Messa
     goals = [line.strip() for line in review.next_goals.splitlines() if line.strip()]
     if goals:
         blocks += _titled("review.summary.next_goals", "\n".join(f"• {g}" for g in goals), locale)
-    names = {rec.employee.slack_id: rec.employee.name, rec.manager.slack_id: manager}
+    names = {rec.employee.id: rec.employee.name, rec.manager.id: manager}
     blocks += kit.listing(
         kit.md("review.summary.development", locale),
         action_lines(rec.actions, names, locale),
@@ -303,8 +303,8 @@ def acknowledged_notice(rec: RecordedReview, *, locale: str) -> Message:
 def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
     """Tell HR and the manager that the employee disagrees, with their comment."""
     held, employee, talk = rec.talk.held_on.isoformat(), rec.employee.name, rec.talk
-    by_manager = talk.logged_by == rec.manager.slack_id
-    recorder = rec.manager.name if by_manager else kit.mention(talk.logged_by)
+    by_manager = talk.logged_by == rec.manager.id
+    recorder = rec.manager.name if by_manager else rec.recorder or rec.manager.name
     body = kit.md(
         "review.disagreement.body",
         locale,

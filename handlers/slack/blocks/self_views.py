@@ -206,7 +206,7 @@ def interview_picker(
 ) -> dict[str, Any]:
     """The prep pack's "Interview date" picker (an element of its actions row), showing the
     pack's interview day unless `initial` is given."""
-    employee_id = c.about.slack_id if c.about else c.nudge.about_id or ""
+    employee_id = c.about.id if c.about else c.nudge.about_id or ""
     pack = getattr(c, "pack", None)
     cycle = c.cycle or (pack.cycle if pack is not None else None)
     if initial is None and pack is not None:
