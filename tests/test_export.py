@@ -48,7 +48,8 @@ TALK_KEYS = {
     "employee_view",
     "acknowledged",
     "actions",
-    *PEOPLE_COLUMNS,
+    "manager",
+    "employee",
 }
 ACTION_KEYS = {"id", "text", "owner_id", "owner_key", "due_on", "status"}
 
@@ -211,23 +212,22 @@ def test_export_names_people_by_slack_id_and_adds_key_email_and_each_platforms_i
     data = json.loads(export(capsys, "--format", "json"))
     bob = data["talks"][1]
     assert (bob["manager_id"], bob["employee_id"]) == ("U0MGR", "U0BOB")  # as before
-    assert (bob["manager_key"], bob["manager_email"], bob["manager_slack_id"]) == (
-        key("U0MGR"),
-        "mia@example.com",
-        "U0MGR",
-    )
-    assert (bob["employee_key"], bob["employee_teams_id"]) == (key("U0BOB"), BOB_TEAMS)
+    assert bob["manager"] == {
+        "key": key("U0MGR"),
+        "name": "Mia",
+        "email": "mia@example.com",
+        "employee_number": None,
+        "slack_id": "U0MGR",
+        "teams_id": None,
+    }
+    assert (bob["employee"]["key"], bob["employee"]["teams_id"]) == (key("U0BOB"), BOB_TEAMS)
+    assert bob["employee"]["employee_number"] == "E7"
     owners = [(a["owner_id"], a["owner_key"]) for a in data["talks"][0]["actions"]]
     assert owners[:2] == [("U0ANN", key("U0ANN")), ("U0MGR", key("U0MGR"))]
-    assert [(p["name"], p["slack_id"], p["teams_id"]) for p in data["people"]] == [
-        ("Ann", "U0ANN", None),
-        ("Bob", "U0BOB", BOB_TEAMS),
-        ("Mia", "U0MGR", None),
-    ]
-    assert data["people"][1]["employee_number"] == "E7"
     rows = list(csv.DictReader(io.StringIO(export(capsys, "--format", "csv"), newline="")))
     assert (rows[1]["employee_id"], rows[1]["employee_key"]) == ("U0BOB", key("U0BOB"))
-    assert rows[1]["employee_teams_id"] == BOB_TEAMS
+    assert (rows[1]["employee_name"], rows[1]["employee_teams_id"]) == ("Bob", BOB_TEAMS)
+    assert rows[1]["manager_teams_id"] == ""
 
 
 def test_employee_and_since_filters_narrow_the_export(
@@ -298,7 +298,7 @@ async def test_export_of_an_empty_database_has_no_talks(engine: AsyncEngine) -> 
     data = await export_talks(
         engine, employee_id=None, since=None, include_private=True, today=TODAY
     )
-    assert data == {"talks": [], "people": []}
+    assert data == {"talks": []}
 
 
 async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(

@@ -4,10 +4,10 @@ Review interviews (family `review`) are talks too; every talk carries the review
 (`rating`, `decisions`, `employee_view`, `acknowledged`), empty for dialogues.
 
 People: `manager_id`, `employee_id` and an action's `owner_id` are the person's Slack user
-id where they have one (what the export always gave), else their person key; the person key
-itself, email and each platform's user id come alongside (`manager_key`, `manager_email`,
-`manager_slack_id`, `manager_teams_id`, the same for the employee, an action's `owner_key`),
-and the JSON lists everyone named under `people`."""
+id where they have one (what the export always gave), else their person key. Each talk also
+names its manager and employee in full: in JSON as `manager` and `employee` objects (`key`,
+`name`, `email`, `employee_number`, `slack_id`, `teams_id`), in CSV as flat columns
+(`manager_key`, `manager_name`, …) after every earlier column; an action adds `owner_key`."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ TALK_FIELDS = (
     "employee_talk_share",
 )
 REVIEW_FIELDS = ("rating", "decisions", "employee_view", "acknowledged")
-PERSON_FIELDS = ("key", "email", "slack_id", "teams_id")
+PERSON_FIELDS = ("key", "name", "email", "employee_number", "slack_id", "teams_id")
 # after every earlier column, so that a reader by position still finds them where they were
 PEOPLE_COLUMNS = tuple(
     f"{role}_{field}" for role in ("manager", "employee") for field in PERSON_FIELDS
@@ -64,9 +64,10 @@ class _People:
         """What `manager_id`, `employee_id` and `owner_id` hold: the Slack id, else the key."""
         return (self.rows.get(key) or {}).get("slack_id") or key
 
-    def columns(self, role: str, key: str) -> dict[str, str | None]:
+    def person(self, key: str) -> dict[str, str | None]:
+        """Everything the export says about a person: `PERSON_FIELDS`."""
         row = self.rows.get(key) or {"key": key}
-        return {f"{role}_{field}": row.get(field) for field in PERSON_FIELDS}
+        return {field: row.get(field) for field in PERSON_FIELDS}
 
 
 def _first(accounts: list[ChatIdentity], platform: Platform) -> str | None:
@@ -101,7 +102,8 @@ def _talk(
     row: dict[str, Any] = {field: getattr(talk, field) for field in TALK_FIELDS}
     row["manager_id"] = people.public_id(talk.manager_id)
     row["employee_id"] = people.public_id(talk.employee_id)
-    row |= people.columns("manager", talk.manager_id) | people.columns("employee", talk.employee_id)
+    row["manager"] = people.person(talk.manager_id)
+    row["employee"] = people.person(talk.employee_id)
     row["held_on"] = talk.held_on.isoformat()
     row["rating"] = review.rating if review else None
     row["decisions"] = decisions_of(review) if review else []
@@ -142,8 +144,7 @@ async def export_talks(
         "talks": [
             _talk(t, reviews.get(t.id or 0), by_talk[t.id or 0], include_private, people)
             for t in talks
-        ],
-        "people": sorted(people.rows.values(), key=lambda p: (p["name"] or "", p["key"] or "")),
+        ]
     }
 
 
@@ -180,5 +181,8 @@ def to_csv(data: dict[str, Any]) -> str:
         row["decisions"] = json.dumps(talk.get("decisions", []), ensure_ascii=False)
         row["acknowledged"] = "true" if talk.get("acknowledged") else "false"
         row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
+        for role in ("manager", "employee"):
+            for field, value in (talk.get(role) or {}).items():
+                row[f"{role}_{field}"] = "" if value is None else value
         writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return out.getvalue()
