@@ -92,7 +92,8 @@ def test_a_checkout_runs_the_demo_on_the_root_files_themselves() -> None:
 def test_an_installed_copy_finds_the_root_files_in_its_package(tmp_path: Path) -> None:
     """The wheel's build step, run into a folder laid out as site-packages, and the lookup there:
     the demo's policy and the stand-in's manifest come from the package, not a checkout."""
-    setuptools = pytest.importorskip("setuptools")  # Python 3.12's venvs come without it
+    import setuptools  # a dev dependency: Python 3.12's venvs come without it
+
     from bot.dev.wheel_files import SHIPPED, BuildPy
 
     site = tmp_path / "site-packages"

@@ -154,13 +154,17 @@ def test_bad_rows_reject_whole_file_with_every_line_listed(
     [
         ("U0A,a@example.com,,,,,,\n", 2, "name is empty"),
         ("U0A,not-an-email,Ann,,,,,\n", 2, "email 'not-an-email' is not a valid email address"),
-        (",,Ann,,,,,\n", 2, "needs a slack_id or an email"),
+        (",,Ann,,,,,\n", 2, "needs a slack_id, a teams_id or an email"),
         ("U0A,,Ann,,Moon/Base,,,\n", 2, "timezone 'Moon/Base' is not an IANA time zone"),
         ("U0A,,Ann,,,de,,\n", 2, "locale 'de' is not one of en, zh"),
         ("U0A,,Ann,,,,perhaps,\n", 2, "hr 'perhaps' is not one of true, false, yes, no, 1, 0"),
         ("U0A,,Ann,,,,,XX\n", 2, "country 'XX' is not a supported ISO 3166 alpha-2 code"),
         ("u a,,Ann,,,,,\n", 2, "slack_id 'u a' is not a Slack user id"),
-        ("U0A,,Ann,U0ZED,,,,\n", 2, "manager 'U0ZED' is not the slack_id or email of another row"),
+        (
+            "U0A,,Ann,U0ZED,,,,\n",
+            2,
+            "manager 'U0ZED' is not the slack_id, teams_id or email of another row",
+        ),
         ("U0A,,Ann,U0A,,,,\n", 2, "U0A is their own manager"),
         ("U0A,,Ann,,,,,\nU0A,,Ann Again,,,,,\n", 3, "slack_id U0A is already on line 2"),
         ("U0A,a@x.org,Ann,,,,,\nU0B,A@X.org,Bo,,,,,\n", 3, "email A@X.org is already on line 2"),
@@ -308,8 +312,9 @@ async def test_manager_must_be_a_row_of_the_file_since_it_is_the_whole_org_chart
     path = write_csv(tmp_path, "U0A,,Ann,CEO@example.com,,,,\n", "b.csv")
     with pytest.raises(ImportRejected) as rejected:
         await run_import(engine, path, now=T1)
-    assert "line 2: manager 'CEO@example.com' is not the slack_id or email of another row" in str(
-        rejected.value
+    assert (
+        "line 2: manager 'CEO@example.com' is not the slack_id, teams_id or email of another row"
+        in str(rejected.value)
     )
     async with session_scope(engine) as session:
         assert await queries.person_named_by(session, "U0A") is None
@@ -657,3 +662,50 @@ async def rejection_of(engine: AsyncEngine, path: Path) -> str:
     with pytest.raises(ImportRejected) as caught:
         await run_import(engine, path, now=T1)
     return str(caught.value)
+
+
+BO_TEAMS = "0b0b0b0b-1111-2222-3333-444455556666"
+
+
+async def test_a_person_only_on_teams_imports_without_any_slack_call(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    async def lookup(email: str) -> str | None:  # Slack's users.lookupByEmail, recording
+        asked.append(email)
+        return None
+
+    # Ann is on Slack and Teams; Bo only on Teams, with an email, managed by Ann's teams_id;
+    # Cy, on Slack, reports to Bo by Bo's teams_id
+    body = (
+        f"U0A,ann@example.com,Ann,,,,,,{ANN_TEAMS},E-1\n"
+        f",bo@example.com,Bo,{ANN_TEAMS.upper()},,,,,{BO_TEAMS},E-2\n"
+        f"U0C,,Cy,{BO_TEAMS},,,,,,\n"
+    )
+    result = await run_import(engine, write_accounts_csv(tmp_path, body), lookup=lookup)
+
+    assert asked == [] and (result.created, result.updated) == (3, 0)
+    async with session_scope(engine) as session:
+        bo = await queries.person_by_employee_number(session, "E-2")
+        ann = await queries.person_by_employee_number(session, "E-1")
+        assert bo is not None and ann is not None and bo.manager_id == ann.id
+        bos = [(i.platform, i.user_id) for i in await queries.identities_of(session, bo.id)]
+        cy = await queries.person_named_by(session, "U0C")
+    assert bos == [("teams", BO_TEAMS)]  # no Slack account made up for Bo
+    assert cy is not None and cy.manager_id == bo.id
+    assert "Bo (0b0b0b0b-1111-2222-3333-444455556666)" in result.created_people
+
+    again = await run_import(
+        engine, write_accounts_csv(tmp_path, body, "v2.csv"), now=T1, lookup=lookup
+    )
+
+    assert asked == [] and (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+async def test_a_row_with_neither_account_nor_email_is_refused(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    message = await rejection_of(engine, write_accounts_csv(tmp_path, ",,Nobody,,,,,,,\n"))
+
+    assert "line 2: needs a slack_id, a teams_id or an email" in message

@@ -79,9 +79,9 @@ def shortened(names: list[str], limit: int = NAMES_SHOWN) -> list[str]:
     return names[:limit] + ([f"and {more} more"] if more > 0 else [])
 
 
-def label(name: str, slack_id: str) -> str:
+def label(name: str, account: str) -> str:
     """A person as the operator reads them on one line: `Ann Lee (U0ANN)`."""
-    return f"{' '.join(clean(name).split())} ({slack_id})"
+    return f"{' '.join(clean(name).split())} ({account})"
 
 
 @dataclass
@@ -162,7 +162,13 @@ class OrgRow:
     country: str | None
     teams_id: str | None = None  # the Entra object id: the person's Teams account
     employee_number: str | None = None  # the HRIS key
-    manager_id: str | None = None  # filled in by check_org
+    manager_id: str | None = None  # the manager row's `ref`, filled in by check_org
+
+    @property
+    def ref(self) -> str:
+        """The row's chat account, which names it within the file: its slack_id, else its
+        teams_id (a person only on Teams), else "" (an email still to look up)."""
+        return self.slack_id or self.teams_id or ""
 
     def fields(self) -> PersonFields:
         """The Person columns this row sets."""
@@ -222,8 +228,8 @@ def _parse_row(line: int, values: dict[str, str]) -> tuple[OrgRow, list[str]]:
     if email and (len(email) > EMAIL_MAX or not EMAIL_RE.fullmatch(email)):
         reasons.append(f"email {email!r} is not a valid email address")
         email = None
-    elif not slack_id and not email:
-        reasons.append("needs a slack_id or an email")
+    elif not slack_id and not email and not values.get("teams_id"):
+        reasons.append("needs a slack_id, a teams_id or an email")
     name = values.get("name", "")
     if not name:
         reasons.append("name is empty")
@@ -274,8 +280,9 @@ def _is_zone(name: str) -> bool:
 
 
 async def resolve_emails(rows: list[OrgRow], lookup_email: LookupEmail | None) -> list[Problem]:
-    """Fill in slack_id from Slack for rows that only give an email, 4 look-ups at a time."""
-    pending = [row for row in rows if not row.slack_id and row.email]
+    """Fill in slack_id from Slack for rows that only give an email, 4 look-ups at a time. A
+    row with a teams_id is a person on Teams: it needs no Slack account, and no look-up."""
+    pending = [row for row in rows if not row.slack_id and not row.teams_id and row.email]
     if lookup_email is None:
         why = "has no slack_id and SLACK_BOT_TOKEN is not set to look up the email"
         return [(row.line, why) for row in pending]
@@ -327,19 +334,29 @@ def check_org(rows: list[OrgRow]) -> list[Problem]:
             first = index.setdefault(key.lower() if label == "email" else key, row) if key else row
             if first is not row:
                 problems.append((row.line, f"{label} {key} is already on line {first.line}"))
+    by_ref = {row.ref: row for row in rows if row.ref}
     for row in rows:
         ref = row.manager
-        target = (by_email.get(ref.lower()) if "@" in ref else by_id.get(ref)) if ref else None
-        if ref is None or (target is not None and target.slack_id is None):
+        target = None
+        if ref is not None:
+            target = (
+                by_email.get(ref.lower())
+                if "@" in ref
+                else by_id.get(ref) or by_teams_id.get(ref.lower())
+            )
+        if ref is None or (target is not None and not target.ref):
             continue  # no manager, or the manager's own row already carries a problem
-        row.manager_id = target.slack_id if target is not None else None
+        row.manager_id = target.ref if target is not None else None
         if row.manager_id is None:
-            why = f"manager {ref!r} is not the slack_id or email of another row in this file"
+            why = (
+                f"manager {ref!r} is not the slack_id, teams_id or email of another row in"
+                " this file"
+            )
             problems.append((row.line, why))
-        elif row.manager_id == row.slack_id:
-            problems.append((row.line, f"{row.slack_id} is their own manager"))
+        elif row.manager_id == row.ref:
+            problems.append((row.line, f"{row.ref} is their own manager"))
             row.manager_id = None
-    return problems + _cycles(by_id)
+    return problems + _cycles(by_ref)
 
 
 def _cycles(by_id: dict[str, OrgRow]) -> list[Problem]:
@@ -394,10 +411,10 @@ async def import_org_file(
         if problems:
             raise ImportRejected(str(path), problems)
         listed = {p.id for p in matched.values()}
-        slack_ids = _slack_ids(identities)
+        account_ids = _account_ids(identities)
         active = [p for p in people if p.active]
         leaving = sorted(
-            label(p.name, slack_ids.get(p.id, p.id)) for p in active if p.id not in listed
+            label(p.name, account_ids.get(p.id, p.id)) for p in active if p.id not in listed
         )
         stopped = None
         if len(leaving) > rules.max_deactivate_share * len(active) and not allow_deactivate:
@@ -415,12 +432,14 @@ async def import_org_file(
     return result
 
 
-def _slack_ids(identities: list[ChatIdentity]) -> dict[str, str]:
-    """Each person's Slack user id (their first Slack account), by person key."""
+def _account_ids(identities: list[ChatIdentity]) -> dict[str, str]:
+    """The chat account that names each person to an operator, by person key: their first
+    Slack account's user id, else their Teams one (as the org file names them)."""
     found: dict[str, str] = {}
-    for i in identities:
-        if i.platform == Platform.SLACK and i.workspace == "":
-            found.setdefault(i.person_id, i.user_id)
+    for platform in (Platform.SLACK, Platform.TEAMS):
+        for i in identities:
+            if i.platform == platform and i.workspace == "":
+                found.setdefault(i.person_id, i.user_id)
     return found
 
 
@@ -444,25 +463,29 @@ def match_people(
     by_key = {p.id: p for p in people}
     slack_owner = _owners(identities, Platform.SLACK)
     teams_owner = _owners(identities, Platform.TEAMS)
-    slack_ids = _slack_ids(identities)
+    account_ids = _account_ids(identities)
 
     def named(key: str) -> str:
         known = by_key.get(key)
-        return label(known.name, slack_ids.get(key, key)) if known else key
+        return label(known.name, account_ids.get(key, key)) if known else key
 
     matched: dict[str, Person] = {}
     problems: list[Problem] = []
     line_of: dict[str, int] = {}
     for row in rows:
-        sid = str(row.slack_id)
-        by_account = by_key.get(slack_owner.get(sid, ""))
+        sid = row.ref
+        by_account = by_key.get(
+            slack_owner.get(row.slack_id or "", "")
+            or ("" if row.slack_id else teams_owner.get(row.teams_id or "", ""))
+        )
         person = (by_number.get(row.employee_number) if row.employee_number else None) or (
             by_account
         )
         if by_account is not None and person is not None and by_account.id != person.id:
+            account = f"slack_id {row.slack_id}" if row.slack_id else f"teams_id {row.teams_id}"
             why = (
                 f"employee_number {row.employee_number} is {named(person.id)} in the database,"
-                f" but slack_id {sid} is {named(by_account.id)}'s"
+                f" but {account} is {named(by_account.id)}'s"
             )
             problems.append((row.line, why))
             continue
@@ -494,7 +517,7 @@ def _chat_accounts(
     no longer names is kept."""
     changed: list[str] = []
     for platform, user_id, column in (
-        (Platform.SLACK, str(row.slack_id), "slack_id"),
+        (Platform.SLACK, row.slack_id, "slack_id"),
         (Platform.TEAMS, row.teams_id, "teams_id"),
     ):
         if user_id is None:
@@ -509,7 +532,7 @@ def _chat_accounts(
             changed.append(column)
         else:
             session.add(_identity(key, platform, user_id, now))
-            if platform == Platform.TEAMS:
+            if mine and held == []:  # a person known before gains an account
                 changed.append(column)
     return changed
 
@@ -540,11 +563,11 @@ async def _write(
     owned: dict[str, list[ChatIdentity]] = {}
     for identity in identities:
         owned.setdefault(identity.person_id, []).append(identity)
-    slack_ids = _slack_ids(identities)
+    account_ids = _account_ids(identities)
     new_managers: dict[str, str] = {}  # employee -> their new manager, by key
-    by_id = {str(row.slack_id): row for row in rows}
+    by_id = {row.ref: row for row in rows}
     key_of = {sid: matched[sid].id if sid in matched else new_person_key() for sid in by_id}
-    name_of = {p.id: (p.name, slack_ids.get(p.id, p.id)) for p in people}
+    name_of = {p.id: (p.name, account_ids.get(p.id, p.id)) for p in people}
     name_of |= {key_of[sid]: (row.name, sid) for sid, row in by_id.items()}
 
     def who(key: str | None) -> str:

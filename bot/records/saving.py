@@ -4,7 +4,6 @@ won the race, so the second sees the first's record and answers as it did."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,10 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import SaveFailed
 from storage.db import session_scope
 
-T = TypeVar("T")
 
-
-async def save_once(engine: AsyncEngine, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def save_once[T](engine: AsyncEngine, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `unit` in one session (it commits). A unique key taken meanwhile by a concurrent
     save (IntegrityError) runs it once more, when it finds that save's record; a database
     error becomes SaveFailed, which carries none of the error's text (its parameters are

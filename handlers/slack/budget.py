@@ -14,7 +14,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from bot.errors import Invalid, NotAllowed, SaveFailed
 from bot.slack.deps import Deps
@@ -22,7 +21,6 @@ from prompts import LOCALES, t
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # What a listener may spend before its ack: Slack waits 3 s from sending the request, and
 # the request's trip and Bolt's own work come out of those too.
@@ -40,7 +38,7 @@ class Budget:
         """Seconds left (never negative)."""
         return max(0.0, self._end - self._loop.time())
 
-    async def finished(self, task: asyncio.Future[T]) -> bool:
+    async def finished[T](self, task: asyncio.Future[T]) -> bool:
         """Wait for `task` as long as the budget allows; True if it is done (either way)."""
         if not task.done():
             await asyncio.wait({task}, timeout=self.left())
@@ -66,7 +64,7 @@ async def _one_at_a_time(key: str) -> AsyncIterator[None]:
             _keys[key] = (lock, users - 1)
 
 
-def write(key: str, make: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+def write[T](key: str, make: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
     """Start a write that goes on even if the listener acks first; writes with the same key
     run one after the other, in the order they were started (in this process; across
     processes the database's unique keys keep them one record)."""
@@ -99,7 +97,7 @@ def _quiet(task: asyncio.Future[object]) -> None:
         log.warning("a late locale look-up failed (%s)", type(task.exception()).__name__)
 
 
-async def late(task: asyncio.Future[T], what: str) -> T | None:
+async def late[T](task: asyncio.Future[T], what: str) -> T | None:
     """The outcome of a write the listener stopped waiting for: the record, or None when it
     was refused or invalid (the resubmission shows why) or failed (logged)."""
     try:
