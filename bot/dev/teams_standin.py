@@ -1,0 +1,321 @@
+"""A stand-in for Microsoft Teams' Bot Connector service (the `serviceUrl` of Teams
+activities) on 127.0.0.1, for tests and the offline demo. It records every outbound call and
+answers as the Bot Connector does, including what Teams refuses:
+
+- a request without the bot's bearer token: 401 (unless anonymous, as the Agents Playground);
+- a 1:1 conversation with someone who has not installed the app: 403
+  `BotNotInConversationRoster` (Teams allows proactive messages only after installation);
+- an unknown conversation or activity: 404 `ConversationNotFound` / `ActivityNotFound`;
+- a body that is not JSON, an activity without a type, a message without text or
+  attachments, an Adaptive Card that is not an object of `type: AdaptiveCard` with a `body`
+  list, or of a version Teams does not render (it renders 1.0 to 1.5): 400 `BadArgument`;
+- an activity over Teams' message size (about 28 KB): 413 `MessageSizeTooBig`;
+- failures on demand (`fail_next`): 429 with `Retry-After`, 412, 502, 504.
+
+Paths and bodies are the Bot Connector REST API's, as the Microsoft 365 Agents SDK's
+`ConnectorClient` sends them (`v3/conversations`, `.../activities[/{id}]`, PUT to update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+CARD_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"})  # what Teams renders
+MESSAGE_LIMIT = 28 * 1024  # bytes of an activity's JSON, as Teams counts a message
+RETRYABLE = frozenset({412, 429, 502, 504})
+
+
+@dataclass
+class ConnectorCall:
+    """One request the stand-in answered."""
+
+    operation: str  # create | send | reply | update
+    conversation: str | None
+    body: Any
+    status: int
+    at: float
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: float | None
+    times: int
+
+
+@dataclass
+class Conversation:
+    """A 1:1 chat between the bot and one user, and the activities in it by id."""
+
+    id: str
+    user_id: str
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    body = {"error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def card_problem(activity: dict[str, Any]) -> str | None:
+    """Why Teams would refuse this activity's content, or None."""
+    if not isinstance(activity.get("type"), str) or not activity["type"]:
+        return "the activity has no type"
+    attachments = activity.get("attachments") or []
+    if activity["type"] == "message" and not activity.get("text") and not attachments:
+        return "a message needs text or attachments"
+    if not isinstance(attachments, list):
+        return "attachments must be a list"
+    for attachment in attachments:
+        if not isinstance(attachment, dict) or attachment.get("contentType") != ADAPTIVE_CARD:
+            continue
+        card = attachment.get("content")
+        if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+            return "an Adaptive Card's content must be an object of type AdaptiveCard"
+        if card.get("version") not in CARD_VERSIONS:
+            return f"Adaptive Card version {card.get('version')!r} is not supported"
+        if not isinstance(card.get("body", []), list):
+            return "an Adaptive Card's body must be a list"
+    return None
+
+
+class TeamsStandIn:
+    """Bot Connector stand-in; use as ``with TeamsStandIn() as teams: ...``."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "teams-test-token",
+        tenant_id: str = "00000000-0000-0000-0000-0000000000aa",
+        anonymous: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token, self.tenant_id, self.anonymous, self.clock = token, tenant_id, anonymous, clock
+        self.service_url = ""
+        self._lock = threading.RLock()
+        self._calls: list[ConnectorCall] = []
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._installed: set[str] = set()
+        self._conversations: dict[str, Conversation] = {}
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> TeamsStandIn:
+        """Start the server thread on a free port; block until it accepts requests."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        errors: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready, errors), name="teams-standin", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if errors:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("TeamsStandIn failed to start") from errors[0]
+        return self
+
+    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        try:
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+            self.service_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        except BaseException as exc:  # report any startup failure to start()
+            errors.append(exc)
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+    def stop(self) -> None:
+        """Shut the server down and join its thread (idempotent)."""
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> TeamsStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- the tenant
+    def install(self, user_id: str) -> None:
+        """The app is installed for this user (their Entra object id): the bot may chat."""
+        with self._lock:
+            self._installed.add(user_id)
+
+    def fail_next(
+        self, operation: str, status: int, *, retry_after: float | None = None, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `operation` (create, send, reply, update) with
+        `status` (429 carries `Retry-After`, 1 s unless given)."""
+        if status not in RETRYABLE:
+            raise ValueError(f"the connector fails with {sorted(RETRYABLE)} on demand")
+        if status == 429 and retry_after is None:
+            retry_after = 1.0
+        with self._lock:
+            self._failures.setdefault(operation, deque()).append(
+                _Failure(status, retry_after, times)
+            )
+
+    def calls_to(self, operation: str) -> list[ConnectorCall]:
+        with self._lock:
+            return [c for c in self._calls if c.operation == operation]
+
+    def messages_with(self, user_id: str) -> list[dict[str, Any]]:
+        """The activities the bot's 1:1 chat with this user holds now, oldest first."""
+        with self._lock:
+            return [
+                dict(activity)
+                for conversation in self._conversations.values()
+                if conversation.user_id == user_id
+                for activity in conversation.activities.values()
+            ]
+
+    # ---------------------------------------------------------------- the API
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        body, refused = await self._admit(request, "create")
+        if refused is not None:
+            return refused
+        members = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(members, list) or len(members) != 1 or body.get("isGroup"):
+            return self._answer("create", None, body, _error(400, "BadArgument", "one member"))
+        user_id = str((members[0] or {}).get("id") or "")
+        tenant = body.get("tenantId") or (body.get("channelData") or {}).get("tenant", {}).get("id")
+        if tenant != self.tenant_id:
+            return self._answer("create", None, body, _error(400, "BadArgument", "tenant"))
+        with self._lock:
+            if user_id not in self._installed:
+                response = _error(
+                    403, "BotNotInConversationRoster", "The bot is not part of the roster."
+                )
+                return self._answer("create", None, body, response)
+            found = next((c for c in self._conversations.values() if c.user_id == user_id), None)
+            if found is None:
+                found = Conversation(f"a:{next(self._ids)}", user_id)
+                self._conversations[found.id] = found
+        answer = web.json_response({"id": found.id}, status=201)
+        return self._answer("create", found.id, body, answer)
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        return await self._post(request, "send")
+
+    async def _reply(self, request: web.Request) -> web.StreamResponse:
+        return await self._post(request, "reply")
+
+    async def _post(self, request: web.Request, operation: str) -> web.StreamResponse:
+        conversation_id = request.match_info["conversation"]
+        body, refused = await self._admit(request, operation, conversation_id)
+        if refused is not None:
+            return refused
+        with self._lock:
+            conversation = self._conversations.get(conversation_id)
+            if conversation is None:
+                missing = _error(404, "ConversationNotFound", "Conversation not found.")
+                return self._answer(operation, conversation_id, body, missing)
+            activity_id = f"1{next(self._ids):012d}"
+            conversation.activities[activity_id] = {**body, "id": activity_id}
+        return self._answer(
+            operation, conversation_id, body, web.json_response({"id": activity_id}, status=201)
+        )
+
+    async def _update(self, request: web.Request) -> web.StreamResponse:
+        conversation_id = request.match_info["conversation"]
+        activity_id = request.match_info["activity"]
+        body, refused = await self._admit(request, "update", conversation_id)
+        if refused is not None:
+            return refused
+        with self._lock:
+            conversation = self._conversations.get(conversation_id)
+            if conversation is None or activity_id not in conversation.activities:
+                missing = _error(404, "ActivityNotFound", "Activity not found.")
+                return self._answer("update", conversation_id, body, missing)
+            conversation.activities[activity_id] = {**body, "id": activity_id}
+        return self._answer("update", conversation_id, body, web.json_response({"id": activity_id}))
+
+    async def _admit(
+        self, request: web.Request, operation: str, conversation: str | None = None
+    ) -> tuple[Any, web.StreamResponse | None]:
+        """The request's JSON body, or the answer refusing it (token, failure on demand,
+        malformed, too large, a card Teams does not render)."""
+        raw = await request.read()
+        if not self.anonymous and request.headers.get("Authorization") != f"Bearer {self.token}":
+            denied = web.json_response(
+                {"message": "Authorization has been denied for this request."}, status=401
+            )
+            return None, self._answer(operation, conversation, None, denied)
+        failure = self._failure(operation)
+        if failure is not None:
+            headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after else {}
+            failed = _error(failure.status, "ServiceError", "Try again later.", **headers)
+            return None, self._answer(operation, conversation, None, failed)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            bad = _error(400, "BadArgument", "The request body is not JSON.")
+            return None, self._answer(operation, conversation, None, bad)
+        if operation != "create":
+            if not isinstance(body, dict):
+                bad = _error(400, "BadArgument", "An activity must be an object.")
+                return None, self._answer(operation, conversation, body, bad)
+            if len(raw) > MESSAGE_LIMIT:
+                big = _error(413, "MessageSizeTooBig", "Message size too big.")
+                return None, self._answer(operation, conversation, body, big)
+            problem = card_problem(body)
+            if problem is not None:
+                return None, self._answer(
+                    operation, conversation, body, _error(400, "BadArgument", problem)
+                )
+        return body, None
+
+    def _failure(self, operation: str) -> _Failure | None:
+        with self._lock:
+            queue = self._failures.get(operation)
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.popleft()
+            return failure
+
+    def _answer(
+        self, operation: str, conversation: str | None, body: Any, response: web.Response
+    ) -> web.Response:
+        with self._lock:
+            self._calls.append(
+                ConnectorCall(operation, conversation, body, response.status, self.clock())
+            )
+        return response
