@@ -145,6 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument(
         "--locale", choices=("en", "zh"), help="language of the Markdown (default: the manager's)"
     )
+    package = commands.add_parser(
+        "teams-package",
+        help="write the Teams app package (manifest.json and icons, zipped) to upload",
+        description="Build the Microsoft Teams app package for this deployment: the bot is"
+        " CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID, its domain that of"
+        " CADENCE_PUBLIC_URL (or --public-url). Prints the zip's path.",
+    )
+    package.add_argument(
+        "--output",
+        type=Path,
+        default=Path("cadence-teams.zip"),
+        metavar="PATH",
+        help="the zip to write, or a folder to write cadence-teams.zip in"
+        " (default: ./cadence-teams.zip)",
+    )
+    package.add_argument(
+        "--public-url", metavar="URL", help="https address of the bot (default: CADENCE_PUBLIC_URL)"
+    )
     demo = commands.add_parser(
         "demo",
         help="simulate a quarter offline: sample org, Slack stand-in, timeline of nudges",
@@ -519,6 +537,26 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the Teams app package."""
+    import os
+
+    from bot.teams.app_package import PackageError, PackageSettings, write
+
+    try:
+        package = PackageSettings.from_env(dict(os.environ), public_url=args.public_url)
+    except PackageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        path = write(package, args.output)
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -531,4 +569,5 @@ COMMANDS = {
     "leave": cmd_leave,
     "prep-pack": cmd_prep_pack,
     "demo": cmd_demo,
+    "teams-package": cmd_teams_package,
 }
