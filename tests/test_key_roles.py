@@ -3,15 +3,14 @@ their review interviews are planned longer."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.org.policy import Policy
 from bot.review.prep_pack import build_packs
-from storage.db import session_scope
-from storage.models import Cycle
-from tests.factories import ORG, T0, add_people, key
+from tests.factories import ORG, add_people, key
+from tests.test_self_assessment import add_cycle
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -22,19 +21,9 @@ def naming(policy: Policy, *names: str) -> Policy:
 
 
 async def seed(engine) -> None:
+    """`ORG`, Eli with an employee number, and a cycle under review."""
     await add_people(engine, [*ORG[:2], {**ORG[2], "employee_number": "E-042"}, *ORG[3:]])
-    async with session_scope(engine) as session:
-        session.add(
-            Cycle(
-                name="2026-Q3",
-                starts_on=date(2026, 7, 1),
-                ends_on=date(2026, 9, 30),
-                review_from=date(2026, 12, 1),
-                review_to=date(2026, 12, 14),
-                created_at=T0,
-            )
-        )
-        await session.commit()
+    await add_cycle(engine)
 
 
 @pytest.mark.parametrize("name", ["U0EMP", "eli@example.com", "ELI@example.com", "E-042"])

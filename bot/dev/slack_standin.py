@@ -24,6 +24,7 @@ import yaml
 from aiohttp import web
 
 from bot.dev import slack_rules as rules
+from bot.dev.loopback import LoopbackServer
 from bot.dev.project_files import slack_manifest
 from bot.dev.slack_workspace import Workspace, truthy
 
@@ -139,62 +140,26 @@ class SlackStandIn:
         self._workspace = Workspace(
             team_id=team_id, bot_user_id=bot_user_id, root_url=lambda: self.root_url
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer("slack-standin", self._app)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> SlackStandIn:
         """Start the server thread on a free port; block until it accepts requests."""
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        errors: list[BaseException] = []
-        self._thread = threading.Thread(
-            target=self._serve, args=(ready, errors), name="slack-standin", daemon=True
-        )
-        self._thread.start()
-        ready.wait()
-        if errors:
-            self._thread.join()
-            self._thread = None
-            raise RuntimeError("SlackStandIn failed to start") from errors[0]
+        if not self._server.running:
+            self.root_url = self._server.start()
+            self.base_url = f"{self.root_url}/api/"
         return self
 
-    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/respond/{key}", self._handle_respond)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
-        try:
-            runner = self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-            port = runner.addresses[0][1]
-            self.root_url = f"http://127.0.0.1:{port}"
-            self.base_url = f"{self.root_url}/api/"
-        except BaseException as exc:  # report any startup failure to start()
-            errors.append(exc)
-            ready.set()
-            loop.close()
-            return
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
+        return app
 
     def stop(self) -> None:
         """Shut the server down and join its thread (idempotent)."""
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> SlackStandIn:
         return self.start()

@@ -18,7 +18,6 @@ Paths and bodies are the Bot Connector REST API's, as the Microsoft 365 Agents S
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import threading
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from bot.dev.loopback import LoopbackServer
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"})  # what Teams renders
@@ -109,60 +110,26 @@ class TeamsStandIn:
         self._installed: set[str] = set()
         self._conversations: dict[str, Conversation] = {}
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer("teams-standin", self._app)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> TeamsStandIn:
         """Start the server thread on a free port; block until it accepts requests."""
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        errors: list[BaseException] = []
-        self._thread = threading.Thread(
-            target=self._serve, args=(ready, errors), name="teams-standin", daemon=True
-        )
-        self._thread.start()
-        ready.wait()
-        if errors:
-            self._thread.join()
-            self._thread = None
-            raise RuntimeError("TeamsStandIn failed to start") from errors[0]
+        if not self._server.running:
+            self.service_url = f"{self._server.start()}/"
         return self
 
-    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
-        try:
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-            self.service_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-        except BaseException as exc:  # report any startup failure to start()
-            errors.append(exc)
-            ready.set()
-            loop.close()
-            return
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
+        return app
 
     def stop(self) -> None:
         """Shut the server down and join its thread (idempotent)."""
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> TeamsStandIn:
         return self.start()
