@@ -157,6 +157,7 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
     assert main(["nudges", "--failed"]) == 0
     out = capsys.readouterr().out
     assert "failed" in out and "checkin" in out and "error: channel_not_found" in out
+    assert "to U0MGR" in out and "about U0EMP" in out  # people as an operator knows them
 
 
 def test_tick_needs_a_moment_with_its_zone(env, capsys):

@@ -363,6 +363,7 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
     """List outbox rows."""
     from bot.engine import outbox
+    from storage import queries
     from storage.db import session_scope
 
     engine = await _with_engine(settings)
@@ -371,14 +372,23 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
             rows = await outbox.latest(
                 session, limit=args.limit, failed=args.failed, pending=args.pending
             )
+            named = {n.recipient_id for n in rows} | {n.about_id for n in rows if n.about_id}
+            accounts = await queries.accounts_of(session, named)
     finally:
         await engine.dispose()
+
+    def account(key: str) -> str:
+        """A person as an operator knows them: their chat user id (Slack's first)."""
+        mine = sorted(accounts.get(key, []), key=lambda i: (i.platform != "slack", i.id or 0))
+        return mine[0].user_id if mine else key
+
     if not rows:
         print("no nudges" + (" failed" if args.failed else ""))
     for n in rows:
+        subject = account(n.subject) if n.subject == n.about_id else n.subject
         print(
             f"{n.id:>6}  {n.due_at:%Y-%m-%d %H:%M}Z  {n.state:<9}  {n.kind:<24}"
-            f"  to {n.recipient_id:<12} about {n.subject:<16} attempts {n.attempts}"
+            f"  to {account(n.recipient_id):<12} about {subject:<16} attempts {n.attempts}"
             + (f"  error: {n.last_error}" if n.last_error and n.state == "failed" else "")
         )
     return EXIT_OK
