@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.engine.outbox import NudgeSpec, enqueue
 from bot.process.cli import main
+from storage import queries
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Leave, Talk
 from tests.factories import ORG, T0, add_people, key
@@ -177,3 +178,46 @@ def test_tick_accepts_an_offset_and_plans_at_that_moment(env, capsys):
 async def _all(engine, model):
     async with session_scope(engine) as session:
         return list((await session.execute(select(model))).scalars())
+
+
+def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, capsys):
+    """Someone only on Teams while this deployment sends through Slack alone: `tick` keeps
+    their check-in pending, and `nudges` says so instead of hiding it."""
+    run(env, lambda e: add_people(e, ORG))
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
+
+    async def only_on_teams(engine):
+        async with session_scope(engine) as session:
+            mia = await queries.slack_identity(session, key("U0MGR"))
+            assert mia is not None
+            mia.platform, mia.user_id = "teams", "0a0b0c0d-1111-2222-3333-444455556666"
+            await enqueue(
+                session,
+                [
+                    NudgeSpec(
+                        "checkin",
+                        key("U0MGR"),
+                        key("U0EMP"),
+                        "2026-11",
+                        now,
+                        key("U0EMP"),
+                        "manager",
+                        {},
+                    )
+                ],
+                now,
+            )
+            await session.commit()
+
+    run(env, only_on_teams)
+    assert main(["tick", "--now", "2026-11-27T02:00Z"]) == 0
+    capsys.readouterr()
+
+    assert main(["nudges", "--pending"]) == 0
+
+    out = capsys.readouterr().out
+    to_mia = [line for line in out.splitlines() if "to 0a0b0c0d" in line]
+    others = [line for line in out.splitlines() if " to U0" in line]
+    assert to_mia and all("pending" in line and "waiting: unreachable" in line for line in to_mia)
+    assert not any("unreachable" in line for line in others)
+    assert f"{len(to_mia)} pending nudge(s) wait for their recipient to be reachable" in out

@@ -283,7 +283,7 @@ class _Pass:
         await self.later(
             nudge,
             self.now + UNREACHABLE_RETRY,
-            error="unreachable: no account on a platform served",
+            error=outbox.UNREACHABLE,
         )
 
     async def deliver(self, nudge: Nudge, to: Recipient) -> None:

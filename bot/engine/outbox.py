@@ -549,6 +549,19 @@ async def latest(
     return list((await session.execute(query)).scalars())
 
 
+# The reason a row waits because its recipient has no account on a platform served (set by
+# the dispatcher; the row stays pending).
+UNREACHABLE = "unreachable: no account on a platform served"
+
+
+async def count_unreachable(session: AsyncSession) -> int:
+    """How many pending rows wait for their recipient to be reachable."""
+    query = select(func.count()).where(
+        col(Nudge.state) == NudgeState.PENDING, col(Nudge.last_error) == UNREACHABLE
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
 async def all_sent(session: AsyncSession) -> list[Nudge]:
     """Every row sent, in the order they were stored."""
     query = select(Nudge).where(col(Nudge.state) == NudgeState.SENT).order_by(col(Nudge.id))

@@ -374,6 +374,7 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
             )
             named = {n.recipient_id for n in rows} | {n.about_id for n in rows if n.about_id}
             accounts = await queries.accounts_of(session, named)
+            waiting = await outbox.count_unreachable(session)
     finally:
         await engine.dispose()
 
@@ -390,6 +391,12 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
             f"{n.id:>6}  {n.due_at:%Y-%m-%d %H:%M}Z  {n.state:<9}  {n.kind:<24}"
             f"  to {account(n.recipient_id):<12} about {subject:<16} attempts {n.attempts}"
             + (f"  error: {n.last_error}" if n.last_error and n.state == "failed" else "")
+            + ("  waiting: unreachable" if n.last_error == outbox.UNREACHABLE else "")
+        )
+    if waiting:
+        print(
+            f"{waiting} pending nudge(s) wait for their recipient to be reachable: no account"
+            " on a chat platform this deployment sends through (see delivery.platform_order)"
         )
     return EXIT_OK
 
