@@ -182,7 +182,7 @@ async def _all(engine, model):
 
 def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, capsys):
     """Someone only on Teams while this deployment sends through Slack alone: `tick` keeps
-    their check-in pending, and `nudges` says so instead of hiding it."""
+    their check-in pending, and `nudges` and `coverage` say so instead of hiding it."""
     run(env, lambda e: add_people(e, ORG))
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
 
@@ -221,3 +221,10 @@ def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, ca
     assert to_mia and all("pending" in line and "waiting: unreachable" in line for line in to_mia)
     assert not any("unreachable" in line for line in others)
     assert f"{len(to_mia)} pending nudge(s) wait for their recipient to be reachable" in out
+
+    assert main(["coverage"]) == 0
+
+    report = capsys.readouterr().out.splitlines()
+    # both of Mia's reports: the check-in about Ann was planned by the tick, and waits too
+    assert report[-1].startswith("2 pair(s) whose nudges wait: the manager has no account")
+    assert report[-1].endswith(": Mia Chen → Ann Lee, Mia Chen → Eli Wang")

@@ -562,6 +562,16 @@ async def count_unreachable(session: AsyncSession) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
+async def unreachable_pairs(session: AsyncSession) -> set[tuple[str, str]]:
+    """(recipient, about) of the pending rows waiting for their recipient to be reachable."""
+    query = select(col(Nudge.recipient_id), col(Nudge.about_id)).where(
+        col(Nudge.state) == NudgeState.PENDING,
+        col(Nudge.last_error) == UNREACHABLE,
+        col(Nudge.about_id).is_not(None),
+    )
+    return {(to, str(about)) for to, about in (await session.execute(query)).all()}
+
+
 async def all_sent(session: AsyncSession) -> list[Nudge]:
     """Every row sent, in the order they were stored."""
     query = select(Nudge).where(col(Nudge.state) == NudgeState.SENT).order_by(col(Nudge.id))

@@ -404,7 +404,9 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
     """Print HR's coverage report."""
     from bot.clock import system_clock
+    from bot.engine import outbox
     from bot.records.coverage import coverage
+    from storage.db import session_scope
 
     policy = _policy(settings)
     if policy is None:
@@ -412,6 +414,8 @@ async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
     engine = await _with_engine(settings)
     try:
         rows = await coverage(engine, policy=policy, now=system_clock())
+        async with session_scope(engine) as session:
+            waiting = await outbox.unreachable_pairs(session)
     finally:
         await engine.dispose()
     print(f"{'status':<10} {'manager':<24} {'report':<24} {'last dialogue':<14} open  overdue")
@@ -425,6 +429,14 @@ async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
         s: sum(1 for r in rows if r.status == s) for s in ("ok", "due", "escalated", "skipped")
     }
     print(f"{len(rows)} pairs: " + ", ".join(f"{n} {s}" for s, n in summary.items()))
+    unreachable = [r for r in rows if (r.manager_id, r.employee_id) in waiting]
+    if unreachable:
+        print(
+            f"{len(unreachable)} pair(s) whose nudges wait: the manager has no account on a chat"
+            " platform this deployment sends through: "
+            + ", ".join(f"{r.manager} → {r.employee}" for r in unreachable[:20])
+            + (f" and {len(unreachable) - 20} more" if len(unreachable) > 20 else "")
+        )
     return EXIT_OK
 
 
