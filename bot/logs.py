@@ -26,7 +26,16 @@ from types import TracebackType
 _ROOT = Path(__file__).resolve().parent.parent
 _OWN = ("bot", "handlers", "storage")
 # Libraries whose DEBUG/INFO lines carry bodies or statement parameters.
-_QUIET = ("slack_bolt", "slack_sdk", "sqlalchemy", "aiosqlite", "asyncpg", "aiohttp.client")
+_QUIET = (
+    "slack_bolt",
+    "slack_sdk",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "aiohttp.client",
+    "microsoft_agents",  # the Agents SDK logs headers, activities and URLs at debug and info
+    "msal",
+)
 # A library's line is kept up to the first of these: what follows is data, not wording.
 _DATA_STARTS = re.compile(r"[({\[:=\n]|\bbody\b|\bparams?\b|https?://")
 

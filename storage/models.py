@@ -327,8 +327,11 @@ class Nudge(SQLModel, table=True):
     # Whether an earlier attempt may have reached Slack (a time-out, a 5xx, a dead worker, a
     # message sent in part): the DM's history is checked before it is posted again.
     uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
-    channel: str | None = Field(default=None, max_length=32)
-    ts: str | None = Field(default=None, max_length=32)
+    # Where it was sent: the platform (NULL: Slack, before migration 0010), the DM channel or
+    # Teams conversation, and the message's ts or activity id (a redraw goes back there).
+    platform: str | None = Field(default=None, max_length=10)
+    channel: str | None = Field(default=None, max_length=256)
+    ts: str | None = Field(default=None, max_length=256)
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     sent_text: str | None = Field(default=None, max_length=300)
     skip_reason: str | None = Field(default=None, max_length=40)

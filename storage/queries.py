@@ -154,41 +154,65 @@ async def people_named(session: AsyncSession, handle: str) -> list[Person]:
     return list(await session.exec(query))
 
 
-def _slack_of(person_ids: Iterable[str]) -> SelectOfScalar[ChatIdentity]:
+def _on(platform: Platform, person_ids: Iterable[str]) -> SelectOfScalar[ChatIdentity]:
     return select(ChatIdentity).where(
-        col(ChatIdentity.platform) == Platform.SLACK, col(ChatIdentity.person_id).in_(person_ids)
+        col(ChatIdentity.platform) == platform, col(ChatIdentity.person_id).in_(person_ids)
     )
 
 
-async def slack_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
-    """The person's Slack identity, if they have one (the first, should they have several)."""
-    found = await session.exec(_slack_of([person_id]).order_by(col(ChatIdentity.id)).limit(1))
+async def identity_on(
+    session: AsyncSession, person_id: str, platform: Platform
+) -> ChatIdentity | None:
+    """The person's account on one platform, if they have one (the first, should they have
+    several)."""
+    found = await session.exec(_on(platform, [person_id]).order_by(col(ChatIdentity.id)).limit(1))
     return found.first()
+
+
+async def identities_on(
+    session: AsyncSession, person_ids: Iterable[str], platform: Platform
+) -> dict[str, ChatIdentity]:
+    """The account on one platform of each of these people that has one, by person."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = await session.exec(_on(platform, ids).order_by(col(ChatIdentity.id).desc()))
+    return {row.person_id: row for row in rows}  # the first identity wins: it comes last
+
+
+async def slack_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
+    """The person's Slack identity, if they have one."""
+    return await identity_on(session, person_id, Platform.SLACK)
 
 
 async def slack_identities(
     session: AsyncSession, person_ids: Iterable[str]
 ) -> dict[str, ChatIdentity]:
     """The Slack identity of each of these people that has one, by person."""
-    ids = list(set(person_ids))
-    if not ids:
-        return {}
-    rows = await session.exec(_slack_of(ids).order_by(col(ChatIdentity.id).desc()))
-    return {row.person_id: row for row in rows}  # the first identity wins: it comes last
+    return await identities_on(session, person_ids, Platform.SLACK)
 
 
 async def reporting_identity(session: AsyncSession, person_id: str) -> ChatIdentity | None:
     """The account whose platform's profile tells a person's language and time zone to the
     domain (and to the planner's snapshot, which picks the same one): their first Slack
-    account, the one platform that sends today."""
-    return await slack_identity(session, person_id)
+    account, else their first Teams account."""
+    return await slack_identity(session, person_id) or await identity_on(
+        session, person_id, Platform.TEAMS
+    )
 
 
 async def reporting_identities(
     session: AsyncSession, person_ids: Iterable[str]
 ) -> dict[str, ChatIdentity]:
-    """`reporting_identity` of each of these people that has one, by person."""
-    return await slack_identities(session, person_ids)
+    """`reporting_identity` of each of these people that has one, by person (one query)."""
+    found: dict[str, ChatIdentity] = {}
+    for row in (await accounts_of(session, person_ids)).values():
+        chosen = next((a for a in row if a.platform == Platform.SLACK), None) or next(
+            (a for a in row if a.platform == Platform.TEAMS), None
+        )
+        if chosen is not None:
+            found[chosen.person_id] = chosen
+    return found
 
 
 async def identity_of_account(

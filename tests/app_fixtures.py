@@ -74,20 +74,7 @@ class RunningApp:
 
     async def notices_sent(self, timeout: float = 5.0) -> None:
         """Wait until every notice written so far has left the outbox (sent or given up)."""
-        deadline = time.monotonic() + timeout
-        query = select(func.count()).where(
-            Nudge.role == ROLE,
-            Nudge.state.in_(("pending", "sending")),  # type: ignore[attr-defined]
-        )
-        while True:
-            async with session_scope(self.deps.engine) as session:
-                owed = (await session.execute(query)).scalar_one()
-            if owed == 0 and self.deps.notifier is not None:
-                await self.deps.notifier.idle()
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{owed} notice(s) still owed after {timeout}s")
-            await asyncio.sleep(0.02)
+        await notices_sent(self.deps.engine, self.deps.notifier, timeout)
 
     async def command(
         self, user_id: str, text: str = "", *, command: str = "/checkin"
@@ -137,6 +124,26 @@ class RunningApp:
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return await self.post(json.dumps(envelope), "application/json", headers=headers)
+
+
+async def notices_sent(engine: AsyncEngine, notifier: Any, timeout: float = 5.0) -> None:
+    """Wait until every notice written so far has left the outbox (sent or given up), and
+    the notifier's pass is over."""
+    deadline = time.monotonic() + timeout
+    query = select(func.count()).where(
+        Nudge.role == ROLE,
+        Nudge.state.in_(("pending", "sending")),  # type: ignore[attr-defined]
+    )
+    while True:
+        async with session_scope(engine) as session:
+            owed = (await session.execute(query)).scalar_one()
+        if owed == 0:
+            if notifier is not None:
+                await notifier.idle()
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{owed} notice(s) still owed after {timeout}s")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

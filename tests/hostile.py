@@ -68,7 +68,6 @@ MODULES = tuple(
 # Public functions of the builder modules that build no text a person reads, and why.
 NOT_RENDERING = {
     "rating_label": "HR's rating label as plain text (options; escaped where mrkdwn)",
-    "rating_text": "HR's rating label as plain text (options; escaped where mrkdwn)",
 }
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -98,6 +97,7 @@ class Sample:
     build: Callable[[], Any]
     shows: tuple[str, ...] = ()  # people's texts that must be shown whole (long run)
     nudge_kind: str | None = None
+    content: Any = None  # a nudge's or notice's plain data: every platform renders it
 
 
 def _person(key: str, name: str, manager: str | None = None, **extra: Any) -> Person:
@@ -582,6 +582,7 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
                 "notice_message",
                 kind,
                 lambda n=notice: notice_views.notice_message(n, policy=P, locale="en"),
+                content=notice,
             )
         )
     for label, c in nudge_contents.items():
@@ -591,6 +592,7 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
                 label,
                 lambda c=c: nudges.nudge_message(c, policy=P, locale="en"),
                 nudge_kind=c.nudge.kind,
+                content=c,
             )
         )
     return out

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.errors import Invalid
+from handlers import payload
 from handlers.slack import ids, parse, tell
 from handlers.slack.blocks.messages import Message
 from prompts import t
@@ -60,7 +61,7 @@ def test_what_could_not_be_read_is_echoed_shortened_visibly():
         parse.day("9" * 5000)
 
     echoed = refused.value.params["value"]
-    assert len(echoed) == parse.ECHO_LIMIT and echoed.endswith("…")
+    assert len(echoed) == payload.ECHO_LIMIT and echoed.endswith("…")
 
 
 def test_a_form_date_that_cannot_be_read_is_a_problem_of_its_own_field():

@@ -47,7 +47,10 @@ def test_demo_runs_a_quarter_and_prints_a_timeline_in_local_working_hours(
     out = capsys.readouterr().out
     timeline = [line for line in out.splitlines() if LINE.match(line)]
     assert len(timeline) > 50
-    kinds = {line[40:66].strip() for line in timeline}  # the fixed-width kind column
+    kinds = {line[47:73].strip() for line in timeline}  # the fixed-width kind column
+    platforms = {line[27:32].strip() for line in timeline}
+    assert platforms == {"Slack", "Teams"}  # a company mid-migration: both in one timeline
+    assert any("Teams  Zhou Min" in line and "check-in (firm)" in line for line in timeline)
     for kind in KINDS:
         assert any(kind in label for label in kinds), (kind, kinds)
     assert any("check-in (firm)" in line for line in timeline)  # the pair that never talks
@@ -62,6 +65,7 @@ def test_demo_runs_a_quarter_and_prints_a_timeline_in_local_working_hours(
     assert "Mia Chen → Eli Wang" in out and "[done]" in out
     assert "Summary: " in out and "because the talk happened" in out
     assert "Connecting a Slack workspace" in out and "python -m bot serve" in out
+    assert "Connecting Microsoft Teams" in out
     assert (tmp_path / "demo.db").is_file()
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from bot.engine.dispatch import backoff
 from bot.engine.outbox import NudgeSpec, claim, enqueue
 from bot.org.profiles import remember_dm_channel
 from storage import queries
@@ -95,7 +96,10 @@ async def test_server_errors_back_off_then_fail_and_are_listed(
         now = nudge.due_at
 
     assert nudge.state == "failed" and nudge.attempts == policy.delivery.max_attempts
-    assert waits == [timedelta(seconds=30 * 2**n) for n in range(policy.delivery.max_attempts - 1)]
+    bases = [timedelta(seconds=30 * 2**n) for n in range(policy.delivery.max_attempts - 1)]
+    assert len(waits) == len(bases)
+    for wait, base in zip(waits, bases, strict=True):  # doubling, with up to a tenth of jitter
+        assert base <= wait < base * 1.1
     assert "500" in (nudge.last_error or "") or "internal" in (nudge.last_error or "").lower()
     from bot.engine.outbox import failed
 
@@ -113,7 +117,7 @@ async def test_a_slack_timeout_is_retried_later(running_app, engine, database_ur
     nudge = await the_nudge(engine)
     assert (report.sent, report.retried, nudge.state, nudge.attempts) == (0, 1, "pending", 1)
     assert nudge.last_error.startswith("network")
-    assert nudge.due_at == FRI_10_SHANGHAI + timedelta(seconds=30)
+    assert nudge.due_at == FRI_10_SHANGHAI + backoff(1, nudge.id or 0)  # 30 s and its jitter
 
 
 async def test_nothing_is_sent_at_night_or_at_the_weekend_in_the_recipients_zone(
@@ -264,3 +268,11 @@ async def test_stale_profiles_are_refreshed_after_sending_never_before(
     async with session_scope(engine) as session:
         mia = await queries.slack_identity(session, key("U0MGR"))
     assert mia.refreshed_at == FRI_10_SHANGHAI  # and refreshed afterwards
+
+
+def test_back_off_is_jittered_per_row_so_an_outage_does_not_retry_everyone_at_once():
+    waits = {backoff(3, row) for row in range(1, 200)}
+
+    assert len(waits) > 10  # rows spread out
+    assert all(timedelta(minutes=2) <= w < timedelta(minutes=2) * 1.1 for w in waits)
+    assert backoff(3, 42) == backoff(3, 42)  # the same row waits the same each time

@@ -11,7 +11,7 @@ import urllib.parse
 
 from sqlalchemy import func, select
 
-from bot.slack.edge import MAX_BODY
+from bot.request_body import MAX_BODY
 from storage.db import make_engine, session_scope
 from storage.models import Talk
 from tests.app_fixtures import SIGNING_SECRET

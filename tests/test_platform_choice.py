@@ -2,8 +2,9 @@
 `delivery.platform_order` they have an account on and the process sends through; someone on
 no such platform waits, counted, never dropped; one platform's pause holds up no other.
 
-Teams has no sender yet (the next issue), so its side is a stand-in at the platform's edge:
-it records what it was asked to deliver, as a platform's API would, and answers like one."""
+The second platform here is a recording one at the dispatcher's edge (what it was asked to
+deliver, answered like a platform's API), so these tests are about the choice alone; Teams'
+real sender and its Bot Connector are proven in `test_teams_delivery.py`."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ ELI_TEAMS = "0a0b0c0d-1111-2222-3333-444455556666"
 MIA_TEAMS = "9f8e7d6c-5555-4444-3333-222211110000"
 
 
-class TeamsStandIn:
-    """What Cadence asked Teams to deliver, by outbox row and recipient account."""
+class RecordingPlatform:
+    """What Cadence asked the second platform (Teams) to deliver: outbox row, recipient."""
 
     def __init__(self, *, refuses: bool = False) -> None:
         self.delivered: list[tuple[int, str]] = []
@@ -81,7 +82,7 @@ def ordered(nudge_engine: Engine, *order: str) -> Engine:
     return nudge_engine
 
 
-def with_teams(nudge_engine: Engine, teams: TeamsStandIn) -> Engine:
+def with_teams(nudge_engine: Engine, teams: RecordingPlatform) -> Engine:
     slack = nudge_engine.platform(Platform.SLACK)
     nudge_engine.platforms = [slack, teams.delivery(slack.pace)]
     return nudge_engine
@@ -99,7 +100,7 @@ async def test_someone_on_both_platforms_is_reached_on_the_first_of_the_policys_
     await seed_org(engine, slack)
     await give_teams_account(engine, "U0MGR", MIA_TEAMS)
     await add_checkin_nudge(engine)  # to Mia, about Eli
-    teams = TeamsStandIn()
+    teams = RecordingPlatform()
     with_teams(nudge_engine, teams)
 
     ordered(nudge_engine, "teams", "slack")
@@ -142,7 +143,7 @@ async def test_someone_on_no_platform_served_waits_counted_and_is_never_dropped(
     [row] = await rows(engine)
     assert (row.state, row.attempts) == ("pending", 0)
 
-    teams = TeamsStandIn()
+    teams = RecordingPlatform()
     with_teams(nudge_engine, teams)  # once the process sends through Teams, it goes
     reached = await nudge_engine.dispatch(four_days_on + timedelta(hours=1))
 
@@ -157,7 +158,7 @@ async def test_a_paused_slack_holds_up_nobody_on_teams(running_app, engine, nudg
     await add_checkin_nudge(engine, subject="U0ANN", to="U0EMP")  # to Eli, on Teams
     await delivery_pause.pause(engine, reason="token_revoked", now=FRI_10_SHANGHAI)
     slack.revoke_token("token_revoked")
-    teams = TeamsStandIn()
+    teams = RecordingPlatform()
     with_teams(nudge_engine, teams)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
@@ -181,7 +182,7 @@ async def test_slack_refusing_the_token_mid_pass_stops_only_slack(
     await add_checkin_nudge(engine, subject="U0ANN", to="U0HR")  # Hana, on Slack
     await add_checkin_nudge(engine, subject="U0EMP", to="U0TEA")  # Tea, on Teams
     slack.fail_next("chat.postMessage", error="token_revoked", times=10)
-    teams = TeamsStandIn()
+    teams = RecordingPlatform()
     with_teams(nudge_engine, teams)
 
     report = await nudge_engine.dispatch(FRI_10_SHANGHAI)
@@ -203,7 +204,7 @@ async def test_a_teams_pause_is_stored_apart_and_ends_when_teams_accepts_the_bot
     await delivery_pause.pause(
         engine, reason="Unauthorized", now=FRI_10_SHANGHAI, platform=Platform.TEAMS
     )
-    teams = TeamsStandIn(refuses=True)
+    teams = RecordingPlatform(refuses=True)
     with_teams(nudge_engine, teams)
 
     still = await nudge_engine.dispatch(FRI_10_SHANGHAI)

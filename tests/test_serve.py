@@ -24,9 +24,11 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from bot.dev.slack_standin import SlackStandIn
+from bot.dev.teams_standin import TeamsStandIn
 from bot.process.cli import EXIT_CONFIG, main
 from bot.process.config import ConfigError, Settings
 from storage.migrate import alembic_config
+from tests.teams_fixtures import CLIENT_ID, teams_env
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ("serve", "migrate", "import-org", "export")
@@ -43,11 +45,15 @@ def _head() -> str:
 def _child_env(**extra: str) -> dict[str, str]:
     """The test's environment without any Slack or Cadence settings, plus `extra`."""
     own = {"DATABASE_URL", "PORT", "CADENCE_CONFIG", "TEST_DATABASE_URL"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k not in own}
+    env = {k: v for k, v in os.environ.items() if not _platform_setting(k) and k not in own}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+def _platform_setting(name: str) -> bool:
+    return name.startswith(("SLACK_", "CONNECTIONS__", "CADENCE_TEAMS_"))
 
 
 def _run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -141,7 +147,7 @@ def bare_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No Slack settings, a throwaway database, and no stray .env."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith("SLACK_") or name in {"PORT", "CADENCE_CONFIG"}:
+        if _platform_setting(name) or name in {"PORT", "CADENCE_CONFIG"}:
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cadence.db'}")
     return tmp_path
@@ -157,6 +163,7 @@ def test_serve_without_slack_secrets_exits_2_with_one_message_naming_both(
     assert err.count("error:") == 1
     assert err.startswith("error: missing SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET.")
     assert "manifest.yaml" in err
+    assert "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID" in err  # or Teams
     assert "Traceback" not in err
     assert not (bare_env / "cadence.db").exists()
 
@@ -236,6 +243,16 @@ def served(tmp_path: Path, slack: SlackStandIn) -> Iterator[Served]:
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
     )
+    served = _start_serve(tmp_path, env, db, port)
+    try:
+        _wait_healthy(served)
+        yield served
+    finally:
+        _stop(served.proc)
+
+
+def _start_serve(tmp_path: Path, env: dict[str, str], db: Path, port: int) -> Served:
+    """`python -m bot serve` started in `tmp_path`, its output in serve.log."""
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -245,12 +262,7 @@ def served(tmp_path: Path, slack: SlackStandIn) -> Iterator[Served]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    try:
-        served = Served(f"http://127.0.0.1:{port}", db, proc, log_path)
-        _wait_healthy(served)
-        yield served
-    finally:
-        _stop(proc)
+    return Served(f"http://127.0.0.1:{port}", db, proc, log_path)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -337,6 +349,49 @@ def test_served_process_stops_cleanly_on_a_signal_and_frees_its_port(
     assert "Finished server process" in log
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{served.url}/healthz", timeout=1)
+
+
+def test_serve_with_only_teams_variables_checks_every_token_and_needs_no_slack(
+    tmp_path: Path, teams: TeamsStandIn
+) -> None:
+    db, port = tmp_path / "teams.db", _free_port()
+    env = _child_env(
+        PORT=str(port), CADENCE_CONFIG=str(ROOT / "app.yaml"), **teams_env(teams, f"sqlite:///{db}")
+    )
+    served = _start_serve(tmp_path, env, db, port)
+    try:
+        _wait_healthy(served)
+        activity = {
+            "type": "installationUpdate",
+            "action": "add",
+            "id": "f:1",
+            "serviceUrl": teams.service_url,
+            "channelId": "msteams",
+            "from": {"id": "29:someone", "aadObjectId": "00000000-0000-4000-8000-0000000000aa"},
+            "conversation": {"id": teams.install("29:someone"), "conversationType": "personal"},
+            "recipient": {"id": "28:cadence"},
+        }
+        with httpx.Client(base_url=served.url, timeout=10) as http:
+            unsigned = http.post("/api/messages", json=activity)
+            expired = http.post(
+                "/api/messages",
+                json=activity,
+                headers={"Authorization": f"Bearer {teams.token_for(CLIENT_ID, expires_in=-900)}"},
+            )
+            signed = http.post(
+                "/api/messages",
+                json=activity,
+                headers={"Authorization": f"Bearer {teams.token_for(CLIENT_ID)}"},
+            )
+            slack = http.post("/slack/events", content="{}")
+    finally:
+        _stop(served.proc)
+    log = served.log_path.read_text()
+    assert (unsigned.status_code, expired.status_code, signed.status_code) == (401, 401, 200)
+    assert slack.status_code == 404  # Slack is not configured: no Slack route at all
+    assert "listening for Teams" in log and "never set it in production" in log
+    assert "Traceback" not in log
+    assert teams.token_for(CLIENT_ID) not in log
 
 
 # --- the command line's help and `migrate` ----------------------------------------------------

@@ -1,8 +1,9 @@
 """`python -m bot demo`: the real planner and dispatcher through a simulated quarter, offline.
 
-A sample org is imported into a local SQLite file, Slack is the in-process stand-in, the clock
-jumps from one due moment to the next, managers log talks after their nudges, and the outbox is
-printed as a timeline in each recipient's local time.
+A sample org is imported into a local SQLite file, some people on Slack and some on Teams (both
+in-process stand-ins: Slack's Web API and Teams' Bot Connector), the clock jumps from one due
+moment to the next, managers log talks after their nudges, and the outbox is printed as a
+timeline in each recipient's local time, with the platform each message went out on.
 """
 
 from __future__ import annotations
@@ -21,20 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.dev.demo_org import NEGLECTED, ORG, TALKS
 from bot.dev.project_files import shipped_policy
 from bot.dev.slack_standin import SlackStandIn
+from bot.dev.teams_standin import TeamsStandIn
 from bot.engine import kinds, outbox
 from bot.engine.choices import complete_action
 from bot.engine.scheduler import Engine
 from bot.org.importer import import_org_file
 from bot.org.people import zone_of
 from bot.org.policy import Policy, load_policy
-from bot.org.profiles import reported_zone
+from bot.org.profiles import remember_teams_contact, reported_zone
 from bot.org.worktime import WorkCalendar, calendar_for
-from bot.process.config import Settings
+from bot.process.config import Settings, TeamsSettings
 from bot.records.goals import create_goal
 from bot.records.meeting import ActionDraft
 from bot.records.milestones import mark_done, register_milestone
 from bot.records.talks import TalkDraft, record_talk, submission_key
 from bot.slack.app import create_app, create_nudge_engine
+from bot.teams.app import TeamsBot, teams_delivery
+from bot.teams.auth import fixed_token
+from bot.teams.connector import ConversationReference
 from storage import migrate, queries
 from storage.db import make_engine, session_scope, to_async_url
 from storage.models import ActionStatus, NudgeState, Person, TalkShare
@@ -57,6 +62,7 @@ WHY = {
     "the goal was clarified": ("goal clarified", "the goal was clarified"),
 }
 Step = Callable[..., Awaitable[object]]
+DEMO_BOT = "00000000-0000-4000-8000-00000000c0de"  # the demo bot's Entra client id
 
 
 class SimClock:
@@ -75,8 +81,8 @@ class Script:
     def __init__(self, engine: AsyncEngine, policy: Policy, clock: SimClock) -> None:
         self.engine, self.policy, self.clock = engine, policy, clock
         self.people: dict[str, Person] = {}  # by person key
-        self.key_of: dict[str, str] = {}  # the demo's Slack user ids -> person keys
-        self.slack_of: dict[str, str] = {}  # and back
+        self.key_of: dict[str, str] = {}  # the demo's handles (demo_org.ORG) -> person keys
+        self.handle_of: dict[str, str] = {}  # and back
         self.events: list[tuple[datetime, int, Step]] = []
         self.seq, self.seen, self.late = itertools.count(), set[int](), set[int]()
         self.held: Counter[str] = Counter()
@@ -136,7 +142,7 @@ class Script:
         manager, employee = self.people[manager_id], self.people[employee_id]
         lang = "zh" if manager.locale == employee.locale == "zh" else "en"
         bank = TALKS.get((kind, lang)) or TALKS[(kind, "en")]
-        turn = self.held[employee_id] + [row[0] for row in ORG].index(self.slack_of[employee_id])
+        turn = self.held[employee_id] + [row[0] for row in ORG].index(self.handle_of[employee_id])
         facts, consensus, acts = bank[turn % len(bank)]
         self.held[employee_id] += 1
         today = now.astimezone(zone_of(manager, self.policy)).date()
@@ -168,7 +174,7 @@ class Script:
         for n in sent:
             self.seen.add(n.id or 0)
             payload, who, when = json.loads(n.payload), n.recipient_id, n.sent_at or self.clock.now
-            pair = (self.slack_of[who], self.slack_of.get(n.about_id or ""))
+            pair = (self.handle_of[who], self.handle_of.get(n.about_id or ""))
             if n.kind == kinds.CHECKIN and pair != NEGLECTED:
                 self.at(self.moment(who, when, 14), self.talk, who, n.about_id, n.kind)
             elif n.kind == kinds.GOAL and n.role == "manager":
@@ -197,23 +203,60 @@ class Script:
                 raise RuntimeError(f"a nudge due at {due} could not be claimed")
 
 
-async def seed(engine: AsyncEngine, slack: SlackStandIn, csv_path: Path, now: datetime) -> None:
-    """Import the org chart from a generated HR CSV, and the same people into Slack."""
-    rows = ["slack_id,email,name,manager,timezone,locale,hr,country"]
-    for sid, name, manager, zone, locale, hr, country in ORG:
-        email = f"{name.split()[0].lower()}@example.com"
-        rows.append(",".join((sid, email, name, manager, zone, locale, hr, country)))
-        slack_locale = "zh-CN" if locale == "zh" else "en-US"
-        slack.add_user(sid, name=name, email=email, tz=zone, locale=slack_locale)
+def _email(name: str) -> str:
+    return f"{name.split()[0].lower()}@example.com"
+
+
+def _teams_id(handle: str) -> str:
+    """The Entra object id the demo gives a person on Teams."""
+    return f"00000000-0000-4000-8000-{[row[0] for row in ORG].index(handle) + 1:012d}"
+
+
+async def seed(
+    engine: AsyncEngine, slack: SlackStandIn, teams: TeamsStandIn, csv_path: Path, now: datetime
+) -> None:
+    """Import the org chart from a generated HR CSV (a template for a real one), the Slack
+    people into Slack, and the app installed for the Teams people (org-wide, as an admin
+    deploys it): each install is the activity Teams sends, which stores their chat."""
+    names = {row[0]: row[1] for row in ORG}
+    rows = ["slack_id,teams_id,email,name,manager,timezone,locale,hr,country"]
+    for handle, name, manager, zone, locale, hr, country, platform in ORG:
+        slack_id = handle if platform == "slack" else ""
+        teams_id = _teams_id(handle) if platform == "teams" else ""
+        boss = _email(names[manager]) if manager else ""
+        rows.append(
+            ",".join((slack_id, teams_id, _email(name), name, boss, zone, locale, hr, country))
+        )
+        chat_locale = "zh-CN" if locale == "zh" else "en-US"
+        if platform == "slack":
+            slack.add_user(handle, name=name, email=_email(name), tz=zone, locale=chat_locale)
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     await import_org_file(engine, csv_path, lookup_email=None, now=now)
+    for handle, _name, _manager, zone, locale, *_rest, platform in ORG:
+        if platform == "teams":
+            user = f"29:{_teams_id(handle)}"
+            reference = ConversationReference(
+                service_url=teams.service_url,
+                conversation_id=teams.install(user),
+                user_id=user,
+                bot_id=f"28:{DEMO_BOT}",
+                tenant_id=teams.tenant_id,
+            )
+            await remember_teams_contact(
+                engine,
+                aad_object_id=_teams_id(handle),
+                reference=reference.dumps(),
+                locale=locale,
+                tz=zone,
+                now=now,
+            )
 
 
 async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     """Print the outbox as a timeline, the talk records and a summary."""
     async with session_scope(engine) as session:
         people = {p.id: p for p in await queries.all_people(session)}
-        slack = await queries.slack_identities(session, people)
+        reporting = await queries.reporting_identities(session, people)
         nudges = await outbox.every_row(session)
         talks = await queries.talks_for_export(session)  # every talk, as held
         actions = await queries.actions_of_talks(session, [t.id for t in talks if t.id])
@@ -224,11 +267,15 @@ async def report(engine: AsyncEngine, end: date, policy: Policy) -> None:
     for n, sent_at in sent:
         person = people[n.recipient_id]
         local = sent_at.astimezone(
-            zone_of(person, policy, reported_zone(person, slack.get(person.id)))
+            zone_of(person, policy, reported_zone(person, reporting.get(person.id)))
         )
         kind = LABELS[n.kind] + (" (firm)" if json.loads(n.payload).get("firm") else "")
         first = (n.sent_text or "").split("\n")[0]
-        print(f"{local:%Y-%m-%d %a %H:%M} {local.tzname():<4}  {person.name:<12} {kind:<26}{first}")
+        where = (n.platform or "slack").capitalize()
+        print(
+            f"{local:%Y-%m-%d %a %H:%M} {local.tzname():<4}  {where:<5}  {person.name:<12}"
+            f" {kind:<26}{first}"
+        )
     print(f"\nTalks recorded: {len(talks)} (status of their actions on {end})\n")
     for t in talks:
         pair = f"{people[t.manager_id].name} → {people[t.employee_id].name}"
@@ -256,26 +303,36 @@ async def run_demo(database: Path, *, start: date, days: int) -> int:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     config = shipped_policy()
     policy, url = load_policy(config), to_async_url(f"sqlite:///{database}")
-    slack, engine = SlackStandIn().start(), make_engine(url)
+    slack, teams, engine = SlackStandIn().start(), TeamsStandIn().start(), make_engine(url)
     clock = SimClock(datetime.combine(start, time(0), UTC))
     try:
         await migrate.upgrade(engine)
         org_csv = database.with_name(f"{database.stem}-org.csv")
-        await seed(engine, slack, org_csv, clock.now - timedelta(days=30))
+        await seed(engine, slack, teams, org_csv, clock.now - timedelta(days=30))
         settings = Settings(slack.bot_token, None, None, slack.base_url, url, 0, config)
         _app, deps = create_app(settings, policy, engine=engine, clock=clock)
-        # simulated time: the stand-in limits nothing, so no real second between two posts
+        # simulated time: the stand-ins limit nothing, so no real second between two posts
         nudger = create_nudge_engine(deps, settings, sends_per_second=1000, channel_spacing=0)
+        bot = TeamsBot(
+            TeamsSettings({"CLIENTID": DEMO_BOT}),
+            policy,
+            engine=engine,
+            token=fixed_token(teams.token),
+            clock=clock,
+        )
+        nudger.platforms.append(teams_delivery(bot, sends_per_second=1000, channel_spacing=0))
         script = Script(engine, policy, clock)
         async with session_scope(engine) as session:
             script.people = {p.id: p for p in await queries.all_people(session)}
-            slack_ids = await queries.slack_identities(session, script.people)
-        script.slack_of = {key: identity.user_id for key, identity in slack_ids.items()}
-        script.key_of = {sid: key for key, sid in script.slack_of.items()}
+        by_email = {p.email: key for key, p in script.people.items()}
+        script.key_of = {row[0]: by_email[_email(row[1])] for row in ORG}
+        script.handle_of = {key: handle for handle, key in script.key_of.items()}
+        on_teams = ", ".join(row[1] for row in ORG if row[7] == "teams")
         print(f"Cadence demo: the real engine from {start} to {end} ({days} days), offline.")
-        print(f"{len(ORG)} people imported from {org_csv.name} into {database}; Slack is an")
-        print("in-process stand-in. Managers log a talk the day after each check-in nudge;")
-        print("Zhou Min never talks with Noah Brooks, so Zhou gets a firm reminder.")
+        print(f"{len(ORG)} people imported from {org_csv.name} into {database}. Slack and")
+        print(f"Teams are in-process stand-ins; on Teams: {on_teams}. Managers log a talk")
+        print("the day after each check-in nudge; Zhou Min never talks with Noah Brooks, so")
+        print("Zhou gets a firm reminder.")
         script.start(start)
         for offset in range(days):
             clock.now = datetime.combine(start + timedelta(days=offset), time(0), UTC)
@@ -285,7 +342,9 @@ async def run_demo(database: Path, *, start: date, days: int) -> int:
     finally:
         await engine.dispose()
         slack.stop()
-    print("\nTo connect a real workspace: follow README.md, 'Connecting a Slack workspace', then")
-    print("  cp .env.example .env        # and fill in the Slack tokens")
+        teams.stop()
+    print("\nTo connect a real workspace: follow README.md, 'Connecting a Slack workspace' or")
+    print("'Connecting Microsoft Teams' (or both), then")
+    print("  cp .env.example .env        # and fill in the Slack tokens, the Teams app, or both")
     print("  python -m bot serve")
     return 0

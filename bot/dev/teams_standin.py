@@ -12,6 +12,10 @@ answers as the Bot Connector does, including what Teams refuses:
 - an activity over Teams' message size (about 28 KB): 413 `MessageSizeTooBig`;
 - failures on demand (`fail_next`): 429 with `Retry-After`, 412, 502, 504.
 
+It also stands for the token service that signs what Teams sends the bot: `token_for`
+signs a Bot Framework-style JWT (RS256) with a key of its own, published at `jwks_url`, which
+the app's validator is pointed at through `CADENCE_TEAMS_TEST_JWKS_URL`/`_ISSUER`.
+
 Paths and bodies are the Bot Connector REST API's, as the Microsoft 365 Agents SDK's
 `ConnectorClient` sends them (`v3/conversations`, `.../activities[/{id}]`, PUT to update).
 """
@@ -27,7 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from bot.dev.loopback import LoopbackServer
 
@@ -35,6 +42,7 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"})  # what Teams renders
 MESSAGE_LIMIT = 28 * 1024  # bytes of an activity's JSON, as Teams counts a message
 RETRYABLE = frozenset({412, 429, 502, 504})
+SIGNING_KEY_ID = "cadence-standin-key"
 
 
 @dataclass
@@ -111,6 +119,8 @@ class TeamsStandIn:
         self._conversations: dict[str, Conversation] = {}
         self._ids = itertools.count(1)
         self._server = LoopbackServer("teams-standin", self._app)
+        self._signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.issuer = "https://api.botframework.test"
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> TeamsStandIn:
@@ -125,6 +135,7 @@ class TeamsStandIn:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_get("/keys", self._keys)
         return app
 
     def stop(self) -> None:
@@ -137,11 +148,62 @@ class TeamsStandIn:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # ---------------------------------------------------------------- the token service
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.service_url}keys"
+
+    def token_for(
+        self,
+        audience: str,
+        *,
+        expires_in: float = 3600,
+        issuer: str | None = None,
+        service_url: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+    ) -> str:
+        """A signed token as the Bot Framework sends with each activity: `aud` the bot's
+        client id, `iss`, `serviceurl`, expiring in `expires_in` seconds (negative: already
+        expired). `key`: sign with another key (a forgery)."""
+        now = int(time.time())
+        claims = {
+            "iss": issuer or self.issuer,
+            "aud": audience,
+            "serviceurl": service_url or self.service_url,
+            "nbf": now - 60,
+            "iat": now - 60,
+            "exp": now + int(expires_in),
+        }
+        return jwt.encode(
+            claims, key or self._signing_key, algorithm="RS256", headers={"kid": SIGNING_KEY_ID}
+        )
+
+    async def _keys(self, request: web.Request) -> web.StreamResponse:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._signing_key.public_key()))
+        jwk.update({"kid": SIGNING_KEY_ID, "use": "sig", "alg": "RS256"})
+        return web.json_response({"keys": [jwk]})
+
     # ---------------------------------------------------------------- the tenant
-    def install(self, user_id: str) -> None:
-        """The app is installed for this user (their Entra object id): the bot may chat."""
+    def install(self, user_id: str) -> str:
+        """The app is installed for this user (their Entra object id or Bot Framework id):
+        the bot may chat. Returns their personal chat's id, which Teams then names in every
+        activity from that chat."""
         with self._lock:
             self._installed.add(user_id)
+            return self._chat(user_id).id
+
+    def uninstall(self, user_id: str) -> None:
+        """The user removed the app: posts to their chat are refused (403) until it is
+        installed again."""
+        with self._lock:
+            self._installed.discard(user_id)
+
+    def _chat(self, user_id: str) -> Conversation:
+        found = next((c for c in self._conversations.values() if c.user_id == user_id), None)
+        if found is None:
+            found = Conversation(f"a:{next(self._ids)}", user_id)
+            self._conversations[found.id] = found
+        return found
 
     def fail_next(
         self, operation: str, status: int, *, retry_after: float | None = None, times: int = 1
@@ -189,10 +251,7 @@ class TeamsStandIn:
                     403, "BotNotInConversationRoster", "The bot is not part of the roster."
                 )
                 return self._answer("create", None, body, response)
-            found = next((c for c in self._conversations.values() if c.user_id == user_id), None)
-            if found is None:
-                found = Conversation(f"a:{next(self._ids)}", user_id)
-                self._conversations[found.id] = found
+            found = self._chat(user_id)
         answer = web.json_response({"id": found.id}, status=201)
         return self._answer("create", found.id, body, answer)
 
@@ -212,6 +271,11 @@ class TeamsStandIn:
             if conversation is None:
                 missing = _error(404, "ConversationNotFound", "Conversation not found.")
                 return self._answer(operation, conversation_id, body, missing)
+            if conversation.user_id not in self._installed:
+                removed = _error(
+                    403, "BotNotInConversationRoster", "The bot is not part of the roster."
+                )
+                return self._answer(operation, conversation_id, body, removed)
             activity_id = f"1{next(self._ids):012d}"
             conversation.activities[activity_id] = {**body, "id": activity_id}
         return self._answer(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -95,6 +95,12 @@ class NoLongerNeeded(Exception):
     """The nudge's reason went away (the talk happened, the action was done)."""
 
 
+class Unreachable(Exception):
+    """The platform cannot reach the recipient yet (Teams: the app is not installed for
+    them, or they removed it): the message stays pending, counted as unreachable, and is
+    asked for again later; no attempt is spent."""
+
+
 # send(nudge, now, turn): build the message, `await turn()` (the pace) right before each post;
 # waiting for the turn only right before the request keeps database time out of the spacing.
 Turn = Callable[[], Awaitable[None]]
@@ -103,6 +109,11 @@ Sender = Callable[[Nudge, datetime, Turn], Awaitable[Delivered]]
 ProfileRefresher = Callable[[Iterable[str], datetime], None]
 # Whether the platform accepts the bot's token (Slack: auth.test); ends a pause when it does.
 TokenCheck = Callable[[], Awaitable[bool]]
+# Whether the platform can reach this account now (Teams: only once a chat with it is known).
+Reachable = Callable[[ChatIdentity], bool]
+# Draws a sent notice again where the platform put it (the row's channel and ts), from the
+# record as it is now; failures are the platform's to log.
+Redraw = Callable[[Nudge], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,8 @@ class PlatformDelivery:
     pace: Pace
     verify: TokenCheck | None = None
     refresh: ProfileRefresher | None = None
+    reachable: Reachable | None = None
+    redraw: Redraw | None = None
 
 
 @dataclass
@@ -134,9 +147,13 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential back-off after the n-th failure: 30 s, 60 s, 2 min, … capped at 6 h."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+def backoff(attempts: int, row: int = 0) -> timedelta:
+    """Exponential back-off after the n-th failure: 30 s, 60 s, 2 min, … capped at 6 h, plus
+    a jitter of up to a tenth, fixed per outbox row (`row`), so rows that failed together
+    (a platform's outage) are not all retried in the same second."""
+    wait = min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+    share = (row * 2654435761) % 1000 / 10_000  # 0 to 0.0999: the same for a row every time
+    return wait + timedelta(seconds=int(wait.total_seconds() * share))
 
 
 @dataclass(frozen=True)
@@ -150,14 +167,19 @@ class Recipient:
 
 
 def reach(
-    accounts: Sequence[ChatIdentity], order: Sequence[str], served: Collection[str]
+    accounts: Sequence[ChatIdentity],
+    order: Sequence[str],
+    served: Mapping[str, PlatformDelivery] | Collection[str],
 ) -> ChatIdentity | None:
     """The account a person is reached on: on the first platform of `order` that the
-    process serves (`served`) and they have an account on (their oldest there)."""
+    process serves (`served`) and they have an account on that it can reach (their oldest
+    there)."""
     for platform in order:
         if platform in served:
+            delivery = served.get(platform) if isinstance(served, Mapping) else None
+            can_reach = delivery.reachable if delivery is not None else None
             for account in accounts:
-                if account.platform == platform:
+                if account.platform == platform and (can_reach is None or can_reach(account)):
                     return account
     return None
 
@@ -324,6 +346,9 @@ class _Pass:
             except NoLongerNeeded as reason:
                 await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
                 return
+            except Unreachable:
+                await self.unreachable(nudge)
+                return
             except TokenRefused as refused:
                 await self.stop(platform.platform, refused.reason)
                 self.hold(nudge)
@@ -350,6 +375,7 @@ class _Pass:
             ts=delivered.ts,
             text=delivered.text,
             now=self.now,
+            platform=platform.platform,
         )
 
     async def _in_working_time(
@@ -400,7 +426,7 @@ class _Pass:
             self.report.retried += 1
             await self.later(
                 nudge,
-                self.now + backoff(attempt),
+                self.now + backoff(attempt, nudge.id or 0),
                 error=error.reason,
                 count_attempt=True,
                 uncertain=error.uncertain,

@@ -231,13 +231,15 @@ async def mark_sent(
     ts: str,
     text: str,
     now: datetime,
+    platform: str | None = None,
 ) -> bool:
-    """Record a delivered nudge."""
+    """Record a delivered nudge, and where: the platform, channel and message."""
     return await _finish(
         engine,
         nudge.id or 0,
         worker,
         state=NudgeState.SENT,
+        platform=platform,
         channel=channel,
         ts=ts,
         sent_text=text[:300],

@@ -14,10 +14,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import system_clock
 from bot.context import Context
+from bot.engine import notices
 from bot.engine.dispatch import DispatchReport, PlatformDelivery, dispatch
 from bot.engine.kinds import NOTICE_KINDS
 from bot.engine.planner import PlanReport, plan
 from bot.logs import failure
+from storage.db import session_scope
+from storage.models import Nudge, Platform
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,26 @@ class Notifier:
                 log.error("sending notices failed (%s); the dispatcher retries", type(exc).__name__)
             if not self._again:
                 return
+
+    async def redraw_posted(
+        self, *, subject: str, kinds: tuple[str, ...], version: str | None = None
+    ) -> None:
+        """Draw again, on the platform each went out on, the notices about `subject` that were
+        sent already, from the record as it is now (one not sent yet reads the record when it
+        goes)."""
+        self.kick()
+        await self.idle()  # a notice being sent right now is sent before it is redrawn
+        async with session_scope(self.engine.context.engine) as session:
+            rows = await notices.posted(session, kinds=kinds, subject=subject, version=version)
+        await self.redraw(rows)
+
+    async def redraw(self, rows: list[Nudge]) -> None:
+        """Draw these sent notices again, each on the platform it went out on."""
+        served = {p.platform: p for p in self.engine.platforms}
+        for row in rows:
+            delivery = served.get(row.platform or Platform.SLACK)
+            if delivery is not None and delivery.redraw is not None:
+                await delivery.redraw(row)
 
 
 async def _run_plan(engine: Engine) -> None:

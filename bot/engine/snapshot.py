@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, and_, func, or_, select, type_coerce
+from sqlalchemy import DateTime, and_, case, func, or_, select, type_coerce
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -95,10 +95,14 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
     back, without the per-row bookkeeping of ORM results (a third of the time at 100k)."""
     snap = Snapshot()
     conn = await session.connection()
-    # the account `queries.reporting_identity` picks: each person's first Slack account
+
+    # the account `queries.reporting_identity` picks: each person's first Slack account,
+    # else their first Teams account
+    def first_on(platform: Platform) -> Any:
+        return func.min(case((col(ChatIdentity.platform) == platform, col(ChatIdentity.id))))
+
     first_slack = (
-        select(func.min(col(ChatIdentity.id)).label("id"))
-        .where(col(ChatIdentity.platform) == Platform.SLACK)
+        select(func.coalesce(first_on(Platform.SLACK), first_on(Platform.TEAMS)).label("id"))
         .group_by(col(ChatIdentity.person_id))
         .subquery()
     )
@@ -106,7 +110,7 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
         select(
             col(Person.id),
             col(Person.manager_id),
-            func.coalesce(col(ChatIdentity.timezone), col(Person.timezone)),  # Slack's wins
+            func.coalesce(col(ChatIdentity.timezone), col(Person.timezone)),  # the chat's wins
             col(Person.country),
             type_coerce(col(Person.created_at), DateTime()),  # only its day: no UTC conversion
         )

@@ -5,6 +5,7 @@ message."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,9 @@ from storage.db import session_scope
 from storage.models import ChatIdentity, Person, Platform
 
 FRESH = timedelta(days=7)
+REMEMBER_EVERY = timedelta(hours=1)  # a busy chat writes its sender's identity at most hourly
+LOCALE_MAX = 16  # chat_identity.locale
+ZONE_NAME_MAX = 64  # chat_identity.timezone
 
 
 def fresh_locale(identity: ChatIdentity | None, now: datetime) -> str | None:
@@ -83,6 +87,57 @@ async def remember_profile(
         await session.commit()
 
 
+async def teams_account(session: AsyncSession, aad_object_id: str) -> ChatIdentity | None:
+    """The Teams identity of an Entra object id (the org file's `teams_id`)."""
+    return await queries.identity_of_account(session, Platform.TEAMS, "", aad_object_id.lower())
+
+
+def known_zone(name: str | None) -> str | None:
+    """A time zone name worth storing: one the zone database knows, else None."""
+    if not name or len(name) > ZONE_NAME_MAX:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+async def remember_teams_contact(
+    engine: AsyncEngine,
+    *,
+    aad_object_id: str,
+    reference: str | None,
+    locale: str | None,
+    tz: str | None,
+    now: datetime,
+) -> Person | None:
+    """Keep what a Teams activity told us about its sender on their Teams identity: the
+    personal chat's conversation reference (`reference`, serialised; None keeps the stored
+    one), their language and time zone (nudges have no activity to read them from). Returns
+    the person, or None for someone not in the org chart."""
+    async with session_scope(engine) as session:
+        identity = await teams_account(session, aad_object_id)
+        person = await queries.get_person(session, identity.person_id) if identity else None
+        if identity is None or person is None:
+            return None
+        changed = False
+        if reference is not None and identity.conversation != reference:
+            identity.conversation, changed = reference, True
+        zone = known_zone(tz)
+        lang = locale[:LOCALE_MAX] if locale else None
+        if (lang and lang != identity.locale) or (zone and zone != identity.timezone):
+            identity.locale = lang or identity.locale
+            identity.timezone = zone or identity.timezone
+            changed = True
+        if identity.refreshed_at is None or now - identity.refreshed_at > REMEMBER_EVERY:
+            identity.refreshed_at, changed = now, True
+        if changed:
+            identity.updated_at = now
+            await session.commit()
+        return person
+
+
 async def remember_dm_channel(
     engine: AsyncEngine, user_id: str, channel: str, *, now: datetime
 ) -> None:
@@ -99,9 +154,11 @@ __all__ = [
     "is_stale",
     "remember_dm_channel",
     "remember_profile",
+    "remember_teams_contact",
     "reported_zone",
     "slack_account",
     "slack_identity",
     "stored_dm_channel",
     "stored_locale",
+    "teams_account",
 ]

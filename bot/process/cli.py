@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure as configure_logging
 from bot.org.policy import Policy, PolicyError, load_policy
-from bot.process.config import MANIFEST_HELP, ConfigError, Settings
+from bot.process.config import MANIFEST_HELP, TEAMS_HELP, ConfigError, Settings
 from storage import migrate
 from storage.db import make_engine
 
@@ -220,7 +220,7 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     missing = settings.missing_for_serve()
     if missing:
         print(
-            f"error: missing {', '.join(missing)}. {MANIFEST_HELP}",
+            f"error: missing {', '.join(missing)}. {MANIFEST_HELP} {TEAMS_HELP}",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -334,10 +334,10 @@ def _policy(settings: Settings) -> Policy | None:
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     """One plan and dispatch pass."""
     from bot.clock import system_clock
-    from bot.slack.app import create_app
+    from bot.process.assembly import assemble
 
-    if not settings.slack_bot_token:
-        print(f"error: missing SLACK_BOT_TOKEN. {MANIFEST_HELP}", file=sys.stderr)
+    if not settings.slack and settings.teams is None:
+        print(f"error: missing SLACK_BOT_TOKEN. {MANIFEST_HELP} {TEAMS_HELP}", file=sys.stderr)
         return EXIT_CONFIG
     policy = _policy(settings)
     if policy is None:
@@ -345,9 +345,8 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     now = args.now or system_clock()
     engine = await _with_engine(settings)
     try:
-        _app, deps = create_app(settings, policy, engine=engine, clock=lambda: now)
-        assert deps.notifier is not None
-        planned, sent = await deps.notifier.engine.tick(now)
+        platforms = assemble(settings, policy, engine=engine, clock=lambda: now)
+        planned, sent = await platforms.engine.tick(now)
     finally:
         await engine.dispose()
     print(
@@ -355,7 +354,12 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         f" ({planned.cancelled} cancelled); sent {sent.sent},"
         f" deferred {sent.deferred}, retrying {sent.retried}, failed {sent.failed},"
         f" cancelled {sent.cancelled}"
-        + ("; delivery paused: Slack refuses the bot's token" if sent.paused else "")
+        + (f", waiting for an unreachable recipient {sent.unreachable}" if sent.unreachable else "")
+        + (
+            f"; delivery paused: {', '.join(sorted(sent.paused_platforms))} refuses the bot's token"
+            if sent.paused
+            else ""
+        )
     )
     return EXIT_OK
 

@@ -10,6 +10,16 @@ from pathlib import Path
 from storage.db import to_async_url
 
 DEFAULT_DATABASE_URL = "sqlite:///cadence.db"
+# The Microsoft 365 Agents SDK reads its connection from these variables (its own names,
+# which Microsoft's docs and tools use): CLIENTID, CLIENTSECRET, TENANTID, AUTHORITY, AUTHTYPE,
+# ANONYMOUS_ALLOWED, ...
+TEAMS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+TEAMS_CLIENT_ID = TEAMS_PREFIX + "CLIENTID"
+TEAMS_ANONYMOUS = TEAMS_PREFIX + "ANONYMOUS_ALLOWED"
+# Test hooks: the JWT validator's signing keys and issuer (honoured only when set; the bot
+# warns at start).
+TEAMS_TEST_JWKS_URL = "CADENCE_TEAMS_TEST_JWKS_URL"
+TEAMS_TEST_ISSUER = "CADENCE_TEAMS_TEST_ISSUER"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 MANIFEST_HELP = (
@@ -18,6 +28,52 @@ MANIFEST_HELP = (
     " (SLACK_BOT_TOKEN), the Signing Secret (SLACK_SIGNING_SECRET) and, for Socket Mode, an"
     " app-level token with connections:write (SLACK_APP_TOKEN) into .env; see .env.example."
 )
+TEAMS_HELP = (
+    f"For Microsoft Teams, set {TEAMS_CLIENT_ID} (and CLIENTSECRET, TENANTID with the same"
+    " prefix) from the bot's Entra app registration; see README, Connecting Microsoft Teams."
+)
+TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """Microsoft Teams' side: the SDK's connection settings (`settings`, by the names after
+    the prefix: CLIENTID, CLIENTSECRET, TENANTID, AUTHORITY, AUTHTYPE, ANONYMOUS_ALLOWED, ...)
+    and the test hooks for the JWT validator's keys."""
+
+    settings: Mapping[str, str]
+    test_jwks_url: str | None = None
+    test_issuer: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.settings.get("CLIENTID", "")
+
+    @property
+    def anonymous(self) -> bool:
+        """Requests without a token are accepted and replies carry none (the Microsoft 365
+        Agents Playground): local development only."""
+        return self.settings.get("ANONYMOUS_ALLOWED", "").strip().lower() in TRUE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
+        """The Teams settings, or None when Teams is not configured (no client id and not
+        anonymous)."""
+        found = {
+            name.removeprefix(TEAMS_PREFIX): value
+            for name, value in env.items()
+            if name.startswith(TEAMS_PREFIX) and value
+        }
+        teams = cls(
+            found,
+            test_jwks_url=env.get(TEAMS_TEST_JWKS_URL) or None,
+            test_issuer=env.get(TEAMS_TEST_ISSUER) or None,
+        )
+        if not teams.client_id and not teams.anonymous:
+            return None
+        if (teams.test_jwks_url is None) != (teams.test_issuer is None):
+            raise ConfigError(f"set both {TEAMS_TEST_JWKS_URL} and {TEAMS_TEST_ISSUER}, or neither")
+        return teams
 
 
 @dataclass(frozen=True)
@@ -31,6 +87,7 @@ class Settings:
     database_url: str
     port: int
     config_path: Path
+    teams: TeamsSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +116,7 @@ class Settings:
             database_url=database_url,
             port=port,
             config_path=Path(env.get("CADENCE_CONFIG") or "app.yaml"),
+            teams=TeamsSettings.from_env(env),
         )
 
     @property
@@ -66,8 +124,16 @@ class Settings:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.slack_app_token is not None
 
+    @property
+    def slack(self) -> bool:
+        """Whether Slack is configured (a bot token)."""
+        return self.slack_bot_token is not None
+
     def missing_for_serve(self) -> list[str]:
-        """Name each secret that `serve` needs and does not have."""
+        """Name each secret that `serve` needs and does not have: Slack's when Slack is
+        configured or neither platform is; none when only Teams is."""
+        if not self.slack and self.teams is not None:
+            return []
         needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
         if self.socket_mode:
             needed["SLACK_APP_TOKEN"] = self.slack_app_token

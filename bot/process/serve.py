@@ -1,4 +1,5 @@
-"""`serve`: migrate, then answer Slack over HTTP (uvicorn) or Socket Mode."""
+"""`serve`: migrate, then answer Slack over HTTP (uvicorn) or Socket Mode, Teams on
+`/api/messages`, or both, from one process."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import uvicorn
 
 from bot.engine.scheduler import build_scheduler
 from bot.org.policy import Policy
+from bot.process.assembly import assemble
 from bot.process.config import Settings
 from bot.process.web import create_web
-from bot.slack.app import create_app
-from bot.slack.edge import GuardedSocketModeHandler, slack_routes
 from storage import migrate
 from storage.db import make_engine
 
@@ -39,32 +39,30 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     await migrate.upgrade(engine)
     if todo:
         log.info("applied migrations: %s", ", ".join(todo))
-    app, deps = create_app(settings, policy, engine=engine)
-    assert deps.notifier is not None
-    scheduler = build_scheduler(deps.notifier.engine)  # one engine, one pace per process
+    platforms = assemble(settings, policy, engine=engine)
+    scheduler = build_scheduler(platforms.engine)  # one engine, one pace per platform
     server = _Server(
         uvicorn.Config(
-            create_web(
-                engine,
-                slack_routes(app, signing_secret=settings.slack_signing_secret or ""),
-            ),
-            host=host,
-            port=settings.port,
-            lifespan="off",
+            create_web(engine, platforms.routes), host=host, port=settings.port, lifespan="off"
         )
     )
     socket_mode = None
-    if settings.socket_mode:
-        socket_mode = GuardedSocketModeHandler(app, settings.slack_app_token)
+    if platforms.slack_app is not None and settings.socket_mode:
+        from bot.slack.edge import GuardedSocketModeHandler
+
+        socket_mode = GuardedSocketModeHandler(platforms.slack_app, settings.slack_app_token)
         await socket_mode.connect_async()
         log.info("connected to Slack in Socket Mode; /healthz on port %s", settings.port)
-    else:
+    elif platforms.slack_app is not None:
         log.info("listening for Slack on http://%s:%s/slack/events", host, settings.port)
+    if platforms.teams is not None:
+        log.info("listening for Teams on http://%s:%s/api/messages", host, settings.port)
     scheduler.start()
     try:
         await server.serve()
     finally:
         scheduler.shutdown(wait=False)
+        await platforms.notifier.idle()
         if socket_mode is not None:
             await socket_mode.close_async()
         await engine.dispose()

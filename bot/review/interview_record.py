@@ -55,6 +55,13 @@ MAX_GOALS = 10
 DAYS_WITHOUT_NEXT_CYCLE = 90
 
 
+def rating_text(policy: Policy, rating: int, locale: str) -> str:
+    """A rating with HR's label in `locale`: `4 · Exceeds expectations`."""
+    labels = policy.review.rating_labels.get(rating, {})
+    label = labels.get(locale) or labels.get("en")  # type: ignore[call-overload]
+    return f"{rating} · {label}" if label else str(rating)
+
+
 @dataclass(frozen=True)
 class ReviewDraft:
     """The review form as typed (and `review_id` from the modal's routing): nothing trusted."""
@@ -108,6 +115,13 @@ class RecordedReview:
     edited: bool = False
     amended: bool = False  # a resubmission of the same form changed what it had saved
     recorder: str = ""  # the name of who recorded it, when read back from storage
+
+    @property
+    def recorded_by(self) -> str:
+        """Who recorded the review, by name: the manager, else whoever did (HR)."""
+        if self.talk.logged_by == self.manager.id:
+            return self.manager.name
+        return self.recorder or self.manager.name
 
 
 def review_kind(policy: Policy) -> str:

@@ -142,3 +142,22 @@ def share_text(pack: PrepPack, locale: str) -> str:
         average=round(share.average * 100),
     )
     return f"{line} {t('prep.share_ok' if share.meets_rule else 'prep.share_low', locale)}"
+
+
+def interview_line(pack: PrepPack, locale: str) -> str:
+    """When the interview is and how long, and why longer than usual if it is."""
+    when = t("prep.interview", locale, date=pack.interview_on.isoformat(), minutes=pack.minutes)
+    if pack.longer_because:
+        when += f" ({t('prep.longer', locale, reasons=reasons(pack, locale))})"
+    return when
+
+
+def summary_counts(pack: PrepPack) -> dict[str, int]:
+    """The figures of the pack's summary line (`prep.summary_counts`)."""
+    return {
+        "talks": len(pack.timeline),
+        "facts": len(pack.facts),
+        "open": sum(1 for a in pack.actions if a.status == "open"),
+        "overdue": sum(1 for a in pack.actions if a.status == "overdue"),
+        "goals": len(pack.goals),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +23,7 @@ from bot.slack.deps import Deps
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.profile_refresh import ProfileRefresher
 from bot.slack.sender import SlackNudgeSender
+from handlers.slack.notify import redraw
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -99,5 +101,6 @@ def create_nudge_engine(
         ),
         verify=sender.token_works,
         refresh=refresher.want,
+        redraw=partial(redraw, deps),
     )
     return Engine(deps, [slack], worker_name())

@@ -37,45 +37,17 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.clock import Clock, system_clock
 from bot.logs import describe
+from bot.request_body import Refused, read_bounded
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024  # 1 MiB: Slack's largest payloads (a full modal's state) are far smaller
 MAX_SKEW = 300  # seconds between Slack's timestamp and ours, as Slack documents
-
-
-class Refused(Exception):
-    """The request is refused with `status`; `reason` is for the log (no request data)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
-
-async def read_bounded(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The body, or Refused(413) as soon as it is known to be over `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise Refused(400, "a Content-Length that is not a number")
-        if int(declared) > limit:
-            raise Refused(413, f"a body of {int(declared)} bytes (limit {limit})")
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Refused(413, f"a streamed body over {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise Refused(400, "the client went away mid-body") from None
-    return b"".join(chunks)
 
 
 def signed_by_slack(

@@ -16,6 +16,7 @@ from bot.org.people import zone_of
 from bot.records import goals, milestones
 from bot.records.talks import find_employee, submission_key
 from bot.slack.deps import Deps
+from handlers.payload import ECHO_LIMIT
 from handlers.slack import ids, parse
 from handlers.slack.blocks import goal_views as gv
 from handlers.slack.blocks import kit
@@ -216,7 +217,7 @@ async def milestone_command(
         )
     except (parse.Unreadable, NotAllowed) as problem:
         # A name typed in the command may be in a refusal too: echoed shortened, like the rest
-        params = {k: kit.clip(str(v), parse.ECHO_LIMIT) for k, v in problem.params.items()}
+        params = {k: kit.clip(str(v), ECHO_LIMIT) for k, v in problem.params.items()}
         problem_text = kit.md(problem.key, locale, **params)
         message = gv.usage("milestone.usage", locale, problem=problem_text)
     except Invalid as invalid:

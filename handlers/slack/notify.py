@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.engine import kinds, notices
+from bot.engine import kinds
 from bot.engine.dispatch import NoLongerNeeded
 from bot.engine.kinds import TALK_RECORD, TALK_SAVED
 from bot.engine.notice_content import notice_content
@@ -18,7 +18,6 @@ from bot.slack.deps import Deps
 from handlers.slack.blocks.home import home_view
 from handlers.slack.blocks.notices import notice_message
 from handlers.slack.parse import Clicked
-from storage.db import session_scope
 from storage.models import Nudge
 
 log = logging.getLogger(__name__)
@@ -42,15 +41,10 @@ async def announce_recorded(deps: Deps, rec: Recorded) -> None:
 async def redraw_posted(
     deps: Deps, *, subject: str, kinds: tuple[str, ...], version: str | None = None
 ) -> None:
-    """Redraw the notices about `subject` that were sent already, from the record as it is
-    now (a notice not sent yet reads the record when it goes)."""
-    deps.kick()
+    """Redraw the notices about `subject` that were sent already, each on the platform it
+    went out on, from the record as it is now."""
     if deps.notifier is not None:
-        await deps.notifier.idle()  # a notice being sent right now is sent before it is redrawn
-    async with session_scope(deps.engine) as session:
-        rows = await notices.posted(session, kinds=kinds, subject=subject, version=version)
-    for row in rows:
-        await redraw(deps, row)
+        await deps.notifier.redraw_posted(subject=subject, kinds=kinds, version=version)
 
 
 async def redraw(deps: Deps, row: Nudge) -> None:

@@ -20,56 +20,16 @@ from bot.records.talks import MAX_ACTIONS, ActionDraft, TalkDraft
 from bot.review import interview_record
 from bot.review.self_assessment import TEXT_FIELDS
 from bot.text import clean
+from handlers.payload import Unreadable, day, record_id
 from handlers.slack import ids
-from handlers.slack.blocks.kit import clip, unescape
+from handlers.slack.blocks.kit import unescape
 from storage.models import TalkShare
 
-# What could not be read is echoed back, shortened visibly: it is a hint, not a record.
-ECHO_LIMIT = 100
-# Record ids are PostgreSQL integers: anything larger names no record.
-_MAX_ID = 2**31 - 1
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ESCAPED_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _RAW_USER = re.compile(r"^([UW][A-Z0-9]{6,})$")
 
 
 # -- shared -----------------------------------------------------------------------------------
-class Unreadable(Exception):
-    """What was sent is not in the expected form; `key` is the prompt explaining why (with
-    what could not be read, shortened, in `params`)."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = {name: clip(str(value), ECHO_LIMIT) for name, value in params.items()}
-
-
-def day(raw: object) -> date | None:
-    """A day written YYYY-MM-DD (as Slack's date pickers send it and the commands ask for
-    it), or None when none was given; `Unreadable` for anything else (`20261215` and
-    `2026-W50` too, which Python would take)."""
-    if raw is None or raw == "":
-        return None
-    text = str(raw).strip()
-    try:
-        if _ISO_DAY.match(text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise Unreadable("error.bad_date", value=raw)
-
-
-def record_id(raw: object) -> int:
-    """A record's id as a payload carries it (a button's value, routing data), or 0."""
-    if isinstance(raw, bool):
-        return 0
-    if isinstance(raw, int):
-        return raw if 0 < raw <= _MAX_ID else 0
-    text = str(raw if raw is not None else "")
-    readable = text.isascii() and text.isdigit() and len(text) <= 10  # not "²", "١٢"
-    return int(text) if readable and int(text) <= _MAX_ID else 0
-
-
 def button_record_id(action: dict[str, Any]) -> int:
     """The record a clicked button is about (its value: a talk's, goal's, review's id)."""
     return record_id(action.get("value"))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from bot.org.labels import kind_label
 from bot.org.policy import Policy
 from bot.review.prep_pack import PrepPack
-from bot.review.prep_pack_text import agenda, rating_label, reasons, share_text
+from bot.review.prep_pack_text import (
+    agenda,
+    interview_line,
+    rating_label,
+    share_text,
+    summary_counts,
+)
 from handlers.slack.blocks import kit
 from prompts import items, t
 
@@ -17,20 +23,8 @@ def prep_pack_blocks(pack: PrepPack, *, policy: Policy, locale: str) -> list[kit
     The timeline shows the latest talks and says how many more the attached file lists.
     (`bot.review.prep_pack_text` writes plain text with names in it: escaped here as a whole.)"""
     name = pack.employee.name
-    when = t("prep.interview", locale, date=pack.interview_on.isoformat(), minutes=pack.minutes)
-    if pack.longer_because:
-        when += f" ({t('prep.longer', locale, reasons=reasons(pack, locale))})"
-    open_ = sum(1 for a in pack.actions if a.status == "open")
-    overdue = sum(1 for a in pack.actions if a.status == "overdue")
-    counts = kit.md(
-        "prep.summary_counts",
-        locale,
-        talks=len(pack.timeline),
-        facts=len(pack.facts),
-        open=open_,
-        overdue=overdue,
-        goals=len(pack.goals),
-    )
+    when = interview_line(pack, locale)
+    counts = kit.md("prep.summary_counts", locale, **summary_counts(pack))
     blocks = [
         kit.header(t("prep.title", locale, name=name, cycle=pack.cycle.name)),
         *kit.sections(kit.lines(kit.bold(when), counts)),

@@ -16,6 +16,7 @@ from bot.review.interview_record import (
     RecordedReview,
     ReviewForm,
     decisions_of,
+    rating_text,
 )
 from handlers.slack import ids
 from handlers.slack.blocks import kit
@@ -25,13 +26,6 @@ from storage.models import Review
 
 _FORM_TAIL = 5  # the review modal's blocks after the action rows: divider, decisions, date,
 # minutes, the employee's view
-
-
-def rating_text(policy: Policy, rating: int, locale: str) -> str:
-    """A rating with HR's label in `locale`: `4 · Exceeds expectations`."""
-    labels = policy.review.rating_labels.get(rating, {})
-    label = labels.get(locale) or labels.get("en")  # type: ignore[call-overload]
-    return f"{rating} · {label}" if label else str(rating)
 
 
 def _text(
@@ -302,9 +296,8 @@ def acknowledged_notice(rec: RecordedReview, *, locale: str) -> Message:
 
 def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
     """Tell HR and the manager that the employee disagrees, with their comment."""
-    held, employee, talk = rec.talk.held_on.isoformat(), rec.employee.name, rec.talk
-    by_manager = talk.logged_by == rec.manager.id
-    recorder = rec.manager.name if by_manager else rec.recorder or rec.manager.name
+    held, employee = rec.talk.held_on.isoformat(), rec.employee.name
+    recorder = rec.recorded_by
     body = kit.md(
         "review.disagreement.body",
         locale,

@@ -1,0 +1,216 @@
+"""Assemble Teams' side: the inbound check, the connector back to Teams, the listeners and the
+sender, sharing the process's one nudge engine with Slack when both are served."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from microsoft_agents.activity import Activity
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, system_clock
+from bot.context import Context
+from bot.engine import pace
+from bot.engine.dispatch import PlatformDelivery
+from bot.logs import describe
+from bot.org.policy import Policy
+from bot.org.profiles import remember_teams_contact, stored_locale, teams_account
+from bot.process.config import TeamsSettings
+from bot.teams.auth import BotToken, Caller, InboundAuth, bot_token
+from bot.teams.connector import ConnectorError, ConversationReference, TeamsConnector
+from prompts import normalize_locale
+from storage import queries
+from storage.db import session_scope
+from storage.models import Person, Platform
+
+if TYPE_CHECKING:
+    from bot.engine.scheduler import Notifier
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `/api/messages` answers: a status, and for an invoke its body."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class TeamsDeps(Context):
+    """What every Teams listener is handed: the shared context and the connector."""
+
+    connector: TeamsConnector = field(default_factory=lambda: TeamsConnector(_no_token))
+    notifier: Notifier | None = None
+
+    def kick(self) -> None:
+        """Send the notices just written to the outbox, now, in the background."""
+        if self.notifier is not None:
+            self.notifier.kick()
+
+    async def locale_for_person(self, person_key: str) -> str:
+        """A person's language: what Teams last told us, else the org file's, else the
+        policy's."""
+        async with session_scope(self.engine) as session:
+            person = await queries.get_person(session, person_key)
+            identity = await queries.identity_on(session, person_key, Platform.TEAMS)
+        if person is None:
+            return self.policy.locale
+        return stored_locale(person, identity, self.policy)
+
+
+async def _no_token() -> str | None:
+    return None
+
+
+@dataclass
+class Incoming:
+    """One activity from Teams, as a listener sees it: who sent it (None: not in the org
+    chart), in which language, and where an answer goes."""
+
+    activity: Activity
+    person: Person | None
+    locale: str
+    reply_to: ConversationReference | None
+    deps: TeamsDeps
+
+    @property
+    def actor(self) -> str:
+        """The sender's person key, or "" (which the domain refuses as unknown)."""
+        return self.person.id if self.person is not None else ""
+
+    async def reply(self, activity: dict[str, Any]) -> str | None:
+        """Post an activity in the conversation this one came from; its id, or None if
+        Teams refused (logged by status, never raised: an answer is never worth a crash)."""
+        if self.reply_to is None:
+            return None
+        try:
+            return await self.deps.connector.send(self.reply_to, activity)
+        except ConnectorError as exc:
+            log.warning("a reply in Teams was refused (%s)", describe(exc))
+            return None
+
+    async def update(self, activity_id: str, activity: dict[str, Any]) -> bool:
+        """Replace a message the bot sent in this conversation."""
+        if self.reply_to is None or not activity_id:
+            return False
+        try:
+            await self.deps.connector.update(self.reply_to, activity_id, activity)
+        except ConnectorError as exc:
+            log.warning("a Teams message could not be updated (%s)", describe(exc))
+            return False
+        return True
+
+
+def reference_of(activity: Activity) -> ConversationReference | None:
+    """Where to answer this activity, or None when it names no conversation."""
+    if not activity.service_url or activity.conversation is None or not activity.conversation.id:
+        return None
+    sender, bot = activity.from_property, activity.recipient
+    return ConversationReference(
+        service_url=activity.service_url,
+        conversation_id=activity.conversation.id,
+        user_id=sender.id if sender is not None else "",
+        bot_id=bot.id if bot is not None else "",
+        tenant_id=activity.conversation.tenant_id,
+    )
+
+
+class TeamsBot:
+    """Teams' side of the process: `handle` answers one authenticated activity."""
+
+    def __init__(
+        self,
+        teams: TeamsSettings,
+        policy: Policy,
+        *,
+        engine: AsyncEngine,
+        token: BotToken | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.auth = InboundAuth(teams)
+        self.deps = TeamsDeps(
+            policy=policy,
+            engine=engine,
+            clock=clock,
+            connector=TeamsConnector(token or bot_token(teams)),
+        )
+
+    async def handle(self, activity: Activity, caller: Caller) -> Answer:
+        """Remember what the activity tells about its sender, then let the listeners answer."""
+        from handlers.teams.listeners import answer  # the listeners import this module
+
+        return await answer(await self.incoming(activity))
+
+    async def incoming(self, activity: Activity) -> Incoming:
+        """The activity with its sender looked up (and their chat, language and zone kept)."""
+        deps, now = self.deps, self.deps.clock()
+        sender = activity.from_property
+        aad = (sender.aad_object_id or "") if sender is not None else ""
+        reference = reference_of(activity)
+        personal = (
+            activity.conversation is not None
+            and (activity.conversation.conversation_type or PERSONAL) == PERSONAL
+        )
+        person = None
+        if aad:
+            person = await remember_teams_contact(
+                deps.engine,
+                aad_object_id=aad,
+                reference=reference.dumps() if reference is not None and personal else None,
+                locale=normalize_locale(activity.locale),  # a catalog's: `zh-CN` is `zh`
+                tz=activity.local_timezone,
+                now=now,
+            )
+        if person is not None and not person.active:
+            person = None
+        locale = await deps.locale_for_person(person.id) if person else None
+        return Incoming(activity, person, locale or _locale(activity, deps.policy), reference, deps)
+
+
+def _locale(activity: Activity, policy: Policy) -> str:
+    return normalize_locale(activity.locale) or policy.locale
+
+
+def teams_delivery(
+    bot: TeamsBot,
+    *,
+    sends_per_second: float | None = None,
+    channel_spacing: float | None = None,
+    monotonic: pace.Clock = time.monotonic,
+    sleep: pace.Sleeper = asyncio.sleep,
+) -> PlatformDelivery:
+    """Teams as the dispatcher sees it: its sender, its own pace (Teams allows about 7
+    messages a second to one chat and 50 a second per bot across them), its token check."""
+    from bot.teams.sender import TeamsNudgeSender, can_reach
+
+    delivery = bot.deps.policy.delivery
+    rate = sends_per_second or delivery.sends_per_second
+    sender = TeamsNudgeSender(bot.deps)
+    return PlatformDelivery(
+        Platform.TEAMS,
+        sender,
+        pace.Pace(
+            start=rate,
+            ceiling=max(rate, delivery.max_sends_per_second),
+            channel_spacing=TEAMS_CHAT_SPACING if channel_spacing is None else channel_spacing,
+            clock=monotonic,
+            sleep=sleep,
+        ),
+        verify=sender.token_works,
+        reachable=can_reach,
+        redraw=sender.redraw,
+    )
+
+
+TEAMS_CHAT_SPACING = 0.2  # s between posts to one chat: under Teams' 7 per second per chat
+
+
+__all__ = ["Answer", "Incoming", "TeamsBot", "TeamsDeps", "teams_account", "teams_delivery"]

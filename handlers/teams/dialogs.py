@@ -1,0 +1,383 @@
+"""Dialogs (Teams' task modules): a form is asked for (`task/fetch`) and answered with an
+Adaptive Card; its submission (`task/submit`) is validated and saved before the answer, so
+a problem comes back on the same card, beside its field, with everything typed kept; a saved
+form closes the dialog and its notices go out.
+
+A form carries its own id (`f`, drawn when it is first shown and kept through every
+re-render), so a retried or doubled submission names the same record: it is saved once,
+however often it arrives."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from bot.engine import kinds
+from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
+from bot.logs import failure
+from bot.org import pickers
+from bot.records import goals, talks
+from bot.review import answers, self_assessment
+from bot.teams.app import Answer, Incoming
+from handlers.payload import record_id
+from handlers.teams import ids, parse
+from handlers.teams.cards import answers as answer_cards
+from handlers.teams.cards import forms
+from handlers.teams.cards.kit import catalog_plain
+from handlers.teams.cards.talk_form import form_title, talk_form
+from handlers.teams.notify import announce_recorded
+from prompts import t
+
+log = logging.getLogger(__name__)
+
+FORM_ID_LIMIT = 64
+DEFAULT_KIND = "checkin"
+
+
+def _continue(title: str, card: dict[str, Any]) -> Answer:
+    return Answer(
+        200,
+        {"task": {"type": "continue", "value": {"title": title, **answer_cards.attachment(card)}}},
+    )
+
+
+def _message(text: str) -> Answer:
+    """Close the dialog's form and show one line instead (a refusal)."""
+    return Answer(200, {"task": {"type": "message", "value": text}})
+
+
+def _form_id(data: dict[str, Any]) -> str:
+    given = parse.text_of(data, ids.FORM_ID)[:FORM_ID_LIMIT]
+    return given or secrets.token_urlsafe(16)
+
+
+async def fetch(incoming: Incoming) -> Answer:
+    """The form a button asked for."""
+    data = parse.data_of(incoming.activity.value)
+    locale = incoming.locale
+    if incoming.person is None:
+        return _message(t("refusal.not_in_org", locale))
+    form = parse.text_of(data, ids.FORM)
+    if form == ids.FORM_TALK:
+        employee = parse.text_of(data, ids.EMPLOYEE)
+        kind = parse.text_of(data, ids.KIND) or DEFAULT_KIND
+        if not employee:
+            return await _picker(incoming)
+        return await _talk_form(incoming, employee, kind)
+    if form == ids.FORM_GOAL:
+        whose = parse.text_of(data, ids.EMPLOYEE)[:64] or None
+        return await _goal_form(incoming, whose, secrets.token_urlsafe(16))
+    if form == ids.FORM_SELF:
+        return await _self_form(incoming, record_id(data.get(ids.CYCLE)) or None)
+    if form == ids.FORM_DISAGREE:
+        review_id = record_id(data.get(ids.REVIEW))
+        try:
+            review = await answers.answerable(
+                incoming.deps.engine, review_id=review_id, actor_id=incoming.actor
+            )
+        except NotAllowed as refused:
+            return _message(t(refused.key, locale, **refused.params))
+        card = forms.disagree_form(review.id or 0, locale=locale)
+        return _continue(t("review.disagree_modal.title", locale), card)
+    return _message(t("teams.form_unknown", locale))
+
+
+async def submit(incoming: Incoming) -> Answer:
+    """A form's submission: saved, or shown again with its problems."""
+    data = parse.data_of(incoming.activity.value)
+    locale = incoming.locale
+    if incoming.person is None:
+        return _message(t("refusal.not_in_org", locale))
+    form = parse.text_of(data, ids.FORM)
+    if form == ids.FORM_PICK:
+        chosen = parse.text_of(data, ids.PICKED)
+        if not chosen:
+            return await _picker(incoming, problem=Problem("teams.pick_required"))
+        return await _talk_form(incoming, chosen, DEFAULT_KIND)
+    if form == ids.FORM_TALK:
+        return await _save_talk(incoming, data)
+    if form == ids.FORM_GOAL:
+        return await _save_goal(incoming, data)
+    if form == ids.FORM_SELF:
+        return await _save_self(incoming, data)
+    if form == ids.FORM_DISAGREE:
+        return await _disagree(incoming, data)
+    return _message(t("teams.form_unknown", locale))
+
+
+async def _picker(incoming: Incoming, problem: Problem | None = None) -> Answer:
+    locale = incoming.locale
+    try:
+        found = await pickers.pickable_people(
+            incoming.deps.engine, actor_id=incoming.actor, typed=""
+        )
+        if not found.people and not found.actor.is_hr:
+            raise NotAllowed("refusal.no_reports")
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    card = answer_cards.picker_card(found.people, locale=locale, problem=problem)
+    return _continue(form_title(locale), card)
+
+
+async def _talk_form(incoming: Incoming, employee: str, kind: str) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    try:
+        ctx = await talks.record_context(
+            deps.engine,
+            actor_id=incoming.actor,
+            employee_id=employee[:64],
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    card = talk_form(
+        ctx,
+        policy=deps.policy,
+        locale=locale,
+        kind=kind,
+        form_id=secrets.token_urlsafe(16),
+    )
+    return _continue(form_title(locale), card)
+
+
+async def _save_talk(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    form_id = _form_id(data)
+    values = parse.form_values(data)
+    employee = parse.text_of(data, ids.EMPLOYEE)[:64]
+    now = deps.clock()
+
+    async def again(problems: dict[str, Problem] | None = None, note: str | None = None) -> Answer:
+        try:
+            ctx = await talks.record_context(
+                deps.engine,
+                actor_id=incoming.actor,
+                employee_id=employee,
+                policy=deps.policy,
+                now=now,
+            )
+        except NotAllowed as refused:
+            return _message(t(refused.key, locale, **refused.params))
+        card = talk_form(
+            ctx,
+            policy=deps.policy,
+            locale=locale,
+            kind=values.get(ids.TALK_KIND) or DEFAULT_KIND,
+            form_id=form_id,
+            values=values,
+            problems=problems,
+            note=note,
+        )
+        return _continue(form_title(locale), card)
+
+    try:
+        draft = replace(parse.talk_draft(data), employee_id=employee)
+        recorded = await talks.record_talk(
+            deps.engine,
+            actor_id=incoming.actor,
+            draft=draft,
+            policy=deps.policy,
+            now=now,
+            key=talks.submission_key(ids.FORM_TALK_KEY, incoming.actor, form_id),
+            digest=talks.form_digest(values),
+        )
+    except Invalid as invalid:
+        return await again(problems=invalid.problems)
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    except SaveFailed:
+        failure(log, "saving a talk from Teams failed; the form stays open")
+        return await again(note=t("error.save_failed", locale))
+    await announce_recorded(deps, recorded)
+    return Answer(200, {})
+
+
+async def _goal_form(
+    incoming: Incoming,
+    employee: str | None,
+    form_id: str,
+    *,
+    typed: dict[str, Any] | None = None,
+    problems: dict[str, Problem] | None = None,
+) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    try:
+        found = await goals.goal_form(
+            deps.engine,
+            actor_id=incoming.actor,
+            employee_id=employee,
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    card = forms.goal_form(found, locale=locale, form_id=form_id, typed=typed, problems=problems)
+    return _continue(t("goal.modal.title", locale), card)
+
+
+async def _save_goal(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    """Save the goal once per form (a retry or a second click finds it), or show the form
+    again with each problem beside its field."""
+    deps, locale = incoming.deps, incoming.locale
+    form_id = _form_id(data)
+    fixed = parse.text_of(data, ids.EMPLOYEE)[:64] or None
+    typed = {name: parse.text_of(data, name) for name in ("employee", "title", "measure", "due_on")}
+    employee = fixed or typed["employee"][:64]
+    try:
+        if not employee:
+            raise Invalid({"employee": Problem("goal.error.employee_required")})
+        due_on = parse.read_day(typed["due_on"], "due_on")
+        created = await goals.create_goal(
+            deps.engine,
+            actor_id=incoming.actor,
+            employee_id=employee,
+            title=typed["title"],
+            measure=typed["measure"],
+            due_on=due_on,
+            now=deps.clock(),
+            policy=deps.policy,
+            key=talks.submission_key(ids.FORM_GOAL_KEY, incoming.actor, form_id),
+        )
+    except Invalid as invalid:
+        return await _goal_form(incoming, fixed, form_id, typed=typed, problems=invalid.problems)
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    except SaveFailed:
+        failure(log, "saving a goal from Teams failed; the form stays open")
+        problems = {"title": Problem("goal.error.save_failed")}
+        return await _goal_form(incoming, fixed, form_id, typed=typed, problems=problems)
+    if created.created:
+        deps.kick()  # the proposal to the manager, or the goal to the employee
+    elif created.amended and deps.notifier is not None:
+        subject = kinds.goal_subject(created.goal.id)
+        await deps.notifier.redraw_posted(
+            subject=subject, kinds=(kinds.GOAL_PROPOSED, kinds.GOAL_SET)
+        )
+    return Answer(200, {})
+
+
+async def _self_form(
+    incoming: Incoming,
+    cycle_id: int | None,
+    *,
+    typed: dict[str, Any] | None = None,
+    problems: dict[str, Problem] | None = None,
+    note: str | None = None,
+) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    try:
+        form = await self_assessment.load_form(
+            deps.engine,
+            employee_id=incoming.actor,
+            policy=deps.policy,
+            now=deps.clock(),
+            cycle_id=cycle_id,
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    card = forms.self_form(
+        form, policy=deps.policy, locale=locale, typed=typed, problems=problems, note=note
+    )
+    return _continue(t("self.modal.title", locale), card)
+
+
+async def _save_self(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    """Save draft keeps the dialog open with "Draft saved"; Submit closes it with a line and
+    tells the manager (once; a later submission redraws the manager's copy)."""
+    deps, locale = incoming.deps, incoming.locale
+    cycle_id = record_id(data.get(ids.CYCLE)) or None
+    submit = parse.text_of(data, "d") != forms.DRAFT
+    texts = {name: parse.text_of(data, name) for name in self_assessment.TEXT_FIELDS}
+    typed: dict[str, Any] = {"rating": parse.text_of(data, "rating"), **texts}
+    try:
+        saved = await self_assessment.save(
+            deps.engine,
+            employee_id=incoming.actor,
+            cycle_id=cycle_id,
+            rating=typed["rating"] or None,
+            submit=submit,
+            policy=deps.policy,
+            now=deps.clock(),
+            **texts,
+        )
+    except Invalid as invalid:
+        note = t("self.modal.not_saved", locale)
+        return await _self_form(
+            incoming, cycle_id, typed=typed, problems=invalid.problems, note=note
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    except SaveFailed:
+        failure(log, "saving a self-assessment from Teams failed; the form stays open")
+        note = t("self.error.save_failed", locale)
+        return await _self_form(incoming, cycle_id, typed=typed, note=note)
+    if not submit:
+        return await _self_form(incoming, saved.cycle.id)
+    if saved.first_submission:
+        deps.kick()  # the manager's notice was written with the submission
+        manager = saved.manager.name if saved.manager else None
+        key = "self.done.submitted" if manager else "self.done.submitted_no_manager"
+        return _message(catalog_plain(key, locale, manager=manager))
+    if deps.notifier is not None:
+        subject = kinds.assessment_subject(saved.assessment.id)
+        await deps.notifier.redraw_posted(subject=subject, kinds=(kinds.SELF_SUBMITTED,))
+    return _message(catalog_plain("self.done.updated", locale))
+
+
+async def _disagree(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    """The employee's disagreement with its comment: stored once; HR and the manager told;
+    the summary shows it wherever it was sent."""
+    deps, locale = incoming.deps, incoming.locale
+    review_id = record_id(data.get(ids.REVIEW))
+    comment = parse.text_of(data, "comment")
+    try:
+        response = await answers.respond_to_review(
+            deps.engine,
+            review_id=review_id,
+            actor_id=incoming.actor,
+            agree=False,
+            comment=comment,
+            now=deps.clock(),
+        )
+    except Invalid as invalid:
+        problem = next(iter(invalid.problems.values()))
+        card = forms.disagree_form(review_id, locale=locale, typed=comment, problem=problem)
+        return _continue(t("review.disagree_modal.title", locale), card)
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    if response.first:
+        deps.kick()  # HR's and the manager's notices were written with the disagreement
+    elif response.amended and deps.notifier is not None:
+        version = kinds.review_version(response.record.talk.submission_key)
+        subject = kinds.review_subject(response.record.review.id)
+        await deps.notifier.redraw_posted(
+            subject=subject, kinds=(kinds.REVIEW_DISAGREED,), version=version
+        )
+    if deps.notifier is not None:
+        await deps.notifier.redraw(response.posted)  # the summary, with the answer
+    return Answer(200, {})
+
+
+async def search(incoming: Incoming) -> Answer:
+    """A people picker's typeahead: the actor's reports (HR: anyone) whose name matches."""
+    value = incoming.activity.value if isinstance(incoming.activity.value, dict) else {}
+    typed = str(value.get("queryText") or "")[: pickers.TYPED_LIMIT]
+    try:
+        found = await pickers.pickable_people(
+            incoming.deps.engine, actor_id=incoming.actor, typed=typed
+        )
+        people = found.people
+    except NotAllowed:
+        people = []
+    results = [{"title": p.name, "value": p.id} for p in people]
+    return Answer(
+        200,
+        {
+            "statusCode": 200,
+            "type": "application/vnd.microsoft.search.searchResponse",
+            "value": {"results": results},
+        },
+    )

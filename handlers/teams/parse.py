@@ -1,0 +1,174 @@
+"""Teams payloads → typed values for the domain; nothing here decides anything.
+
+Pure functions (no SDK, no database). A card's inputs come back merged into the data of the
+button that was pressed (`activity.value` for a message's Action.Submit, `value.data` for a
+dialog's `task/submit`, `value.action.data` for an Action.Execute); every value is read as
+text, bounded, and nothing read here is trusted: an unreadable record id is 0, which names no
+record, so the domain refuses it like any unknown one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.engine.choices import SKIP_REASONS, SkipReason
+from bot.errors import Invalid, Problem
+from bot.records.talks import MAX_ACTIONS, ActionDraft, TalkDraft
+from bot.text import clean
+from handlers.payload import Unreadable, day, record_id
+from handlers.teams import ids
+from storage.models import TalkShare
+
+VALUE_LIMIT = 20_000  # characters of one input kept (the domain refuses over its own limits)
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]{0,200}>")
+
+
+def data_of(value: object) -> dict[str, Any]:
+    """The data a click or a dialog's submission carries, from an invoke's `value` or a
+    message's `value`: always a dict of str keys."""
+    if not isinstance(value, Mapping):
+        return {}
+    inner = value.get("data")
+    if isinstance(inner, Mapping):
+        return {str(k): v for k, v in inner.items()}
+    action = value.get("action")
+    if isinstance(action, Mapping) and isinstance(action.get("data"), Mapping):
+        return {str(k): v for k, v in action["data"].items()}
+    return {str(k): v for k, v in value.items()}
+
+
+def text_of(data: Mapping[str, Any], name: str) -> str:
+    """An input's value as text, cleaned and bounded."""
+    raw = data.get(name)
+    if raw is None or isinstance(raw, (dict, list)):
+        return ""
+    return clean(str(raw)[:VALUE_LIMIT])
+
+
+def form_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """Every input of the record form as typed (the digest of a submission, and what a
+    re-rendered form shows again)."""
+    names = [
+        ids.TALK_KIND,
+        ids.TALK_HELD_ON,
+        ids.TALK_MINUTES,
+        ids.TALK_FACTS,
+        ids.TALK_CONSENSUS,
+        ids.TALK_COMPLETED,
+        ids.TALK_SHARE,
+        ids.TALK_PRIVATE_NOTE,
+    ]
+    for n in range(1, MAX_ACTIONS + 1):
+        names += [ids.talk_action(n, part) for part in ("text", "owner", "due")]
+    return {name: text_of(data, name) for name in names if text_of(data, name)}
+
+
+def _owner(raw: str) -> Literal["manager", "employee"] | None:
+    return raw if raw in ("manager", "employee") else None  # type: ignore[return-value]
+
+
+def talk_draft(data: Mapping[str, Any]) -> TalkDraft:
+    """The record form's submission as a draft; `Invalid` (field → problem) for dates that
+    cannot be read, like the domain's own problems."""
+    values = form_values(data)
+    problems: dict[str, Problem] = {}
+
+    def read_day(name: str) -> Any:
+        try:
+            return day(values.get(name))
+        except Unreadable as unreadable:
+            problems[name] = Problem(unreadable.key, dict(unreadable.params))
+            return None
+
+    actions = tuple(
+        ActionDraft(
+            text=values.get(ids.talk_action(n, "text"), ""),
+            owner=_owner(values.get(ids.talk_action(n, "owner"), "")),
+            due_on=read_day(ids.talk_action(n, "due")),
+        )
+        for n in range(1, MAX_ACTIONS + 1)
+    )
+    held_on = read_day(ids.TALK_HELD_ON)
+    if problems:
+        raise Invalid(problems)
+    completed = [record_id(p) for p in values.get(ids.TALK_COMPLETED, "").split(",")]
+    share = values.get(ids.TALK_SHARE, "")
+    minutes = values.get(ids.TALK_MINUTES)
+    if minutes and minutes.endswith(".0"):  # some clients send a number input as 30.0
+        minutes = minutes[:-2]
+    return TalkDraft(
+        employee_id=text_of(data, ids.EMPLOYEE)[:64],
+        kind=values.get(ids.TALK_KIND, ""),
+        held_on=held_on,
+        minutes=minutes,
+        facts=values.get(ids.TALK_FACTS, ""),
+        consensus=values.get(ids.TALK_CONSENSUS, ""),
+        actions=actions,
+        completed_action_ids=tuple(n for n in completed if n),
+        talk_share=TalkShare(share) if share in TalkShare._value2member_map_ else None,
+        private_note=values.get(ids.TALK_PRIVATE_NOTE, ""),
+    )
+
+
+def read_day(raw: str, field: str) -> Any:
+    """A day typed in a form's date input, or None when empty; `Invalid` (that field →
+    the problem) when it is not a day."""
+    try:
+        return day(raw)
+    except Unreadable as unreadable:
+        raise Invalid({field: Problem(unreadable.key, dict(unreadable.params))}) from None
+
+
+# -- commands ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    """What a message to the bot asked for: its first word(s), and the rest."""
+
+    action: Literal["checkin", "goal", "self", "review", "home", "help", "unknown"]
+    rest: str = ""
+
+
+_COMMANDS: dict[str, Literal["checkin", "goal", "self", "review", "home", "help"]] = {
+    "checkin": "checkin",
+    "check-in": "checkin",
+    "log": "checkin",
+    "self": "self",
+    "review": "review",
+    "home": "home",
+    "overview": "home",
+    "help": "help",
+    "?": "help",
+    "记录": "checkin",
+    "自评": "self",
+    "面谈": "review",
+    "概览": "home",
+    "帮助": "help",
+}
+
+
+def command(text: str | None) -> Command:
+    """A message's command: `checkin`, `checkin goal`, `self`, `review`, `home`, `help`
+    (case, a leading slash and an @mention of the bot do not matter)."""
+    words = _TAGS.sub(" ", _MENTION.sub(" ", text or "")[:1000]).split()
+    if not words:
+        return Command("help")
+    first = words[0].lower().lstrip("/")
+    if first == "checkin" and len(words) > 1 and words[1].lower() == "goal":
+        return Command("goal", " ".join(words[2:]))
+    if first == "goal":
+        return Command("goal", " ".join(words[1:]))
+    found = _COMMANDS.get(first)
+    if found is None:
+        return Command("unknown")
+    return Command(found, " ".join(words[1:]))
+
+
+# -- nudges -----------------------------------------------------------------------------------
+def skip_reason(data: Mapping[str, Any]) -> SkipReason:
+    """The reason chosen under Skip (its choice set sends it with the click); an unknown one
+    reads as "not relevant"."""
+    raw = text_of(data, ids.REASON)
+    return next((r for r in SKIP_REASONS if r == raw), "not_relevant")
