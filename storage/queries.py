@@ -255,6 +255,16 @@ async def accounts_of(
     return found
 
 
+async def active_person_by_email(session: AsyncSession, email: str) -> Person | None:
+    """The one active person with this email (letter case ignored), or None (also when two
+    share it: an email that names two people names nobody)."""
+    query = select(Person).where(
+        col(Person.active).is_(True), func.lower(col(Person.email)) == email.strip().lower()
+    )
+    found = list(await session.exec(query.limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
 async def person_by_employee_number(session: AsyncSession, number: str) -> Person | None:
     """The person the HRIS knows by this employee number."""
     found = await session.exec(select(Person).where(col(Person.employee_number) == number))

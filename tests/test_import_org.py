@@ -709,3 +709,27 @@ async def test_a_row_with_neither_account_nor_email_is_refused(
     message = await rejection_of(engine, write_accounts_csv(tmp_path, ",,Nobody,,,,,,,\n"))
 
     assert "line 2: needs a slack_id, a teams_id or an email" in message
+
+
+async def test_an_organisation_on_teams_alone_needs_no_slack_id_column(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "teams-org.csv"
+    path.write_text(
+        "teams_id,email,name,manager,timezone,locale,hr\n"
+        f"{ANN_TEAMS},ann@example.com,Ann,,Asia/Shanghai,en,false\n"
+        f"{BO_TEAMS},bo@example.com,Bo,ann@example.com,Asia/Shanghai,zh,false\n",
+        encoding="utf-8",
+    )
+
+    result = await run_import(engine, path)  # no look-up: no Slack at all
+
+    assert result.created == 2
+    async with session_scope(engine) as session:
+        people = {p.name: p for p in await queries.all_people(session)}
+        accounts = await queries.accounts_of(session, [p.id for p in people.values()])
+    assert people["Bo"].manager_id == people["Ann"].id
+    assert {a.platform for rows in accounts.values() for a in rows} == {"teams"}
+    without_both = tmp_path / "nobody.csv"
+    without_both.write_text("email,name,manager,timezone,locale,hr\n", encoding="utf-8")
+    assert "missing required column 'slack_id'" in await rejection_of(engine, without_both)

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from bot.request_body import MAX_BODY
 from bot.teams.connector import ConversationReference
 from storage.db import session_scope
-from storage.models import ChatIdentity, Platform, ProcessedEvent
+from storage.models import ChatIdentity, Person, Platform, ProcessedEvent
 from tests.chat_drivers import elements
+from tests.factories import T0
 from tests.teams_fixtures import TARA, TESS, TOM, RunningTeams, TeamsUser, tkey
 
 
@@ -181,3 +182,39 @@ async def test_a_manager_cannot_open_the_form_for_someone_elses_report(teams_app
 
     assert refused["task"]["type"] == "message"
     assert "manager" in refused["task"]["value"]
+
+
+async def test_someone_the_org_file_names_only_by_email_is_recognised_on_first_contact(
+    teams_app, engine
+):
+    newcomer = TeamsUser("00000000-0000-4000-8000-00000000abcd", "Nora Kim")
+    async with session_scope(engine) as session:
+        session.add(
+            Person(
+                id="tNORA",
+                name="Nora Kim",
+                email="Nora.Kim@example.com",
+                manager_id=tkey(TARA),
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        await session.commit()
+    teams_app.teams.add_member(
+        newcomer.bf_id, name="Nora Kim", email="nora.kim@example.com", aad_object_id=newcomer.aad
+    )
+
+    await teams_app.install(newcomer)
+
+    identity = await _identity(teams_app, newcomer)
+    assert identity.person_id == "tNORA" and identity.conversation is not None
+    assert "org chart" not in json.dumps(teams_app.messages_to(newcomer))  # welcomed, not refused
+
+
+async def test_a_stranger_is_looked_up_at_most_hourly(teams_app):
+    stranger = TeamsUser("00000000-0000-4000-8000-00000000eeee", "Stan Ger")
+
+    for _ in range(3):
+        await teams_app.say(stranger, "help")
+
+    assert len(teams_app.teams.calls_to("member")) == 1

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.review.interview_record import ReviewDraft, record_review
 from storage.db import session_scope
-from storage.models import Review, SelfAssessment
+from storage.models import Interview, Review, SelfAssessment
 from tests.chat_drivers import card_submission, elements
-from tests.teams_fixtures import HUGO, TARA, TOM, tkey
+from tests.teams_fixtures import HUGO, TARA, TESS, TOM, tkey
 from tests.test_self_assessment import add_cycle
 
 IN_REVIEW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -125,3 +125,66 @@ async def test_the_employee_acknowledges_the_review_and_the_card_changes_in_plac
     assert review.acknowledged_at is not None and review.disagreed_at is None
     assert any("acknowledged" in json.dumps(m) for m in teams_app.messages_to(TARA))
     assert date(2026, 12, 2).isoformat() in json.dumps(answer["value"])
+
+
+async def test_the_manager_records_the_review_in_a_dialog_and_the_employee_gets_the_summary(
+    teams_app, engine
+):
+    await add_cycle(engine)
+    for user in (TARA, TOM, HUGO):
+        await teams_app.install(user)
+    teams_app.clock.now = IN_REVIEW
+    await teams_app.say(TARA, "review tomli")
+    [button] = teams_app.messages_to(TARA)[-1]["attachments"][0]["content"]["actions"]
+    form = _card(await teams_app.fetch(TARA, button["data"]))
+    labels = [e.get("label") for e in elements(form) if str(e.get("type")).startswith("Input.")]
+    assert all(labels)
+
+    bad = card_submission(form, {"rating": "4", "evidence": "", "held_on": "2026-12-40"})
+    shown = _card(await teams_app.submit(TARA, bad))
+    assert "2026-12-40" in json.dumps(shown) and "attention" in json.dumps(shown)
+    good = card_submission(shown, {"evidence": "迁移提前两周完成", "held_on": "2026-12-02"})
+    first = await teams_app.submit(TARA, good)
+    again = await teams_app.submit(TARA, good)
+    await teams_app.notices_sent()
+
+    assert first.status_code == again.status_code == 200
+    async with session_scope(engine) as session:
+        [review] = (await session.execute(select(Review))).scalars().all()
+    assert (review.rating, review.evidence, review.employee_id) == (
+        4,
+        "迁移提前两周完成",
+        tkey(TOM),
+    )
+    summaries = [
+        m
+        for m in teams_app.messages_to(TOM)
+        if "迁移提前两周完成" in json.dumps(m, ensure_ascii=False)
+    ]
+    assert len(summaries) == 1
+    assert any(a.get("verb") == "review_ack" for a in elements(summaries[0]["attachments"]))
+
+
+async def test_the_manager_sets_the_interview_date_from_teams_and_only_the_manager_may(
+    teams_app, engine
+):
+    cycle = await add_cycle(engine)
+    await teams_app.install(TARA)
+    data = {"cadence": "interview_date", "e": tkey(TOM), "c": cycle.id}
+
+    picked = await teams_app.execute(TARA, "interview_date", {**data, "interview_on": "2026-12-08"})
+    outside = await teams_app.execute(
+        TARA, "interview_date", {**data, "interview_on": "2027-03-01"}
+    )
+    none = await teams_app.execute(TARA, "interview_date", data)
+    stranger = await teams_app.execute(
+        TESS, "interview_date", {**data, "interview_on": "2026-12-09"}
+    )
+
+    assert "2026-12-08" in picked.json()["value"] and "Tom Li" in picked.json()["value"]
+    assert "outside the review window" in outside.json()["value"]  # refused, nothing changed
+    assert "date" in none.json()["value"].lower()
+    async with session_scope(engine) as session:
+        days = (await session.execute(select(Interview))).scalars().all()
+    assert [d.scheduled_on.isoformat() for d in days] == ["2026-12-08"]
+    assert stranger.json()["type"] == "application/vnd.microsoft.activity.message"

@@ -49,7 +49,7 @@ SIGNING_KEY_ID = "cadence-standin-key"
 class ConnectorCall:
     """One request the stand-in answered."""
 
-    operation: str  # create | send | reply | update
+    operation: str  # create | send | reply | update | member
     conversation: str | None
     body: Any
     status: int
@@ -116,6 +116,7 @@ class TeamsStandIn:
         self._calls: list[ConnectorCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._installed: set[str] = set()
+        self._directory: dict[str, dict[str, str]] = {}  # user id -> what Teams says of them
         self._conversations: dict[str, Conversation] = {}
         self._ids = itertools.count(1)
         self._server = LoopbackServer("teams-standin", self._app)
@@ -136,6 +137,7 @@ class TeamsStandIn:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/keys", self._keys)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         return app
 
     def stop(self) -> None:
@@ -191,6 +193,19 @@ class TeamsStandIn:
         with self._lock:
             self._installed.add(user_id)
             return self._chat(user_id).id
+
+    def add_member(self, user_id: str, *, name: str, email: str, aad_object_id: str) -> None:
+        """Someone of the tenant, as the member look-up describes them."""
+        with self._lock:
+            self._directory[user_id] = {
+                "id": user_id,
+                "name": name,
+                "aadObjectId": aad_object_id,
+                "email": email,
+                "userPrincipalName": email,
+                "tenantId": self.tenant_id,
+                "userRole": "user",
+            }
 
     def uninstall(self, user_id: str) -> None:
         """The user removed the app: posts to their chat are refused (403) until it is
@@ -282,6 +297,20 @@ class TeamsStandIn:
             operation, conversation_id, body, web.json_response({"id": activity_id}, status=201)
         )
 
+    async def _member(self, request: web.Request) -> web.StreamResponse:
+        conversation_id = request.match_info["conversation"]
+        _body, refused = await self._admit(request, "member", conversation_id, read_body=False)
+        if refused is not None:
+            return refused
+        with self._lock:
+            chat = self._conversations.get(conversation_id)
+            member = self._directory.get(request.match_info["member"])
+            if chat is None or member is None or chat.user_id != member["id"]:
+                missing = _error(404, "MemberNotFoundInConversation", "Member not found.")
+                return self._answer("member", conversation_id, None, missing)
+            found = dict(member)
+        return self._answer("member", conversation_id, None, web.json_response(found))
+
     async def _update(self, request: web.Request) -> web.StreamResponse:
         conversation_id = request.match_info["conversation"]
         activity_id = request.match_info["activity"]
@@ -297,7 +326,12 @@ class TeamsStandIn:
         return self._answer("update", conversation_id, body, web.json_response({"id": activity_id}))
 
     async def _admit(
-        self, request: web.Request, operation: str, conversation: str | None = None
+        self,
+        request: web.Request,
+        operation: str,
+        conversation: str | None = None,
+        *,
+        read_body: bool = True,
     ) -> tuple[Any, web.StreamResponse | None]:
         """The request's JSON body, or the answer refusing it (token, failure on demand,
         malformed, too large, a card Teams does not render)."""
@@ -312,6 +346,8 @@ class TeamsStandIn:
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after else {}
             failed = _error(failure.status, "ServiceError", "Try again later.", **headers)
             return None, self._answer(operation, conversation, None, failed)
+        if not read_body:
+            return None, None
         try:
             body = json.loads(raw)
         except ValueError:

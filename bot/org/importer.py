@@ -197,6 +197,8 @@ def parse_org_csv(text: str) -> tuple[list[OrgRow], list[Problem]]:
         for name in sorted({c for c in columns if c and columns.count(c) > 1})
     ]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if "slack_id" in missing and "teams_id" in columns:
+        missing.remove("slack_id")  # an organisation on Teams alone
     problems += [(1, f"missing required column {name!r}") for name in missing]
     if problems:
         return [], problems

@@ -42,3 +42,14 @@ async def pickable_people(engine: AsyncEngine, *, actor_id: str, typed: str) -> 
     people = [p for p in people if p.id != actor.id][:MAX_FOUND]
     active_manager = manager if manager is not None and manager.active else None
     return Found(actor, active_manager, people)
+
+
+async def anyone_named(engine: AsyncEngine, *, actor_id: str, typed: str) -> list[Person]:
+    """Active people whose name contains `typed`, whoever they report to (a milestone's
+    participants are anyone who took part); only for someone in the org chart."""
+    typed = typed.strip()[:TYPED_LIMIT]
+    async with session_scope(engine) as session:
+        actor = await queries.get_person(session, actor_id)
+        if actor is None or not actor.active:
+            raise NotAllowed("refusal.not_in_org")
+        return await queries.people_matching(session, typed, manager_id=None, limit=MAX_FOUND)

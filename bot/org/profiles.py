@@ -138,6 +138,34 @@ async def remember_teams_contact(
         return person
 
 
+async def adopt_teams_account(
+    engine: AsyncEngine, *, aad_object_id: str, emails: list[str], now: datetime
+) -> bool:
+    """Give a Teams account to the active person the org file names by one of these emails
+    (it names them by email only: no teams_id), if they have no Teams account yet. True when
+    the account is theirs now."""
+    async with session_scope(engine) as session:
+        person = None
+        for email in emails:
+            person = await queries.active_person_by_email(session, email)
+            if person is not None:
+                break
+        if person is None or await queries.identity_on(session, person.id, Platform.TEAMS):
+            return False
+        session.add(
+            ChatIdentity(
+                person_id=person.id,
+                platform=Platform.TEAMS,
+                workspace="",
+                user_id=aad_object_id.lower(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.commit()
+        return True
+
+
 async def remember_dm_channel(
     engine: AsyncEngine, user_id: str, channel: str, *, now: datetime
 ) -> None:
@@ -150,6 +178,7 @@ async def remember_dm_channel(
 
 
 __all__ = [
+    "adopt_teams_account",
     "fresh_locale",
     "is_stale",
     "remember_dm_channel",

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from microsoft_agents.activity import Activity
@@ -18,7 +19,12 @@ from bot.engine import pace
 from bot.engine.dispatch import PlatformDelivery
 from bot.logs import describe
 from bot.org.policy import Policy
-from bot.org.profiles import remember_teams_contact, stored_locale, teams_account
+from bot.org.profiles import (
+    adopt_teams_account,
+    remember_teams_contact,
+    stored_locale,
+    teams_account,
+)
 from bot.process.config import TeamsSettings
 from bot.teams.auth import BotToken, Caller, InboundAuth, bot_token
 from bot.teams.connector import ConnectorError, ConversationReference, TeamsConnector
@@ -136,12 +142,34 @@ class TeamsBot:
         clock: Clock = system_clock,
     ) -> None:
         self.auth = InboundAuth(teams)
+        self._asked: dict[str, datetime] = {}  # unknown accounts looked up, and when
         self.deps = TeamsDeps(
             policy=policy,
             engine=engine,
             clock=clock,
             connector=TeamsConnector(token or bot_token(teams)),
         )
+
+    async def _recognise(self, aad: str, reference: ConversationReference, now: datetime) -> None:
+        """Someone whose Teams account Cadence does not know yet: ask Teams for their email
+        and, if the org file names an active person by it (and they have no Teams account),
+        it becomes theirs. Asked at most hourly per account, so strangers cost little."""
+        async with session_scope(self.deps.engine) as session:
+            if await teams_account(session, aad) is not None:
+                return
+        asked = self._asked.get(aad)
+        if asked is not None and now - asked < LOOKUP_AGAIN:
+            return
+        if len(self._asked) >= LOOKUPS_KEPT:
+            self._asked.clear()
+        self._asked[aad] = now
+        try:
+            emails = await self.deps.connector.member_emails(reference)
+        except ConnectorError as exc:
+            log.warning("could not look a Teams member up (%s)", describe(exc))
+            return
+        if await adopt_teams_account(self.deps.engine, aad_object_id=aad, emails=emails, now=now):
+            log.info("a Teams account was matched to the org file by email")
 
     async def handle(self, activity: Activity, caller: Caller) -> Answer:
         """Remember what the activity tells about its sender, then let the listeners answer."""
@@ -160,6 +188,8 @@ class TeamsBot:
             and (activity.conversation.conversation_type or PERSONAL) == PERSONAL
         )
         person = None
+        if aad and reference is not None and personal:
+            await self._recognise(aad, reference, now)
         if aad:
             person = await remember_teams_contact(
                 deps.engine,
@@ -173,6 +203,10 @@ class TeamsBot:
             person = None
         locale = await deps.locale_for_person(person.id) if person else None
         return Incoming(activity, person, locale or _locale(activity, deps.policy), reference, deps)
+
+
+LOOKUP_AGAIN = timedelta(hours=1)  # an unknown account is looked up at most this often
+LOOKUPS_KEPT = 10_000
 
 
 def _locale(activity: Activity, policy: Policy) -> str:

@@ -127,6 +127,16 @@ class TeamsConnector:
             body = _activity({**activity, "id": activity_id}, reference)
             await client.conversations.update_activity(reference.conversation_id, activity_id, body)
 
+    async def member_emails(self, reference: ConversationReference) -> list[str]:
+        """The addresses Teams knows for the user of a chat (`email`, `userPrincipalName`):
+        how someone the org file names only by email is recognised."""
+        async with self._client(reference.service_url) as client:
+            member = await client.conversations.get_conversation_member(
+                reference.conversation_id, reference.user_id
+            )
+        found = member.model_dump(by_alias=True, exclude_none=True)
+        return [str(found[k]) for k in ("email", "userPrincipalName") if found.get(k)]
+
     async def open_chat(
         self, service_url: str, *, user_id: str, bot_id: str, tenant_id: str | None
     ) -> str:

@@ -14,12 +14,15 @@ from bot.engine import choices
 from bot.engine.dispatch import NoLongerNeeded
 from bot.engine.notice_content import notice_content
 from bot.engine.nudge_content import nudge_content
-from bot.errors import NotAllowed
-from bot.records import goals, talks
-from bot.review import answers
+from bot.errors import Invalid, NotAllowed, SaveFailed
+from bot.logs import failure
+from bot.org.people import zone_of
+from bot.records import goals, milestones, talks
+from bot.review import answers, interview_days
 from bot.teams.app import Answer, Incoming
 from handlers.payload import record_id
 from handlers.teams import commands, ids, parse
+from handlers.teams.cards.forms import milestone_card
 from handlers.teams.cards.notices import notice_card
 from handlers.teams.cards.nudges import nudge_card, settled_card
 from prompts import t
@@ -76,6 +79,31 @@ async def execute(incoming: Incoming) -> Answer:
                 now=deps.clock(),
             )
             return await _notices_now(incoming, response.posted, first=response.first)
+        if verb == ids.INTERVIEW_DATE:
+            day = parse.read_day(parse.text_of(data, ids.INTERVIEW_ON), ids.INTERVIEW_ON)
+            if day is None:
+                return text_answer(t("teams.interview_required", locale))
+            scheduled = await interview_days.set_interview(
+                deps.engine,
+                actor_id=actor,
+                employee_id=parse.text_of(data, ids.EMPLOYEE)[:64],
+                day=day,
+                now=deps.clock(),
+                policy=deps.policy,
+                cycle_id=record_id(data.get(ids.CYCLE)) or None,
+            )
+            return text_answer(interview_set_text(scheduled, locale))
+        if verb == ids.MILESTONE_DONE:
+            info = await milestones.mark_done(
+                deps.engine,
+                milestone_id=record_id(data.get(ids.MILESTONE)),
+                actor_id=actor,
+                now=deps.clock(),
+            )
+            done_at = info.milestone.done_at or deps.clock()
+            on = done_at.astimezone(zone_of(info.actor, deps.policy)).date()
+            ended = milestone_card(info, locale=locale, done_on=on)
+            return card_answer(ended.cards[-1])
         if verb == ids.HOME_PAGE:
             page = await commands.home(incoming, record_id(data.get(ids.PAGE)) or 1)
             return card_answer(page.parts()[-1].cards[-1])
@@ -117,7 +145,22 @@ async def execute(incoming: Incoming) -> Answer:
             return await _settled(incoming, completed.nudge, t("nudge.done", locale))
     except NotAllowed as refused:
         return text_answer(t(refused.key, locale, **refused.params))
+    except Invalid as invalid:
+        problem = next(iter(invalid.problems.values()))
+        return text_answer(t(problem.key, locale, **problem.params))
+    except SaveFailed:
+        failure(log, "saving from a Teams button failed")
+        return text_answer(t("error.save_failed", locale))
     return text_answer(t("teams.action_unknown", locale))
+
+
+def interview_set_text(done: interview_days.InterviewSet, locale: str) -> str:
+    """The confirmation of an interview day (the prep pack's moment in the actor's time)."""
+    name, day = done.employee.name, done.interview.scheduled_on.isoformat()
+    if done.prep_due is not None:
+        due = done.prep_due.astimezone(done.zone).strftime("%Y-%m-%d %H:%M")
+        return t("self.interview.set", locale, name=name, date=day, due=due)
+    return t("self.interview.set_no_prep", locale, name=name, date=day)
 
 
 async def _notices_now(incoming: Incoming, posted: list[Nudge], *, first: bool) -> Answer:

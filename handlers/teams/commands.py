@@ -28,6 +28,13 @@ async def on_message(incoming: Incoming) -> None:
     if request.action == "goal":
         await incoming.reply(await _goal(incoming, request.rest))
         return
+    if request.action == "milestone":
+        opens = ids.open_form(ids.FORM_MILESTONE)
+        await incoming.reply(cards.opener_card("milestone", locale, opens).activity())
+        return
+    if request.action == "review":
+        await incoming.reply(await _review(incoming, request.rest))
+        return
     if request.action == "self":
         await incoming.reply(
             cards.opener_card("self", locale, ids.open_form(ids.FORM_SELF)).activity()
@@ -65,6 +72,18 @@ async def _goal(incoming: Incoming, named: str) -> dict[str, object]:
             return cards.refusal(refused.key, incoming.locale, **refused.params).activity()
     opens = ids.open_form(ids.FORM_GOAL, e=employee)
     return cards.opener_card("goal", incoming.locale, opens).activity()
+
+
+async def _review(incoming: Incoming, named: str) -> dict[str, object]:
+    """The card that opens the review interview's record for the report named."""
+    if not named:
+        return cards.refusal("teams.review_usage", incoming.locale).activity()
+    try:
+        employee = await talks.find_employee(incoming.deps.engine, handle=named)
+    except NotAllowed as refused:
+        return cards.refusal(refused.key, incoming.locale, **refused.params).activity()
+    opens = ids.open_form(ids.FORM_REVIEW, e=employee)
+    return cards.opener_card("review", incoming.locale, opens).activity()
 
 
 async def welcome(incoming: Incoming) -> None:

@@ -18,14 +18,16 @@ from bot.engine import kinds
 from bot.errors import Invalid, NotAllowed, Problem, SaveFailed
 from bot.logs import failure
 from bot.org import pickers
-from bot.records import goals, talks
-from bot.review import answers, self_assessment
+from bot.org.people import local_today
+from bot.records import goals, milestones, talks
+from bot.review import answers, interview_record, self_assessment
 from bot.teams.app import Answer, Incoming
 from handlers.payload import record_id
 from handlers.teams import ids, parse
 from handlers.teams.cards import answers as answer_cards
 from handlers.teams.cards import forms
 from handlers.teams.cards.kit import catalog_plain
+from handlers.teams.cards.review_form import review_form
 from handlers.teams.cards.talk_form import form_title, talk_form
 from handlers.teams.notify import announce_recorded
 from prompts import t
@@ -33,6 +35,10 @@ from prompts import t
 log = logging.getLogger(__name__)
 
 FORM_ID_LIMIT = 64
+FORM_WORDING = {
+    "milestone.error.no_name": "teams.milestone_name_required",
+    "milestone.error.no_people": "teams.milestone_people_required",
+}
 DEFAULT_KIND = "checkin"
 
 
@@ -69,6 +75,11 @@ async def fetch(incoming: Incoming) -> Answer:
     if form == ids.FORM_GOAL:
         whose = parse.text_of(data, ids.EMPLOYEE)[:64] or None
         return await _goal_form(incoming, whose, secrets.token_urlsafe(16))
+    if form == ids.FORM_MILESTONE:
+        return await _milestone_form(incoming)
+    if form == ids.FORM_REVIEW:
+        employee = parse.text_of(data, ids.EMPLOYEE)[:64]
+        return await _review_form(incoming, employee, secrets.token_urlsafe(16))
     if form == ids.FORM_SELF:
         return await _self_form(incoming, record_id(data.get(ids.CYCLE)) or None)
     if form == ids.FORM_DISAGREE:
@@ -100,6 +111,10 @@ async def submit(incoming: Incoming) -> Answer:
         return await _save_talk(incoming, data)
     if form == ids.FORM_GOAL:
         return await _save_goal(incoming, data)
+    if form == ids.FORM_MILESTONE:
+        return await _save_milestone(incoming, data)
+    if form == ids.FORM_REVIEW:
+        return await _save_review(incoming, data)
     if form == ids.FORM_SELF:
         return await _save_self(incoming, data)
     if form == ids.FORM_DISAGREE:
@@ -259,6 +274,130 @@ async def _save_goal(incoming: Incoming, data: dict[str, Any]) -> Answer:
     return Answer(200, {})
 
 
+async def _milestone_form(
+    incoming: Incoming,
+    *,
+    typed: dict[str, Any] | None = None,
+    problems: dict[str, Problem] | None = None,
+) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    try:
+        found = await pickers.pickable_people(deps.engine, actor_id=incoming.actor, typed="")
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    today = local_today(found.actor, deps.policy, deps.clock())
+    card = forms.milestone_form(
+        found.people, locale=locale, today=today, typed=typed, problems=problems
+    )
+    return _continue(t("teams.milestone_title", locale), card)
+
+
+async def _save_milestone(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    """Register the milestone (once: the same registration again finds the first) and post
+    it in the chat with its "Mark done" button; problems come back beside their fields."""
+    deps = incoming.deps
+    typed = {name: parse.text_of(data, name) for name in ("name", "participants", "due_on")}
+    people = [p[:64] for p in typed["participants"].split(",") if p.strip()]
+    try:
+        info = await milestones.register_milestone(
+            deps.engine,
+            actor_id=incoming.actor,
+            name=typed["name"],
+            participant_ids=people,
+            due_on=parse.read_day(typed["due_on"], "due_on"),
+            now=deps.clock(),
+            policy=deps.policy,
+        )
+    except Invalid as invalid:
+        # the command's wording ("in quotes", "with @") is not the form's
+        problems = {
+            name: Problem(FORM_WORDING.get(problem.key, problem.key), problem.params)
+            for name, problem in invalid.problems.items()
+        }
+        return await _milestone_form(incoming, typed=typed, problems=problems)
+    except NotAllowed as refused:
+        problems = {"participants": Problem(refused.key, dict(refused.params))}
+        return await _milestone_form(incoming, typed=typed, problems=problems)
+    except SaveFailed:
+        failure(log, "saving a milestone from Teams failed; the form stays open")
+        problems = {"name": Problem("milestone.error.save_failed")}
+        return await _milestone_form(incoming, typed=typed, problems=problems)
+    if info.first:
+        await incoming.reply(forms.milestone_card(info, locale=incoming.locale).activity())
+    return Answer(200, {})
+
+
+async def _review_form(
+    incoming: Incoming,
+    employee: str,
+    form_id: str,
+    *,
+    typed: dict[str, Any] | None = None,
+    problems: dict[str, Problem] | None = None,
+    note: str | None = None,
+) -> Answer:
+    deps, locale = incoming.deps, incoming.locale
+    try:
+        found = await interview_record.review_form(
+            deps.engine,
+            actor_id=incoming.actor,
+            employee_id=employee,
+            policy=deps.policy,
+            now=deps.clock(),
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    card = review_form(
+        found,
+        policy=deps.policy,
+        locale=locale,
+        form_id=form_id,
+        typed=typed,
+        problems=problems,
+        note=note,
+    )
+    title = "review.modal.title_edit" if found.existing else "review.modal.title"
+    return _continue(t(title, locale), card)
+
+
+async def _save_review(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    """Save the review once per form (edit mode changes the cycle's review), or show the form
+    again with each problem beside its field and everything typed kept."""
+    deps, locale = incoming.deps, incoming.locale
+    form_id = _form_id(data)
+    values = parse.review_values(data)
+    employee = parse.text_of(data, ids.EMPLOYEE)[:64]
+    try:
+        recorded = await interview_record.record_review(
+            deps.engine,
+            actor_id=incoming.actor,
+            draft=parse.review_draft(data),
+            policy=deps.policy,
+            now=deps.clock(),
+            key=talks.submission_key(ids.FORM_REVIEW_KEY, incoming.actor, form_id),
+            digest=talks.form_digest(values),
+        )
+    except Invalid as invalid:
+        return await _review_form(
+            incoming, employee, form_id, typed=values, problems=invalid.problems
+        )
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+    except SaveFailed:
+        failure(log, "saving a review from Teams failed; the form stays open")
+        note = t("review.error.save_failed", locale)
+        return await _review_form(incoming, employee, form_id, typed=values, note=note)
+    if recorded.fresh:
+        deps.kick()  # the summary to the employee, the confirmations
+    elif recorded.amended and deps.notifier is not None:
+        await deps.notifier.redraw_posted(
+            subject=kinds.review_subject(recorded.review.id),
+            kinds=(kinds.REVIEW_SUMMARY, kinds.REVIEW_SAVED),
+            version=kinds.review_version(recorded.talk.submission_key),
+        )
+    return Answer(200, {})
+
+
 async def _self_form(
     incoming: Incoming,
     cycle_id: int | None,
@@ -365,11 +504,17 @@ async def search(incoming: Incoming) -> Answer:
     """A people picker's typeahead: the actor's reports (HR: anyone) whose name matches."""
     value = incoming.activity.value if isinstance(incoming.activity.value, dict) else {}
     typed = str(value.get("queryText") or "")[: pickers.TYPED_LIMIT]
+    everyone = value.get("dataset") == ids.EVERYONE_DATASET
     try:
-        found = await pickers.pickable_people(
-            incoming.deps.engine, actor_id=incoming.actor, typed=typed
-        )
-        people = found.people
+        if everyone:
+            people = await pickers.anyone_named(
+                incoming.deps.engine, actor_id=incoming.actor, typed=typed
+            )
+        else:
+            found = await pickers.pickable_people(
+                incoming.deps.engine, actor_id=incoming.actor, typed=typed
+            )
+            people = found.people
     except NotAllowed:
         people = []
     results = [{"title": p.name, "value": p.id} for p in people]

@@ -22,6 +22,8 @@ DONE = "done"  # an action item done, from its nudge
 GOAL_CONFIRM = "goal_confirm"  # a manager decides a proposed goal
 GOAL_DECLINE = "goal_decline"
 REVIEW_ACK = "review_ack"  # the employee acknowledges a review
+INTERVIEW_DATE = "interview_date"  # set a report's interview day (ids `e`, `c`)
+MILESTONE_DONE = "milestone_done"  # a milestone ended (id `m`)
 HOME_PAGE = "home_page"  # the overview's Previous / Next (id `p`: the page)
 
 # -- forms (dialogs) ----------------------------------------------------------------------------
@@ -29,11 +31,14 @@ OPEN = "form"  # the VERB_KEY value of a button that opens a form
 SUBMIT = "submit"  # the VERB_KEY value of a form's own submit button
 FORM_TALK = "talk"
 FORM_GOAL = "goal"  # a goal (id `e`: whose, when fixed)
+FORM_REVIEW = "review"  # a review interview (ids `e`: whose, `r`: the review edited)
+FORM_MILESTONE = "milestone"  # register a project milestone
 FORM_SELF = "self"  # the self-assessment (id `c`: the cycle)
 FORM_DISAGREE = "disagree"  # the employee's comment on a review (id `r`)
 FORM_PICK = "pick"  # whom the talk was with, before the talk form
 FORM_TALK_KEY = "teams:talk"  # the talk form's name in its submission key
 FORM_GOAL_KEY = "teams:goal"
+FORM_REVIEW_KEY = "teams:review"
 
 # -- data keys ------------------------------------------------------------------------------------
 EMPLOYEE = "e"
@@ -42,6 +47,7 @@ FORM_ID = "f"  # a form's own id, drawn when first shown, kept through re-render
 TALK = "t"
 NUDGE = "n"
 GOAL = "g"
+MILESTONE = "m"
 CYCLE = "c"
 PAGE = "p"
 REVIEW = "r"
@@ -49,7 +55,9 @@ UNTIL = "u"
 ACTION = "a"
 REASON = "reason"  # the skip reason's choice set
 PICKED = "picked"  # the picker's choice set
-PEOPLE_DATASET = "people"  # the picker's typeahead (application/search)
+INTERVIEW_ON = "interview_on"  # the interview day's date input
+PEOPLE_DATASET = "people"  # the picker's typeahead (application/search): whom one may log
+EVERYONE_DATASET = "everyone"  # anyone active (a milestone's participants)
 
 # -- the talk form's inputs: the domain's field names ------------------------------------------
 TALK_KIND = "kind"

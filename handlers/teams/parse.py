@@ -16,6 +16,7 @@ from typing import Any, Literal
 from bot.engine.choices import SKIP_REASONS, SkipReason
 from bot.errors import Invalid, Problem
 from bot.records.talks import MAX_ACTIONS, ActionDraft, TalkDraft
+from bot.review.interview_record import MAX_DEVELOPMENT, ReviewDraft
 from bot.text import clean
 from handlers.payload import Unreadable, day, record_id
 from handlers.teams import ids
@@ -122,12 +123,65 @@ def read_day(raw: str, field: str) -> Any:
         raise Invalid({field: Problem(unreadable.key, dict(unreadable.params))}) from None
 
 
+REVIEW_TEXTS = ("rating", "evidence", "gaps", "next_goals", "employee_view", "held_on", "minutes")
+
+
+def review_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """Every input of the review form as typed (its digest, and what a re-render shows)."""
+    names = [*REVIEW_TEXTS, "decisions"]
+    for n in range(1, MAX_DEVELOPMENT + 1):
+        names += [f"action_{n}_{part}" for part in ("text", "owner", "due")]
+    return {name: text_of(data, name) for name in names if text_of(data, name)}
+
+
+def review_draft(data: Mapping[str, Any]) -> ReviewDraft:
+    """The review form's submission as a draft; `Invalid` for dates that cannot be read."""
+    values = review_values(data)
+    problems: dict[str, Problem] = {}
+
+    def read(name: str) -> Any:
+        try:
+            return day(values.get(name))
+        except Unreadable as unreadable:
+            problems[name] = Problem(unreadable.key, dict(unreadable.params))
+            return None
+
+    actions = tuple(
+        ActionDraft(
+            text=values.get(f"action_{n}_text", ""),
+            owner=_owner(values.get(f"action_{n}_owner", "")),
+            due_on=read(f"action_{n}_due"),
+        )
+        for n in range(1, MAX_DEVELOPMENT + 1)
+    )
+    held_on = read("held_on")
+    if problems:
+        raise Invalid(problems)
+    minutes = values.get("minutes")
+    if minutes and minutes.endswith(".0"):
+        minutes = minutes[:-2]
+    decisions = [d for d in values.get("decisions", "").split(",") if d]
+    return ReviewDraft(
+        employee_id=text_of(data, ids.EMPLOYEE)[:64],
+        rating=values.get("rating") or None,
+        evidence=values.get("evidence", ""),
+        held_on=held_on,
+        minutes=minutes,
+        gaps=values.get("gaps", ""),
+        next_goals=values.get("next_goals", ""),
+        actions=actions,
+        decisions=tuple(decisions),
+        employee_view=values.get("employee_view", ""),
+        review_id=record_id(data.get(ids.REVIEW)) or None,
+    )
+
+
 # -- commands ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Command:
     """What a message to the bot asked for: its first word(s), and the rest."""
 
-    action: Literal["checkin", "goal", "self", "review", "home", "help", "unknown"]
+    action: Literal["checkin", "goal", "milestone", "self", "review", "home", "help", "unknown"]
     rest: str = ""
 
 
@@ -150,16 +204,18 @@ _COMMANDS: dict[str, Literal["checkin", "goal", "self", "review", "home", "help"
 
 
 def command(text: str | None) -> Command:
-    """A message's command: `checkin`, `checkin goal`, `self`, `review`, `home`, `help`
+    """A message's command: `checkin`, `checkin goal`, `checkin milestone`, `self`, `review`,
+    `home`, `help`
     (case, a leading slash and an @mention of the bot do not matter)."""
     words = _TAGS.sub(" ", _MENTION.sub(" ", text or "")[:1000]).split()
     if not words:
         return Command("help")
     first = words[0].lower().lstrip("/")
-    if first == "checkin" and len(words) > 1 and words[1].lower() == "goal":
-        return Command("goal", " ".join(words[2:]))
-    if first == "goal":
-        return Command("goal", " ".join(words[1:]))
+    second = words[1].lower() if len(words) > 1 else ""
+    if first == "checkin" and second in ("goal", "milestone"):
+        return Command(second, " ".join(words[2:]))  # type: ignore[arg-type]
+    if first in ("goal", "milestone"):
+        return Command(first, " ".join(words[1:]))  # type: ignore[arg-type]
     found = _COMMANDS.get(first)
     if found is None:
         return Command("unknown")

@@ -6,18 +6,28 @@ problem in red right after its field."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import Problem
 from bot.org.policy import Policy
 from bot.records.goals import MEASURE_LIMIT, TITLE_LIMIT, GoalForm
+from bot.records.milestones import NAME_LIMIT as MILESTONE_NAME_LIMIT
+from bot.records.milestones import MilestoneInfo
 from bot.review.interview_record import rating_text
 from bot.review.self_assessment import TEXT_FIELDS, TEXT_LIMIT, SelfForm
 from handlers.teams import ids
-from handlers.teams.cards.kit import Element, adaptive_card, catalog_text, literal
+from handlers.teams.cards.kit import (
+    Element,
+    TeamsMessage,
+    adaptive_card,
+    catalog_plain,
+    catalog_text,
+    literal,
+)
 from prompts import t
+from storage.models import Person
 
 DRAFT, SUBMIT = "draft", "submit"  # the self-assessment's two buttons (data key `d`)
 
@@ -232,3 +242,97 @@ def goal_form(
         "data": ids.submit_form(ids.FORM_GOAL, e=employee, f=form_id),
     }
     return adaptive_card(body, actions=[save])
+
+
+def milestone_form(
+    people: list[Person],
+    *,
+    locale: str,
+    today: date,
+    typed: Mapping[str, Any] | None = None,
+    problems: Mapping[str, Problem] | None = None,
+) -> Element:
+    """A project milestone: its name, who takes part (found by name as you type) and,
+    optionally, when it is due."""
+    typed, problems = dict(typed or {}), dict(problems or {})
+    body: list[Element] = []
+    body += problem_after(
+        {
+            "type": "Input.Text",
+            "id": "name",
+            "label": t("teams.milestone_name", locale),
+            "isRequired": True,
+            "maxLength": MILESTONE_NAME_LIMIT,
+            "value": str(typed.get("name") or ""),
+        },
+        problems,
+        locale,
+    )
+    body += problem_after(
+        {
+            "type": "Input.ChoiceSet",
+            "id": "participants",
+            "label": t("teams.milestone_people", locale),
+            "isMultiSelect": True,
+            "style": "filtered",
+            "isRequired": True,
+            "value": str(typed.get("participants") or ""),
+            "choices": [{"title": p.name, "value": p.id} for p in people],
+            "choices.data": {"type": "Data.Query", "dataset": ids.EVERYONE_DATASET},
+        },
+        problems,
+        locale,
+    )
+    body += problem_after(
+        {
+            "type": "Input.Date",
+            "id": "due_on",
+            "label": t("teams.milestone_due", locale),
+            "min": today.isoformat(),
+            "value": str(typed.get("due_on") or ""),
+        },
+        problems,
+        locale,
+    )
+    body.append(catalog_text("milestone.registered.hint", locale, subtle=True))
+    save = {
+        "type": "Action.Submit",
+        "title": t("teams.milestone_save", locale),
+        "style": "positive",
+        "data": ids.submit_form(ids.FORM_MILESTONE),
+    }
+    return adaptive_card(body, actions=[save])
+
+
+def milestone_card(
+    info: MilestoneInfo, *, locale: str, done_on: date | None = None
+) -> TeamsMessage:
+    """A registered milestone with "Mark done", or, once done, the confirmation."""
+    milestone = info.milestone
+    people = ", ".join(p.name for p in info.participants)
+    if done_on is not None:
+        body = [
+            catalog_text(
+                "milestone.done.line", locale, name=milestone.name, date=done_on.isoformat()
+            ),
+            catalog_text("milestone.registered.people", locale, people=people),
+            catalog_text("milestone.done.hint", locale, subtle=True),
+        ]
+        summary = catalog_plain("milestone.done.text", locale, name=milestone.name)
+        return TeamsMessage(summary, [adaptive_card(body)])
+    due = (
+        catalog_text("milestone.registered.due", locale, date=milestone.due_on.isoformat())
+        if milestone.due_on
+        else catalog_text("milestone.registered.no_due", locale)
+    )
+    body = [
+        catalog_text("milestone.registered.line", locale, name=milestone.name),
+        catalog_text("milestone.registered.people", locale, people=people),
+        due,
+        catalog_text("milestone.registered.hint", locale, subtle=True),
+    ]
+    done = ids.execute(
+        ids.MILESTONE_DONE, t("milestone.registered.done_button", locale), m=milestone.id
+    )
+    summary = catalog_plain("milestone.registered.text", locale, name=milestone.name)
+    return TeamsMessage(summary, [adaptive_card(body, actions=[done])])
