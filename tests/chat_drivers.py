@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -60,10 +61,19 @@ class Chat(Protocol):
 
     async def settle(self) -> None: ...
 
+    def name(self, role: str) -> str: ...
+
+    def nudger(self) -> Any: ...
+
+    async def nudge_to(self, role: str, about: str) -> Any: ...
+
+    async def snooze_next_week(self, role: str, nudge: Any) -> str: ...
+
 
 @dataclass
 class SlackChat:
     app: RunningApp
+    database_url: str = ""
     platform: str = "slack"
     ids: dict[str, str] = field(
         default_factory=lambda: {
@@ -130,6 +140,43 @@ class SlackChat:
     async def settle(self) -> None:
         await self.app.notices_sent()
 
+    def name(self, role: str) -> str:
+        return {"U0MGR": "Mia Chen", "U0EMP": "Eli Wang", "U0ANN": "Ann Lee", "U0OTH": "Otto Kern"}[
+            self.ids[role]
+        ]
+
+    def nudger(self) -> Any:
+        from tests.app_fixtures import engine_for
+
+        return engine_for(self.app, self.database_url)
+
+    async def nudge_to(self, role: str, about: str) -> Any:
+        channel = f"D{self.ids[role]}"
+        return next(
+            c
+            for c in self.app.slack.calls_to("chat.postMessage")
+            if c.params["channel"] == channel and self.name(about) in c.params["text"]
+        )
+
+    async def snooze_next_week(self, role: str, nudge: Any) -> str:
+        element = next(
+            e
+            for b in nudge.params["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "nudge_snooze"
+        )
+        action = {**element, "selected_option": element["options"][1]}
+        message = {
+            "ts": nudge.response["ts"],
+            "text": nudge.params["text"],
+            "blocks": nudge.params["blocks"],
+        }
+        click = block_actions(self.ids[role], action, message=message, channel=f"D{self.ids[role]}")
+        assert (await self.app.interact(click)).status_code == 200
+        [update] = await self.app.slack.async_wait_for("chat.update")
+        return texts(update.params["blocks"])
+
 
 @dataclass
 class TeamsChat:
@@ -192,6 +239,29 @@ class TeamsChat:
 
     async def settle(self) -> None:
         await self.app.notices_sent()
+
+    def name(self, role: str) -> str:
+        return self.users[role].name
+
+    def nudger(self) -> Any:
+        return self.app.platforms.engine
+
+    async def nudge_to(self, role: str, about: str) -> Any:
+        return next(
+            m
+            for m in self.app.messages_to(self.users[role])
+            if self.name(about) in m.get("text", "")
+        )
+
+    async def snooze_next_week(self, role: str, nudge: Any) -> str:
+        button = next(
+            a
+            for a in card_actions(nudge)
+            if a.get("verb") == "snooze" and a["data"].get("u") == "week"
+        )
+        response = await self.app.execute(self.users[role], "snooze", button["data"])
+        assert response.status_code == 200
+        return json.dumps(response.json()["value"], ensure_ascii=False)
 
 
 # -- reading and filling Adaptive Cards ---------------------------------------------------------
@@ -256,8 +326,9 @@ def _is_problem(element: dict[str, Any]) -> bool:
 
 
 def _text(element: dict[str, Any]) -> str:
+    """What a person reads: a TextBlock's Markdown escapes shown as the characters."""
     if "text" in element:
-        return str(element["text"])
+        return re.sub(r"\\(.)", r"\1", str(element["text"]))
     return "".join(str(run.get("text", "")) for run in element.get("inlines") or [])
 
 
@@ -278,7 +349,7 @@ async def chat(
 
     if request.param == "slack":
         async with serve_app(engine, slack, policy, clock, database_url, fast_forward_time) as app:
-            driver: Chat = SlackChat(app)
+            driver: Chat = SlackChat(app, database_url)
             await driver.setup()
             yield driver
     else:

@@ -221,8 +221,10 @@ async def serve_teams(
     fast_forward: FastForwardTime,
     *,
     slack: SlackStandIn | None = None,
+    anonymous: bool = False,
 ) -> AsyncIterator[RunningTeams]:
-    """The app serving Teams (and Slack too, given its stand-in) on a loopback port."""
+    """The app serving Teams (and Slack too, given its stand-in) on a loopback port;
+    `anonymous`: as for the Agents Playground (no client id, no tokens either way)."""
     more = {}
     if slack is not None:
         more = {
@@ -230,7 +232,11 @@ async def serve_teams(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.base_url,
         }
-    settings = Settings.from_env(teams_env(teams, database_url, **more))
+    env = teams_env(teams, database_url, **more)
+    if anonymous:
+        env = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true", **more}
+        env["DATABASE_URL"] = database_url
+    settings = Settings.from_env(env)
     client = (
         make_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
         if slack is not None
@@ -244,7 +250,7 @@ async def serve_teams(
         monotonic=fast_forward.clock,
         sleep=fast_forward.sleep,
         slack_client=client,
-        teams_token=fixed_token(teams.token),
+        teams_token=None if anonymous else fixed_token(teams.token),
         teams_sends_per_second=500,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -3,10 +3,12 @@ on both (`chat` is parametrised), through each platform's own form, buttons and 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from storage.db import session_scope
-from storage.models import ActionItem, Talk
+from storage.models import ActionItem, Nudge, Talk
 
 GOOD = {
     "facts": "Shipped the billing migration two weeks early; 3 customer escalations closed.",
@@ -92,3 +94,27 @@ async def test_only_the_manager_or_hr_may_log_a_talk_about_someone(chat, engine)
         refused = str(form)
     assert "manager" in refused.lower() or "经理" in refused
     assert await _count(engine, Talk) == 0
+
+
+THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
+FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+async def test_a_checkin_nudge_reaches_the_manager_and_snoozing_brings_it_back_next_week(
+    chat, engine
+):
+    nudger = chat.nudger()
+    await nudger.plan(THU_11)
+    await nudger.dispatch(FRI_10)
+
+    nudge = await chat.nudge_to("manager", "employee")
+    shown = await chat.snooze_next_week("manager", nudge)
+
+    assert "Snoozed until 2026-11-30 10:00" in shown
+    async with session_scope(engine) as session:
+        rows = (await session.execute(select(Nudge).where(Nudge.period == "2026-11~s1"))).scalars()
+        [snoozed] = list(rows)
+    assert (snoozed.subject, snoozed.state) == (chat.who("employee"), "pending")
+    assert snoozed.due_at == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 local
+    assert (await nudger.dispatch(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))).sent == 0
+    assert (await nudger.dispatch(snoozed.due_at)).sent == 1

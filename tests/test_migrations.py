@@ -871,3 +871,48 @@ async def test_after_0009_planning_again_plans_none_of_the_nudges_planned_before
         ("checkin", "U0NEW"): 1,
         ("checkin_heads_up", "U0NEW"): 1,
     }
+
+
+# -- 0010: where a message was sent ---------------------------------------------------------
+def _sent_row(n: int, **where: object) -> dict[str, object]:
+    return dict(
+        kind="talk_record",
+        recipient_id="p00000000000000d1",
+        subject=f"talk:{n}",
+        period="v1",
+        role="notice",
+        due_at=AT,
+        state="sent",
+        attempts=1,
+        uncertain=False,
+        payload="{}",
+        created_at=AT,
+        updated_at=AT,
+        **where,
+    )
+
+
+async def test_0010_keeps_sent_rows_as_slacks_and_takes_teams_long_ids(db: AsyncEngine) -> None:
+    await migrate.downgrade(db, "0009")
+    async with db.begin() as conn:
+        await _insert(conn, "nudge", _sent_row(1, channel="D0EMP", ts="1700000000.000100"))
+    await migrate.upgrade(db)
+
+    chat = "a:1" + "x" * 150  # a Teams personal chat's id is long
+    async with db.begin() as conn:
+        await _insert(conn, "nudge", _sent_row(2, channel=chat, ts="1:1f2e3d", platform="teams"))
+        rows = (
+            await conn.execute(text("SELECT subject, platform, channel FROM nudge ORDER BY id"))
+        ).all()
+    assert [(r[0], r[1]) for r in rows] == [("talk:1", None), ("talk:2", "teams")]  # NULL: Slack
+    assert rows[1][2] == chat
+
+
+async def test_0010_downgrade_refuses_while_messages_were_sent_on_teams(db: AsyncEngine) -> None:
+    async with db.begin() as conn:
+        await _insert(conn, "nudge", _sent_row(3, channel="a:1", ts="1:1", platform="teams"))
+
+    with pytest.raises(RuntimeError, match="sent on Teams"):
+        await migrate.downgrade(db, "0009")
+
+    assert await _current(db) == {_script().get_current_head()}

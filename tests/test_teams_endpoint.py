@@ -218,3 +218,22 @@ async def test_a_stranger_is_looked_up_at_most_hourly(teams_app):
         await teams_app.say(stranger, "help")
 
     assert len(teams_app.teams.calls_to("member")) == 1
+
+
+async def test_anonymous_mode_answers_without_tokens_and_warns(
+    engine, policy, clock, database_url, fast_forward_time, caplog
+):
+    from bot.dev.teams_standin import TeamsStandIn
+    from tests.teams_fixtures import TEAMS_ORG, add_teams_people, serve_teams
+
+    await add_teams_people(engine, TEAMS_ORG)
+    with TeamsStandIn(anonymous=True, clock=fast_forward_time.clock) as playground:
+        async with serve_teams(
+            engine, playground, policy, clock, database_url, fast_forward_time, anonymous=True
+        ) as app:
+            response = await app.post(app.activity(TOM, "message", text="help"), auth=False)
+
+            assert response.status_code == 200
+            [answer] = app.messages_to(TOM)
+            assert answer["attachments"]
+    assert "ANONYMOUS_ALLOWED is on" in caplog.text

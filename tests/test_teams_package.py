@@ -24,6 +24,7 @@ from bot.teams.app_package import (
     build,
     manifest,
 )
+from handlers.teams import parse
 
 SCHEMA = Path(__file__).parent / "teams_schema" / "MicrosoftTeams.schema.json"
 APP = "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
@@ -59,7 +60,16 @@ def test_the_manifest_is_valid_against_microsofts_schema():
     [bot] = document["bots"]
     assert bot["botId"] == APP and bot["scopes"] == ["personal"]
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
-    assert titles == ["checkin", "checkin goal", "self", "review", "help"]
+    assert titles == [
+        "checkin",
+        "checkin goal",
+        "checkin milestone",
+        "self",
+        "review",
+        "home",
+        "help",
+    ]
+    assert all(parse.command(title).action != "unknown" for title in titles)  # each one works
     assert document["validDomains"] == ["cadence.example.com"]
     assert document["webApplicationInfo"]["resource"] == f"api://cadence.example.com/{APP}"
 

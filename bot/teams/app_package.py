@@ -30,8 +30,10 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 COMMANDS = (
     ("checkin", "Log a talk with one of your reports: facts, consensus, actions."),
     ("checkin goal", "Set a goal for a report, or propose one of your own."),
+    ("checkin milestone", "Register a project milestone; its end starts the retrospectives."),
     ("self", "Write your self-assessment for the review."),
-    ("review", "Record a formal review interview."),
+    ("review", "Record a formal review interview: review and the report's name."),
+    ("home", "Your reports' last talks and open actions, and your own."),
     ("help", "What Cadence does, and how to start."),
 )
 

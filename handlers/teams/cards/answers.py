@@ -17,6 +17,7 @@ from handlers.teams.cards.kit import (
     catalog_text,
     plain,
 )
+from handlers.teams.cards.kit import problem as problem_block
 from prompts import items, t
 from storage.models import Person
 
@@ -94,7 +95,7 @@ def picker_card(
     }
     body: list[dict[str, Any]] = [picker]
     if problem is not None:
-        body.append(plain(t(problem.key, locale, **problem.params), color="attention"))
+        body.append(problem_block(t(problem.key, locale, **problem.params)))
     next_button = {
         "type": "Action.Submit",
         "title": t("modal.next", locale),

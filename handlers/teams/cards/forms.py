@@ -26,6 +26,7 @@ from handlers.teams.cards.kit import (
     catalog_text,
     literal,
 )
+from handlers.teams.cards.kit import problem as problem_block
 from prompts import t
 from storage.models import Person
 
@@ -37,8 +38,7 @@ def problem_after(element: Element, problems: Mapping[str, Problem], locale: str
     problem = problems.get(element["id"])
     if problem is None:
         return [element]
-    text = t(problem.key, locale, **problem.params)
-    return [element, literal(text, color="attention", weight="bolder")]
+    return [element, problem_block(t(problem.key, locale, **problem.params))]
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:

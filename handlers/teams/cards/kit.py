@@ -140,6 +140,27 @@ def catalog_plain(key: str, locale: str, **params: object) -> str:
     return "".join(p.format(**params) for p in pieces)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every Markdown character backslash-escaped (CommonMark), so a TextBlock
+    shows it as typed."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def problem(text: str) -> Element:
+    """A form's problem, right after its field: a TextBlock in the attention colour (what
+    tools reading the card look for; its text escaped, since it may echo what was typed)."""
+    return {
+        "type": "TextBlock",
+        "text": escape_markdown(text),
+        "color": "attention",
+        "weight": "bolder",
+        "wrap": True,
+    }
+
+
 def fact(title: str, value: str) -> Element:
     """A label and its value, one line (the value literal)."""
     return _block([_run(f"{title}: ", weight="bolder"), _run(value)])

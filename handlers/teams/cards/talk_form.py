@@ -16,7 +16,7 @@ from bot.org.policy import Policy
 from bot.records.meeting import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
 from bot.records.talks import MAX_ACTIONS, RecordContext
 from handlers.teams import ids
-from handlers.teams.cards.kit import adaptive_card, literal, plain
+from handlers.teams.cards.kit import adaptive_card, literal, plain, problem
 from prompts import outline, t
 from storage.models import TalkShare
 
@@ -161,7 +161,7 @@ def _field(
 
 
 def _problem_text(text: str) -> dict[str, Any]:
-    return plain(text, color="attention", weight="bolder")
+    return problem(text)
 
 
 def _number(raw: object, default: int) -> int | str:
