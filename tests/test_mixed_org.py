@@ -5,6 +5,7 @@ each get their messages on their own platform, and one export holds both."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from tests.chat_drivers import card_submission
 from tests.factories import T0, opened_form, view_submission
 from tests.teams_fixtures import TARA, TOM, serve_teams
 
+THU_11 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
+FRI_10 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 GOOD = {
     "facts": "Closed the Q4 audit findings; two teams now share one runbook.",
     "consensus": "Owns the runbook review next quarter.",
@@ -112,3 +115,34 @@ async def test_each_person_hears_on_their_own_platform_and_one_export_holds_both
     assert by_employee["Tom Li"]["manager_id"] == "U0MIA"  # a Slack id where the person has one
     assert by_employee["Eli Wang"]["manager"]["teams_id"] == TARA.aad
     assert by_employee["Eli Wang"]["employee_id"] == "U0ELI"
+
+
+async def test_nudges_reach_each_person_on_their_platform(
+    engine, slack, teams, policy, clock, database_url, fast_forward_time
+):
+    await _mixed_org(engine)
+    for user_id, name in (("U0MIA", "Mia Chen"), ("U0ELI", "Eli Wang")):
+        slack.add_user(user_id, name=name, email=f"{name.split()[0].lower()}@example.com")
+    async with serve_teams(
+        engine, teams, policy, clock, database_url, fast_forward_time, slack=slack
+    ) as app:
+        for user in (TARA, TOM):
+            await app.install(user)
+        await app.platforms.engine.plan(THU_11)
+        report = await app.platforms.engine.dispatch(FRI_10)
+
+        assert report.unreachable == 0 and report.sent >= 4
+        to_mia = [
+            c.params["text"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.params["channel"] == "DU0MIA"
+        ]
+        to_eli = [
+            c.params["text"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.params["channel"] == "DU0ELI"
+        ]
+        assert any("Tom Li" in text for text in to_mia)  # her Teams report, on Slack
+        assert any("Tara Nowak" in text for text in to_eli)  # his Teams manager's heads-up
+        assert any("Eli Wang" in m["text"] for m in app.messages_to(TARA))  # on Teams
+        assert any("Mia Chen" in m["text"] for m in app.messages_to(TOM))

@@ -475,3 +475,27 @@ def test_a_refused_stale_submission_leaves_nothing_typed_and_no_token_in_the_pro
     assert (refused.status_code, oversized.status_code) == (401, 413)
     assert "refused a request with 401" in log and "refused a request with 413" in log
     assert marker not in log
+
+
+def test_every_command_runs_with_only_teams_configured(tmp_path: Path, teams: TeamsStandIn) -> None:
+    env = teams_env(teams, f"sqlite:///{tmp_path / 'teams.db'}")
+    env["CADENCE_CONFIG"] = str(ROOT / "app.yaml")
+    org = tmp_path / "org.csv"
+    org.write_text(
+        "teams_id,email,name,manager,timezone,locale,hr\n"
+        "00000000-0000-4000-8000-000000000001,ann@example.com,Ann,,Asia/Shanghai,en,true\n",
+        encoding="utf-8",
+    )
+
+    runs = {
+        "import-org": _run_cli("import-org", str(org), cwd=tmp_path, **env),
+        "tick": _run_cli("tick", "--now", "2026-11-27T02:00Z", cwd=tmp_path, **env),
+        "nudges": _run_cli("nudges", cwd=tmp_path, **env),
+        "coverage": _run_cli("coverage", cwd=tmp_path, **env),
+        "export": _run_cli("export", "--format", "json", cwd=tmp_path, **env),
+    }
+
+    for command, run in runs.items():
+        assert run.returncode == 0, (command, run.stderr)
+        assert "SLACK_" not in run.stderr, command
+    assert "tick at 2026-11-27T02:00:00+00:00" in runs["tick"].stdout
