@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -60,11 +61,30 @@ def _form_id(data: dict[str, Any]) -> str:
 
 
 async def fetch(incoming: Incoming) -> Answer:
-    """The form a button asked for."""
-    data = parse.data_of(incoming.activity.value)
+    """The form a button asked for, or why not (a refusal closes the dialog with one line)."""
+    return await _refusing(incoming, _fetch)
+
+
+async def submit(incoming: Incoming) -> Answer:
+    """A form's submission: saved, shown again with its problems, or refused."""
+    return await _refusing(incoming, _submit)
+
+
+async def _refusing(
+    incoming: Incoming, answer: Callable[[Incoming, dict[str, Any]], Awaitable[Answer]]
+) -> Answer:
+    """Every form's refusals, answered the same way: the reason, in one line."""
     locale = incoming.locale
     if incoming.person is None:
         return _message(t("refusal.not_in_org", locale))
+    try:
+        return await answer(incoming, parse.data_of(incoming.activity.value))
+    except NotAllowed as refused:
+        return _message(t(refused.key, locale, **refused.params))
+
+
+async def _fetch(incoming: Incoming, data: dict[str, Any]) -> Answer:
+    locale = incoming.locale
     form = parse.text_of(data, ids.FORM)
     if form == ids.FORM_TALK:
         employee = parse.text_of(data, ids.EMPLOYEE)
@@ -84,70 +104,53 @@ async def fetch(incoming: Incoming) -> Answer:
         return await _self_form(incoming, record_id(data.get(ids.CYCLE)) or None)
     if form == ids.FORM_DISAGREE:
         review_id = record_id(data.get(ids.REVIEW))
-        try:
-            review = await answers.answerable(
-                incoming.deps.engine, review_id=review_id, actor_id=incoming.actor
-            )
-        except NotAllowed as refused:
-            return _message(t(refused.key, locale, **refused.params))
+        review = await answers.answerable(
+            incoming.deps.engine, review_id=review_id, actor_id=incoming.actor
+        )
         card = forms.disagree_form(review.id or 0, locale=locale)
         return _continue(t("review.disagree_modal.title", locale), card)
     return _message(t("teams.form_unknown", locale))
 
 
-async def submit(incoming: Incoming) -> Answer:
-    """A form's submission: saved, or shown again with its problems."""
-    data = parse.data_of(incoming.activity.value)
-    locale = incoming.locale
-    if incoming.person is None:
-        return _message(t("refusal.not_in_org", locale))
+async def _submit(incoming: Incoming, data: dict[str, Any]) -> Answer:
     form = parse.text_of(data, ids.FORM)
     if form == ids.FORM_PICK:
         chosen = parse.text_of(data, ids.PICKED)
         if not chosen:
             return await _picker(incoming, problem=Problem("teams.pick_required"))
         return await _talk_form(incoming, chosen, DEFAULT_KIND)
-    if form == ids.FORM_TALK:
-        return await _save_talk(incoming, data)
-    if form == ids.FORM_GOAL:
-        return await _save_goal(incoming, data)
-    if form == ids.FORM_MILESTONE:
-        return await _save_milestone(incoming, data)
-    if form == ids.FORM_REVIEW:
-        return await _save_review(incoming, data)
-    if form == ids.FORM_SELF:
-        return await _save_self(incoming, data)
-    if form == ids.FORM_DISAGREE:
-        return await _disagree(incoming, data)
-    return _message(t("teams.form_unknown", locale))
+    savers = {
+        ids.FORM_TALK: _save_talk,
+        ids.FORM_GOAL: _save_goal,
+        ids.FORM_MILESTONE: _save_milestone,
+        ids.FORM_REVIEW: _save_review,
+        ids.FORM_SELF: _save_self,
+        ids.FORM_DISAGREE: _disagree,
+    }
+    save = savers.get(form)
+    if save is None:
+        return _message(t("teams.form_unknown", incoming.locale))
+    return await save(incoming, data)
 
 
 async def _picker(incoming: Incoming, problem: Problem | None = None) -> Answer:
     locale = incoming.locale
-    try:
-        found = await pickers.pickable_people(
-            incoming.deps.engine, actor_id=incoming.actor, typed=""
-        )
-        if not found.people and not found.actor.is_hr:
-            raise NotAllowed("refusal.no_reports")
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    found = await pickers.pickable_people(incoming.deps.engine, actor_id=incoming.actor, typed="")
+    if not found.people and not found.actor.is_hr:
+        raise NotAllowed("refusal.no_reports")
     card = answer_cards.picker_card(found.people, locale=locale, problem=problem)
     return _continue(form_title(locale), card)
 
 
 async def _talk_form(incoming: Incoming, employee: str, kind: str) -> Answer:
     deps, locale = incoming.deps, incoming.locale
-    try:
-        ctx = await talks.record_context(
-            deps.engine,
-            actor_id=incoming.actor,
-            employee_id=employee[:64],
-            policy=deps.policy,
-            now=deps.clock(),
-        )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    ctx = await talks.record_context(
+        deps.engine,
+        actor_id=incoming.actor,
+        employee_id=employee[:64],
+        policy=deps.policy,
+        now=deps.clock(),
+    )
     card = talk_form(
         ctx,
         policy=deps.policy,
@@ -166,16 +169,13 @@ async def _save_talk(incoming: Incoming, data: dict[str, Any]) -> Answer:
     now = deps.clock()
 
     async def again(problems: dict[str, Problem] | None = None, note: str | None = None) -> Answer:
-        try:
-            ctx = await talks.record_context(
-                deps.engine,
-                actor_id=incoming.actor,
-                employee_id=employee,
-                policy=deps.policy,
-                now=now,
-            )
-        except NotAllowed as refused:
-            return _message(t(refused.key, locale, **refused.params))
+        ctx = await talks.record_context(
+            deps.engine,
+            actor_id=incoming.actor,
+            employee_id=employee,
+            policy=deps.policy,
+            now=now,
+        )
         card = talk_form(
             ctx,
             policy=deps.policy,
@@ -201,8 +201,6 @@ async def _save_talk(incoming: Incoming, data: dict[str, Any]) -> Answer:
         )
     except Invalid as invalid:
         return await again(problems=invalid.problems)
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
     except SaveFailed:
         failure(log, "saving a talk from Teams failed; the form stays open")
         return await again(note=t("error.save_failed", locale))
@@ -219,16 +217,13 @@ async def _goal_form(
     problems: dict[str, Problem] | None = None,
 ) -> Answer:
     deps, locale = incoming.deps, incoming.locale
-    try:
-        found = await goals.goal_form(
-            deps.engine,
-            actor_id=incoming.actor,
-            employee_id=employee,
-            policy=deps.policy,
-            now=deps.clock(),
-        )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    found = await goals.goal_form(
+        deps.engine,
+        actor_id=incoming.actor,
+        employee_id=employee,
+        policy=deps.policy,
+        now=deps.clock(),
+    )
     card = forms.goal_form(found, locale=locale, form_id=form_id, typed=typed, problems=problems)
     return _continue(t("goal.modal.title", locale), card)
 
@@ -236,7 +231,7 @@ async def _goal_form(
 async def _save_goal(incoming: Incoming, data: dict[str, Any]) -> Answer:
     """Save the goal once per form (a retry or a second click finds it), or show the form
     again with each problem beside its field."""
-    deps, locale = incoming.deps, incoming.locale
+    deps = incoming.deps
     form_id = _form_id(data)
     fixed = parse.text_of(data, ids.EMPLOYEE)[:64] or None
     typed = {name: parse.text_of(data, name) for name in ("employee", "title", "measure", "due_on")}
@@ -258,8 +253,6 @@ async def _save_goal(incoming: Incoming, data: dict[str, Any]) -> Answer:
         )
     except Invalid as invalid:
         return await _goal_form(incoming, fixed, form_id, typed=typed, problems=invalid.problems)
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
     except SaveFailed:
         failure(log, "saving a goal from Teams failed; the form stays open")
         problems = {"title": Problem("goal.error.save_failed")}
@@ -281,10 +274,7 @@ async def _milestone_form(
     problems: dict[str, Problem] | None = None,
 ) -> Answer:
     deps, locale = incoming.deps, incoming.locale
-    try:
-        found = await pickers.pickable_people(deps.engine, actor_id=incoming.actor, typed="")
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    found = await pickers.pickable_people(deps.engine, actor_id=incoming.actor, typed="")
     today = local_today(found.actor, deps.policy, deps.clock())
     card = forms.milestone_form(
         found.people, locale=locale, today=today, typed=typed, problems=problems
@@ -337,16 +327,13 @@ async def _review_form(
     note: str | None = None,
 ) -> Answer:
     deps, locale = incoming.deps, incoming.locale
-    try:
-        found = await interview_record.review_form(
-            deps.engine,
-            actor_id=incoming.actor,
-            employee_id=employee,
-            policy=deps.policy,
-            now=deps.clock(),
-        )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    found = await interview_record.review_form(
+        deps.engine,
+        actor_id=incoming.actor,
+        employee_id=employee,
+        policy=deps.policy,
+        now=deps.clock(),
+    )
     card = review_form(
         found,
         policy=deps.policy,
@@ -381,8 +368,6 @@ async def _save_review(incoming: Incoming, data: dict[str, Any]) -> Answer:
         return await _review_form(
             incoming, employee, form_id, typed=values, problems=invalid.problems
         )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
     except SaveFailed:
         failure(log, "saving a review from Teams failed; the form stays open")
         note = t("review.error.save_failed", locale)
@@ -407,16 +392,13 @@ async def _self_form(
     note: str | None = None,
 ) -> Answer:
     deps, locale = incoming.deps, incoming.locale
-    try:
-        form = await self_assessment.load_form(
-            deps.engine,
-            employee_id=incoming.actor,
-            policy=deps.policy,
-            now=deps.clock(),
-            cycle_id=cycle_id,
-        )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
+    form = await self_assessment.load_form(
+        deps.engine,
+        employee_id=incoming.actor,
+        policy=deps.policy,
+        now=deps.clock(),
+        cycle_id=cycle_id,
+    )
     card = forms.self_form(
         form, policy=deps.policy, locale=locale, typed=typed, problems=problems, note=note
     )
@@ -447,8 +429,6 @@ async def _save_self(incoming: Incoming, data: dict[str, Any]) -> Answer:
         return await _self_form(
             incoming, cycle_id, typed=typed, problems=invalid.problems, note=note
         )
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
     except SaveFailed:
         failure(log, "saving a self-assessment from Teams failed; the form stays open")
         note = t("self.error.save_failed", locale)
@@ -485,8 +465,6 @@ async def _disagree(incoming: Incoming, data: dict[str, Any]) -> Answer:
         problem = next(iter(invalid.problems.values()))
         card = forms.disagree_form(review_id, locale=locale, typed=comment, problem=problem)
         return _continue(t("review.disagree_modal.title", locale), card)
-    except NotAllowed as refused:
-        return _message(t(refused.key, locale, **refused.params))
     if response.first:
         deps.kick()  # HR's and the manager's notices were written with the disagreement
     elif response.amended and deps.notifier is not None:

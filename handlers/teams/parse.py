@@ -9,8 +9,9 @@ record, so the domain refuses it like any unknown one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from bot.engine.choices import SKIP_REASONS, SkipReason
@@ -71,40 +72,61 @@ def _owner(raw: str) -> Literal["manager", "employee"] | None:
     return raw if raw in ("manager", "employee") else None  # type: ignore[return-value]
 
 
+class _Days:
+    """A form's dates, read as they are asked for; each unreadable one becomes a problem on
+    its field (`checked` raises them all at once, like the domain's own problems)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values, self.problems = values, dict[str, Problem]()
+
+    def __call__(self, name: str) -> date | None:
+        try:
+            return day(self.values.get(name))
+        except Unreadable as unreadable:
+            self.problems[name] = Problem(unreadable.key, dict(unreadable.params))
+            return None
+
+    def checked(self) -> None:
+        if self.problems:
+            raise Invalid(self.problems)
+
+
+def _action_rows(
+    values: Mapping[str, str], rows: int, name: Callable[[int, str], str], days: _Days
+) -> tuple[ActionDraft, ...]:
+    """A form's action rows (text, owner, due date) as drafts."""
+    return tuple(
+        ActionDraft(
+            text=values.get(name(n, "text"), ""),
+            owner=_owner(values.get(name(n, "owner"), "")),
+            due_on=days(name(n, "due")),
+        )
+        for n in range(1, rows + 1)
+    )
+
+
+def _minutes(values: Mapping[str, str]) -> str | None:
+    minutes = values.get("minutes")
+    if minutes and minutes.endswith(".0"):  # some clients send a number input as 30.0
+        minutes = minutes[:-2]
+    return minutes
+
+
 def talk_draft(data: Mapping[str, Any]) -> TalkDraft:
     """The record form's submission as a draft; `Invalid` (field → problem) for dates that
     cannot be read, like the domain's own problems."""
     values = form_values(data)
-    problems: dict[str, Problem] = {}
-
-    def read_day(name: str) -> Any:
-        try:
-            return day(values.get(name))
-        except Unreadable as unreadable:
-            problems[name] = Problem(unreadable.key, dict(unreadable.params))
-            return None
-
-    actions = tuple(
-        ActionDraft(
-            text=values.get(ids.talk_action(n, "text"), ""),
-            owner=_owner(values.get(ids.talk_action(n, "owner"), "")),
-            due_on=read_day(ids.talk_action(n, "due")),
-        )
-        for n in range(1, MAX_ACTIONS + 1)
-    )
-    held_on = read_day(ids.TALK_HELD_ON)
-    if problems:
-        raise Invalid(problems)
+    days = _Days(values)
+    actions = _action_rows(values, MAX_ACTIONS, ids.talk_action, days)
+    held_on = days(ids.TALK_HELD_ON)
+    days.checked()
     completed = [record_id(p) for p in values.get(ids.TALK_COMPLETED, "").split(",")]
     share = values.get(ids.TALK_SHARE, "")
-    minutes = values.get(ids.TALK_MINUTES)
-    if minutes and minutes.endswith(".0"):  # some clients send a number input as 30.0
-        minutes = minutes[:-2]
     return TalkDraft(
         employee_id=text_of(data, ids.EMPLOYEE)[:64],
         kind=values.get(ids.TALK_KIND, ""),
         held_on=held_on,
-        minutes=minutes,
+        minutes=_minutes(values),
         facts=values.get(ids.TALK_FACTS, ""),
         consensus=values.get(ids.TALK_CONSENSUS, ""),
         actions=actions,
@@ -114,63 +136,47 @@ def talk_draft(data: Mapping[str, Any]) -> TalkDraft:
     )
 
 
-def read_day(raw: str, field: str) -> Any:
+def read_day(raw: str, field: str) -> date | None:
     """A day typed in a form's date input, or None when empty; `Invalid` (that field →
     the problem) when it is not a day."""
-    try:
-        return day(raw)
-    except Unreadable as unreadable:
-        raise Invalid({field: Problem(unreadable.key, dict(unreadable.params))}) from None
+    days = _Days({field: raw})
+    found = days(field)
+    days.checked()
+    return found
 
 
 REVIEW_TEXTS = ("rating", "evidence", "gaps", "next_goals", "employee_view", "held_on", "minutes")
+
+
+def _review_action(n: int, part: str) -> str:
+    return f"action_{n}_{part}"
 
 
 def review_values(data: Mapping[str, Any]) -> dict[str, str]:
     """Every input of the review form as typed (its digest, and what a re-render shows)."""
     names = [*REVIEW_TEXTS, "decisions"]
     for n in range(1, MAX_DEVELOPMENT + 1):
-        names += [f"action_{n}_{part}" for part in ("text", "owner", "due")]
+        names += [_review_action(n, part) for part in ("text", "owner", "due")]
     return {name: text_of(data, name) for name in names if text_of(data, name)}
 
 
 def review_draft(data: Mapping[str, Any]) -> ReviewDraft:
     """The review form's submission as a draft; `Invalid` for dates that cannot be read."""
     values = review_values(data)
-    problems: dict[str, Problem] = {}
-
-    def read(name: str) -> Any:
-        try:
-            return day(values.get(name))
-        except Unreadable as unreadable:
-            problems[name] = Problem(unreadable.key, dict(unreadable.params))
-            return None
-
-    actions = tuple(
-        ActionDraft(
-            text=values.get(f"action_{n}_text", ""),
-            owner=_owner(values.get(f"action_{n}_owner", "")),
-            due_on=read(f"action_{n}_due"),
-        )
-        for n in range(1, MAX_DEVELOPMENT + 1)
-    )
-    held_on = read("held_on")
-    if problems:
-        raise Invalid(problems)
-    minutes = values.get("minutes")
-    if minutes and minutes.endswith(".0"):
-        minutes = minutes[:-2]
-    decisions = [d for d in values.get("decisions", "").split(",") if d]
+    days = _Days(values)
+    actions = _action_rows(values, MAX_DEVELOPMENT, _review_action, days)
+    held_on = days("held_on")
+    days.checked()
     return ReviewDraft(
         employee_id=text_of(data, ids.EMPLOYEE)[:64],
         rating=values.get("rating") or None,
         evidence=values.get("evidence", ""),
         held_on=held_on,
-        minutes=minutes,
+        minutes=_minutes(values),
         gaps=values.get("gaps", ""),
         next_goals=values.get("next_goals", ""),
         actions=actions,
-        decisions=tuple(decisions),
+        decisions=tuple(d for d in values.get("decisions", "").split(",") if d),
         employee_view=values.get("employee_view", ""),
         review_id=record_id(data.get(ids.REVIEW)) or None,
     )
