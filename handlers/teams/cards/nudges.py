@@ -259,12 +259,31 @@ def prep_pack_summary(pack: PrepPack, *, policy: Policy, locale: str) -> list[El
     return blocks
 
 
+def interview_date(
+    employee_id: str, cycle_id: int | None, name: str, day: str, locale: str
+) -> list[Element]:
+    """The review interview's day, to pick or move: a date input and its button."""
+    picker = {
+        "type": "Input.Date",
+        "id": ids.INTERVIEW_ON,
+        "label": t("self.interview.home_label", locale, name=name),
+        "value": day,
+    }
+    button = ids.execute(
+        ids.INTERVIEW_DATE, t("teams.interview_button", locale), e=employee_id, c=cycle_id
+    )
+    hint = catalog_text("self.interview.home_hint", locale, subtle=True)
+    return [picker, hint, {"type": "ActionSet", "actions": [button]}]
+
+
 def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> TeamsMessage:
     assert c.pack is not None
-    title = t("prep.title", locale, name=c.pack.employee.name, cycle=c.pack.cycle.name)
-    return _message(
-        title, prep_pack_summary(c.pack, policy=policy, locale=locale), _choices(c, locale)
-    )
+    pack = c.pack
+    title = t("prep.title", locale, name=pack.employee.name, cycle=pack.cycle.name)
+    body = prep_pack_summary(pack, policy=policy, locale=locale)
+    day = pack.interview_on.isoformat()
+    body += interview_date(pack.employee.id, pack.cycle.id, pack.employee.name, day, locale)
+    return _message(title, body, _choices(c, locale))
 
 
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], TeamsMessage]] = {
