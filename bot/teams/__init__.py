@@ -1,2 +1,3 @@
-"""Everything that speaks Microsoft Teams' side: the app package (the bot's endpoint, sender
-and cards come next)."""
+"""Everything that speaks Microsoft Teams (the Microsoft 365 Agents SDK): the bot's assembly
+(`app`), who may call `/api/messages` and the bot's own token (`auth`), the edge (`edge`), the
+Bot Connector (`connector`), sending nudges and notices (`sender`), and the app package."""
