@@ -5,6 +5,7 @@ buttons carrying exactly what the listeners read back."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.engine import kinds
 from handlers.teams import ids
 from handlers.teams.cards import notices, nudges
 from handlers.teams.cards.answers import help_card, picker_card, refusal
-from handlers.teams.cards.kit import TeamsMessage, adaptive_card, literals
+from handlers.teams.cards.kit import PART_BYTES, TeamsMessage, adaptive_card, literals
 from tests.chat_drivers import elements
 from tests.hostile import long, samples, short
 
@@ -135,3 +136,189 @@ def test_help_and_the_picker_speak_the_persons_language(locale):
     picker = picker_card([], locale=locale)
     [choice] = [e for e in elements(picker) if e.get("type") == "Input.ChoiceSet"]
     assert choice["label"] and choice["choices.data"]["dataset"] == ids.PEOPLE_DATASET
+
+
+def _sample(policy, label: str, text=None):
+    [found] = [s for s in samples(policy, text or teams_text) if s.label == label and s.content]
+    return found.content
+
+
+def _draw(content, policy, locale: str) -> TeamsMessage:
+    if content.nudge.kind in notices.BUILDERS:
+        return notices.notice_card(content, policy=policy, locale=locale)
+    return nudges.nudge_card(content, policy=policy, locale=locale)
+
+
+def _runs(message: TeamsMessage) -> str:
+    """What the cards show literally: every TextRun, in order."""
+    return "".join(
+        str(e["text"])
+        for part in message.parts()
+        for e in elements(part.cards)
+        if e.get("type") == "TextRun"
+    )
+
+
+def _sent_size(activity) -> int:
+    """An activity's bytes as the Agents SDK posts it (aiohttp's `json=`: ASCII-escaped)."""
+    return len(json.dumps(activity).encode())
+
+
+# How long `tests.hostile.samples` makes each field (3000 unless named here).
+LIMITS = {
+    "manager name": 200,
+    "employee name": 200,
+    "report 0 name": 200,
+    "goal title": 200,
+    "milestone": 200,
+    "next goal 0": 200,
+    "cycle": 40,
+    "action 0": 500,
+    "action 1": 500,
+}
+
+
+def test_the_notice_sweep_draws_every_notice_builder(policy):
+    drawn = {s.label for s in samples(policy, teams_text) if s.builder == "notice_message"}
+    assert drawn == set(notices.BUILDERS)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize(
+    ("label", "fields"),
+    [
+        (kinds.TALK_RECORD, ("facts", "consensus", "action 0", "action 1", "manager name")),
+        (kinds.TALK_SAVED, ("employee name", "action 0")),
+        (kinds.GOAL_PROPOSED, ("goal title", "goal measure", "employee name")),
+        (kinds.GOAL_SET, ("goal title", "goal measure", "manager name")),
+        (kinds.SELF_SUBMITTED, ("proudest", "redo", "blockers", "support", "other")),
+        (kinds.REVIEW_SUMMARY, ("evidence", "gaps", "employee view", "next goal 0")),
+        (kinds.REVIEW_DISAGREED, ("disagreement", "employee name")),
+        ("checkin", ("employee name", "action 0")),
+        ("goal manager", ("goal title",)),
+        ("action overdue", ("action 0",)),
+        ("milestone", ("milestone", "report 0 name")),
+        ("prep pack", ("employee name", "cycle")),
+    ],
+)
+def test_peoples_words_are_shown_verbatim_in_text_runs(policy, locale, label, fields):
+    message = _draw(_sample(policy, label), policy, locale)
+
+    shown = _runs(message)
+
+    for field in fields:
+        assert teams_text(field, LIMITS.get(field, 3000)) in shown, (label, field)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_the_notification_line_is_sent_as_plain_text_since_it_carries_names(policy, locale):
+    for label, message in rendered(policy, teams_text, locale):
+        for part in message.parts():
+            activity = part.activity()
+            assert activity["textFormat"] == "plain", label
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en", "Line {n}: the migration went well & the review was late. "),
+        ("zh", "第{n}行：迁移顺利，评审晚了。"),
+        ("zh", "第{n}行 🎉🚀 迁移顺利"),
+        ("zh", "🎉"),
+    ],
+    ids=["english", "chinese", "emoji", "only-emoji"],
+)
+def test_a_record_with_60000_characters_of_facts_reaches_teams_whole_in_parts(policy, locale, line):
+    facts = "".join(line.format(n=n) for n in range(4000))[:60_000]
+    content = _sample(policy, kinds.TALK_RECORD)  # names at their longest
+    content.recorded.talk.facts = facts
+
+    parts = notices.notice_card(content, policy=policy, locale=locale).parts()
+
+    assert len(parts) > 1
+    for part in parts:
+        activity = part.activity()
+        assert card_problem(activity) is None
+        assert _sent_size(activity) <= PART_BYTES < MESSAGE_LIMIT  # room for the envelope
+    shown = "".join(
+        str(e["text"]) for p in parts for e in elements(p.cards) if e.get("type") == "TextRun"
+    )
+    assert facts in shown
+    has_buttons = [any(c.get("actions") for c in p.cards) for p in parts]
+    assert has_buttons == [False] * (len(parts) - 1) + [True]
+    [ack] = parts[-1].cards[-1]["actions"]
+    assert ack["verb"] == ids.ACK and ack["data"] == {"cadence": "ack", "t": 11}
+
+
+def test_every_button_carries_the_listeners_convention(policy):
+    by_label = dict(rendered(policy, teams_text, "en"))
+
+    def actions(label: str) -> list[dict]:
+        return [
+            a
+            for part in by_label[label].parts()
+            for a in elements(part.cards)
+            if str(a.get("type", "")).startswith("Action.")
+        ]
+
+    proposal = {a["verb"]: a for a in actions(kinds.GOAL_PROPOSED)}
+    assert proposal["goal_confirm"]["data"] == {"cadence": "goal_confirm", "g": 5}
+    assert proposal["goal_decline"]["data"] == {"cadence": "goal_decline", "g": 5}
+    assert all(a["type"] == "Action.Execute" for a in proposal.values())
+
+    review = actions(kinds.REVIEW_SUMMARY)
+    [ack] = [a for a in review if a["type"] == "Action.Execute"]
+    assert ack["verb"] == "review_ack" and ack["data"] == {"cadence": "review_ack", "r": 9}
+    [disagree] = [a for a in review if a["type"] == "Action.Submit"]
+    assert disagree["data"] == {
+        "msteams": {"type": "task/fetch"},
+        "cadence": "form",
+        "form": "disagree",
+        "r": 9,
+    }
+
+    [done] = [a for a in actions("action due") if a.get("verb") == ids.DONE]
+    assert done["type"] == "Action.Execute"
+    assert done["data"] == {"cadence": "done", "n": 40, "a": 100}
+
+    [write] = [a for a in actions("self") if a["type"] == "Action.Submit"]
+    assert (
+        write["data"]
+        == ids.open_form("self", c=7)
+        == {
+            "msteams": {"type": "task/fetch"},
+            "cadence": "form",
+            "form": "self",
+            "c": 7,
+        }
+    )
+
+    [skip] = [a for a in actions("heads-up") if a.get("verb") == ids.SKIP]
+    assert skip["type"] == "Action.Execute" and skip["data"] == {"cadence": "skip", "n": 40}
+    for label in ("checkin", "heads-up", "goal manager", "action due", "self", "prep pack"):
+        verbs = [a.get("verb") for a in actions(label)]
+        assert verbs.count(ids.SNOOZE) == 2 and ids.SKIP in verbs, label
+
+
+def test_a_settled_nudge_keeps_its_text_shows_the_note_and_offers_no_choice(policy):
+    drawn = nudges.nudge_card(_sample(policy, "checkin"), policy=policy, locale="en")
+    note = "Snoozed until **tomorrow** [x](http://evil)"
+
+    card = nudges.settled_card(drawn, note, locale="en")
+
+    assert "actions" not in card
+    assert not [e for e in elements(card) if str(e.get("type", "")).startswith(("Action", "Input"))]
+    shown = [e["text"] for e in elements(card) if e.get("type") == "TextRun"]
+    assert shown[-1] == note
+    assert teams_text("employee name", 200) in "".join(shown)
+    assert card_problem(TeamsMessage("settled", [card]).activity()) is None
+
+
+def test_an_acknowledged_record_shows_the_acknowledgement_and_no_button(policy):
+    content = _sample(policy, kinds.TALK_RECORD)
+    content.recorded.talk.acknowledged_at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    [part] = notices.notice_card(content, policy=policy, locale="en").parts()
+
+    assert not any(c.get("actions") for c in part.cards)
+    assert "2026-11-27" in _runs(part)

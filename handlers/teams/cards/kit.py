@@ -7,9 +7,14 @@ markup. Our own catalog's emphasis (`*bold*`, `` `code` ``, written for Slack) b
 or monospace run; its parameters are filled in afterwards, so what a person typed is never
 parsed for it (`catalog_text`).
 
+The notification line (`summary`, the activity's `text`) names people too: it is sent with
+`textFormat: plain`, which Teams shows as typed.
+
 Nothing people wrote is cut: a long text is split over several blocks on line or word
 boundaries, and a message longer than Teams takes (about 28 KB) is sent in parts
-(`TeamsMessage.parts()`), its buttons on the last.
+(`TeamsMessage.parts()`), its buttons on the last. Sizes are counted as the Agents SDK posts
+the activity (aiohttp's `json=`, every non-ASCII character escaped: a Chinese character is
+6 bytes, an emoji 12), not as UTF-8.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # what Teams renders
 BLOCK_TEXT = 2000  # characters of one block of text; longer ones are split
-PART_BYTES = 24 * 1024  # JSON of one activity, under Teams' ~28 KB with room for the envelope
+BLOCK_BYTES = 12 * 1024  # and its text's JSON as sent (2000 Chinese characters fit; emoji not)
+PART_BYTES = 18 * 1024  # JSON of one activity: under 40 KB as UTF-16 (the older documented limit)
+NUMBERING = " (999/999)"  # the longest number a part's summary takes
 EMPHASIS = re.compile(r"(\*[^*\n]+\*|`[^`\n]+`)")
 
 Element = dict[str, Any]
@@ -66,12 +73,18 @@ def _block(inlines: list[Element], *, separator: bool = False) -> Element:
 
 
 def split_text(text: str, limit: int = BLOCK_TEXT) -> list[str]:
-    """`text` in pieces of at most `limit` characters, cut after a line break or a space where
-    there is one; joined back, the pieces are `text`."""
+    """`text` in pieces of at most `limit` characters (fewer where their JSON as sent would
+    pass `BLOCK_BYTES`), cut after a line break or a space where there is one; joined back,
+    the pieces are `text`."""
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        cut = cut + 1 if cut > limit // 2 else limit
+    while True:
+        room = limit
+        while room > 1 and _size(text[:room]) > BLOCK_BYTES:
+            room //= 2
+        if len(text) <= room:
+            break
+        cut = max(text.rfind("\n", 0, room), text.rfind(" ", 0, room))
+        cut = cut + 1 if cut > room // 2 else room
         pieces.append(text[:cut])
         text = text[cut:]
     pieces.append(text)
@@ -189,7 +202,7 @@ class TeamsMessage:
 
     def activity(self) -> Element:
         """This message as one activity (a part of it, once split)."""
-        activity: Element = {"type": "message", "text": self.summary}
+        activity: Element = {"type": "message", "text": self.summary, "textFormat": "plain"}
         if self.cards:
             activity["attachments"] = self.attachments()
         return activity
@@ -199,16 +212,25 @@ class TeamsMessage:
         Later parts repeat the summary with their number, "(2/3)"."""
         if _size(self.activity()) <= PART_BYTES:
             return [self]
+        numbered = self.summary + NUMBERING
+
+        def size(body: list[Element], actions: list[Element] | None = None) -> int:
+            return _size(TeamsMessage(numbered, [adaptive_card(body, actions=actions)]).activity())
+
+        empty = size([])  # a part's envelope; each element adds its JSON and ", "
         groups: list[list[Element]] = [[]]
+        used = empty
         actions: list[Element] = []
         for card in self.cards:
             actions += card.get("actions") or []
             for element in card.get("body") or []:
-                trial = adaptive_card([*groups[-1], element])
-                if groups[-1] and _size(trial) + len(self.summary) + 200 > PART_BYTES:
+                grows = _size(element) + (2 if groups[-1] else 0)
+                if groups[-1] and used + grows > PART_BYTES:
                     groups.append([])
+                    used, grows = empty, _size(element)
                 groups[-1].append(element)
-        if actions and _size(adaptive_card(groups[-1], actions=actions)) > PART_BYTES:
+                used += grows
+        if actions and size(groups[-1], actions) > PART_BYTES:
             groups.append([])
         n = len(groups)
         return [
@@ -221,4 +243,5 @@ class TeamsMessage:
 
 
 def _size(value: object) -> int:
-    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    """Bytes of `value` as JSON the way the SDK posts it (`json.dumps`' ASCII escapes)."""
+    return len(json.dumps(value))
