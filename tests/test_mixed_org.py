@@ -96,6 +96,8 @@ async def test_each_person_hears_on_their_own_platform_and_one_export_holds_both
         assert "确认" in tom_hears  # in his language
         to_eli = [c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == "DU0ELI"]
         assert len(to_eli) == 1 and "Eli's facts." in json.dumps(to_eli[0].params)
+        homes = {c.params["user_id"] for c in slack.calls_to("views.publish")}
+        assert "U0ELI" in homes  # his App Home shows the talk Tara logged in Teams
         to_mia = [c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == "DU0MIA"]
         assert len(to_mia) == 1  # Mia's confirmation, on Slack
         assert any("Saved your" in json.dumps(m) for m in app.messages_to(TARA))

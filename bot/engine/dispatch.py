@@ -114,6 +114,9 @@ Reachable = Callable[[ChatIdentity], bool]
 # Draws a sent notice again where the platform put it (the row's channel and ts), from the
 # record as it is now; failures are the platform's to log.
 Redraw = Callable[[Nudge], Awaitable[None]]
+# Shows these people (by person key) what changed where the platform keeps a view of their
+# records (Slack: App Home), whichever platform the change was made on.
+Refresh = Callable[[list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class PlatformDelivery:
     refresh: ProfileRefresher | None = None
     reachable: Reachable | None = None
     redraw: Redraw | None = None
+    views: Refresh | None = None
 
 
 @dataclass

@@ -151,6 +151,13 @@ class Notifier:
             rows = await notices.posted(session, kinds=kinds, subject=subject, version=version)
         await self.redraw(rows)
 
+    async def records_changed(self, person_keys: list[str]) -> None:
+        """Refresh the views every platform keeps of these people's records (Slack's App
+        Home), after a change made on any platform."""
+        for delivery in self.engine.platforms:
+            if delivery.views is not None:
+                await delivery.views(person_keys)
+
     async def redraw(self, rows: list[Nudge]) -> None:
         """Draw these sent notices again, each on the platform it went out on."""
         served = {p.platform: p for p in self.engine.platforms}

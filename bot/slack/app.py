@@ -23,7 +23,7 @@ from bot.slack.deps import Deps
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.profile_refresh import ProfileRefresher
 from bot.slack.sender import SlackNudgeSender
-from handlers.slack.notify import redraw
+from handlers.slack.notify import publish_homes_of, redraw
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -102,5 +102,6 @@ def create_nudge_engine(
         verify=sender.token_works,
         refresh=refresher.want,
         redraw=partial(redraw, deps),
+        views=partial(publish_homes_of, deps),
     )
     return Engine(deps, [slack], worker_name())

@@ -380,6 +380,8 @@ async def _save_review(incoming: Incoming, data: dict[str, Any]) -> Answer:
             kinds=(kinds.REVIEW_SUMMARY, kinds.REVIEW_SAVED),
             version=kinds.review_version(recorded.talk.submission_key),
         )
+    if (recorded.fresh or recorded.amended) and deps.notifier is not None:
+        await deps.notifier.records_changed([recorded.employee.id, recorded.manager.id])
     return Answer(200, {})
 
 
