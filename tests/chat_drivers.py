@@ -134,7 +134,10 @@ class SlackChat:
         click = block_actions(
             self.ids[role], {**button, "type": "button"}, message=message, channel=channel
         )
+        updates = len(self.app.slack.calls_to("chat.update"))
         assert (await self.app.interact(click)).status_code == 200
+        # Bolt acks a click before its listener runs: the record redrawn says it is stored
+        await self.app.slack.async_wait_for("chat.update", count=updates + 1)
         await self.app.notices_sent()
 
     async def settle(self) -> None:
