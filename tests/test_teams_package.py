@@ -15,8 +15,8 @@ import pytest
 from jsonschema import Draft4Validator
 
 from bot.process.cli import main
+from bot.process.config import TEAMS_CLIENT_ID
 from bot.teams.app_package import (
-    CLIENT_ID,
     PUBLIC_URL,
     SCHEMA_URL,
     PackageError,
@@ -101,10 +101,10 @@ def test_the_package_holds_the_manifest_and_the_icons_teams_asks_for():
 @pytest.mark.parametrize(
     ("env", "why"),
     [
-        ({}, CLIENT_ID),
-        ({CLIENT_ID: APP}, PUBLIC_URL),
-        ({CLIENT_ID: "not-a-guid", PUBLIC_URL: "https://x.example"}, "GUID"),
-        ({CLIENT_ID: APP, PUBLIC_URL: "http://x.example"}, "https://"),
+        ({}, TEAMS_CLIENT_ID),
+        ({TEAMS_CLIENT_ID: APP}, PUBLIC_URL),
+        ({TEAMS_CLIENT_ID: "not-a-guid", PUBLIC_URL: "https://x.example"}, "GUID"),
+        ({TEAMS_CLIENT_ID: APP, PUBLIC_URL: "http://x.example"}, "https://"),
     ],
 )
 def test_what_is_missing_is_named(env, why):
@@ -116,7 +116,7 @@ def test_teams_package_writes_the_zip_and_prints_its_path(
     tmp_path, monkeypatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CLIENT_ID, APP.upper())
+    monkeypatch.setenv(TEAMS_CLIENT_ID, APP.upper())
     monkeypatch.setenv(PUBLIC_URL, "https://bot.example.org/cadence/")
 
     assert main(["teams-package", "--output", str(tmp_path)]) == 0
@@ -134,10 +134,10 @@ def test_teams_package_without_configuration_says_what_to_set(
     tmp_path, monkeypatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(CLIENT_ID, raising=False)
+    monkeypatch.delenv(TEAMS_CLIENT_ID, raising=False)
     monkeypatch.delenv(PUBLIC_URL, raising=False)
 
     assert main(["teams-package"]) == 2
 
-    assert CLIENT_ID in capsys.readouterr().err
+    assert TEAMS_CLIENT_ID in capsys.readouterr().err
     assert not (tmp_path / "cadence-teams.zip").exists()

@@ -171,17 +171,14 @@ class Recipient:
 
 
 def reach(
-    accounts: Sequence[ChatIdentity],
-    order: Sequence[str],
-    served: Mapping[str, PlatformDelivery] | Collection[str],
+    accounts: Sequence[ChatIdentity], order: Sequence[str], served: Mapping[str, PlatformDelivery]
 ) -> ChatIdentity | None:
     """The account a person is reached on: on the first platform of `order` that the
-    process serves (`served`) and they have an account on that it can reach (their oldest
-    there)."""
+    process serves (`served`, by name) and they have an account on that it can reach (their
+    oldest there)."""
     for platform in order:
         if platform in served:
-            delivery = served.get(platform) if isinstance(served, Mapping) else None
-            can_reach = delivery.reachable if delivery is not None else None
+            can_reach = served[platform].reachable
             for account in accounts:
                 if account.platform == platform and (can_reach is None or can_reach(account)):
                     return account

@@ -111,11 +111,11 @@ async def remember_teams_contact(
     locale: str | None,
     tz: str | None,
     now: datetime,
-) -> Person | None:
+) -> tuple[Person, ChatIdentity] | None:
     """Keep what a Teams activity told us about its sender on their Teams identity: the
     personal chat's conversation reference (`reference`, serialised; None keeps the stored
     one), their language and time zone (nudges have no activity to read them from). Returns
-    the person, or None for someone not in the org chart."""
+    the person and that identity, or None for an account nobody in the org chart has."""
     async with session_scope(engine) as session:
         identity = await teams_account(session, aad_object_id)
         person = await queries.get_person(session, identity.person_id) if identity else None
@@ -135,7 +135,7 @@ async def remember_teams_contact(
         if changed:
             identity.updated_at = now
             await session.commit()
-        return person
+        return person, identity
 
 
 async def adopt_teams_account(

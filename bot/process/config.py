@@ -15,7 +15,6 @@ DEFAULT_DATABASE_URL = "sqlite:///cadence.db"
 # ANONYMOUS_ALLOWED, ...
 TEAMS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 TEAMS_CLIENT_ID = TEAMS_PREFIX + "CLIENTID"
-TEAMS_ANONYMOUS = TEAMS_PREFIX + "ANONYMOUS_ALLOWED"
 # Test hooks: the JWT validator's signing keys and issuer (honoured only when set; the bot
 # warns at start).
 TEAMS_TEST_JWKS_URL = "CADENCE_TEAMS_TEST_JWKS_URL"

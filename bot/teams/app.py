@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +26,10 @@ from bot.org.profiles import (
     teams_account,
 )
 from bot.process.config import TeamsSettings
-from bot.teams.auth import BotToken, Caller, InboundAuth, bot_token
+from bot.teams.auth import BotToken, InboundAuth, bot_token
 from bot.teams.connector import ConnectorError, ConversationReference, TeamsConnector
 from prompts import normalize_locale
-from storage import queries
-from storage.db import session_scope
-from storage.models import Person, Platform
+from storage.models import ChatIdentity, Person, Platform
 
 if TYPE_CHECKING:
     from bot.engine.scheduler import Notifier
@@ -53,27 +51,13 @@ class Answer:
 class TeamsDeps(Context):
     """What every Teams listener is handed: the shared context and the connector."""
 
-    connector: TeamsConnector = field(default_factory=lambda: TeamsConnector(_no_token))
+    connector: TeamsConnector
     notifier: Notifier | None = None
 
     def kick(self) -> None:
         """Send the notices just written to the outbox, now, in the background."""
         if self.notifier is not None:
             self.notifier.kick()
-
-    async def locale_for_person(self, person_key: str) -> str:
-        """A person's language: what Teams last told us, else the org file's, else the
-        policy's."""
-        async with session_scope(self.engine) as session:
-            person = await queries.get_person(session, person_key)
-            identity = await queries.identity_on(session, person_key, Platform.TEAMS)
-        if person is None:
-            return self.policy.locale
-        return stored_locale(person, identity, self.policy)
-
-
-async def _no_token() -> str | None:
-    return None
 
 
 @dataclass
@@ -102,17 +86,6 @@ class Incoming:
         except ConnectorError as exc:
             log.warning("a reply in Teams was refused (%s)", describe(exc))
             return None
-
-    async def update(self, activity_id: str, activity: dict[str, Any]) -> bool:
-        """Replace a message the bot sent in this conversation."""
-        if self.reply_to is None or not activity_id:
-            return False
-        try:
-            await self.deps.connector.update(self.reply_to, activity_id, activity)
-        except ConnectorError as exc:
-            log.warning("a Teams message could not be updated (%s)", describe(exc))
-            return False
-        return True
 
 
 def reference_of(activity: Activity) -> ConversationReference | None:
@@ -150,16 +123,13 @@ class TeamsBot:
             connector=TeamsConnector(token or bot_token(teams)),
         )
 
-    async def _recognise(self, aad: str, reference: ConversationReference, now: datetime) -> None:
-        """Someone whose Teams account Cadence does not know yet: ask Teams for their email
-        and, if the org file names an active person by it (and they have no Teams account),
-        it becomes theirs. Asked at most hourly per account, so strangers cost little."""
-        async with session_scope(self.deps.engine) as session:
-            if await teams_account(session, aad) is not None:
-                return
+    async def _recognise(self, aad: str, reference: ConversationReference, now: datetime) -> bool:
+        """Someone whose Teams account Cadence does not know: ask Teams for their email and,
+        if the org file names an active person by it (and they have no Teams account), it
+        becomes theirs (True). Asked at most hourly per account, so strangers cost little."""
         asked = self._asked.get(aad)
         if asked is not None and now - asked < LOOKUP_AGAIN:
-            return
+            return False
         if len(self._asked) >= LOOKUPS_KEPT:
             self._asked.clear()
         self._asked[aad] = now
@@ -167,11 +137,13 @@ class TeamsBot:
             emails = await self.deps.connector.member_emails(reference)
         except ConnectorError as exc:
             log.warning("could not look a Teams member up (%s)", describe(exc))
-            return
+            return False
         if await adopt_teams_account(self.deps.engine, aad_object_id=aad, emails=emails, now=now):
             log.info("a Teams account was matched to the org file by email")
+            return True
+        return False
 
-    async def handle(self, activity: Activity, caller: Caller) -> Answer:
+    async def handle(self, activity: Activity) -> Answer:
         """Remember what the activity tells about its sender, then let the listeners answer."""
         from handlers.teams.listeners import answer  # the listeners import this module
 
@@ -187,30 +159,31 @@ class TeamsBot:
             activity.conversation is not None
             and (activity.conversation.conversation_type or PERSONAL) == PERSONAL
         )
-        person = None
-        if aad and reference is not None and personal:
-            await self._recognise(aad, reference, now)
-        if aad:
-            person = await remember_teams_contact(
+        chat = reference if personal else None
+
+        async def remember() -> tuple[Person, ChatIdentity] | None:
+            return await remember_teams_contact(
                 deps.engine,
                 aad_object_id=aad,
-                reference=reference.dumps() if reference is not None and personal else None,
+                reference=chat.dumps() if chat is not None else None,
                 locale=normalize_locale(activity.locale),  # a catalog's: `zh-CN` is `zh`
                 tz=activity.local_timezone,
                 now=now,
             )
-        if person is not None and not person.active:
-            person = None
-        locale = await deps.locale_for_person(person.id) if person else None
-        return Incoming(activity, person, locale or _locale(activity, deps.policy), reference, deps)
+
+        known = await remember() if aad else None
+        if known is None and aad and chat is not None and await self._recognise(aad, chat, now):
+            known = await remember()
+        if known is None or not known[0].active:
+            locale = normalize_locale(activity.locale) or deps.policy.locale
+            return Incoming(activity, None, locale, reference, deps)
+        person, identity = known
+        locale = stored_locale(person, identity, deps.policy)
+        return Incoming(activity, person, locale, reference, deps)
 
 
 LOOKUP_AGAIN = timedelta(hours=1)  # an unknown account is looked up at most this often
 LOOKUPS_KEPT = 10_000
-
-
-def _locale(activity: Activity, policy: Policy) -> str:
-    return normalize_locale(activity.locale) or policy.locale
 
 
 def teams_delivery(

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.process.config import TEAMS_CLIENT_ID
+
 MANIFEST_VERSION = "1.22"
 SCHEMA_URL = (
     f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}"
     "/MicrosoftTeams.schema.json"
 )
-CLIENT_ID = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"  # the SDK's own name
 PUBLIC_URL = "CADENCE_PUBLIC_URL"  # where Teams reaches the bot: https://host[/path]
 ACCENT = (0x2E, 0x6B, 0x5E)  # Cadence's green
 GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
@@ -52,13 +53,17 @@ class PackageSettings:
 
     @classmethod
     def from_env(cls, env: dict[str, str], *, public_url: str | None = None) -> PackageSettings:
-        client_id = (env.get(CLIENT_ID) or "").strip()
+        client_id = (env.get(TEAMS_CLIENT_ID) or "").strip()
         url = (public_url or env.get(PUBLIC_URL) or "").strip().rstrip("/")
-        missing = [name for name, value in ((CLIENT_ID, client_id), (PUBLIC_URL, url)) if not value]
+        missing = [
+            name for name, value in ((TEAMS_CLIENT_ID, client_id), (PUBLIC_URL, url)) if not value
+        ]
         if missing:
             raise PackageError(f"set {' and '.join(missing)} (see README, Connecting Teams)")
         if not GUID.match(client_id):
-            raise PackageError(f"{CLIENT_ID} must be the app registration's client id (a GUID)")
+            raise PackageError(
+                f"{TEAMS_CLIENT_ID} must be the app registration's client id (a GUID)"
+            )
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             raise PackageError(f"{PUBLIC_URL} must be an https:// address Teams can reach")

@@ -122,11 +122,7 @@ class InboundAuth:
 def bot_token(teams: TeamsSettings) -> BotToken:
     """The bot's outbound token: from Entra through MSAL, or none when anonymous."""
     if teams.anonymous and not teams.client_id:
-
-        async def anonymous() -> str | None:
-            return None
-
-        return anonymous
+        return fixed_token(None)
     from microsoft_agents.authentication.msal import MsalAuth
 
     msal = MsalAuth(auth_configuration(teams))

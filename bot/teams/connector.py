@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import aiohttp
-from microsoft_agents.activity import Activity, ConversationParameters
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.connector.client import ConnectorClient
 
 from bot.teams.auth import BotToken
@@ -136,23 +136,6 @@ class TeamsConnector:
             )
         found = member.model_dump(by_alias=True, exclude_none=True)
         return [str(found[k]) for k in ("email", "userPrincipalName") if found.get(k)]
-
-    async def open_chat(
-        self, service_url: str, *, user_id: str, bot_id: str, tenant_id: str | None
-    ) -> str:
-        """Create (or find) the personal chat with a user who has the app installed; its id.
-        Teams refuses (403) for someone without the app."""
-        params = ConversationParameters.model_validate(
-            {
-                "isGroup": False,
-                "bot": {"id": bot_id},
-                "members": [{"id": user_id}],
-                **({"tenantId": tenant_id} if tenant_id else {}),
-            }
-        )
-        async with self._client(service_url) as client:
-            created = await client.conversations.create_conversation(params)
-            return created.id or ""
 
 
 def _base(service_url: str) -> str:

@@ -66,7 +66,7 @@ def teams_routes(bot: TeamsBot) -> list[BaseRoute]:
             log.warning("refused a Teams request: %s", refused.reason)
             return JSONResponse({"error": "refused"}, status_code=refused.status)
         try:
-            answer = await bot.handle(activity, caller)
+            answer = await bot.handle(activity)
         except Exception as exc:  # the edge answers for every listener's failure
             log.error("a Teams %s activity failed: %s", activity.type, describe(exc))
             return Response(status_code=500)

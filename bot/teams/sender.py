@@ -53,12 +53,18 @@ class TeamsNudgeSender:
     def __init__(self, deps: TeamsDeps) -> None:
         self.deps = deps
 
-    async def __call__(self, nudge: Nudge, now: datetime, turn: Turn) -> Delivered:
+    async def _chat(self, person_key: str) -> tuple[ChatIdentity, ConversationReference] | None:
+        """The person's Teams identity and the chat stored on it, if there is one."""
         async with session_scope(self.deps.engine) as session:
-            identity = await queries.identity_on(session, nudge.recipient_id, Platform.TEAMS)
+            identity = await queries.identity_on(session, person_key, Platform.TEAMS)
         reference = ConversationReference.loads(identity.conversation) if identity else None
-        if identity is None or reference is None:
+        return (identity, reference) if identity is not None and reference is not None else None
+
+    async def __call__(self, nudge: Nudge, now: datetime, turn: Turn) -> Delivered:
+        chat = await self._chat(nudge.recipient_id)
+        if chat is None:
             raise Unreachable()
+        identity, reference = chat
         parts = await self._render(nudge, identity, now)
         first_text, last_id = parts[0].summary, ""
         for index, part in enumerate(parts):
@@ -72,11 +78,10 @@ class TeamsNudgeSender:
     async def redraw(self, row: Nudge) -> None:
         """Draw a sent notice again where it went (the row's conversation and activity id),
         from the record as it is now; the message's last part carries its buttons."""
-        async with session_scope(self.deps.engine) as session:
-            identity = await queries.identity_on(session, row.recipient_id, Platform.TEAMS)
-        reference = ConversationReference.loads(identity.conversation) if identity else None
-        if identity is None or reference is None or not row.channel or not row.ts:
+        chat = await self._chat(row.recipient_id)
+        if chat is None or not row.channel or not row.ts:
             return
+        identity, reference = chat
         try:
             notice = await notice_content(self.deps.engine, row, policy=self.deps.policy)
         except NoLongerNeeded:
