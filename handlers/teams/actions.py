@@ -86,7 +86,7 @@ async def execute(incoming: Incoming) -> Answer:
             scheduled = await interview_days.set_interview(
                 deps.engine,
                 actor_id=actor,
-                employee_id=parse.text_of(data, ids.EMPLOYEE)[:64],
+                employee_id=parse.person_of(data),
                 day=day,
                 now=deps.clock(),
                 policy=deps.policy,

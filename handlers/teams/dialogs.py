@@ -87,18 +87,18 @@ async def _fetch(incoming: Incoming, data: dict[str, Any]) -> Answer:
     locale = incoming.locale
     form = parse.text_of(data, ids.FORM)
     if form == ids.FORM_TALK:
-        employee = parse.text_of(data, ids.EMPLOYEE)
+        employee = parse.person_of(data)
         kind = parse.text_of(data, ids.KIND) or DEFAULT_KIND
         if not employee:
             return await _picker(incoming)
-        return await _talk_form(incoming, employee, kind)
+        return await _talk_form(incoming, employee, kind, secrets.token_urlsafe(16))
     if form == ids.FORM_GOAL:
-        whose = parse.text_of(data, ids.EMPLOYEE)[:64] or None
+        whose = parse.person_of(data) or None
         return await _goal_form(incoming, whose, secrets.token_urlsafe(16))
     if form == ids.FORM_MILESTONE:
         return await _milestone_form(incoming)
     if form == ids.FORM_REVIEW:
-        employee = parse.text_of(data, ids.EMPLOYEE)[:64]
+        employee = parse.person_of(data)
         return await _review_form(incoming, employee, secrets.token_urlsafe(16))
     if form == ids.FORM_SELF:
         return await _self_form(incoming, record_id(data.get(ids.CYCLE)) or None)
@@ -115,10 +115,10 @@ async def _fetch(incoming: Incoming, data: dict[str, Any]) -> Answer:
 async def _submit(incoming: Incoming, data: dict[str, Any]) -> Answer:
     form = parse.text_of(data, ids.FORM)
     if form == ids.FORM_PICK:
-        chosen = parse.text_of(data, ids.PICKED)
+        chosen = parse.person_of(data, ids.PICKED)
         if not chosen:
             return await _picker(incoming, problem=Problem("teams.pick_required"))
-        return await _talk_form(incoming, chosen, DEFAULT_KIND)
+        return await _talk_form(incoming, chosen, DEFAULT_KIND, secrets.token_urlsafe(16))
     savers = {
         ids.FORM_TALK: _save_talk,
         ids.FORM_GOAL: _save_goal,
@@ -142,12 +142,21 @@ async def _picker(incoming: Incoming, problem: Problem | None = None) -> Answer:
     return _continue(form_title(locale), card)
 
 
-async def _talk_form(incoming: Incoming, employee: str, kind: str) -> Answer:
+async def _talk_form(
+    incoming: Incoming,
+    employee: str,
+    kind: str,
+    form_id: str,
+    *,
+    values: dict[str, str] | None = None,
+    problems: dict[str, Problem] | None = None,
+    note: str | None = None,
+) -> Answer:
     deps, locale = incoming.deps, incoming.locale
     ctx = await talks.record_context(
         deps.engine,
         actor_id=incoming.actor,
-        employee_id=employee[:64],
+        employee_id=employee,
         policy=deps.policy,
         now=deps.clock(),
     )
@@ -156,7 +165,10 @@ async def _talk_form(incoming: Incoming, employee: str, kind: str) -> Answer:
         policy=deps.policy,
         locale=locale,
         kind=kind,
-        form_id=secrets.token_urlsafe(16),
+        form_id=form_id,
+        values=values,
+        problems=problems,
+        note=note,
     )
     return _continue(form_title(locale), card)
 
@@ -165,29 +177,8 @@ async def _save_talk(incoming: Incoming, data: dict[str, Any]) -> Answer:
     deps, locale = incoming.deps, incoming.locale
     form_id = _form_id(data)
     values = parse.form_values(data)
-    employee = parse.text_of(data, ids.EMPLOYEE)[:64]
-    now = deps.clock()
-
-    async def again(problems: dict[str, Problem] | None = None, note: str | None = None) -> Answer:
-        ctx = await talks.record_context(
-            deps.engine,
-            actor_id=incoming.actor,
-            employee_id=employee,
-            policy=deps.policy,
-            now=now,
-        )
-        card = talk_form(
-            ctx,
-            policy=deps.policy,
-            locale=locale,
-            kind=values.get(ids.TALK_KIND) or DEFAULT_KIND,
-            form_id=form_id,
-            values=values,
-            problems=problems,
-            note=note,
-        )
-        return _continue(form_title(locale), card)
-
+    employee = parse.person_of(data)
+    kind = values.get(ids.TALK_KIND) or DEFAULT_KIND
     try:
         draft = replace(parse.talk_draft(data), employee_id=employee)
         recorded = await talks.record_talk(
@@ -195,15 +186,18 @@ async def _save_talk(incoming: Incoming, data: dict[str, Any]) -> Answer:
             actor_id=incoming.actor,
             draft=draft,
             policy=deps.policy,
-            now=now,
+            now=deps.clock(),
             key=talks.submission_key(ids.FORM_TALK_KEY, incoming.actor, form_id),
             digest=talks.form_digest(values),
         )
     except Invalid as invalid:
-        return await again(problems=invalid.problems)
+        return await _talk_form(
+            incoming, employee, kind, form_id, values=values, problems=invalid.problems
+        )
     except SaveFailed:
         failure(log, "saving a talk from Teams failed; the form stays open")
-        return await again(note=t("error.save_failed", locale))
+        note = t("error.save_failed", locale)
+        return await _talk_form(incoming, employee, kind, form_id, values=values, note=note)
     await announce_recorded(deps, recorded)
     return Answer(200, {})
 
@@ -233,9 +227,9 @@ async def _save_goal(incoming: Incoming, data: dict[str, Any]) -> Answer:
     again with each problem beside its field."""
     deps = incoming.deps
     form_id = _form_id(data)
-    fixed = parse.text_of(data, ids.EMPLOYEE)[:64] or None
+    fixed = parse.person_of(data) or None
     typed = {name: parse.text_of(data, name) for name in ("employee", "title", "measure", "due_on")}
-    employee = fixed or typed["employee"][:64]
+    employee = fixed or parse.person_of(data, "employee")
     try:
         if not employee:
             raise Invalid({"employee": Problem("goal.error.employee_required")})
@@ -287,7 +281,7 @@ async def _save_milestone(incoming: Incoming, data: dict[str, Any]) -> Answer:
     it in the chat with its "Mark done" button; problems come back beside their fields."""
     deps = incoming.deps
     typed = {name: parse.text_of(data, name) for name in ("name", "participants", "due_on")}
-    people = [p[:64] for p in typed["participants"].split(",") if p.strip()]
+    people = [p[: parse.PERSON_REF_LIMIT] for p in typed["participants"].split(",") if p.strip()]
     try:
         info = await milestones.register_milestone(
             deps.engine,
@@ -353,7 +347,7 @@ async def _save_review(incoming: Incoming, data: dict[str, Any]) -> Answer:
     deps, locale = incoming.deps, incoming.locale
     form_id = _form_id(data)
     values = parse.review_values(data)
-    employee = parse.text_of(data, ids.EMPLOYEE)[:64]
+    employee = parse.person_of(data)
     try:
         recorded = await interview_record.record_review(
             deps.engine,

@@ -70,8 +70,9 @@ TALK_SHARE = "talk_share"
 TALK_PRIVATE_NOTE = "private_note"
 
 
-def talk_action(n: int, part: str) -> str:
-    """The input of one part (`text`, `owner`, `due`) of action row `n` (1-based)."""
+def action_field(n: int, part: str) -> str:
+    """The input of one part (`text`, `owner`, `due`) of action row `n` (1-based), in the
+    record form and the review form alike: the domain's field name (`action_2_due`)."""
     return f"action_{n}_{part}"
 
 

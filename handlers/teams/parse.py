@@ -23,6 +23,7 @@ from handlers.payload import Unreadable, day, record_id
 from handlers.teams import ids
 from storage.models import TalkShare
 
+PERSON_REF_LIMIT = 64  # a person key (or a Slack id, from older messages) is far shorter
 VALUE_LIMIT = 20_000  # characters of one input kept (the domain refuses over its own limits)
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]{0,200}>")
@@ -50,6 +51,12 @@ def text_of(data: Mapping[str, Any], name: str) -> str:
     return clean(str(raw)[:VALUE_LIMIT])
 
 
+def person_of(data: Mapping[str, Any], name: str = ids.EMPLOYEE) -> str:
+    """A person key a card carries back (whom a form or a button is about), bounded; the
+    domain checks it names someone the actor may act on."""
+    return text_of(data, name)[:PERSON_REF_LIMIT]
+
+
 def form_values(data: Mapping[str, Any]) -> dict[str, str]:
     """Every input of the record form as typed (the digest of a submission, and what a
     re-rendered form shows again)."""
@@ -64,7 +71,7 @@ def form_values(data: Mapping[str, Any]) -> dict[str, str]:
         ids.TALK_PRIVATE_NOTE,
     ]
     for n in range(1, MAX_ACTIONS + 1):
-        names += [ids.talk_action(n, part) for part in ("text", "owner", "due")]
+        names += [ids.action_field(n, part) for part in ("text", "owner", "due")]
     return {name: text_of(data, name) for name in names if text_of(data, name)}
 
 
@@ -117,13 +124,13 @@ def talk_draft(data: Mapping[str, Any]) -> TalkDraft:
     cannot be read, like the domain's own problems."""
     values = form_values(data)
     days = _Days(values)
-    actions = _action_rows(values, MAX_ACTIONS, ids.talk_action, days)
+    actions = _action_rows(values, MAX_ACTIONS, ids.action_field, days)
     held_on = days(ids.TALK_HELD_ON)
     days.checked()
     completed = [record_id(p) for p in values.get(ids.TALK_COMPLETED, "").split(",")]
     share = values.get(ids.TALK_SHARE, "")
     return TalkDraft(
-        employee_id=text_of(data, ids.EMPLOYEE)[:64],
+        employee_id=person_of(data),
         kind=values.get(ids.TALK_KIND, ""),
         held_on=held_on,
         minutes=_minutes(values),
@@ -148,15 +155,11 @@ def read_day(raw: str, field: str) -> date | None:
 REVIEW_TEXTS = ("rating", "evidence", "gaps", "next_goals", "employee_view", "held_on", "minutes")
 
 
-def _review_action(n: int, part: str) -> str:
-    return f"action_{n}_{part}"
-
-
 def review_values(data: Mapping[str, Any]) -> dict[str, str]:
     """Every input of the review form as typed (its digest, and what a re-render shows)."""
     names = [*REVIEW_TEXTS, "decisions"]
     for n in range(1, MAX_DEVELOPMENT + 1):
-        names += [_review_action(n, part) for part in ("text", "owner", "due")]
+        names += [ids.action_field(n, part) for part in ("text", "owner", "due")]
     return {name: text_of(data, name) for name in names if text_of(data, name)}
 
 
@@ -164,11 +167,11 @@ def review_draft(data: Mapping[str, Any]) -> ReviewDraft:
     """The review form's submission as a draft; `Invalid` for dates that cannot be read."""
     values = review_values(data)
     days = _Days(values)
-    actions = _action_rows(values, MAX_DEVELOPMENT, _review_action, days)
+    actions = _action_rows(values, MAX_DEVELOPMENT, ids.action_field, days)
     held_on = days("held_on")
     days.checked()
     return ReviewDraft(
-        employee_id=text_of(data, ids.EMPLOYEE)[:64],
+        employee_id=person_of(data),
         rating=values.get("rating") or None,
         evidence=values.get("evidence", ""),
         held_on=held_on,

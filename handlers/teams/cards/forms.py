@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import Problem
 from bot.org.policy import Policy
 from bot.records.goals import MEASURE_LIMIT, TITLE_LIMIT, GoalForm
+from bot.records.meeting import ACTION_TEXT_LIMIT
 from bot.records.milestones import NAME_LIMIT as MILESTONE_NAME_LIMIT
 from bot.records.milestones import MilestoneInfo
 from bot.review.interview_record import rating_text
@@ -25,20 +26,64 @@ from handlers.teams.cards.kit import (
     catalog_plain,
     catalog_text,
     literal,
+    problem_after,
 )
-from handlers.teams.cards.kit import problem as problem_block
 from prompts import t
 from storage.models import Person
 
 DRAFT, SUBMIT = "draft", "submit"  # the self-assessment's two buttons (data key `d`)
 
 
-def problem_after(element: Element, problems: Mapping[str, Problem], locale: str) -> list[Element]:
-    """An input, then its problem (if any) in red right after it."""
-    problem = problems.get(element["id"])
-    if problem is None:
-        return [element]
-    return [element, problem_block(t(problem.key, locale, **problem.params))]
+def owner_choices(employee: Person, manager: Person, locale: str) -> list[Element]:
+    """Who may own an action of a talk or a review: the employee or their manager."""
+    return [
+        {"title": t("owner.employee", locale, name=employee.name), "value": "employee"},
+        {"title": t("owner.manager", locale, name=manager.name), "value": "manager"},
+    ]
+
+
+def action_inputs(
+    n: int,
+    *,
+    labels: str,
+    owners: list[Element],
+    shown: Mapping[str, Any],
+    problems: Mapping[str, Problem],
+    locale: str,
+    earliest: date | None = None,
+) -> list[Element]:
+    """Action row `n` of a talk or a review (text, owner, due date), each problem after its
+    input; `labels`: the catalog section of its words (`modal`, `review.modal`)."""
+    name = {part: ids.action_field(n, part) for part in ("text", "owner", "due")}
+    due: Element = {
+        "type": "Input.Date",
+        "id": name["due"],
+        "label": t(f"{labels}.action_due_label", locale, n=n),
+        "value": str(shown.get(name["due"]) or ""),
+    }
+    if earliest is not None:
+        due["min"] = earliest.isoformat()
+    inputs: list[Element] = [
+        {
+            "type": "Input.Text",
+            "id": name["text"],
+            "label": t(f"{labels}.action_text_label", locale, n=n),
+            "placeholder": t(f"{labels}.action_text_placeholder", locale),
+            "maxLength": ACTION_TEXT_LIMIT,
+            "value": str(shown.get(name["text"]) or ""),
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": name["owner"],
+            "label": t(f"{labels}.action_owner_label", locale, n=n),
+            "placeholder": t(f"{labels}.action_owner_placeholder", locale),
+            "style": "compact",
+            "value": str(shown.get(name["owner"]) or ""),
+            "choices": owners,
+        },
+        due,
+    ]
+    return [item for element in inputs for item in problem_after(element, problems, locale)]
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:

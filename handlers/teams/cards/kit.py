@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from prompts import DEFAULT_LOCALE, catalog
+from bot.errors import Problem
+from prompts import DEFAULT_LOCALE, catalog, t
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -172,6 +174,14 @@ def problem(text: str) -> Element:
         "weight": "bolder",
         "wrap": True,
     }
+
+
+def problem_after(element: Element, problems: Mapping[str, Problem], locale: str) -> list[Element]:
+    """A form's input, then its problem (if any) right after it."""
+    found = problems.get(element["id"])
+    if found is None:
+        return [element]
+    return [element, problem(t(found.key, locale, **found.params))]
 
 
 def fact(title: str, value: str) -> Element:

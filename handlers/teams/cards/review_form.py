@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import Problem
 from bot.org.labels import kind_definition
 from bot.org.policy import Policy
-from bot.records.meeting import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
+from bot.records.meeting import MAX_MINUTES, TEXT_LIMIT
 from bot.review.interview_record import (
     DECISIONS,
     MAX_DEVELOPMENT,
@@ -20,8 +20,8 @@ from bot.review.interview_record import (
     rating_text,
 )
 from handlers.teams import ids
-from handlers.teams.cards.forms import problem_after
-from handlers.teams.cards.kit import Element, adaptive_card, catalog_text, literal
+from handlers.teams.cards.forms import action_inputs, owner_choices
+from handlers.teams.cards.kit import Element, adaptive_card, catalog_text, literal, problem_after
 from prompts import t
 
 TEXTS = ("evidence", "gaps", "next_goals", "employee_view")
@@ -88,45 +88,10 @@ def review_form(
     if form.actions:
         body.append(catalog_text("review.modal.recorded_actions", locale, subtle=True))
         body += [literal(f"• {a.text} · {a.due_on.isoformat()}", subtle=True) for a in form.actions]
-    owners = [
-        {"title": t("owner.employee", locale, name=name), "value": "employee"},
-        {"title": t("owner.manager", locale, name=form.manager.name), "value": "manager"},
-    ]
+    owners = owner_choices(form.employee, form.manager, locale)
     for n in range(1, MAX_DEVELOPMENT + 1):
-        body += problem_after(
-            {
-                "type": "Input.Text",
-                "id": f"action_{n}_text",
-                "label": t("review.modal.action_text_label", locale, n=n),
-                "placeholder": t("review.modal.action_text_placeholder", locale),
-                "maxLength": ACTION_TEXT_LIMIT,
-                "value": str(shown.get(f"action_{n}_text") or ""),
-            },
-            problems,
-            locale,
-        )
-        body += problem_after(
-            {
-                "type": "Input.ChoiceSet",
-                "id": f"action_{n}_owner",
-                "label": t("review.modal.action_owner_label", locale, n=n),
-                "placeholder": t("review.modal.action_owner_placeholder", locale),
-                "style": "compact",
-                "value": str(shown.get(f"action_{n}_owner") or ""),
-                "choices": owners,
-            },
-            problems,
-            locale,
-        )
-        body += problem_after(
-            {
-                "type": "Input.Date",
-                "id": f"action_{n}_due",
-                "label": t("review.modal.action_due_label", locale, n=n),
-                "value": str(shown.get(f"action_{n}_due") or ""),
-            },
-            problems,
-            locale,
+        body += action_inputs(
+            n, labels="review.modal", owners=owners, shown=shown, problems=problems, locale=locale
         )
     if form.decisions_shown:
         body += problem_after(

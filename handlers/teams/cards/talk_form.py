@@ -13,10 +13,11 @@ from typing import Any
 from bot.errors import Problem
 from bot.org.labels import kind_definition, kind_label
 from bot.org.policy import Policy
-from bot.records.meeting import ACTION_TEXT_LIMIT, MAX_MINUTES, TEXT_LIMIT
+from bot.records.meeting import MAX_MINUTES, TEXT_LIMIT
 from bot.records.talks import MAX_ACTIONS, RecordContext
 from handlers.teams import ids
-from handlers.teams.cards.kit import adaptive_card, literal, plain, problem
+from handlers.teams.cards.forms import action_inputs, owner_choices
+from handlers.teams.cards.kit import adaptive_card, literal, plain, problem, problem_after
 from prompts import outline, t
 from storage.models import TalkShare
 
@@ -43,12 +44,12 @@ def talk_form(
     today = ctx.today
     body: list[dict[str, Any]] = []
     if note:
-        body.append(_problem_text(note))
+        body.append(problem(note))
     body.append(literal(t("teams.form_with", locale, name=ctx.employee.name), weight="bolder"))
     chosen = str(typed.get(ids.TALK_KIND) or kind)
     if chosen not in policy.dialogue_kinds():
         chosen = policy.dialogue_kinds()[0]
-    body += _field(
+    body += problem_after(
         {
             "type": "Input.ChoiceSet",
             "id": ids.TALK_KIND,
@@ -67,7 +68,7 @@ def talk_form(
     definition = kind_definition(policy, chosen, locale)
     if definition:
         body.append(plain(definition, subtle=True))
-    body += _field(
+    body += problem_after(
         {
             "type": "Input.Date",
             "id": ids.TALK_HELD_ON,
@@ -79,7 +80,7 @@ def talk_form(
         problems,
         locale,
     )
-    body += _field(
+    body += problem_after(
         {
             "type": "Input.Number",
             "id": ids.TALK_MINUTES,
@@ -96,7 +97,7 @@ def talk_form(
         body.append(plain(t("teams.form_questions", locale), subtle=True, weight="bolder"))
         body += [plain(f"• {q}", subtle=True) for q in hints]
     for name in (ids.TALK_FACTS, ids.TALK_CONSENSUS):
-        body += _field(
+        body += problem_after(
             {
                 "type": "Input.Text",
                 "id": name,
@@ -113,7 +114,7 @@ def talk_form(
     body.append(plain(t("teams.form_actions", locale), weight="bolder", separator=True))
     body += _action_rows(ctx, locale, typed, problems)
     body += _completed(ctx, locale, typed)
-    body += _field(
+    body += problem_after(
         {
             "type": "Input.ChoiceSet",
             "id": ids.TALK_SHARE,
@@ -128,7 +129,7 @@ def talk_form(
         locale,
     )
     body.append(plain(t("modal.share_hint", locale), subtle=True))
-    body += _field(
+    body += problem_after(
         {
             "type": "Input.Text",
             "id": ids.TALK_PRIVATE_NOTE,
@@ -150,20 +151,6 @@ def talk_form(
     return adaptive_card(body, actions=[save])
 
 
-def _field(
-    element: dict[str, Any], problems: Mapping[str, Problem], locale: str
-) -> list[dict[str, Any]]:
-    """An input, then its problem (if any) in red right after it."""
-    problem = problems.get(element["id"])
-    if problem is None:
-        return [element]
-    return [element, _problem_text(t(problem.key, locale, **problem.params))]
-
-
-def _problem_text(text: str) -> dict[str, Any]:
-    return problem(text)
-
-
 def _number(raw: object, default: int) -> int | str:
     text = str(raw).strip() if raw is not None else ""
     if not text:
@@ -177,51 +164,19 @@ def _action_rows(
     """Up to five action rows (text, owner, due date). The first is open; each further row
     opens with "Add another action" (a toggle, no round trip), and a re-rendered form opens
     every row that holds something or a problem."""
-    owners = [
-        {"title": t("owner.employee", locale, name=ctx.employee.name), "value": "employee"},
-        {"title": t("owner.manager", locale, name=ctx.manager.name), "value": "manager"},
-    ]
+    owners = owner_choices(ctx.employee, ctx.manager, locale)
     rows: list[dict[str, Any]] = []
     for n in range(1, MAX_ACTIONS + 1):
-        names = {part: ids.talk_action(n, part) for part in ("text", "owner", "due")}
-        used = any(typed.get(name) for name in names.values()) or any(
-            name in problems for name in names.values()
-        )
-        items = _field(
-            {
-                "type": "Input.Text",
-                "id": names["text"],
-                "label": t("modal.action_text_label", locale, n=n),
-                "placeholder": t("modal.action_text_placeholder", locale),
-                "maxLength": ACTION_TEXT_LIMIT,
-                "value": str(typed.get(names["text"]) or ""),
-            },
-            problems,
-            locale,
-        )
-        items += _field(
-            {
-                "type": "Input.ChoiceSet",
-                "id": names["owner"],
-                "label": t("modal.action_owner_label", locale, n=n),
-                "style": "compact",
-                "placeholder": t("modal.action_owner_placeholder", locale),
-                "value": str(typed.get(names["owner"]) or ""),
-                "choices": owners,
-            },
-            problems,
-            locale,
-        )
-        items += _field(
-            {
-                "type": "Input.Date",
-                "id": names["due"],
-                "label": t("modal.action_due_label", locale, n=n),
-                "min": ctx.today.isoformat(),
-                "value": str(typed.get(names["due"]) or ""),
-            },
-            problems,
-            locale,
+        names = [ids.action_field(n, part) for part in ("text", "owner", "due")]
+        used = any(typed.get(name) or name in problems for name in names)
+        items = action_inputs(
+            n,
+            labels="modal",
+            owners=owners,
+            shown=typed,
+            problems=problems,
+            locale=locale,
+            earliest=ctx.today,
         )
         visible = n <= SHOWN_ROWS or used
         rows.append(
