@@ -14,6 +14,16 @@ from handlers.teams.cards import answers as cards
 from handlers.teams.cards.home import home_card
 from handlers.teams.cards.kit import TeamsMessage
 
+# A command and the form its card opens: (the card's words in teams.*, the form).
+OPENERS = {
+    "checkin": ("log_talk", ids.FORM_TALK),
+    "goal": ("goal", ids.FORM_GOAL),
+    "milestone": ("milestone", ids.FORM_MILESTONE),
+    "self": ("self", ids.FORM_SELF),
+    "review": ("review", ids.FORM_REVIEW),
+}
+NAMING = frozenset({"checkin", "goal", "review"})  # the commands that take a person's name
+
 
 async def on_message(incoming: Incoming) -> None:
     """Answer a typed command."""
@@ -22,68 +32,32 @@ async def on_message(incoming: Incoming) -> None:
         await incoming.reply(cards.refusal("refusal.not_in_org", locale).activity())
         return
     request = parse.command(incoming.activity.text)
-    if request.action == "checkin":
-        await incoming.reply(await _checkin(incoming, request.rest))
-        return
-    if request.action == "goal":
-        await incoming.reply(await _goal(incoming, request.rest))
-        return
-    if request.action == "milestone":
-        opens = ids.open_form(ids.FORM_MILESTONE)
-        await incoming.reply(cards.opener_card("milestone", locale, opens).activity())
-        return
-    if request.action == "review":
-        await incoming.reply(await _review(incoming, request.rest))
-        return
-    if request.action == "self":
-        await incoming.reply(
-            cards.opener_card("self", locale, ids.open_form(ids.FORM_SELF)).activity()
-        )
-        return
-    if request.action == "home":
+    if request.action in OPENERS:
+        await incoming.reply((await _opener(incoming, request.action, request.rest)).activity())
+    elif request.action == "home":
         await incoming.reply((await home(incoming)).activity())
-        return
-    unknown = request.action == "unknown"
-    await incoming.reply(cards.help_card(locale, unknown=unknown).activity())
+    else:
+        unknown = request.action == "unknown"
+        await incoming.reply(cards.help_card(locale, unknown=unknown).activity())
 
 
-async def _checkin(incoming: Incoming, named: str) -> dict[str, object]:
-    """The card that opens the record form: for the person named, else with a picker of
-    the manager's reports."""
-    locale, deps = incoming.locale, incoming.deps
+async def _opener(incoming: Incoming, action: str, named: str) -> TeamsMessage:
+    """The card whose button opens the command's form: for the person named (`checkin
+    TomLi`), else without one (the form offers a choice); or why not."""
+    locale, engine = incoming.locale, incoming.deps.engine
+    what, form = OPENERS[action]
     try:
-        employee = ""
-        if named:
-            employee = await talks.find_employee(deps.engine, handle=named)
+        if named and action in NAMING:
+            employee = await talks.find_employee(engine, handle=named)
+        elif action == "review":  # whose review: the form has no choice of person
+            return cards.refusal("teams.review_usage", locale)
         else:
-            await talks.report_choices(deps.engine, actor_id=incoming.actor)
+            employee = None
+            if action == "checkin":  # someone with nobody to log a talk with is told now
+                await talks.report_choices(engine, actor_id=incoming.actor)
     except NotAllowed as refused:
-        return cards.refusal(refused.key, locale, **refused.params).activity()
-    return cards.log_talk_card(locale, employee_id=employee).activity()
-
-
-async def _goal(incoming: Incoming, named: str) -> dict[str, object]:
-    """The card that opens the goal form: for the person named, else with a choice."""
-    employee = None
-    if named:
-        try:
-            employee = await talks.find_employee(incoming.deps.engine, handle=named)
-        except NotAllowed as refused:
-            return cards.refusal(refused.key, incoming.locale, **refused.params).activity()
-    opens = ids.open_form(ids.FORM_GOAL, e=employee)
-    return cards.opener_card("goal", incoming.locale, opens).activity()
-
-
-async def _review(incoming: Incoming, named: str) -> dict[str, object]:
-    """The card that opens the review interview's record for the report named."""
-    if not named:
-        return cards.refusal("teams.review_usage", incoming.locale).activity()
-    try:
-        employee = await talks.find_employee(incoming.deps.engine, handle=named)
-    except NotAllowed as refused:
-        return cards.refusal(refused.key, incoming.locale, **refused.params).activity()
-    opens = ids.open_form(ids.FORM_REVIEW, e=employee)
-    return cards.opener_card("review", incoming.locale, opens).activity()
+        return cards.refusal(refused.key, locale, **refused.params)
+    return cards.opener_card(what, locale, ids.open_form(form, e=employee))
 
 
 async def welcome(incoming: Incoming) -> None:

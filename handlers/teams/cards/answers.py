@@ -60,19 +60,9 @@ def _line(line: str) -> Element:
     return {"type": "RichTextBlock", "inlines": runs}
 
 
-def log_talk_card(locale: str, *, employee_id: str = "") -> TeamsMessage:
-    """The answer to `checkin`: a button that opens the record form (Teams opens a dialog
-    only from a click), for the person named, else with a picker first."""
-    opens = (
-        ids.open_form(ids.FORM_TALK, e=employee_id) if employee_id else ids.open_form(ids.FORM_TALK)
-    )
-    button = {"type": "Action.Submit", "title": t("teams.log_talk_button", locale), "data": opens}
-    card = adaptive_card([plain(t("teams.log_talk_intro", locale))], actions=[button])
-    return TeamsMessage(t("teams.log_talk_intro", locale), [card])
-
-
 def opener_card(what: str, locale: str, opens: dict[str, object]) -> TeamsMessage:
-    """A line and the button that opens a form (`what`: `goal`, `self`), as `checkin`'s."""
+    """A line and the button that opens a form (`what`: `log_talk`, `goal`, `milestone`,
+    `self`, `review`): Teams opens a dialog only from a click."""
     intro = t(f"teams.{what}_intro", locale)
     button = {"type": "Action.Submit", "title": t(f"teams.{what}_button", locale), "data": opens}
     return TeamsMessage(intro, [adaptive_card([plain(intro)], actions=[button])])
