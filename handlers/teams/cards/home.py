@@ -14,7 +14,7 @@ from handlers.teams.cards.kit import (
     adaptive_card,
     catalog_plain,
     catalog_text,
-    literal,
+    heading,
 )
 from prompts import t
 
@@ -29,7 +29,7 @@ def _preview(text: str) -> str:
 def home_card(data: Overview, *, policy: Policy, locale: str) -> TeamsMessage:
     """The overview as one card (long ones are sent in parts, the pager last)."""
     body: list[Element] = [
-        literal(t("home.title", locale), weight="bolder", size="medium"),
+        heading(t("home.title", locale)),
         catalog_text("home.intro", locale, subtle=True),
     ]
     buttons: list[Element] = []

@@ -115,6 +115,11 @@ def literals(text: str, **style: Any) -> list[Element]:
 plain = literal  # our own (catalog) text with its parameters already filled in
 
 
+def heading(text: str) -> Element:
+    """A card's heading, shown as written."""
+    return literal(text, weight="bolder", size="medium")
+
+
 def catalog_text(
     key: str,
     locale: str,

@@ -24,16 +24,13 @@ from handlers.teams.cards.kit import (
     bullets,
     catalog_plain,
     catalog_text,
+    heading,
     literal,
     literals,
 )
 from handlers.teams.cards.nudges import action_lines
 from prompts import t
 from storage.models import Goal, Person, Talk
-
-
-def _title(text: str) -> Element:
-    return literal(text, weight="bolder", size="medium")
 
 
 def _section(title: str, text: str) -> list[Element]:
@@ -98,7 +95,7 @@ def employee_record(rec: Recorded, *, policy: Policy, locale: str) -> TeamsMessa
     kind, manager = kind_label(policy, rec.talk.kind, locale), rec.manager.name
     tail, buttons = acknowledgement(rec.talk, locale, manager=manager)
     body = [
-        _title(t("record.employee_title", locale, kind=kind, manager=manager)),
+        heading(t("record.employee_title", locale, kind=kind, manager=manager)),
         *_record_body(rec, policy, locale),
         *_your_actions(rec, rec.employee.id, locale),
         *tail,
@@ -158,7 +155,7 @@ def _goal_proposed(c: NoticeContent, policy: Policy, locale: str) -> TeamsMessag
     assert c.goal is not None and c.goal_employee is not None
     goal, employee = c.goal, c.goal_employee
     body = [
-        _title(t("goal.proposal.header", locale, employee=employee.name)),
+        heading(t("goal.proposal.header", locale, employee=employee.name)),
         _goal_body(goal, locale),
     ]
     buttons: list[Element] = []
@@ -181,7 +178,7 @@ def _goal_set(c: NoticeContent, policy: Policy, locale: str) -> TeamsMessage:
     assert c.goal is not None and c.goal_by is not None
     by: Person = c.goal_by
     body = [
-        _title(t("goal.set.header", locale, by=by.name)),
+        heading(t("goal.set.header", locale, by=by.name)),
         _goal_body(c.goal, locale),
         catalog_text("goal.set.next", locale, subtle=True),
     ]
@@ -203,7 +200,7 @@ def _self_submitted(c: NoticeContent, policy: Policy, locale: str) -> TeamsMessa
     row, name, cycle = c.saved.assessment, c.saved.employee.name, c.saved.cycle.name
     rating = rating_text(policy, row.rating, locale) if row.rating is not None else "—"
     body = [
-        _title(t("self.manager.header", locale, name=name, cycle=cycle)),
+        heading(t("self.manager.header", locale, name=name, cycle=cycle)),
         catalog_text("self.manager.rating", locale, rating=rating),
     ]
     for name_of_field in TEXT_FIELDS:
@@ -243,7 +240,7 @@ def _review_summary(c: NoticeContent, policy: Policy, locale: str) -> TeamsMessa
     review, talk, manager = rec.review, rec.talk, rec.manager.name
     held = talk.held_on.isoformat()
     body = [
-        _title(t("review.summary.header", locale, manager=manager)),
+        heading(t("review.summary.header", locale, manager=manager)),
         catalog_text(
             "review.summary.held",
             locale,

@@ -28,6 +28,7 @@ from handlers.teams.cards.kit import (
     bullets,
     catalog_plain,
     catalog_text,
+    heading,
     literal,
     literals,
 )
@@ -36,10 +37,6 @@ from storage.models import ActionItem
 
 TIMELINE_LINES = 12
 MAX_LOG_BUTTONS = 5  # past this many people, a choice and one button
-
-
-def _title(text: str) -> Element:
-    return literal(text, weight="bolder", size="medium")
 
 
 def _choices(c: NudgeContent, locale: str) -> list[Element]:
@@ -102,7 +99,7 @@ def _carry_over(c: NudgeContent, locale: str, title_key: str = "nudge.carry_over
 
 
 def _message(title: str, body: list[Element], actions: list[Element]) -> TeamsMessage:
-    return TeamsMessage(title, [adaptive_card([_title(title), *body], actions=actions)])
+    return TeamsMessage(title, [adaptive_card([heading(title), *body], actions=actions)])
 
 
 def _round(c: NudgeContent) -> int:

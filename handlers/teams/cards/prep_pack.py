@@ -6,13 +6,13 @@ never read as markup), split over as many cards as it needs."""
 from __future__ import annotations
 
 from bot.review.prep_pack import PrepPack
-from handlers.teams.cards.kit import TeamsMessage, adaptive_card, literal, plain
+from handlers.teams.cards.kit import TeamsMessage, adaptive_card, heading, literal
 from prompts import t
 
 
 def full_pack(pack: PrepPack, markdown: str, *, locale: str) -> TeamsMessage:
     """The pack in full, titled, as one message of however many parts it takes."""
-    title = t("prep.title", locale, name=pack.employee.name, cycle=pack.cycle.name)
-    body = [plain(title, weight="bolder", size="medium")]
+    text = t("prep.title", locale, name=pack.employee.name, cycle=pack.cycle.name)
+    body = [heading(text)]
     body += [literal(paragraph) for paragraph in markdown.split("\n\n") if paragraph.strip()]
-    return TeamsMessage(title, [adaptive_card(body)])
+    return TeamsMessage(text, [adaptive_card(body)])
