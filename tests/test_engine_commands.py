@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.engine.outbox import NudgeSpec, enqueue
 from bot.process.cli import main
 from storage import queries
 from storage.db import make_engine, session_scope
 from storage.models import Cycle, Leave, Talk
 from tests.factories import ORG, T0, add_people, key
+from tests.test_dispatcher import add_checkin_nudge
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,24 +131,7 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
     async def failed_row(engine):
-        async with session_scope(engine) as session:
-            await enqueue(
-                session,
-                [
-                    NudgeSpec(
-                        "checkin",
-                        key("U0MGR"),
-                        key("U0EMP"),
-                        "2026-11",
-                        now,
-                        key("U0EMP"),
-                        "manager",
-                        {},
-                    )
-                ],
-                now,
-            )
-            await session.commit()
+        await add_checkin_nudge(engine, due_at=now)
         from bot.engine import outbox
 
         [row] = await outbox.claim(engine, now=now, worker="w", limit=1)
@@ -191,23 +174,8 @@ def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, ca
             mia = await queries.slack_identity(session, key("U0MGR"))
             assert mia is not None
             mia.platform, mia.user_id = "teams", "0a0b0c0d-1111-2222-3333-444455556666"
-            await enqueue(
-                session,
-                [
-                    NudgeSpec(
-                        "checkin",
-                        key("U0MGR"),
-                        key("U0EMP"),
-                        "2026-11",
-                        now,
-                        key("U0EMP"),
-                        "manager",
-                        {},
-                    )
-                ],
-                now,
-            )
             await session.commit()
+        await add_checkin_nudge(engine, due_at=now)
 
     run(env, only_on_teams)
     assert main(["tick", "--now", "2026-11-27T02:00Z"]) == 0
