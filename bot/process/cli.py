@@ -377,15 +377,15 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
                 session, limit=args.limit, failed=args.failed, pending=args.pending
             )
             named = {n.recipient_id for n in rows} | {n.about_id for n in rows if n.about_id}
-            accounts = await queries.accounts_of(session, named)
+            accounts = await queries.reporting_identities(session, named)
             waiting = await outbox.count_unreachable(session)
     finally:
         await engine.dispose()
 
     def account(key: str) -> str:
-        """A person as an operator knows them: their chat user id (Slack's first)."""
-        mine = sorted(accounts.get(key, []), key=lambda i: (i.platform != "slack", i.id or 0))
-        return mine[0].user_id if mine else key
+        """A person as an operator knows them: their chat user id (Slack's, else Teams')."""
+        found = accounts.get(key)
+        return found.user_id if found is not None else key
 
     if not rows:
         print("no nudges" + (" failed" if args.failed else ""))
@@ -400,7 +400,8 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
     if waiting:
         print(
             f"{waiting} pending nudge(s) wait for their recipient to be reachable: no account"
-            " on a chat platform this deployment sends through (see delivery.platform_order)"
+            " on a chat platform this deployment sends through (see delivery.platform_order),"
+            " or, on Teams, the app not installed for them yet"
         )
     return EXIT_OK
 
@@ -437,7 +438,8 @@ async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
     if unreachable:
         print(
             f"{len(unreachable)} pair(s) whose nudges wait: the manager has no account on a chat"
-            " platform this deployment sends through: "
+            " platform this deployment sends through (or, on Teams, the app is not installed for"
+            " them yet): "
             + ", ".join(f"{r.manager} → {r.employee}" for r in unreachable[:20])
             + (f" and {len(unreachable) - 20} more" if len(unreachable) > 20 else "")
         )
