@@ -9,6 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from storage.sealing import SealedInt, SealedText
+
 PERSON_KEY_LEN = 32  # what a person key column holds (a migrated Slack id fits too)
 
 
@@ -90,6 +92,8 @@ class Person(SQLModel, table=True):
     active: bool = True
     # the HRIS key: a person's records survive a new chat account
     employee_number: str | None = Field(default=None, max_length=64)
+    # when an import last deactivated them: retention erases leavers after a grace period
+    left_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
 
@@ -147,7 +151,8 @@ class Talk(SQLModel, table=True):
     facts: str = Field(sa_column=Column(Text, nullable=False))
     consensus: str = Field(sa_column=Column(Text, nullable=False))
     employee_talk_share: str | None = Field(default=None, max_length=16)
-    private_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # the manager's own working note: encrypted at rest, never shown to the employee or HR
+    private_note: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
     submission_key: str = Field(max_length=64, unique=True)
     # A digest of the form as last applied: a resubmission of the same view that differs
     # (typed again after "not saved yet") is applied to this talk instead of making another.
@@ -187,9 +192,11 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 __all__ = [
+    "AccessLog",
     "ActionItem",
     "ActionStatus",
     "Cycle",
+    "DataKeyCheck",
     "Family",
     "Goal",
     "GoalStatus",
@@ -378,7 +385,7 @@ class SelfAssessment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id")
     employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
-    rating: int | None = None
+    rating: int | None = Field(default=None, sa_column=Column(SealedInt, nullable=True))
     proudest: str = Field(default="", sa_column=Column(Text, nullable=False))
     redo: str = Field(default="", sa_column=Column(Text, nullable=False))
     blockers: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -415,16 +422,49 @@ class Review(SQLModel, table=True):
     talk_id: int = Field(foreign_key="talk.id", unique=True)
     employee_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN, index=True)
     manager_id: str = Field(foreign_key="person.id", max_length=PERSON_KEY_LEN)
-    rating: int
+    rating: int = Field(sa_column=Column(SealedInt, nullable=False))
     evidence: str = Field(sa_column=Column(Text, nullable=False))
     gaps: str = Field(default="", sa_column=Column(Text, nullable=False))
     next_goals: str = Field(default="", sa_column=Column(Text, nullable=False))
     development: str = Field(default="", sa_column=Column(Text, nullable=False))
-    decisions: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
-    decision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    employee_view: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # sealed (storage.sealing): the rating above, the decisions, the employee's view and answer
+    decisions: str = Field(default="[]", sa_column=Column(SealedText, nullable=False))  # JSON
+    decision_note: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
+    employee_view: str = Field(default="", sa_column=Column(SealedText, nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     disagreed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    disagreement: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    disagreement: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class AccessLog(SQLModel, table=True):
+    """One read of a person's records by someone else: who, whose, what, when, where. Never
+    content. Rows are only ever added (and removed by retention or erasure)."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column())
+    # a person key, or `operator:<login>` for the command line
+    reader: str = Field(max_length=80)
+    # NULL once the subject was erased (the erasure's own row has none either)
+    subject_id: str | None = Field(default=None, max_length=PERSON_KEY_LEN)
+    what: str = Field(max_length=32)  # bot.privacy.access: the read paths
+    platform: str = Field(max_length=10)  # slack | teams | cli | bot
+    detail: str | None = Field(default=None, max_length=200)  # counts only
+
+    __table_args__ = (
+        Index("ix_access_log_subject_at", "subject_id", "at"),
+        Index("ix_access_log_at", "at"),
+    )
+
+
+class DataKeyCheck(SQLModel, table=True):
+    """A known text sealed under the data key: tells a wrong key before any record is read."""
+
+    __tablename__ = "data_key_check"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column())

@@ -17,13 +17,29 @@ from sqlmodel import SQLModel
 
 from bot.dev.slack_standin import SlackStandIn
 from bot.org.policy import Policy, load_policy
-from storage import migrate
+from storage import migrate, sealing
 from storage.db import make_engine
 from tests.fast_forward_time import FastForwardTime
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
+
+# The suite's data key (storage.sealing): installed in this process, and in the environment
+# that every `cadence` subprocess a test starts inherits. Tests about a missing or wrong key
+# set their own; `_test_data_key` puts this one back after each test.
+TEST_DATA_KEY = "ZpuYr7cBjAsMK1ZPmy5vlSVLP04ZTo368qVHYhItOZE="
+OTHER_DATA_KEY = "DAmijDB7r3BZB2lQ0gjUFlbi4stNh4eVsskjrKejoMg="
+os.environ[sealing.ENV] = TEST_DATA_KEY
+sealing.install(sealing.Keyring.parse(TEST_DATA_KEY))
+
+
+@pytest.fixture(autouse=True)
+def _test_data_key() -> Iterator[None]:
+    yield
+    sealing.install(sealing.Keyring.parse(TEST_DATA_KEY))
+    os.environ[sealing.ENV] = TEST_DATA_KEY
+
 
 pytest_plugins = ["tests.app_fixtures", "tests.teams_fixtures", "tests.chat_drivers"]
 

@@ -69,6 +69,22 @@ NOTICE_KINDS = frozenset(
 )
 
 
+# Messages that show one person's records to another: the outbox writes an access-log row
+# (bot.privacy.access) when it marks one sent to anyone but the person it is about.
+CARRIES_RECORDS = frozenset(
+    {
+        PREP_PACK,
+        SELF_SUBMITTED,
+        TALK_SAVED,
+        REVIEW_SAVED,
+        REVIEW_DISAGREED,
+        CHECKIN,
+        ACTION_DUE,
+        ACTION_OVERDUE,
+    }
+)
+
+
 def is_notice(kind: str) -> bool:
     """Whether an outbox kind is a notice (sent at once) rather than a nudge."""
     return kind in NOTICE_KINDS

@@ -25,9 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine.kinds import CHECKIN, base_period, follow_up_prefix, snoozed_prefix
+from bot.engine.kinds import (
+    CARRIES_RECORDS,
+    CHECKIN,
+    base_period,
+    follow_up_prefix,
+    snoozed_prefix,
+)
 from storage.db import is_postgres, session_scope
-from storage.models import Nudge, NudgeState, Person
+from storage.models import AccessLog, Nudge, NudgeState, Person
 
 LEASE = timedelta(seconds=30)  # the default of `delivery.lease_seconds`
 INSERT_CHUNK = 2000  # rows per executemany (SQLite)
@@ -204,8 +210,17 @@ async def renew(engine: AsyncEngine, worker: str, *, until: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
-async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: object) -> bool:
-    """Update a row this worker still holds; False if another worker took it over."""
+async def _finish(
+    engine: AsyncEngine,
+    nudge_id: int,
+    worker: str,
+    values: dict[str, object],
+    *,
+    read: AccessLog | None = None,
+) -> bool:
+    """Update a row this worker still holds; False if another worker took it over. `read`,
+    the access-log row a delivery writes, is added in the same transaction, so it is there
+    exactly when the row is marked sent."""
     statement = (
         update(Nudge)
         .where(
@@ -218,8 +233,24 @@ async def _finish(engine: AsyncEngine, nudge_id: int, worker: str, **values: obj
     )
     async with session_scope(engine) as session:
         result = await session.execute(statement)
+        done = bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
+        if done and read is not None:
+            session.add(read)
         await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+    return done
+
+
+def _read_by_delivery(nudge: Nudge, platform: str | None, now: datetime) -> AccessLog | None:
+    """The access-log row for a message that shows someone's records to another person."""
+    if nudge.kind not in CARRIES_RECORDS or nudge.about_id in (None, nudge.recipient_id):
+        return None
+    return AccessLog(
+        at=now,
+        reader=nudge.recipient_id,
+        subject_id=nudge.about_id,
+        what=nudge.kind,
+        platform=platform or "slack",
+    )
 
 
 async def mark_sent(
@@ -238,15 +269,18 @@ async def mark_sent(
         engine,
         nudge.id or 0,
         worker,
-        state=NudgeState.SENT,
-        platform=platform,
-        channel=channel,
-        ts=ts,
-        sent_text=text[:300],
-        sent_at=now,
-        updated_at=now,
-        attempts=nudge.attempts + 1,
-        uncertain=False,
+        {
+            "state": NudgeState.SENT,
+            "platform": platform,
+            "channel": channel,
+            "ts": ts,
+            "sent_text": text[:300],
+            "sent_at": now,
+            "updated_at": now,
+            "attempts": nudge.attempts + 1,
+            "uncertain": False,
+        },
+        read=_read_by_delivery(nudge, platform, now),
     )
 
 
@@ -270,7 +304,7 @@ async def reschedule(
         values["attempts"] = nudge.attempts + 1
     if uncertain is not None:
         values["uncertain"] = uncertain
-    return await _finish(engine, nudge.id or 0, worker, **values)
+    return await _finish(engine, nudge.id or 0, worker, values)
 
 
 async def close(
@@ -282,10 +316,7 @@ async def close(
         engine,
         nudge.id or 0,
         worker,
-        state=state,
-        last_error=reason[:2000],
-        attempts=attempts,
-        updated_at=now,
+        {"state": state, "last_error": reason[:2000], "attempts": attempts, "updated_at": now},
     )
 
 

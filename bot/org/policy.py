@@ -66,12 +66,22 @@ class TalkKind(_Frozen):
     linked_to_decisions: bool = False
     default_minutes: int = Field(ge=5, le=240)
     label: dict[Locale, Annotated[str, Field(max_length=75)]] = Field(default_factory=dict)
+    # Whether HR reads this kind's facts and consensus (HR always sees that talks happen:
+    # dates, kinds, counts, actions' status). Unset: off for dialogues, on for reviews.
+    hr_reads_content: bool | None = None
 
     @model_validator(mode="after")
     def _reviews_are_decisions_dialogues_are_not(self) -> TalkKind:
         if self.family is Family.DIALOGUE and self.linked_to_decisions:
             raise ValueError("a dialogue (绩效对话) cannot be linked to reward decisions")
         return self
+
+    @property
+    def hr_reads(self) -> bool:
+        """Whether HR reads this kind's facts and consensus."""
+        if self.hr_reads_content is not None:
+            return self.hr_reads_content
+        return self.family is Family.REVIEW
 
 
 class WorkingHours(_Frozen):
@@ -183,6 +193,36 @@ class OrgImportRules(_Frozen):
     max_deactivate_share: float = Field(default=0.1, ge=0, le=1)
 
 
+class Privacy(_Frozen):
+    """Who reads the manager's private notes (README "Security and data handling")."""
+
+    # A private note is the manager's working note: neither HR nor the employee reads it
+    # unless HR switches that on here. The employee's "my data" always lists that notes exist.
+    hr_reads_private_notes: bool = False
+    employee_sees_private_notes: bool = False
+
+
+class Retention(_Frozen):
+    """How long records are kept; the daily job (and `retention --apply`) deletes the rest.
+    Days from the record's date: a talk's day, a review's cycle end, a note's talk, a
+    message's sending, a log row's time, a leaver's deactivation."""
+
+    dialogue_records_days: int = Field(default=3 * 365, ge=30, le=36500)
+    review_records_days: int = Field(default=5 * 365, ge=30, le=36500)
+    private_notes_days: int = Field(default=365, ge=1, le=36500)
+    delivered_nudges_days: int = Field(default=90, ge=1, le=36500)
+    access_log_days: int = Field(default=2 * 365, ge=30, le=36500)
+    leavers_grace_days: int = Field(default=90, ge=0, le=36500)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    hour: int = Field(default=3, ge=0, le=23)  # the daily job's hour, in the policy's zone
+
+    @model_validator(mode="after")
+    def _notes_no_longer_than_records(self) -> Retention:
+        if self.private_notes_days > self.dialogue_records_days:
+            raise ValueError("private_notes_days cannot exceed dialogue_records_days")
+        return self
+
+
 class Policy(_Frozen):
     """The whole policy file."""
 
@@ -202,6 +242,8 @@ class Policy(_Frozen):
     delivery: Delivery = Delivery()
     review: ReviewRules = ReviewRules()
     org_import: OrgImportRules = OrgImportRules()
+    privacy: Privacy = Privacy()
+    retention: Retention = Retention()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")
@@ -225,6 +267,12 @@ class Policy(_Frozen):
     def dialogue_kinds(self) -> list[str]:
         """Ids of the dialogue kinds, in the file's order."""
         return [k for k, v in self.talk_kinds.items() if v.family is Family.DIALOGUE]
+
+    def hr_reads_content(self, kind_id: str) -> bool:
+        """Whether HR reads the facts and consensus of talks of this kind (an unknown kind:
+        no)."""
+        kind = self.talk_kinds.get(kind_id)
+        return kind is not None and kind.hr_reads
 
     def kind_label(self, kind_id: str, locale: str) -> str | None:
         """HR's own label for a kind in `locale`, if the file gives one."""

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.logs import configure as configure_logging
 from bot.org.policy import Policy, PolicyError, load_policy
 from bot.process.config import MANIFEST_HELP, TEAMS_HELP, ConfigError, Settings
-from storage import migrate
+from storage import migrate, sealing
 from storage.db import make_engine
+from storage.sealing import DataKeyError
 
 PERSON_HELP = "a Slack or Teams user id, an employee number, an email or a person key"
 
@@ -211,8 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    sealing.install(settings.data_keys)
     handler = COMMANDS[args.command]
-    return asyncio.run(handler(args, settings))
+    try:
+        return asyncio.run(handler(args, settings))
+    except DataKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -288,9 +294,8 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
     from bot.records.export import export_talks, to_csv, to_json
 
-    engine = make_engine(settings.database_url)
+    engine = await _with_engine(settings)
     try:
-        await migrate.upgrade(engine)
         data = await export_talks(
             engine,
             employee_id=await _person_key(engine, args.employee),
@@ -305,8 +310,16 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_engine(settings: Settings) -> AsyncEngine:
+    """The database, migrated, once the data key is known to open it."""
+    from bot.clock import system_clock
+
     engine = make_engine(settings.database_url)
-    await migrate.upgrade(engine)
+    try:
+        await migrate.upgrade(engine)
+        await sealing.verify(engine, required=False, now=system_clock())
+    except BaseException:
+        await engine.dispose()
+        raise
     return engine
 
 

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage import sealing
 from storage.db import to_async_url
+from storage.sealing import DataKeyError, Keyring
 
 DEFAULT_DATABASE_URL = "sqlite:///cadence.db"
 # The Microsoft 365 Agents SDK reads its connection from these variables (its own names,
@@ -87,6 +89,7 @@ class Settings:
     port: int
     config_path: Path
     teams: TeamsSettings | None = None
+    data_keys: Keyring | None = None  # CADENCE_DATA_KEY (storage.sealing)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +110,11 @@ class Settings:
                 "DATABASE_URL must be a URL such as sqlite:///cadence.db"
                 " or postgresql://user:password@host/db"
             ) from exc
+        try:
+            data_key = env.get(sealing.ENV) or ""
+            data_keys = Keyring.parse(data_key) if data_key.strip() else None
+        except DataKeyError as exc:
+            raise ConfigError(str(exc)) from exc
         return cls(
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -116,6 +124,7 @@ class Settings:
             port=port,
             config_path=Path(env.get("CADENCE_CONFIG") or "app.yaml"),
             teams=TeamsSettings.from_env(env),
+            data_keys=data_keys,
         )
 
     @property

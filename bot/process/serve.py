@@ -9,12 +9,13 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from bot.clock import system_clock
 from bot.engine.scheduler import build_scheduler
 from bot.org.policy import Policy
 from bot.process.assembly import assemble
 from bot.process.config import Settings
 from bot.process.web import create_web
-from storage import migrate
+from storage import migrate, sealing
 from storage.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     await migrate.upgrade(engine)
     if todo:
         log.info("applied migrations: %s", ", ".join(todo))
+    try:
+        await sealing.verify(engine, required=True, now=system_clock())
+    except sealing.DataKeyError:
+        await engine.dispose()
+        raise
     platforms = assemble(settings, policy, engine=engine)
     scheduler = build_scheduler(platforms.engine)  # one engine, one pace per platform
     server = _Server(
