@@ -11,18 +11,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure as configure_logging
-from bot.org.policy import Policy, PolicyError, load_policy
+from bot.org.policy import PolicyError, load_policy
 from bot.process.config import MANIFEST_HELP, TEAMS_HELP, ConfigError, Settings
+from bot.process.keys import cmd_keygen, cmd_rotate_key
+from bot.process.operator import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    PERSON_HELP,
+    person_key,
+    policy_or_report,
+    with_engine,
+)
+from bot.process.privacy_cli import cmd_audit, cmd_erase, cmd_export_person, cmd_retention
 from storage import migrate, sealing
 from storage.db import make_engine
 from storage.sealing import DataKeyError
-
-PERSON_HELP = "a Slack or Teams user id, an employee number, an email or a person key"
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 log = logging.getLogger("cadence")
 
@@ -84,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only talks held on or after DATE (YYYY-MM-DD)",
     )
     exp.add_argument(
-        "--include-private", action="store_true", help="include managers' private notes"
+        "--include-private",
+        action="store_true",
+        help="include managers' private notes (only where app.yaml's"
+        " privacy.hr_reads_private_notes allows it)",
     )
     tick = commands.add_parser(
         "tick",
@@ -188,7 +197,61 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--days", type=int, default=92, help="how many days to simulate (default: 92)"
     )
+    _privacy_commands(commands)
     return parser
+
+
+def _privacy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands of README "Security and data handling"."""
+    person = commands.add_parser(
+        "export-person",
+        help="everything stored about one person, as they get it with my-data",
+        description="Print every record about one person as the subject (talks, actions,"
+        " goals, self-assessments, reviews, who read their records), the same file the"
+        " person gets with `/checkin my-data` or `my data`. Written to the access log.",
+    )
+    person.add_argument("--person", required=True, metavar="PERSON", help=PERSON_HELP)
+    person.add_argument("--format", choices=("json",), default="json")
+    audit = commands.add_parser(
+        "audit",
+        help="who read one person's records, and when",
+        description="Print the access log about one person: who read what, when, where.",
+    )
+    audit.add_argument("--person", required=True, metavar="PERSON", help=PERSON_HELP)
+    audit.add_argument("--since", type=date.fromisoformat, metavar="DATE")
+    erase = commands.add_parser(
+        "erase",
+        help="erase a person's records (the right to deletion)",
+        description="Delete everything about one person, in one transaction: talks, actions,"
+        " goals, self-assessments, reviews and nudges about them, their chat accounts and"
+        " profile. What they wrote about others stays, signed as a former employee. Refused"
+        " while they have a review in progress (unless --force). Written to the access log.",
+    )
+    erase.add_argument("--person", required=True, metavar="PERSON", help=PERSON_HELP)
+    erase.add_argument("--dry-run", action="store_true", help="print what would go; change nothing")
+    erase.add_argument("--force", action="store_true", help="erase even with a review in progress")
+    retention = commands.add_parser(
+        "retention",
+        help="delete what app.yaml's retention section no longer keeps",
+        description="Delete records past their retention period (app.yaml `retention`) in"
+        " small batches, and erase people who left more than the grace period ago. The bot"
+        " runs this daily; --dry-run shows the counts.",
+    )
+    mode = retention.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    mode.add_argument("--apply", action="store_true", help="delete")
+    retention.add_argument("--now", type=parse_moment, metavar="ISO-8601", help=argparse.SUPPRESS)
+    commands.add_parser(
+        "keygen",
+        help="print a new data key for CADENCE_DATA_KEY",
+        description="Print a new random key for CADENCE_DATA_KEY (encryption at rest).",
+    )
+    commands.add_parser(
+        "rotate-key",
+        help="re-encrypt protected records under the first key of CADENCE_DATA_KEY",
+        description="With CADENCE_DATA_KEY=NEW,OLD, re-encrypt every protected value under"
+        " NEW in small batches; then set CADENCE_DATA_KEY=NEW.",
+    )
 
 
 def parse_moment(text: str) -> datetime:
@@ -259,7 +322,7 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
     from bot.org.importer import ImportRejected, import_org_file
     from bot.slack.gateway import SlackGateway, make_client
 
-    policy = _policy(settings)
+    policy = policy_or_report(settings)
     if policy is None:
         return EXIT_CONFIG
     engine = make_engine(settings.database_url)
@@ -294,11 +357,11 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
     from bot.records.export import export_talks, to_csv, to_json
 
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         data = await export_talks(
             engine,
-            employee_id=await _person_key(engine, args.employee),
+            employee_id=await person_key(engine, args.employee),
             since=args.since,
             include_private=args.include_private,
             today=system_clock().date(),
@@ -309,41 +372,6 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _with_engine(settings: Settings) -> AsyncEngine:
-    """The database, migrated, once the data key is known to open it."""
-    from bot.clock import system_clock
-
-    engine = make_engine(settings.database_url)
-    try:
-        await migrate.upgrade(engine)
-        await sealing.verify(engine, required=False, now=system_clock())
-    except BaseException:
-        await engine.dispose()
-        raise
-    return engine
-
-
-async def _person_key(engine: AsyncEngine, ref: str | None) -> str | None:
-    """The key of the person an operator names (see PERSON_HELP); an unknown name is passed
-    on as it is, for the command to refuse as nobody it knows."""
-    from storage import queries
-    from storage.db import session_scope
-
-    if ref is None:
-        return None
-    async with session_scope(engine) as session:
-        person = await queries.person_named_by(session, ref)
-    return person.id if person is not None else ref
-
-
-def _policy(settings: Settings) -> Policy | None:
-    try:
-        return load_policy(settings.config_path)
-    except PolicyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
-
-
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     """One plan and dispatch pass."""
     from bot.clock import system_clock
@@ -352,11 +380,11 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.slack and settings.teams is None:
         print(f"error: missing SLACK_BOT_TOKEN. {MANIFEST_HELP} {TEAMS_HELP}", file=sys.stderr)
         return EXIT_CONFIG
-    policy = _policy(settings)
+    policy = policy_or_report(settings)
     if policy is None:
         return EXIT_CONFIG
     now = args.now or system_clock()
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         platforms = assemble(settings, policy, engine=engine, clock=lambda: now)
         planned, sent = await platforms.engine.tick(now)
@@ -383,7 +411,7 @@ async def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
     from storage import queries
     from storage.db import session_scope
 
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         async with session_scope(engine) as session:
             rows = await outbox.latest(
@@ -426,10 +454,10 @@ async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
     from bot.records.coverage import coverage
     from storage.db import session_scope
 
-    policy = _policy(settings)
+    policy = policy_or_report(settings)
     if policy is None:
         return EXIT_CONFIG
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         rows = await coverage(engine, policy=policy, now=system_clock())
         async with session_scope(engine) as session:
@@ -464,10 +492,10 @@ async def cmd_cycle(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
     from bot.review.cycles import CycleRejected, add_cycle, list_cycles
 
-    policy = _policy(settings)
+    policy = policy_or_report(settings)
     if policy is None:
         return EXIT_CONFIG
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         if args.cycle_command == "add":
             try:
@@ -505,11 +533,11 @@ async def cmd_leave(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
     from bot.org.leave import LeaveRejected, add_leave
 
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
         await add_leave(
             engine,
-            person_id=await _person_key(engine, args.person) or "",
+            person_id=await person_key(engine, args.person) or "",
             starts_on=args.starts,
             ends_on=args.ends,
             now=system_clock(),
@@ -551,16 +579,16 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
     from bot.review.prep_pack_text import to_markdown
     from prompts import t
 
-    policy = _policy(settings)
+    policy = policy_or_report(settings)
     if policy is None:
         return EXIT_CONFIG
-    engine = await _with_engine(settings)
+    engine = await with_engine(settings)
     try:
-        manager_id = await _person_key(engine, args.manager) or ""
+        manager_id = await person_key(engine, args.manager) or ""
         packs = await build_packs(
             engine,
             manager_id=manager_id,
-            employee_id=await _person_key(engine, args.employee),
+            employee_id=await person_key(engine, args.employee),
             policy=policy,
             now=system_clock(),
         )
@@ -618,4 +646,10 @@ COMMANDS = {
     "prep-pack": cmd_prep_pack,
     "demo": cmd_demo,
     "teams-package": cmd_teams_package,
+    "export-person": cmd_export_person,
+    "audit": cmd_audit,
+    "erase": cmd_erase,
+    "retention": cmd_retention,
+    "keygen": cmd_keygen,
+    "rotate-key": cmd_rotate_key,
 }

@@ -1,0 +1,100 @@
+"""The operator's privacy commands: `export-person`, `audit`, `erase`, `retention`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, time
+
+from bot.clock import system_clock
+from bot.errors import NotAllowed
+from bot.privacy import access
+from bot.process.config import Settings
+from bot.process.operator import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    operator_reader,
+    person_key,
+    policy_or_report,
+    with_engine,
+)
+from prompts import t
+from storage import queries
+from storage.db import session_scope
+
+
+def _refused(refused: NotAllowed, locale: str) -> int:
+    print(f"error: {t(refused.key, locale, **refused.params)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+async def cmd_export_person(args: argparse.Namespace, settings: Settings) -> int:
+    """Print everything about one person (what they get with my-data)."""
+    from bot.privacy.my_data import my_data
+
+    policy = policy_or_report(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await with_engine(settings)
+    try:
+        found = await my_data(
+            engine,
+            subject_id=await person_key(engine, args.person) or "",
+            reader=operator_reader(),
+            platform=access.CLI,
+            policy=policy,
+            now=system_clock(),
+        )
+    except NotAllowed as refused:
+        return _refused(refused, policy.locale)
+    finally:
+        await engine.dispose()
+    sys.stdout.write(found.to_json())
+    return EXIT_OK
+
+
+async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Print who read one person's records."""
+    policy = policy_or_report(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await with_engine(settings)
+    since = datetime.combine(args.since, time(), UTC) if args.since else None
+    try:
+        key = await person_key(engine, args.person) or ""
+        async with session_scope(engine) as session:
+            person = await queries.get_person(session, key)
+            if person is None:
+                return _refused(NotAllowed("refusal.not_in_org"), policy.locale)
+            reads = await access.reads_of(session, key, since=since)
+            access.record(
+                session,
+                reader=operator_reader(),
+                subjects=[key],
+                what=access.AUDIT,
+                platform=access.CLI,
+                now=system_clock(),
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    print(f"who read the records of {person.name}" + (f" since {args.since}" if since else ""))
+    if not reads:
+        print("nobody")
+        return EXIT_OK
+    for read in reads:
+        detail = f"  ({read.detail})" if read.detail else ""
+        print(
+            f"{read.at:%Y-%m-%d %H:%M} UTC  {read.reader_name:<30}  {read.what:<18}"
+            f"  {read.platform}{detail}"
+        )
+    return EXIT_OK
+
+
+async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    raise NotImplementedError
+
+
+async def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    raise NotImplementedError
