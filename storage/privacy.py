@@ -4,9 +4,10 @@ erasure removes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ from storage.models import (
     Goal,
     Interview,
     Leave,
+    Person,
     Review,
     SelfAssessment,
     Talk,
@@ -73,3 +75,161 @@ async def subject_rows(session: AsyncSession, person_id: str) -> Subject:
         else {}
     )
     return Subject(talks, actions, goals, selves, reviews, interviews, leaves, cycles)
+
+
+# -- erasure ------------------------------------------------------------------------------------
+
+# The stand-in every link to an erased author points at: their records about others keep
+# their text and lose the link. Not a person key (those start with "p"), never active.
+FORMER_KEY = "former"
+FORMER_NAME = "Former employee"
+
+# What erasing person :p deletes, in an order the foreign keys accept. Each is a table and the
+# rows about :p in it; `count` and `delete` read the same list.
+_ERASED: tuple[tuple[str, str, str], ...] = (
+    ("messages", "nudge", "recipient_id = :p OR about_id = :p OR subject LIKE :like"),
+    ("access log rows about them", "access_log", "subject_id = :p"),
+    ("reviews", "review", "employee_id = :p"),
+    (
+        "actions",
+        "action_item",
+        "employee_id = :p OR talk_id IN (SELECT id FROM talk WHERE employee_id = :p)",
+    ),
+    ("goals", "goal", "employee_id = :p"),
+    ("talks", "talk", "employee_id = :p"),
+    ("self-assessments", "self_assessment", "employee_id = :p"),
+    ("review interviews planned", "interview", "employee_id = :p"),
+    ("leave", "leave", "person_id = :p"),
+    ("milestone places", "milestone_participant", "person_id = :p"),
+    ("chat accounts", "chat_identity", "person_id = :p"),
+)
+# What they wrote about others: kept, signed by the former-employee stand-in.
+_RELINKED: tuple[tuple[str, str, str], ...] = (
+    ("talk", "manager_id", "talks they held with others"),
+    ("talk", "logged_by", "talks they recorded for others"),
+    ("action_item", "owner_id", "actions they owned in others' talks"),
+    ("goal", "set_by", "goals they set for others"),
+    ("interview", "set_by", "interview dates they set"),
+    ("milestone", "created_by", "milestones they registered"),
+    ("review", "manager_id", "reviews they held with others"),
+)
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """How many rows erasure deletes and relinks, by what they are."""
+
+    deleted: dict[str, int]
+    relinked: dict[str, int]
+    reports: int  # people whose manager they are: left without one until the next import
+    scrubbed_messages: int  # others' messages whose bookkeeping names them
+
+
+def _params(person: Person) -> dict[str, str]:
+    return {"p": person.id, "like": f"%{person.id}%"}
+
+
+async def _count(session: AsyncSession, table: str, where: str, params: dict[str, str]) -> int:
+    found = await session.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params)
+    return int(found.scalar_one())
+
+
+_NAMED_IN_MESSAGE = (
+    "(payload LIKE :like OR sent_text LIKE :name OR sent_text LIKE :email)"
+    " AND NOT (recipient_id = :p OR about_id = :p OR subject LIKE :like)"
+)
+
+
+def _message_params(person: Person) -> dict[str, str]:
+    return _params(person) | {
+        "name": f"%{person.name}%",
+        "email": f"%{person.email}%" if person.email else "\x00",
+    }
+
+
+async def erasure_plan(session: AsyncSession, person: Person) -> ErasurePlan:
+    """What erasing `person` would change, counted."""
+    params = _params(person)
+    deleted = {
+        label: await _count(session, table, where, params) for label, table, where in _ERASED
+    }
+    deleted["profile"] = 1
+    relinked = {
+        label: await _count(session, table, f"{column} = :p", params)
+        for table, column, label in _RELINKED
+    }
+    reports = await _count(session, "person", "manager_id = :p", params)
+    scrubbed = await _count(session, "nudge", _NAMED_IN_MESSAGE, _message_params(person))
+    return ErasurePlan(deleted, relinked, reports, scrubbed)
+
+
+async def erase(session: AsyncSession, person: Person, *, now: datetime) -> None:
+    """Delete every row about `person` and relink what they wrote about others to the
+    former-employee stand-in (the caller commits: one transaction)."""
+    params = _params(person)
+    await _former_employee(session, now)
+    await session.execute(
+        text(
+            "UPDATE nudge SET payload = replace(payload, :p, :former), sent_text = NULL"
+            f" WHERE {_NAMED_IN_MESSAGE}"
+        ),
+        _message_params(person) | {"former": FORMER_KEY},
+    )
+    for _, table, where in _ERASED:
+        await session.execute(text(f"DELETE FROM {table} WHERE {where}"), params)
+    for table, column, _ in _RELINKED:
+        await session.execute(
+            text(f"UPDATE {table} SET {column} = :former WHERE {column} = :p"),
+            params | {"former": FORMER_KEY},
+        )
+    await session.execute(
+        text("UPDATE access_log SET reader = :former WHERE reader = :p"),
+        params | {"former": FORMER_NAME.lower()},
+    )
+    await session.execute(
+        update(Person)
+        .where(col(Person.manager_id) == person.id)
+        .values(manager_id=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(text("DELETE FROM person WHERE id = :p"), params)
+
+
+async def review_in_progress(session: AsyncSession, person_id: str, today: date) -> str | None:
+    """The cycle whose review of this person is under way, if any: a review not yet answered,
+    or a self-assessment or interview date in a cycle whose window has not closed."""
+    unanswered = (
+        select(Cycle.name)
+        .join(Review, col(Review.cycle_id) == col(Cycle.id))
+        .where(
+            col(Review.employee_id) == person_id,
+            col(Review.acknowledged_at).is_(None),
+            col(Review.disagreed_at).is_(None),
+        )
+    )
+    found = (await session.exec(unanswered)).first()
+    if found is not None:
+        return found
+    for model in (SelfAssessment, Interview):
+        open_window = (
+            select(Cycle.name)
+            .join(model, col(model.cycle_id) == col(Cycle.id))
+            .where(col(model.employee_id) == person_id, col(Cycle.review_to) >= today)
+            .where(
+                ~select(Review.id)
+                .where(col(Review.cycle_id) == col(Cycle.id), col(Review.employee_id) == person_id)
+                .exists()
+            )
+        )
+        found = (await session.exec(open_window)).first()
+        if found is not None:
+            return found
+    return None
+
+
+async def _former_employee(session: AsyncSession, now: datetime) -> None:
+    if await session.get(Person, FORMER_KEY) is None:
+        session.add(
+            Person(id=FORMER_KEY, name=FORMER_NAME, active=False, created_at=now, updated_at=now)
+        )
+        await session.flush()

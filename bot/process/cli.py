@@ -25,7 +25,8 @@ from bot.process.operator import (
     policy_or_report,
     with_engine,
 )
-from bot.process.privacy_cli import cmd_audit, cmd_erase, cmd_export_person, cmd_retention
+from bot.process.privacy_cli import cmd_audit, cmd_erase, cmd_export_person
+from bot.process.retention_cli import cmd_retention
 from storage import migrate, sealing
 from storage.db import make_engine
 from storage.sealing import DataKeyError

@@ -1,4 +1,5 @@
-"""The operator's privacy commands: `export-person`, `audit`, `erase`, `retention`."""
+"""The operator's privacy commands: `export-person`, `audit`, `erase` (`retention` is in
+bot.process.retention_cli)."""
 
 from __future__ import annotations
 
@@ -93,8 +94,34 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
-    raise NotImplementedError
+    """Erase one person's records, or with --dry-run say what would go."""
+    from bot.privacy.erasure import ReviewInProgress, erase_person
 
-
-async def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
-    raise NotImplementedError
+    policy = policy_or_report(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    engine = await with_engine(settings)
+    try:
+        erasure = await erase_person(
+            engine,
+            person_id=await person_key(engine, args.person) or "",
+            reader=operator_reader(),
+            platform=access.CLI,
+            policy=policy,
+            now=system_clock(),
+            dry_run=args.dry_run,
+            force=args.force,
+        )
+    except NotAllowed as refused:
+        return _refused(refused, policy.locale)
+    except ReviewInProgress as busy:
+        print(
+            f"error: their review for {busy.cycle} is in progress; nothing was erased."
+            " Run again with --force to erase anyway.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    print("\n".join(erasure.lines()))
+    return EXIT_OK
