@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import insert, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -233,3 +233,24 @@ async def _former_employee(session: AsyncSession, now: datetime) -> None:
             Person(id=FORMER_KEY, name=FORMER_NAME, active=False, created_at=now, updated_at=now)
         )
         await session.flush()
+
+
+async def logged_since(
+    session: AsyncSession, *, reader: str, subjects: list[str], what: str, since: datetime
+) -> set[str]:
+    """Which of these subjects already have an access row of this reader and kind since."""
+    if not subjects:
+        return set()
+    query = select(AccessLog.subject_id).where(
+        col(AccessLog.reader) == reader,
+        col(AccessLog.what) == what,
+        col(AccessLog.at) >= since,
+        col(AccessLog.subject_id).in_(subjects),
+    )
+    return {s for s in (await session.exec(query)).all() if s is not None}
+
+
+async def add_reads(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append access-log rows, in one statement however many."""
+    if rows:
+        await session.execute(insert(AccessLog), rows)

@@ -7,8 +7,10 @@ import csv
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +28,7 @@ from storage.models import (
     Talk,
     TalkShare,
 )
+from tests.conftest import ROOT
 from tests.factories import add_people, key
 
 NOW = datetime.now(UTC)
@@ -47,6 +50,7 @@ TALK_KEYS = {
     "decisions",
     "employee_view",
     "acknowledged",
+    "content_withheld",
     "actions",
     "manager",
     "employee",
@@ -157,10 +161,28 @@ async def _seed_url(url: str) -> None:
         await engine.dispose()
 
 
+def open_policy(path: Path) -> Path:
+    """app.yaml as an organisation that lets HR read everything, private notes too (the
+    schema tests below read every field; `test_privacy` covers the default)."""
+    data = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    data["privacy"]["hr_reads_private_notes"] = True
+    for kind in data["talk_kinds"].values():
+        kind["hr_reads_content"] = True
+    data["talk_kinds"]["one_on_one"] = {**data["talk_kinds"]["checkin"]}
+    data["talk_kinds"]["annual_review"] = {**data["talk_kinds"]["review"]}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def reads_all(kind: str, family: str) -> bool:
+    return True
+
+
 @pytest.fixture
-def seeded(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+def seeded(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> str:
     asyncio.run(_seed_url(database_url))
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CADENCE_CONFIG", str(open_policy(tmp_path / "app.yaml")))
     return database_url
 
 
@@ -274,6 +296,7 @@ def test_csv_export_parses_back_with_multiline_facts_intact(
         "decisions",
         "employee_view",
         "acknowledged",
+        "content_withheld",
         "private_note",
         "actions",
         *PEOPLE_COLUMNS,
@@ -296,7 +319,14 @@ def test_csv_export_parses_back_with_multiline_facts_intact(
 
 async def test_export_of_an_empty_database_has_no_talks(engine: AsyncEngine) -> None:
     data = await export_talks(
-        engine, employee_id=None, since=None, include_private=True, today=TODAY
+        engine,
+        employee_id=None,
+        since=None,
+        include_private=True,
+        today=TODAY,
+        reads_content=reads_all,
+        reader="operator:test",
+        now=NOW,
     )
     assert data == {"talks": []}
 
@@ -315,13 +345,21 @@ async def test_export_runs_the_same_number_of_queries_for_one_talk_or_many(
     async def queries_for(employee_id: str | None) -> tuple[int, int]:
         statements.clear()
         data = await export_talks(
-            engine, employee_id=employee_id, since=None, include_private=False, today=TODAY
+            engine,
+            employee_id=employee_id,
+            since=None,
+            include_private=False,
+            today=TODAY,
+            reads_content=reads_all,
+            reader="operator:test",
+            now=NOW,
         )
         return len(data["talks"]), len(statements)
 
     one, many = await queries_for(key("U0BOB")), await queries_for(None)
     assert (one[0], many[0]) == (1, 3)
-    assert one[1] == many[1] == 5  # talks, their actions, their reviews, people, accounts
+    # talks, their actions, their reviews, people, accounts, and the access log's one insert
+    assert one[1] == many[1] == 6
 
 
 HOSTILE = {
@@ -396,9 +434,10 @@ async def _seed_hostile(url: str) -> None:
 
 
 @pytest.fixture
-def hostile(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+def hostile(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> str:
     asyncio.run(_seed_hostile(database_url))
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CADENCE_CONFIG", str(open_policy(tmp_path / "app.yaml")))
     return database_url
 
 

@@ -118,7 +118,14 @@ async def test_each_person_hears_on_their_own_platform_and_one_export_holds_both
     exported = json.loads(
         to_json(
             await export_talks(
-                engine, employee_id=None, since=None, include_private=False, today=clock.now.date()
+                engine,
+                employee_id=None,
+                since=None,
+                include_private=False,
+                today=clock.now.date(),
+                reads_content=lambda kind, family: True,
+                reader="operator:test",
+                now=clock.now,
             )
         )
     )

@@ -5,7 +5,7 @@ acknowledges it or disagrees (HR and the manager hear of it). Bad input writes n
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import event, func, select
 
@@ -473,6 +473,9 @@ async def test_the_export_carries_the_review_and_its_fields(running_app, engine)
         since=None,
         include_private=False,
         today=date(2026, 11, 26),
+        reads_content=lambda kind, family: True,
+        reader="operator:test",
+        now=datetime(2026, 11, 26, tzinfo=UTC),
     )
 
     [talk] = data["talks"]

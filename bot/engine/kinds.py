@@ -51,6 +51,7 @@ REVIEW_SUMMARY = "review_summary"  # to the employee: Acknowledge / Disagree
 REVIEW_SAVED = "review_saved"  # to whoever recorded the review, and the manager
 REVIEW_ACKNOWLEDGED = "review_acknowledged"  # to the manager
 REVIEW_DISAGREED = "review_disagreed"  # to HR and the manager
+MANAGER_CHANGED = "manager_changed"  # to the employee: who now sees their shared record
 
 NOTICE_KINDS = frozenset(
     {
@@ -65,6 +66,7 @@ NOTICE_KINDS = frozenset(
         REVIEW_SAVED,
         REVIEW_ACKNOWLEDGED,
         REVIEW_DISAGREED,
+        MANAGER_CHANGED,
     }
 )
 

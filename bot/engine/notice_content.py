@@ -34,6 +34,8 @@ class NoticeContent:
     goal_by: Person | None = None
     saved: Saved | None = None
     review: RecordedReview | None = None
+    manager: Person | None = None  # MANAGER_CHANGED: the new manager...
+    previous: Person | None = None  # ...and the one before, if any and still known
 
 
 def _id(payload: dict[str, object], name: str) -> int:
@@ -125,6 +127,15 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
             edited = bool(payload.get("edited"))
             review = await _review(session, _id(payload, "review_id"), edited=edited)
             return NoticeContent(nudge, recipient, payload, review=review)
+        if kind == kinds.MANAGER_CHANGED:
+            manager = await _person(session, str(payload.get("manager_id") or ""))
+            if recipient.manager_id != manager.id:
+                raise NoLongerNeeded("they have had another manager since")
+            before = payload.get("previous_id")
+            previous = (
+                await queries.get_person(session, before) if isinstance(before, str) else None
+            )
+            return NoticeContent(nudge, recipient, payload, manager=manager, previous=previous)
     raise NoLongerNeeded(f"unknown notice kind {kind}")
 
 

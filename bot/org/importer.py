@@ -24,6 +24,8 @@ import holidays
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.engine import notices
+from bot.engine.kinds import MANAGER_CHANGED
 from bot.engine.outbox import move_to_new_managers
 from bot.org.policy import OrgImportRules
 from bot.text import clean
@@ -567,6 +569,7 @@ async def _write(
         owned.setdefault(identity.person_id, []).append(identity)
     account_ids = _account_ids(identities)
     new_managers: dict[str, str] = {}  # employee -> their new manager, by key
+    previous: dict[str, str | None] = {}  # employee -> the manager they had, by key
     by_id = {row.ref: row for row in rows}
     key_of = {sid: matched[sid].id if sid in matched else new_person_key() for sid in by_id}
     name_of = {p.id: (p.name, account_ids.get(p.id, p.id)) for p in people}
@@ -605,6 +608,9 @@ async def _write(
                     result.manager_changes.append(f"{who(key)}: {old} -> {new}")
                     if fields["manager_id"]:
                         new_managers[key] = str(fields["manager_id"])
+                        previous[key] = person.manager_id
+                if fields.get("active") and not person.active:
+                    person.left_at = None  # back: retention no longer counts them as gone
                 for k, value in fields.items():
                     setattr(person, k, value)
                 person.updated_at = now
@@ -618,7 +624,30 @@ async def _write(
     for person in people:
         if person.id not in listed and person.active:
             result.deactivated_people.append(who(person.id))
-            person.active, person.updated_at = False, now
+            person.active, person.updated_at, person.left_at = False, now, now
             result.deactivated += 1
     result.nudges_moved, _ = await move_to_new_managers(session, new_managers, now)
+    await _tell_who_sees_what(session, new_managers, previous, now)
     return result
+
+
+async def _tell_who_sees_what(
+    session: AsyncSession,
+    new_managers: dict[str, str],
+    previous: dict[str, str | None],
+    now: datetime,
+) -> None:
+    """Each report with a new manager is told who now sees their shared record, and that
+    the previous manager's private notes stay with them (README "Security and data
+    handling")."""
+    for employee, manager in new_managers.items():
+        await notices.owe(
+            session,
+            kind=MANAGER_CHANGED,
+            recipient_id=employee,
+            subject=f"manager:{manager}",
+            about_id=employee,
+            payload={"manager_id": manager, "previous_id": previous.get(employee)},
+            now=now,
+            version=now.isoformat(),
+        )

@@ -268,11 +268,11 @@ class Policy(_Frozen):
         """Ids of the dialogue kinds, in the file's order."""
         return [k for k, v in self.talk_kinds.items() if v.family is Family.DIALOGUE]
 
-    def hr_reads_content(self, kind_id: str) -> bool:
-        """Whether HR reads the facts and consensus of talks of this kind (an unknown kind:
-        no)."""
+    def hr_reads_content(self, kind_id: str, family: str) -> bool:
+        """Whether HR reads the facts and consensus of talks of this kind; a kind the file no
+        longer names is read as its family's default (reviews yes, dialogues no)."""
         kind = self.talk_kinds.get(kind_id)
-        return kind is not None and kind.hr_reads
+        return kind.hr_reads if kind is not None else family == Family.REVIEW
 
     def kind_label(self, kind_id: str, locale: str) -> str | None:
         """HR's own label for a kind in `locale`, if the file gives one."""

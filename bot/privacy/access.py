@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import privacy, queries
 from storage.db import session_scope
-from storage.models import AccessLog
 
 # The read paths (`what`); a delivered message that shows someone's records is logged under
 # its own outbox kind (CARRIES_RECORDS).
@@ -39,7 +38,7 @@ def operator(login: str) -> str:
     return f"operator:{login}"[:80]
 
 
-def record(
+async def record(
     session: AsyncSession,
     *,
     reader: str,
@@ -49,23 +48,42 @@ def record(
     now: datetime,
     detail: str | None = None,
 ) -> int:
-    """Add a row per subject read by someone else (the caller commits); how many."""
-    added = 0
-    for subject in dict.fromkeys(subjects):  # once each, in order
-        if subject is None or subject == reader:
-            continue
-        session.add(
-            AccessLog(
-                at=now,
-                reader=reader,
-                subject_id=subject,
-                what=what,
-                platform=platform,
-                detail=detail[:200] if detail else None,
-            )
-        )
-        added += 1
-    return added
+    """Add a row per subject read by someone else, in one statement (the caller commits);
+    how many."""
+    rows = [
+        {
+            "at": now,
+            "reader": reader,
+            "subject_id": subject,
+            "what": what,
+            "platform": platform,
+            "detail": detail[:200] if detail else None,
+        }
+        for subject in dict.fromkeys(subjects)  # once each, in order
+        if subject is not None and subject != reader
+    ]
+    await privacy.add_reads(session, rows)
+    return len(rows)
+
+
+async def record_daily(
+    session: AsyncSession,
+    *,
+    reader: str,
+    subjects: list[str],
+    what: str,
+    platform: str,
+    now: datetime,
+) -> int:
+    """`record`, at most once a day per reader, subject and kind of read: for views drawn
+    again and again (App Home is redrawn whenever a record changes)."""
+    seen = await privacy.logged_since(
+        session, reader=reader, subjects=subjects, what=what, since=now - timedelta(days=1)
+    )
+    fresh = [s for s in subjects if s not in seen]
+    return await record(
+        session, reader=reader, subjects=fresh, what=what, platform=platform, now=now
+    )
 
 
 async def log(
@@ -80,7 +98,7 @@ async def log(
 ) -> int:
     """`record` in its own transaction."""
     async with session_scope(engine) as session:
-        added = record(
+        added = await record(
             session,
             reader=reader,
             subjects=subjects,

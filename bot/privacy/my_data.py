@@ -25,11 +25,14 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class MyData:
-    """The document, its counts for the summary, and who it is about."""
+    """The document, its counts for the summary, and who it is about; `hr_reads` (the kinds
+    whose content HR reads) and `notes_shown` say what the policy is, for the summary."""
 
     person: Person
     document: dict[str, Any]
     counts: dict[str, int]
+    hr_reads: list[str]
+    notes_shown: bool
 
     def to_json(self) -> str:
         return json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"
@@ -65,7 +68,7 @@ async def my_data(
         named |= {t.logged_by for t in rows.talks} | {a.owner_id for a in rows.actions}
         named |= {g.set_by for g in rows.goals} | {r.manager_id for r in rows.reviews}
         people = await queries.people_by_ids(session, named - {""})
-        access.record(
+        await access.record(
             session,
             reader=reader,
             subjects=[subject_id],
@@ -89,6 +92,7 @@ async def my_data(
         return cycle.name if cycle else None
 
     today = now.date()
+    hr_reads = [k for k, v in policy.talk_kinds.items() if v.hr_reads]
     sees_notes = policy.privacy.employee_sees_private_notes
     talks = [
         {
@@ -188,9 +192,7 @@ async def my_data(
             "accounts": [{"platform": a.platform, "user_id": a.user_id} for a in accounts],
         },
         "policy": {
-            "hr_reads_content_of": sorted(
-                k for k in policy.talk_kinds if policy.hr_reads_content(k)
-            ),
+            "hr_reads_content_of": hr_reads,
             "hr_reads_private_notes": policy.privacy.hr_reads_private_notes,
             "you_read_private_notes": sees_notes,
         },
@@ -221,4 +223,4 @@ async def my_data(
         "reviews": len(reviews),
         "reads": len(reads),
     }
-    return MyData(person, document, counts)
+    return MyData(person, document, counts, hr_reads, sees_notes)

@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 
 from bot.logs import configure as configure_logging
 from bot.org.policy import PolicyError, load_policy
+from bot.privacy import access
 from bot.process.config import MANIFEST_HELP, TEAMS_HELP, ConfigError, Settings
 from bot.process.keys import cmd_keygen, cmd_rotate_key
 from bot.process.operator import (
@@ -21,6 +22,7 @@ from bot.process.operator import (
     EXIT_FAILED,
     EXIT_OK,
     PERSON_HELP,
+    operator_reader,
     person_key,
     policy_or_report,
     with_engine,
@@ -354,18 +356,32 @@ async def cmd_import_org(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Print recorded talks."""
+    """Print recorded talks, as HR may read them (app.yaml `privacy`, `hr_reads_content`)."""
     from bot.clock import system_clock
     from bot.records.export import export_talks, to_csv, to_json
 
+    policy = policy_or_report(settings)
+    if policy is None:
+        return EXIT_CONFIG
+    if args.include_private and not policy.privacy.hr_reads_private_notes:
+        print(
+            "error: private notes are the manager's alone under this policy"
+            " (app.yaml privacy.hr_reads_private_notes is false); nothing was exported",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     engine = await with_engine(settings)
+    now = system_clock()
     try:
         data = await export_talks(
             engine,
             employee_id=await person_key(engine, args.employee),
             since=args.since,
             include_private=args.include_private,
-            today=system_clock().date(),
+            today=now.date(),
+            reads_content=policy.hr_reads_content,
+            reader=operator_reader(),
+            now=now,
         )
     finally:
         await engine.dispose()
@@ -591,6 +607,14 @@ async def cmd_prep_pack(args: argparse.Namespace, settings: Settings) -> int:
             manager_id=manager_id,
             employee_id=await person_key(engine, args.employee),
             policy=policy,
+            now=system_clock(),
+        )
+        await access.log(
+            engine,
+            reader=operator_reader(),
+            subjects=[pack.employee.id for pack in packs],
+            what=access.PREP_PACK_BUILT,
+            platform=access.CLI,
             now=system_clock(),
         )
         manager_identity = await slack_identity(engine, manager_id)

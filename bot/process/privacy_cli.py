@@ -69,7 +69,7 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             if person is None:
                 return _refused(NotAllowed("refusal.not_in_org"), policy.locale)
             reads = await access.reads_of(session, key, since=since)
-            access.record(
+            await access.record(
                 session,
                 reader=operator_reader(),
                 subjects=[key],

@@ -7,7 +7,12 @@ People: `manager_id`, `employee_id` and an action's `owner_id` are the person's 
 id where they have one (what the export always gave), else their person key. Each talk also
 names its manager and employee in full: in JSON as `manager` and `employee` objects (`key`,
 `name`, `email`, `employee_number`, `slack_id`, `teams_id`), in CSV as flat columns
-(`manager_key`, `manager_name`, …) after every earlier column; an action adds `owner_key`."""
+(`manager_key`, `manager_name`, …) after every earlier column; an action adds `owner_key`.
+
+HR reads a kind's content only where the policy lets it (`hr_reads_content`): for the other
+kinds `facts`, `consensus` and the review fields are empty and `content_withheld` is true;
+dates, kinds, actions and acknowledgements stay. Every employee exported is in the access
+log."""
 
 from __future__ import annotations
 
@@ -15,11 +20,13 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.privacy import access
 from bot.review.interview_record import decisions_of
 from storage import queries
 from storage.db import session_scope
@@ -37,7 +44,7 @@ TALK_FIELDS = (
     "consensus",
     "employee_talk_share",
 )
-REVIEW_FIELDS = ("rating", "decisions", "employee_view", "acknowledged")
+REVIEW_FIELDS = ("rating", "decisions", "employee_view", "acknowledged", "content_withheld")
 PERSON_FIELDS = ("key", "name", "email", "employee_number", "slack_id", "teams_id")
 # after every earlier column, so that a reader by position still finds them where they were
 PEOPLE_COLUMNS = tuple(
@@ -98,6 +105,7 @@ def _talk(
     actions: list[dict[str, Any]],
     include_private: bool,
     people: _People,
+    readable: bool,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {field: getattr(talk, field) for field in TALK_FIELDS}
     row["manager_id"] = people.public_id(talk.manager_id)
@@ -111,6 +119,9 @@ def _talk(
     row["acknowledged"] = talk.acknowledged_at is not None or bool(
         review and review.acknowledged_at
     )
+    row["content_withheld"] = not readable
+    if not readable:
+        row.update(facts=None, consensus=None, rating=None, decisions=[], employee_view=None)
     if include_private:
         row["private_note"] = talk.private_note
     row["actions"] = actions
@@ -124,9 +135,13 @@ async def export_talks(
     since: date | None,
     include_private: bool,
     today: date,
+    reads_content: Callable[[str, str], bool],
+    reader: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Talks in held order with their actions and review fields, and the people they name,
-    in five queries whatever the number of talks."""
+    in five queries whatever the number of talks; a kind's content only where
+    `reads_content(kind, family)`. Each employee exported is logged as read by `reader`."""
     async with session_scope(engine) as session:
         talks = await queries.talks_for_export(session, employee_id=employee_id, since=since)
         talk_ids = [t.id for t in talks if t.id]
@@ -137,12 +152,28 @@ async def export_talks(
         people = _People(
             await queries.people_by_ids(session, named), await queries.accounts_of(session, named)
         )
+        await access.record(
+            session,
+            reader=reader,
+            subjects=[t.employee_id for t in talks],
+            what=access.EXPORT,
+            platform=access.CLI,
+            now=now,
+        )
+        await session.commit()
     by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
         by_talk[action.talk_id].append(_action(action, today, people))
     return {
         "talks": [
-            _talk(t, reviews.get(t.id or 0), by_talk[t.id or 0], include_private, people)
+            _talk(
+                t,
+                reviews.get(t.id or 0),
+                by_talk[t.id or 0],
+                include_private,
+                people,
+                reads_content(t.kind, t.family),
+            )
             for t in talks
         ]
     }
@@ -180,6 +211,7 @@ def to_csv(data: dict[str, Any]) -> str:
         row = {key: "" if talk.get(key) is None else talk.get(key) for key in columns}
         row["decisions"] = json.dumps(talk.get("decisions", []), ensure_ascii=False)
         row["acknowledged"] = "true" if talk.get("acknowledged") else "false"
+        row["content_withheld"] = "true" if talk.get("content_withheld") else "false"
         row["actions"] = json.dumps(talk.get("actions", []), ensure_ascii=False)
         for role in ("manager", "employee"):
             for field, value in (talk.get(role) or {}).items():

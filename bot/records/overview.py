@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.org.people import local_today
 from bot.org.policy import Policy
+from bot.privacy import access
 from bot.review.cycles import review_cycle
 from storage import queries
 from storage.db import session_scope
@@ -45,9 +46,16 @@ class Overview:
 
 
 async def overview(
-    engine: AsyncEngine, *, user_id: str, policy: Policy, now: datetime, page: int = 1
+    engine: AsyncEngine,
+    *,
+    user_id: str,
+    policy: Policy,
+    now: datetime,
+    platform: str,
+    page: int = 1,
 ) -> Overview:
-    """A page of the user's reports (if any) and their own talks and open actions."""
+    """A page of the user's reports (if any) and their own talks and open actions; the
+    reports shown are in the access log, once a day each (`platform`: where it is shown)."""
     async with session_scope(engine) as session:
         person = await queries.get_person(session, user_id)
         today = local_today(person, policy, now)
@@ -68,6 +76,10 @@ async def overview(
         actions = await queries.open_actions_about(session, user_id)
         others = {t.manager_id for t in talks} | {a.owner_id for a in actions}
         names = {p.id: p.name for p in (await queries.people_by_ids(session, others)).values()}
+        if await access.record_daily(
+            session, reader=user_id, subjects=ids, what=access.HOME, platform=platform, now=now
+        ):
+            await session.commit()
     names[person.id] = person.name
     rows = [
         ReportRow(p, last.get(p.id), *counts.get(p.id, (0, 0)), interviews.get(p.id))

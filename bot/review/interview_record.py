@@ -29,6 +29,7 @@ from bot.engine.outbox import cancel_pending
 from bot.errors import Invalid, NotAllowed, Problem
 from bot.org.people import local_today
 from bot.org.policy import Policy
+from bot.privacy import access
 from bot.records.goals import TITLE_LIMIT
 from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
 from bot.records.saving import save_once
@@ -156,10 +157,16 @@ async def _pair(
 
 
 async def review_form(
-    engine: AsyncEngine, *, actor_id: str, employee_id: str, policy: Policy, now: datetime
+    engine: AsyncEngine,
+    *,
+    actor_id: str,
+    employee_id: str,
+    policy: Policy,
+    now: datetime,
+    platform: str,
 ) -> ReviewForm:
     """Check the actor may record the review and gather the form; edit mode if the cycle
-    under review already has one."""
+    under review already has one (a read of that record, in the access log)."""
     async with session_scope(engine) as session:
         actor, employee, manager = await _pair(session, actor_id, employee_id)
         kind = review_kind(policy)
@@ -171,6 +178,16 @@ async def review_form(
         talk = await session.get(Talk, existing.talk_id) if existing else None
         actions = await queries.actions_of_talks(session, [existing.talk_id] if existing else [])
         due = await goals_due(session, cycle, talk.held_on if talk else today)
+        if existing is not None:
+            await access.record(
+                session,
+                reader=actor.id,
+                subjects=[employee.id],
+                what=access.REVIEW_FORM,
+                platform=platform,
+                now=now,
+            )
+            await session.commit()
     linked = policy.kind(kind).linked_to_decisions
     return ReviewForm(employee, manager, kind, cycle, today, due, linked, existing, talk, actions)
 

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.records import talks
 from bot.slack.deps import Deps
-from handlers.slack import goals, ids, parse, reviews, self_assessment
+from handlers.slack import goals, ids, my_data, parse, reviews, self_assessment
 from handlers.slack.blocks.messages import help_message
 from handlers.slack.blocks.modals import picker_modal, record_modal
 from handlers.slack.opening import open_form
@@ -43,6 +43,9 @@ async def checkin(
         return
     if request.action == "review":
         await reviews.review_command(command, respond, client, deps, request.rest)
+        return
+    if request.action == "my_data":
+        await my_data.my_data_command(command, respond, client, deps)
         return
     if request.action in ("help", "unknown"):
         locale = await deps.locale_for(user_id)

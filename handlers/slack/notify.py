@@ -91,7 +91,14 @@ async def publish_home(deps: Deps, user_id: str, page: int = 1) -> None:
     """Render and publish a Slack user's Home tab."""
     locale = await deps.locale_for(user_id)
     key = await deps.person_key(user_id)
-    data = await overview(deps.engine, user_id=key, policy=deps.policy, now=deps.clock(), page=page)
+    data = await overview(
+        deps.engine,
+        user_id=key,
+        policy=deps.policy,
+        now=deps.clock(),
+        platform="slack",
+        page=page,
+    )
     try:
         await deps.gateway.client.views_publish(
             user_id=user_id, view=home_view(data, policy=deps.policy, locale=locale)

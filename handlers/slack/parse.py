@@ -129,10 +129,15 @@ def _owner(raw: str | None) -> Literal["manager", "employee"] | None:
 class CheckinCommand:
     """What `/checkin …` asked for."""
 
-    action: Literal["help", "pick", "open", "goal", "milestone", "self", "review", "unknown"]
+    action: Literal[
+        "help", "pick", "open", "goal", "milestone", "self", "review", "my_data", "unknown"
+    ]
     user_id: str | None = None
     handle: str | None = None
     rest: str = ""
+
+
+MY_DATA_WORDS = ("my-data", "mydata", "my_data", "我的数据")
 
 
 def checkin_command(text: str | None) -> CheckinCommand:
@@ -144,6 +149,8 @@ def checkin_command(text: str | None) -> CheckinCommand:
     first = words[0]
     if first.lower() in ("help", "帮助", "?"):
         return CheckinCommand("help")
+    if first.lower() in MY_DATA_WORDS:
+        return CheckinCommand("my_data")
     if first.lower() in ("goal", "milestone", "self", "review"):
         rest = text.strip()[len(first) :].strip()
         return CheckinCommand(first.lower(), rest=rest)  # type: ignore[arg-type]

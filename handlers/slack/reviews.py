@@ -58,6 +58,7 @@ async def review_command(
             employee_id=employee_id,
             policy=deps.policy,
             now=deps.clock(),
+            platform="slack",
         )
         return rv.review_modal(found, policy=deps.policy, locale=locale)
 

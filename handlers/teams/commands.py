@@ -75,6 +75,11 @@ async def home(incoming: Incoming, page: int = 1) -> TeamsMessage:
     """The overview App Home shows on Slack, as a card."""
     deps = incoming.deps
     data = await overview(
-        deps.engine, user_id=incoming.actor, policy=deps.policy, now=deps.clock(), page=page
+        deps.engine,
+        user_id=incoming.actor,
+        policy=deps.policy,
+        now=deps.clock(),
+        platform="teams",
+        page=page,
     )
     return home_card(data, policy=deps.policy, locale=incoming.locale)

@@ -327,6 +327,7 @@ async def _review_form(
         employee_id=employee,
         policy=deps.policy,
         now=deps.clock(),
+        platform="teams",
     )
     card = review_form(
         found,

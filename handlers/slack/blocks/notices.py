@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot.engine import kinds
 from bot.engine.notice_content import NoticeContent
 from bot.org.policy import Policy
-from handlers.slack.blocks import goal_views, review_views, self_views
+from handlers.slack.blocks import goal_views, kit, review_views, self_views
 from handlers.slack.blocks.messages import (
     Message,
     acknowledged_notice,
@@ -52,6 +52,17 @@ def _self_submitted(c: NoticeContent, policy: Policy, locale: str) -> Message:
     return self_views.manager_notice(c.saved, policy=policy, locale=locale)
 
 
+def _manager_changed(c: NoticeContent, policy: Policy, locale: str) -> Message:
+    assert c.manager is not None
+    if c.previous is not None:
+        text = kit.md(
+            "privacy.manager_changed", locale, manager=c.manager.name, previous=c.previous.name
+        )
+    else:
+        text = kit.md("privacy.manager_changed_first", locale, manager=c.manager.name)
+    return Message(text, kit.sections(text))
+
+
 def _review_summary(c: NoticeContent, policy: Policy, locale: str) -> Message:
     assert c.review is not None
     return review_views.review_summary(c.review, policy=policy, locale=locale)
@@ -84,6 +95,7 @@ BUILDERS: dict[str, Callable[[NoticeContent, Policy, str], Message]] = {
     kinds.REVIEW_SAVED: _review_saved,
     kinds.REVIEW_ACKNOWLEDGED: _review_acknowledged,
     kinds.REVIEW_DISAGREED: _review_disagreed,
+    kinds.MANAGER_CHANGED: _manager_changed,
 }
 
 

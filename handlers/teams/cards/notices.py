@@ -320,6 +320,18 @@ def _review_disagreed(c: NoticeContent, policy: Policy, locale: str) -> TeamsMes
     return TeamsMessage(summary, [adaptive_card(body)])
 
 
+def _manager_changed(c: NoticeContent, policy: Policy, locale: str) -> TeamsMessage:
+    assert c.manager is not None
+    if c.previous is not None:
+        body = catalog_text(
+            "privacy.manager_changed", locale, manager=c.manager.name, previous=c.previous.name
+        )
+    else:
+        body = catalog_text("privacy.manager_changed_first", locale, manager=c.manager.name)
+    summary = catalog_plain("privacy.manager_changed_text", locale, manager=c.manager.name)
+    return TeamsMessage(summary, [adaptive_card([body])])
+
+
 BUILDERS: dict[str, Callable[[NoticeContent, Policy, str], TeamsMessage]] = {
     kinds.TALK_RECORD: _talk_record,
     kinds.TALK_SAVED: _talk_saved,
@@ -332,6 +344,7 @@ BUILDERS: dict[str, Callable[[NoticeContent, Policy, str], TeamsMessage]] = {
     kinds.REVIEW_SAVED: _review_saved,
     kinds.REVIEW_ACKNOWLEDGED: _review_acknowledged,
     kinds.REVIEW_DISAGREED: _review_disagreed,
+    kinds.MANAGER_CHANGED: _manager_changed,
 }
 
 
