@@ -8,7 +8,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from bot.engine import kinds, notices
 from bot.engine.notice_content import NoticeContent
 from bot.engine.nudge_content import NudgeContent
 from bot.org.policy import Policy
+from bot.privacy.my_data import MyData
 from bot.records.milestones import MilestoneInfo
 from bot.records.overview import Overview, ReportRow
 from bot.records.talks import RecordContext, Recorded
@@ -39,6 +40,7 @@ from handlers.slack.blocks import (
     modals,
     nudges,
     prep_pack,
+    privacy,
     review_views,
     self_views,
     waiting,
@@ -205,6 +207,16 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         rtalk = Talk(**{**review_talk.model_dump(), "logged_by": logged_by})
         return RecordedReview(review(**state), rtalk, cycle, actions, [], employee, manager)
 
+    my_data = MyData(
+        employee,
+        {},
+        dict.fromkeys(
+            ("talks", "private_notes", "actions", "goals", "self_assessments", "reviews", "reads"),
+            many,
+        ),
+        ["review", "checkin"],
+        False,
+    )
     pack = PrepPack(
         cycle=cycle,
         manager=manager,
@@ -574,6 +586,18 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             "prep_pack_blocks", "", lambda: prep_pack.prep_pack_blocks(pack, policy=P, locale="en")
         ),
         Sample("file_comment", "", lambda: prep_pack.file_comment(pack, locale="zh")),
+        Sample(
+            "my_data_summary",
+            "",
+            lambda: privacy.my_data_summary(my_data, policy=P, locale="en"),
+        ),
+        Sample(
+            "my_data_summary",
+            "zh",
+            lambda: privacy.my_data_summary(
+                replace(my_data, hr_reads=[], notes_shown=True), policy=P, locale="zh"
+            ),
+        ),
     ]
     for kind in sorted(kinds.NOTICE_KINDS):
         notice = _notice(kind, recorded, goal, employee, manager, saved, recorded_review())
@@ -629,6 +653,8 @@ def _notice(
         goal_by=manager,
         saved=saved,
         review=review,
+        manager=manager,
+        previous=employee,
     )
 
 
