@@ -69,6 +69,10 @@ class Chat(Protocol):
 
     async def snooze_next_week(self, role: str, nudge: Any) -> str: ...
 
+    async def my_data(self, role: str) -> tuple[dict[str, Any], str]:
+        """Ask for one's data: the JSON file received, and the summary shown with it."""
+        ...
+
 
 @dataclass
 class SlackChat:
@@ -180,6 +184,16 @@ class SlackChat:
         [update] = await self.app.slack.async_wait_for("chat.update")
         return texts(update.params["blocks"])
 
+    async def my_data(self, role: str) -> tuple[dict[str, Any], str]:
+        user_id = self.ids[role]
+        self.app.slack.reset()
+        response = await self.app.command(user_id, "my-data")
+        assert response.status_code == 200
+        [upload] = await self.app.slack.async_wait_for("file_upload")
+        [done] = await self.app.slack.async_wait_for("files.completeUploadExternal")
+        assert done.params["channel_id"] == f"D{user_id}"
+        return json.loads(str(upload.params["content"])), str(done.params["initial_comment"])
+
 
 @dataclass
 class TeamsChat:
@@ -265,6 +279,26 @@ class TeamsChat:
         response = await self.app.execute(self.users[role], "snooze", button["data"])
         assert response.status_code == 200
         return json.dumps(response.json()["value"], ensure_ascii=False)
+
+    async def my_data(self, role: str) -> tuple[dict[str, Any], str]:
+        user = self.users[role]
+        before = len(self.app.messages_to(user))
+        response = await self.app.say(user, "my data")
+        assert response.status_code == 200
+        summary, offer = self.app.messages_to(user)[before:]
+        [consent] = offer["attachments"]
+        assert consent["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+        value = self.app.teams.accept_file(consent)
+        response = await self.app.invoke(user, "fileConsent/invoke", value)
+        assert response.status_code == 200
+        [shown] = self.app.messages_to(user)[before + 2 :]
+        [info] = shown["attachments"]
+        assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+        assert info["content"]["uniqueId"] == value["uploadInfo"]["uniqueId"]
+        uploaded = self.app.teams.uploaded(value["uploadInfo"]["uniqueId"])
+        assert uploaded is not None
+        assert consent["content"]["sizeInBytes"] == len(uploaded)
+        return json.loads(uploaded), json.dumps(summary, ensure_ascii=False)
 
 
 # -- reading and filling Adaptive Cards ---------------------------------------------------------

@@ -17,6 +17,7 @@ from storage.models import AccessLog, Nudge, Person, Talk
 from tests.blockkit import texts
 from tests.conftest import ROOT
 from tests.factories import key, opened_form, seed_org, view_submission
+from tests.teams_fixtures import TOM
 
 NOTE = "Worried about burnout; keep this between us 私下说"
 ELI_FACTS = "Shipped the billing migration two weeks early; 3 escalations closed."
@@ -284,3 +285,68 @@ async def test_a_new_manager_and_the_employee_is_told_who_sees_what(
     assert any("Otto Kern" in m and "Mia Chen" in m and "私人备注" in m for m in told)
     document, _ = await my_data_on_slack(running_app, "U0EMP")
     assert document["person"]["manager"] == "Otto Kern"
+
+
+async def test_each_person_gets_their_own_data_on_their_own_platform(chat):
+    form = await chat.open_record_form("manager", "employee")
+    assert (await chat.submit_record("manager", form, RECORD)).accepted
+    await chat.settle()
+
+    document, summary = await chat.my_data("employee")
+
+    [talk] = document["talks"]
+    assert talk["facts"] == ELI_FACTS and talk["manager"] == chat.name("manager")
+    assert talk["private_note"] == {
+        "exists": True,
+        "written_on": talk["private_note"]["written_on"],
+    }
+    assert NOTE not in json.dumps(document, ensure_ascii=False)
+    assert document["person"]["name"] == chat.name("employee")
+    assert "私人备注" in summary  # the employee reads Chinese on both platforms
+    manager_view, _ = await chat.my_data("manager")
+    assert manager_view["talks"] == []  # a talk is its employee's record, not its manager's
+
+
+async def _offer(teams_app, user) -> dict:
+    before = len(teams_app.messages_to(user))
+    assert (await teams_app.say(user, "my data")).status_code == 200
+    _, offer = teams_app.messages_to(user)[before:]
+    [consent] = offer["attachments"]
+    return consent
+
+
+async def test_a_declined_file_is_not_sent_and_the_person_is_told(teams_app):
+    await teams_app.install(TOM)
+    consent = await _offer(teams_app, TOM)
+    declined = {"type": "fileUpload", "action": "decline", "context": {"file": "my_data"}}
+
+    response = await teams_app.invoke(TOM, "fileConsent/invoke", declined)
+
+    assert response.status_code == 200
+    last = json.dumps(teams_app.messages_to(TOM)[-1], ensure_ascii=False)
+    assert "没有发送文件" in last  # Tom reads Chinese
+    assert "sizeInBytes" in json.dumps(consent) and "facts" not in json.dumps(consent)
+    assert teams_app.teams.calls_to("upload") == []
+
+
+async def test_an_upload_url_that_is_not_the_person_s_onedrive_gets_nothing(teams_app):
+    await teams_app.install(TOM)
+    value = teams_app.teams.accept_file(await _offer(teams_app, TOM))
+    value["uploadInfo"]["uploadUrl"] = "https://evil.example/upload/F1"
+
+    response = await teams_app.invoke(TOM, "fileConsent/invoke", value)
+
+    assert response.status_code == 200
+    assert teams_app.teams.uploaded(value["uploadInfo"]["uniqueId"]) is None
+    assert "稍后再试" in json.dumps(teams_app.messages_to(TOM)[-1], ensure_ascii=False)
+
+
+async def test_a_consent_answer_teams_would_not_send_changes_nothing(teams_app):
+    await teams_app.install(TOM)
+    before = len(teams_app.messages_to(TOM))
+
+    for value in ({}, {"type": "fileUpload", "action": "accept"}, {"type": "other"}, []):
+        response = await teams_app.invoke(TOM, "fileConsent/invoke", value)
+        assert response.status_code == 200
+
+    assert len(teams_app.messages_to(TOM)) == before

@@ -67,6 +67,7 @@ def test_the_manifest_is_valid_against_microsofts_schema():
         "self",
         "review",
         "home",
+        "my data",
         "help",
     ]
     assert all(parse.command(title).action != "unknown" for title in titles)  # each one works

@@ -12,6 +12,12 @@ answers as the Bot Connector does, including what Teams refuses:
 - an activity over Teams' message size (about 28 KB): 413 `MessageSizeTooBig`;
 - failures on demand (`fail_next`): 429 with `Retry-After`, 412, 502, 504.
 
+Files in the personal chat, as Teams handles them: a file consent card (`name`, a whole
+`sizeInBytes`) is shown; `accept_file` gives what Teams sends the bot when the user accepts,
+an OneDrive upload session (`uploadUrl`) that takes the bytes in one PUT with a matching
+`Content-Range` and no Authorization header (400/401 otherwise); a file info card must name
+a file uploaded there (`contentUrl` and `uniqueId`), else 400.
+
 It also stands for the token service that signs what Teams sends the bot: `token_for`
 signs a Bot Framework-style JWT (RS256) with a key of its own, published at `jwks_url`, which
 the app's validator is pointed at through `CADENCE_TEAMS_TEST_JWKS_URL`/`_ISSUER`.
@@ -39,6 +45,8 @@ from jwt.algorithms import RSAAlgorithm
 from bot.dev.loopback import LoopbackServer
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 CARD_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"})  # what Teams renders
 MESSAGE_LIMIT = 28 * 1024  # bytes of an activity's JSON, as Teams counts a message
 RETRYABLE = frozenset({412, 429, 502, 504})
@@ -75,6 +83,27 @@ class Conversation:
 def _error(status: int, code: str, message: str, **headers: str) -> web.Response:
     body = {"error": {"code": code, "message": message}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def file_card_problem(
+    attachment: dict[str, Any], uploaded: dict[str, dict[str, Any]]
+) -> str | None:
+    """Why Teams would refuse a file consent or file info card, or None."""
+    content = attachment.get("content")
+    if not isinstance(content, dict) or not attachment.get("name"):
+        return "a file card needs a name and a content object"
+    if attachment["contentType"] == FILE_CONSENT:
+        size = content.get("sizeInBytes")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return "a file consent card needs a whole sizeInBytes"
+        return None
+    unique = str(content.get("uniqueId") or "")
+    found = uploaded.get(unique)
+    if found is None or found.get("content") is None:
+        return "a file info card must name a file uploaded to the user's OneDrive"
+    if attachment.get("contentUrl") != found["contentUrl"]:
+        return "a file info card's contentUrl is not the uploaded file's"
+    return None
 
 
 def card_problem(activity: dict[str, Any]) -> str | None:
@@ -118,6 +147,7 @@ class TeamsStandIn:
         self._installed: set[str] = set()
         self._directory: dict[str, dict[str, str]] = {}  # user id -> what Teams says of them
         self._conversations: dict[str, Conversation] = {}
+        self._uploads: dict[str, dict[str, Any]] = {}  # OneDrive upload sessions, by unique id
         self._ids = itertools.count(1)
         self._server = LoopbackServer("teams-standin", self._app)
         self._signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -138,6 +168,7 @@ class TeamsStandIn:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/keys", self._keys)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_put("/upload/{unique}", self._upload)
         return app
 
     def stop(self) -> None:
@@ -247,6 +278,50 @@ class TeamsStandIn:
                 if conversation.user_id == user_id
                 for activity in conversation.activities.values()
             ]
+
+    def accept_file(self, consent: dict[str, Any]) -> dict[str, Any]:
+        """What Teams sends the bot when the user accepts this file consent card (an
+        attachment the bot sent): the `fileConsent/invoke` value, with an upload session."""
+        unique = f"F{next(self._ids):08d}"
+        name = str(consent["name"])
+        info = {
+            "name": name,
+            "uploadUrl": f"{self.service_url}upload/{unique}",
+            "contentUrl": f"https://contoso-my.sharepoint.test/personal/Documents/{unique}/{name}",
+            "uniqueId": unique,
+            "fileType": name.rsplit(".", 1)[-1],
+            "etag": "1",
+        }
+        with self._lock:
+            self._uploads[unique] = {**info, "content": None}
+        context = consent["content"].get("acceptContext")
+        return {"type": "fileUpload", "action": "accept", "context": context, "uploadInfo": info}
+
+    def uploaded(self, unique_id: str) -> bytes | None:
+        """The bytes uploaded to one upload session, if any."""
+        with self._lock:
+            found = self._uploads.get(unique_id)
+            return found["content"] if found else None
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        unique = request.match_info["unique"]
+        raw = await request.read()
+        if "Authorization" in request.headers:  # OneDrive's upload URLs are pre-authenticated
+            denied = _error(401, "unauthenticated", "Do not send a token to an upload URL.")
+            return self._answer("upload", None, None, denied)
+        expected = f"bytes 0-{len(raw) - 1}/{len(raw)}"
+        with self._lock:
+            found = self._uploads.get(unique)
+            if found is None:
+                return self._answer("upload", None, None, _error(404, "itemNotFound", "gone"))
+            if not raw or request.headers.get("Content-Range") != expected:
+                bad = _error(400, "invalidRange", f"Content-Range must be {expected}")
+                return self._answer("upload", None, None, bad)
+            found["content"] = raw
+        created = {"id": unique, "name": found["name"], "size": len(raw)}
+        return self._answer(
+            "upload", None, {"size": len(raw)}, web.json_response(created, status=201)
+        )
 
     # ---------------------------------------------------------------- the API
     async def _create(self, request: web.Request) -> web.StreamResponse:
@@ -360,12 +435,25 @@ class TeamsStandIn:
             if len(raw) > MESSAGE_LIMIT:
                 big = _error(413, "MessageSizeTooBig", "Message size too big.")
                 return None, self._answer(operation, conversation, body, big)
-            problem = card_problem(body)
+            problem = card_problem(body) or self._file_problem(body)
             if problem is not None:
                 return None, self._answer(
                     operation, conversation, body, _error(400, "BadArgument", problem)
                 )
         return body, None
+
+    def _file_problem(self, activity: dict[str, Any]) -> str | None:
+        attachments = activity.get("attachments") or []
+        with self._lock:
+            for attachment in attachments:
+                if isinstance(attachment, dict) and attachment.get("contentType") in (
+                    FILE_CONSENT,
+                    FILE_INFO,
+                ):
+                    problem = file_card_problem(attachment, self._uploads)
+                    if problem is not None:
+                        return problem
+        return None
 
     def _failure(self, operation: str) -> _Failure | None:
         with self._lock:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from storage import sealing
 from storage.db import to_async_url
@@ -49,6 +50,14 @@ class TeamsSettings:
     @property
     def client_id(self) -> str:
         return self.settings.get("CLIENTID", "")
+
+    @property
+    def test_origin(self) -> str | None:
+        """The origin of the test hooks' key set (the Teams stand-in), or None."""
+        if not self.test_jwks_url:
+            return None
+        parts = urlsplit(self.test_jwks_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def anonymous(self) -> bool:

@@ -120,7 +120,10 @@ class TeamsBot:
             policy=policy,
             engine=engine,
             clock=clock,
-            connector=TeamsConnector(token or bot_token(teams)),
+            connector=TeamsConnector(
+                token or bot_token(teams),
+                upload_origins=(teams.test_origin,) if teams.test_origin else (),
+            ),
         )
 
     async def _recognise(self, aad: str, reference: ConversationReference, now: datetime) -> bool:

@@ -35,6 +35,7 @@ COMMANDS = (
     ("self", "Write your self-assessment for the review."),
     ("review", "Record a formal review interview: review and the report's name."),
     ("home", "Your reports' last talks and open actions, and your own."),
+    ("my data", "A file of everything Cadence keeps about you, and who read it."),
     ("help", "What Cadence does, and how to start."),
 )
 
@@ -105,7 +106,7 @@ def manifest(settings: PackageSettings) -> dict[str, Any]:
                 "botId": settings.client_id,
                 "scopes": ["personal"],
                 "isNotificationOnly": False,
-                "supportsFiles": False,
+                "supportsFiles": True,  # the `my data` file (file consent card)
                 "commandLists": [
                     {
                         "scopes": ["personal"],

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from microsoft_agents.activity import Activity
@@ -85,11 +86,27 @@ def _retry_after(headers: Any) -> float | None:
         return None
 
 
+# Where Teams puts a file the user accepted: their OneDrive for Business, on SharePoint
+# Online (Teams offers no bot file uploads in the sovereign clouds).
+UPLOAD_HOST_SUFFIX = ".sharepoint.com"
+
+
+def upload_allowed(url: str, extra_origins: tuple[str, ...] = ()) -> bool:
+    """Whether Cadence may PUT a person's file to this upload URL: https on SharePoint
+    Online, or an origin the test hooks name (the stand-in's)."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" in extra_origins:
+        return True
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and host.endswith(UPLOAD_HOST_SUFFIX)
+
+
 class TeamsConnector:
     """The Bot Connector operations Cadence uses, each with a fresh token."""
 
-    def __init__(self, token: BotToken) -> None:
+    def __init__(self, token: BotToken, *, upload_origins: tuple[str, ...] = ()) -> None:
         self.token = token
+        self.upload_origins = upload_origins
 
     @asynccontextmanager
     async def _client(self, service_url: str) -> AsyncIterator[ConnectorClient]:
@@ -136,6 +153,23 @@ class TeamsConnector:
             )
         found = member.model_dump(by_alias=True, exclude_none=True)
         return [str(found[k]) for k in ("email", "userPrincipalName") if found.get(k)]
+
+    async def upload(self, upload_url: str, content: bytes) -> None:
+        """Put a file the user accepted into the upload session Teams gave (one PUT, no
+        token: the URL is pre-authenticated); ConnectorError(400, "UploadNotAllowed") for a
+        URL that is not the user's OneDrive."""
+        if not upload_allowed(upload_url, self.upload_origins):
+            raise ConnectorError(400, "UploadNotAllowed")
+        headers = {"Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=TIMEOUT) as session,
+                session.put(upload_url, data=content, headers=headers) as response,
+            ):
+                if response.status >= 400:
+                    raise ConnectorError(response.status, "UploadFailed")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConnectorError(0, type(exc).__name__) from None
 
 
 def _base(service_url: str) -> str:

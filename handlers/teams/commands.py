@@ -9,7 +9,7 @@ from bot.errors import NotAllowed
 from bot.records import talks
 from bot.records.overview import overview
 from bot.teams.app import Incoming
-from handlers.teams import ids, parse
+from handlers.teams import files, ids, parse
 from handlers.teams.cards import answers as cards
 from handlers.teams.cards.home import home_card
 from handlers.teams.cards.kit import TeamsMessage
@@ -36,6 +36,8 @@ async def on_message(incoming: Incoming) -> None:
         await incoming.reply((await _opener(incoming, request.action, request.rest)).activity())
     elif request.action == "home":
         await incoming.reply((await home(incoming)).activity())
+    elif request.action == "my_data":
+        await files.offer_my_data(incoming)
     else:
         unknown = request.action == "unknown"
         await incoming.reply(cards.help_card(locale, unknown=unknown).activity())

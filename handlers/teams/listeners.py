@@ -8,6 +8,7 @@ one domain call → card → answer (an invoke's body, or a reply in the chat).
 - `invoke` `adaptiveCard/action`: an `Action.Execute` button (acknowledge, snooze, skip,
   done, confirm): answered with the card it becomes, which Teams puts in place.
 - `invoke` `application/search`: a people picker's typeahead.
+- `invoke` `fileConsent/invoke`: the person accepted (or declined) their `my data` file.
 - `installationUpdate` / `conversationUpdate`: the app was added: the welcome.
 """
 
@@ -17,7 +18,7 @@ import hashlib
 import logging
 
 from bot.teams.app import Answer, Incoming
-from handlers.teams import actions, commands, dialogs
+from handlers.teams import actions, commands, dialogs, files
 from storage import queries
 from storage.db import session_scope
 
@@ -40,6 +41,8 @@ async def answer(incoming: Incoming) -> Answer:
             return await actions.execute(incoming)
         if name == "application/search":
             return await dialogs.search(incoming)
+        if name == "fileConsent/invoke":
+            return await files.consent(incoming)
         return Answer(200, {})
     if kind == "message":
         if not await _first_delivery(incoming):

@@ -190,7 +190,9 @@ def review_draft(data: Mapping[str, Any]) -> ReviewDraft:
 class Command:
     """What a message to the bot asked for: its first word(s), and the rest."""
 
-    action: Literal["checkin", "goal", "milestone", "self", "review", "home", "help", "unknown"]
+    action: Literal[
+        "checkin", "goal", "milestone", "self", "review", "home", "help", "my_data", "unknown"
+    ]
     rest: str = ""
 
 
@@ -214,7 +216,7 @@ _COMMANDS: dict[str, Literal["checkin", "goal", "self", "review", "home", "help"
 
 def command(text: str | None) -> Command:
     """A message's command: `checkin`, `checkin goal`, `checkin milestone`, `self`, `review`,
-    `home`, `help`
+    `home`, `my data`, `help`
     (case, a leading slash and an @mention of the bot do not matter)."""
     words = _TAGS.sub(" ", _MENTION.sub(" ", text or "")[:1000]).split()
     if not words:
@@ -225,6 +227,8 @@ def command(text: str | None) -> Command:
         return Command(second, " ".join(words[2:]))  # type: ignore[arg-type]
     if first in ("goal", "milestone"):
         return Command(first, " ".join(words[1:]))  # type: ignore[arg-type]
+    if (first, second) == ("my", "data") or first in ("my-data", "mydata", "我的数据"):
+        return Command("my_data")
     found = _COMMANDS.get(first)
     if found is None:
         return Command("unknown")
@@ -237,3 +241,44 @@ def skip_reason(data: Mapping[str, Any]) -> SkipReason:
     reads as "not relevant"."""
     raw = text_of(data, ids.REASON)
     return next((r for r in SKIP_REASONS if r == raw), "not_relevant")
+
+
+# -- files ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileConsent:
+    """The person's answer to a file consent card: accepted with where to upload, or not."""
+
+    accepted: bool
+    file: str
+    upload_url: str = ""
+    content_url: str = ""
+    unique_id: str = ""
+    name: str = ""
+    file_type: str = ""
+
+
+def file_consent(value: Any) -> FileConsent | None:
+    """A `fileConsent/invoke` value, or None when it is not one Teams sends."""
+    if not isinstance(value, Mapping) or value.get("type") != "fileUpload":
+        return None
+    context = value.get("context")
+    file = str(context.get("file") or "")[:40] if isinstance(context, Mapping) else ""
+    if value.get("action") == "decline":
+        return FileConsent(False, file)
+    info = value.get("uploadInfo")
+    if value.get("action") != "accept" or not isinstance(info, Mapping):
+        return None
+    upload, content, unique = (
+        str(info.get(k) or "")[:2000] for k in ("uploadUrl", "contentUrl", "uniqueId")
+    )
+    if not (upload and content and unique):
+        return None
+    return FileConsent(
+        True,
+        file,
+        upload_url=upload,
+        content_url=content,
+        unique_id=unique,
+        name=str(info.get("name") or "")[:200],
+        file_type=str(info.get("fileType") or "")[:20],
+    )
