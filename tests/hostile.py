@@ -567,6 +567,13 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             ),
         ),
         Sample(
+            "disagreement_notice",
+            "hr withheld",
+            lambda: review_views.disagreement_notice(
+                recorded_review(HR_RECORDER), policy=P, locale="en", withheld=True
+            ),
+        ),
+        Sample(
             "disagree_modal",
             "",
             lambda: review_views.disagree_modal(9, locale="en"),

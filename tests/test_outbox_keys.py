@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.engine import kinds
 from bot.engine.choices import snooze
 from bot.engine.planner import plan
+from bot.org.importer import import_org_file
 from bot.records.goals import create_goal, decide_goal
 from bot.records.meeting import ActionDraft
 from bot.records.milestones import mark_done, register_milestone
@@ -81,6 +82,7 @@ def test_the_kinds_are_spelt_as_they_are_stored() -> None:
         "review_saved",
         "review_acknowledged",
         "review_disagreed",
+        "manager_changed",
     } == kinds.NOTICE_KINDS
     assert not set(kinds.NUDGE_KINDS) & kinds.NOTICE_KINDS
 
@@ -101,8 +103,23 @@ def review_draft(employee_id: str) -> ReviewDraft:
     )
 
 
-async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(engine, policy):
+async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(
+    engine, policy, tmp_path
+):
     await add_people(engine, ORG)
+    # Otto, who reported to nobody, now reports to Mia (the org file says so on 1 December).
+    org = tmp_path / "org.csv"
+    org.write_text(
+        "slack_id,email,name,manager,timezone,locale,hr\n"
+        + "".join(
+            f"{p['slack_id']},{p['email']},{p['name']},"
+            f"{'U0MGR' if p['slack_id'] == 'U0OTH' else p.get('manager_id') or ''},"
+            f"{p.get('timezone') or ''},{p.get('locale') or ''},{'true' if p.get('is_hr') else ''}\n"
+            for p in ORG
+        ),
+        encoding="utf-8",
+    )
+    await import_org_file(engine, org, lookup_email=None, now=DEC_1)
     # A talk with Ann on 1 December: one action late by now (hers), one due tomorrow (Mia's).
     talk = await record_talk(
         engine,
@@ -159,7 +176,9 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
     [q4] = [c for c in await list_cycles(engine) if c.review_from == date(2027, 1, 1)]
     async with session_scope(engine) as session:
         [checkin] = (
-            await session.execute(select(Nudge).where(Nudge.kind == kinds.CHECKIN))
+            await session.execute(
+                select(Nudge).where(Nudge.kind == kinds.CHECKIN, Nudge.subject == key("U0EMP"))
+            )
         ).scalars()
     await snooze(
         engine, nudge_id=checkin.id, actor_id=key("U0MGR"), until="tomorrow", policy=policy, now=NOW
@@ -227,6 +246,7 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(eng
         ("review_acknowledged", key("U0MGR"), f"review:{ann.review.id}", ann_key[:32]),
         ("review_disagreed", key("U0HR"), f"review:{eli.review.id}", eli_key[:32]),
         ("review_disagreed", key("U0MGR"), f"review:{eli.review.id}", eli_key[:32]),
+        ("manager_changed", key("U0OTH"), f"manager:{key('U0MGR')}", DEC_1.isoformat()),
     }
     stored = await stored_keys(engine)
     assert pinned - stored == set()

@@ -34,6 +34,9 @@ class NoticeContent:
     goal_by: Person | None = None
     saved: Saved | None = None
     review: RecordedReview | None = None
+    # REVIEW_DISAGREED to HR where the policy keeps review content from HR: that they
+    # disagree, not the comment nor the rating
+    withheld: bool = False
     manager: Person | None = None  # MANAGER_CHANGED: the new manager...
     previous: Person | None = None  # ...and the one before, if any and still known
 
@@ -126,7 +129,11 @@ async def notice_content(engine: AsyncEngine, nudge: Nudge, *, policy: Policy) -
         ):
             edited = bool(payload.get("edited"))
             review = await _review(session, _id(payload, "review_id"), edited=edited)
-            return NoticeContent(nudge, recipient, payload, review=review)
+            talk = review.talk
+            withheld = recipient.id != review.manager.id and not policy.hr_reads_content(
+                talk.kind, talk.family
+            )
+            return NoticeContent(nudge, recipient, payload, review=review, withheld=withheld)
         if kind == kinds.MANAGER_CHANGED:
             manager = await _person(session, str(payload.get("manager_id") or ""))
             if recipient.manager_id != manager.id:

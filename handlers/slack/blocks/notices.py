@@ -80,7 +80,9 @@ def _review_acknowledged(c: NoticeContent, policy: Policy, locale: str) -> Messa
 
 def _review_disagreed(c: NoticeContent, policy: Policy, locale: str) -> Message:
     assert c.review is not None
-    return review_views.disagreement_notice(c.review, policy=policy, locale=locale)
+    return review_views.disagreement_notice(
+        c.review, policy=policy, locale=locale, withheld=c.withheld
+    )
 
 
 BUILDERS: dict[str, Callable[[NoticeContent, Policy, str], Message]] = {

@@ -294,10 +294,17 @@ def acknowledged_notice(rec: RecordedReview, *, locale: str) -> Message:
     return Message(text, kit.sections(text))
 
 
-def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> Message:
-    """Tell HR and the manager that the employee disagrees, with their comment."""
+def disagreement_notice(
+    rec: RecordedReview, *, policy: Policy, locale: str, withheld: bool = False
+) -> Message:
+    """Tell HR and the manager that the employee disagrees, with their comment (not where
+    the policy keeps review content from HR: `withheld`)."""
     held, employee = rec.talk.held_on.isoformat(), rec.employee.name
     recorder = rec.recorded_by
+    text = kit.md("review.disagreement.text", locale, employee=employee, date=held)
+    if withheld:
+        params = {"employee": employee, "date": held, "recorder": recorder, "cycle": rec.cycle.name}
+        return Message(text, kit.sections(kit.md("review.disagreement.withheld", locale, **params)))
     body = kit.md(
         "review.disagreement.body",
         locale,
@@ -311,7 +318,6 @@ def disagreement_notice(rec: RecordedReview, *, policy: Policy, locale: str) -> 
         *kit.sections(kit.lines(body, kit.quote(rec.review.disagreement or ""))),
         kit.context(kit.md("review.disagreement.next", locale)),
     ]
-    text = kit.md("review.disagreement.text", locale, employee=employee, date=held)
     return Message(text, blocks)
 
 

@@ -303,6 +303,17 @@ def _review_disagreed(c: NoticeContent, policy: Policy, locale: str) -> TeamsMes
     rec = c.review
     held, employee = rec.talk.held_on.isoformat(), rec.employee.name
     recorder = rec.recorded_by
+    summary = catalog_plain("review.disagreement.text", locale, employee=employee, date=held)
+    if c.withheld:  # the policy keeps review content from HR
+        withheld = catalog_text(
+            "review.disagreement.withheld",
+            locale,
+            employee=employee,
+            date=held,
+            recorder=recorder,
+            cycle=rec.cycle.name,
+        )
+        return TeamsMessage(summary, [adaptive_card([withheld])])
     body = [
         catalog_text(
             "review.disagreement.body",
@@ -316,7 +327,6 @@ def _review_disagreed(c: NoticeContent, policy: Policy, locale: str) -> TeamsMes
         *literals(rec.review.disagreement or "", subtle=True),
         catalog_text("review.disagreement.next", locale, subtle=True),
     ]
-    summary = catalog_plain("review.disagreement.text", locale, employee=employee, date=held)
     return TeamsMessage(summary, [adaptive_card(body)])
 
 
