@@ -114,7 +114,8 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(
         + "".join(
             f"{p['slack_id']},{p['email']},{p['name']},"
             f"{'U0MGR' if p['slack_id'] == 'U0OTH' else p.get('manager_id') or ''},"
-            f"{p.get('timezone') or ''},{p.get('locale') or ''},{'true' if p.get('is_hr') else ''}\n"
+            f"{p.get('timezone') or ''},{p.get('locale') or ''},"
+            f"{'true' if p.get('is_hr') else ''}\n"
             for p in ORG
         ),
         encoding="utf-8",

@@ -16,13 +16,6 @@ def may_log_talk(actor: Person | None, employee: Person) -> bool:
     return employee.manager_id == actor.id or actor.is_hr
 
 
-def may_read_talks(actor: Person | None, employee: Person) -> bool:
-    """The manager, HR and the employee themself read an employee's talks."""
-    if actor is not None and actor.active and actor.id == employee.id:
-        return True
-    return may_log_talk(actor, employee)
-
-
 def zone_of(person: Person | None, policy: Policy, reported_tz: str | None = None) -> ZoneInfo:
     """A person's time zone: the one their chat profile reported, else the org file's, else
     the policy's."""

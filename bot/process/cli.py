@@ -273,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env", override=False)
     args = build_parser().parse_args(argv)
     configure_logging()
+    if args.command == "keygen":  # needs nothing from the environment, not even a valid key
+        print(sealing.new_key())
+        return EXIT_OK
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

@@ -22,7 +22,7 @@ from bot.engine.kinds import (
     talk_subject,
 )
 from bot.errors import Invalid, NotAllowed, Problem
-from bot.org.people import local_today, may_log_talk, may_read_talks
+from bot.org.people import local_today, may_log_talk
 from bot.org.policy import Policy
 from bot.records.goals import CLARIFICATION_TALK, mark_clarified
 from bot.records.meeting import TEXT_LIMIT, ActionDraft, action_problems, held_problems
@@ -458,19 +458,3 @@ async def acknowledge(
             session, kinds=(TALK_RECORD,), subject=talk_subject(talk.id), recipient_id=actor_id
         )
         return Acknowledged(talk, employee, first, posted)
-
-
-async def readable_talks(
-    engine: AsyncEngine, *, actor_id: str, employee_id: str, limit: int = 20
-) -> list[Talk]:
-    """Talks about an employee that the actor may read; the private note only for managers."""
-    async with session_scope(engine) as session:
-        actor = await queries.get_person(session, actor_id)
-        employee = await queries.get_person(session, employee_id)
-        if employee is None or not may_read_talks(actor, employee):
-            raise NotAllowed("refusal.not_your_report", name=employee.name if employee else "?")
-        talks = await queries.talks_about(session, employee_id, limit=limit)
-    if actor_id == employee_id:
-        for talk in talks:
-            talk.private_note = None
-    return talks
