@@ -14,7 +14,7 @@ from bot.process.cli import main
 from bot.review.prep_pack import build_packs, pack_json
 from bot.review.prep_pack_text import to_markdown
 from storage.db import make_engine, session_scope
-from storage.models import ActionItem, Cycle, Goal, Review, SelfAssessment, Talk
+from storage.models import AccessLog, ActionItem, Cycle, Goal, Review, SelfAssessment, Talk
 from tests.factories import ORG, T0, add_people, key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -324,3 +324,12 @@ async def test_the_prep_pack_nudge_brings_a_summary_and_the_full_pack_as_a_file(
     assert str(upload.params["content"]).startswith("# Prep pack: Eli Wang, 2026-Q3 review")
     [complete] = running_app.slack.calls_to("files.completeUploadExternal")
     assert complete.params["channel_id"] == post.params["channel"] == "DU0MGR"
+    async with session_scope(engine) as session:  # Mia read Eli's records: in the access log
+        [read] = (await session.execute(AccessLog.__table__.select())).all()
+    assert (read.reader, read.subject_id, read.what, read.platform, read.detail) == (
+        key("U0MGR"),
+        key("U0EMP"),
+        "prep_pack",
+        "slack",
+        None,
+    )

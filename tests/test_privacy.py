@@ -350,3 +350,23 @@ async def test_a_consent_answer_teams_would_not_send_changes_nothing(teams_app):
         assert response.status_code == 200
 
     assert len(teams_app.messages_to(TOM)) == before
+
+
+async def test_opening_the_review_form_on_a_recorded_review_is_logged(running_app, engine):
+    from tests.test_reviews import open_review, record, seed
+
+    await seed(running_app, engine)
+    await open_review(running_app, user="U0HR")  # a new form shows nothing recorded yet
+    async with session_scope(engine) as session:
+        assert list((await session.exec(select(AccessLog))).scalars()) == []
+    await record(running_app)
+
+    await open_review(running_app, user="U0HR")  # HR opens it again: the record is shown
+
+    async with session_scope(engine) as session:
+        reads = [
+            (r.reader, r.subject_id, r.platform)
+            for r in (await session.exec(select(AccessLog))).scalars()
+            if r.what == "review_form"
+        ]
+    assert reads == [(key("U0HR"), key("U0EMP"), "slack")]
