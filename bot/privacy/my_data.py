@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +21,17 @@ from storage.db import session_scope
 from storage.models import Person
 
 FORMAT_VERSION = 1
+
+
+class SummaryCounts(TypedDict):
+    """The parameters of `privacy.my_data.summary`."""
+
+    talks: int
+    actions: int
+    goals: int
+    selves: int
+    reviews: int
+    reads: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,24 @@ class MyData:
 
     def file_name(self) -> str:
         return f"cadence-my-data-{self.document['generated_at'][:10]}.json"
+
+    def summary_counts(self) -> SummaryCounts:
+        """The parameters of `privacy.my_data.summary`."""
+        c = self.counts
+        return {
+            "talks": c["talks"],
+            "actions": c["actions"],
+            "goals": c["goals"],
+            "selves": c["self_assessments"],
+            "reviews": c["reviews"],
+            "reads": c["reads"],
+        }
+
+    def notes_key(self) -> str | None:
+        """What the summary says of private notes (with `notes`: their number), if any."""
+        if not self.counts["private_notes"]:
+            return None
+        return "privacy.my_data.notes_shown" if self.notes_shown else "privacy.my_data.notes_hidden"
 
 
 def _day(value: Any) -> str | None:

@@ -22,23 +22,13 @@ MY_DATA_FILE = "my_data"  # the consent card's context: which file, never its co
 
 def my_data_summary(data: MyData, *, policy: Policy, locale: str) -> TeamsMessage:
     """The counts, what HR reads, and what becomes of private notes, in `locale`."""
-    counts = data.counts
     body = [
         catalog_text("privacy.my_data.title", locale, size="medium"),
-        catalog_text(
-            "privacy.my_data.summary",
-            locale,
-            talks=counts["talks"],
-            actions=counts["actions"],
-            goals=counts["goals"],
-            selves=counts["self_assessments"],
-            reviews=counts["reviews"],
-            reads=counts["reads"],
-        ),
+        catalog_text("privacy.my_data.summary", locale, **data.summary_counts()),
     ]
-    if counts["private_notes"]:
-        key = "privacy.my_data.notes_shown" if data.notes_shown else "privacy.my_data.notes_hidden"
-        body.append(catalog_text(key, locale, notes=counts["private_notes"]))
+    notes = data.notes_key()
+    if notes is not None:
+        body.append(catalog_text(notes, locale, notes=data.counts["private_notes"]))
     if data.hr_reads:
         kinds = ", ".join(kind_label(policy, k, locale) for k in data.hr_reads)
         body.append(catalog_text("privacy.my_data.hr_reads", locale, kinds=kinds))
