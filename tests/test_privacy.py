@@ -370,3 +370,20 @@ async def test_opening_the_review_form_on_a_recorded_review_is_logged(running_ap
             if r.what == "review_form"
         ]
     assert reads == [(key("U0HR"), key("U0EMP"), "slack")]
+
+
+async def test_erase_waits_for_a_review_under_way_unless_forced(running_app, engine, database_url):
+    from tests.test_reviews import record, seed
+
+    await seed(running_app, engine)
+    await record(running_app)  # Eli has not answered it yet
+
+    code, out, err = await cadence(database_url, "erase", "--person", "U0EMP")
+    assert code == 1 and out == "" and "2026-Q3" in err and "--force" in err
+    async with session_scope(engine) as session:
+        assert await session.get(Person, key("U0EMP")) is not None
+
+    code, out, _ = await cadence(database_url, "erase", "--person", "U0EMP", "--force")
+    assert code == 0 and "reviews" in out
+    traces = ("U0EMP", key("U0EMP"), "eli@example.com", "Eli Wang")
+    assert [(t, c) for t, c, v in await every_value(engine) if any(x in v for x in traces)] == []
