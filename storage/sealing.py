@@ -40,12 +40,12 @@ class Keyring:
     def parse(cls, value: str) -> Keyring:
         keys = [part.strip() for part in value.split(",") if part.strip()]
         if not keys:
-            raise DataKeyError(f"{ENV} is empty: `cadence keygen` prints a new key")
+            raise DataKeyError(f"{ENV} is empty: `python -m bot keygen` prints a new key")
         try:
             fernets = [Fernet(key) for key in keys]
         except (ValueError, TypeError) as exc:
             raise DataKeyError(
-                f"{ENV} is not a valid key (32 url-safe base64 bytes, as `cadence keygen`"
+                f"{ENV} is not a valid key (32 url-safe base64 bytes, as `python -m bot keygen`"
                 " prints; several are separated by commas)"
             ) from exc
         return cls(MultiFernet(fernets), len(fernets))
@@ -93,7 +93,7 @@ def keyring() -> Keyring:
     if _installed is None:
         raise DataKeyError(
             f"{ENV} is not set, and protected records cannot be read or written without it"
-            " (`cadence keygen` prints a new key)"
+            " (`python -m bot keygen` prints a new key)"
         )
     return _installed
 

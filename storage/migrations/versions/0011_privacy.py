@@ -48,7 +48,7 @@ def _keyring_for(bind: Connection, doing: str) -> sealing.Keyring | None:
     if keys is None and _count_filled(bind):
         raise sealing.DataKeyError(
             f"{sealing.ENV} is not set: the private notes and review records already stored"
-            f" must be {doing} with it. Set it (`cadence keygen` prints a new key) and run"
+            f" must be {doing} with it. Set it (`python -m bot keygen` prints a new key) and run"
             " again; nothing was changed"
         )
     return keys
