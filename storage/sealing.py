@@ -147,12 +147,15 @@ async def verify(engine: AsyncEngine, *, required: bool, now: datetime) -> None:
     async with engine.begin() as conn:
         query = select(DataKeyCheck.token)  # type: ignore[call-overload]
         check = (await conn.execute(query)).scalar_one_or_none()
-        filled = check is not None or await _any_sealed(conn) is not None
         if keys is None:
-            if filled:
+            if await _any_sealed(conn) is not None:
                 raise DataKeyError(
                     f"{ENV} is not set, and this database holds encrypted records: set it to"
                     " the key they were encrypted with"
+                )
+            if check is not None:
+                raise DataKeyError(
+                    f"{ENV} is not set, and this database was set up with one: set it to that key"
                 )
             if required:
                 keyring()  # raises, saying how to make one
@@ -177,3 +180,36 @@ async def _any_sealed(conn: AsyncConnection) -> str | None:
         if value is not None:
             return str(value)
     return None
+
+
+async def rotate(engine: AsyncEngine, *, batch_size: int = 500) -> dict[str, int]:
+    """Seal every protected value again under the first installed key, a batch of rows per
+    transaction (so no lock is held long and a stop loses nothing: run it again), and the
+    check token last. How many values each `table.column` had."""
+    keys = keyring()
+    done: dict[str, int] = {}
+    for table, key, column in SEALED_COLUMNS:
+        count, after = 0, None
+        while True:
+            async with engine.begin() as conn:
+                params: dict[str, object] = {"size": batch_size}
+                where = f"{column} IS NOT NULL"
+                if after is not None:
+                    where, params["after"] = f"{where} AND {key} > :after", after
+                query = f"SELECT {key}, {column} FROM {table} WHERE {where} ORDER BY {key}"
+                rows = (await conn.execute(text(f"{query} LIMIT :size"), params)).all()
+                for row_id, value in rows:
+                    await conn.execute(
+                        text(f"UPDATE {table} SET {column} = :value WHERE {key} = :id"),
+                        {"value": keys.reseal(str(value)), "id": row_id},
+                    )
+            if not rows:
+                break
+            count += len(rows)
+            after = rows[-1][0]
+        done[f"{table}.{column}"] = count
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE data_key_check SET token = :token"), {"token": keys.seal(CHECK_TEXT)}
+        )
+    return done
