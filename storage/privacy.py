@@ -134,17 +134,15 @@ async def _count(session: AsyncSession, table: str, where: str, params: dict[str
     return int(found.scalar_one())
 
 
-_NAMED_IN_MESSAGE = (
-    "(payload LIKE :like OR sent_text LIKE :name OR sent_text LIKE :email)"
-    " AND NOT (recipient_id = :p OR about_id = :p OR subject LIKE :like)"
-)
-
-
-def _message_params(person: Person) -> dict[str, str]:
-    return _params(person) | {
-        "name": f"%{person.name}%",
-        "email": f"%{person.email}%" if person.email else "\x00",
-    }
+def _named_in_message(person: Person) -> tuple[str, dict[str, str]]:
+    """Others' outbox rows whose payload or first line names the person: the condition and
+    its parameters."""
+    named = "payload LIKE :like OR sent_text LIKE :name"
+    params = _params(person) | {"name": f"%{person.name}%"}
+    if person.email:
+        named, params["email"] = f"{named} OR sent_text LIKE :email", f"%{person.email}%"
+    where = f"({named}) AND NOT (recipient_id = :p OR about_id = :p OR subject LIKE :like)"
+    return where, params
 
 
 async def erasure_plan(session: AsyncSession, person: Person) -> ErasurePlan:
@@ -159,7 +157,7 @@ async def erasure_plan(session: AsyncSession, person: Person) -> ErasurePlan:
         for table, column, label in _RELINKED
     }
     reports = await _count(session, "person", "manager_id = :p", params)
-    scrubbed = await _count(session, "nudge", _NAMED_IN_MESSAGE, _message_params(person))
+    scrubbed = await _count(session, "nudge", *_named_in_message(person))
     return ErasurePlan(deleted, relinked, reports, scrubbed)
 
 
@@ -167,13 +165,17 @@ async def erase(session: AsyncSession, person: Person, *, now: datetime) -> None
     """Delete every row about `person` and relink what they wrote about others to the
     former-employee stand-in (the caller commits: one transaction)."""
     params = _params(person)
-    await _former_employee(session, now)
+    for table, column, _ in _RELINKED:
+        if await _count(session, table, f"{column} = :p", params):
+            await _former_employee(session, now)  # made once, when first someone needs it
+            break
+    named, named_params = _named_in_message(person)
     await session.execute(
         text(
             "UPDATE nudge SET payload = replace(payload, :p, :former), sent_text = NULL"
-            f" WHERE {_NAMED_IN_MESSAGE}"
+            f" WHERE {named}"
         ),
-        _message_params(person) | {"former": FORMER_KEY},
+        named_params | {"former": FORMER_KEY},
     )
     for _, table, where in _ERASED:
         await session.execute(text(f"DELETE FROM {table} WHERE {where}"), params)

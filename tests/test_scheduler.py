@@ -19,10 +19,14 @@ async def test_scheduler_jobs_are_coalesced_single_and_forgiving(nudge_engine):
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
 
-    assert set(jobs) == {"plan", "dispatch"}
+    assert set(jobs) == {"plan", "dispatch", "retention"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
-        assert job.misfire_grace_time == 300
+    assert jobs["plan"].misfire_grace_time == jobs["dispatch"].misfire_grace_time == 300
+    assert jobs["retention"].misfire_grace_time == 6 * 3600  # a restart near 03:00 still runs it
+    retention = jobs["retention"].trigger
+    assert str(retention.timezone) == "Asia/Shanghai"  # the policy's zone, at its hour
+    assert str(retention.fields[retention.FIELD_NAMES.index("hour")]) == "3"
     assert jobs["plan"].trigger.interval.total_seconds() == 600
     assert jobs["dispatch"].trigger.interval.total_seconds() == 20
     assert str(scheduler.timezone) == "UTC"

@@ -19,6 +19,7 @@ from bot.engine.dispatch import DispatchReport, PlatformDelivery, dispatch
 from bot.engine.kinds import NOTICE_KINDS
 from bot.engine.planner import PlanReport, plan
 from bot.logs import failure
+from bot.privacy.retention import retention
 from storage.db import session_scope
 from storage.models import Nudge, Platform
 
@@ -103,6 +104,16 @@ def build_scheduler(engine: Engine) -> AsyncIOScheduler:
         args=[engine],
         next_run_time=system_clock(),  # at start: what a stopped process owed goes out now
     )
+    scheduler.add_job(
+        _run_retention,
+        "cron",
+        hour=engine.context.policy.retention.hour,
+        timezone=engine.context.policy.timezone,
+        id="retention",
+        replace_existing=True,
+        args=[engine],
+        misfire_grace_time=6 * 3600,  # a restart around that hour still runs it that day
+    )
     return scheduler
 
 
@@ -173,6 +184,26 @@ async def _run_plan(engine: Engine) -> None:
         log.info("plan: %s", report)
     except Exception:
         failure(log, "planning failed; the next run tries again")
+
+
+async def _run_retention(engine: Engine) -> None:
+    """Delete what the policy no longer keeps (every replica may run it: each batch finds
+    what is still there, and an erasure already done is skipped)."""
+    context = engine.context
+    try:
+        await retention(
+            context.engine,
+            policy=context.policy,
+            now=context.clock(),
+            apply=True,
+            reader=RETENTION_READER,
+            platform="bot",
+        )
+    except Exception:
+        failure(log, "retention failed; tomorrow's run tries again")
+
+
+RETENTION_READER = "retention"  # who the access log says erased a leaver
 
 
 async def _run_dispatch(engine: Engine) -> None:
