@@ -387,3 +387,21 @@ async def test_erase_waits_for_a_review_under_way_unless_forced(running_app, eng
     assert code == 0 and "reviews" in out
     traces = ("U0EMP", key("U0EMP"), "eli@example.com", "Eli Wang")
     assert [(t, c) for t, c, v in await every_value(engine) if any(x in v for x in traces)] == []
+
+
+async def test_the_teams_home_card_is_logged_as_a_read_on_teams(teams_app, engine):
+    from tests.teams_fixtures import TARA, TESS, tkey
+
+    await teams_app.install(TARA)
+
+    assert (await teams_app.say(TARA, "home")).status_code == 200
+
+    async with session_scope(engine) as session:
+        reads = {
+            (r.reader, r.subject_id, r.what, r.platform)
+            for r in (await session.exec(select(AccessLog))).scalars()
+        }
+    assert reads == {
+        (tkey(TARA), tkey(TOM), "home", "teams"),
+        (tkey(TARA), tkey(TESS), "home", "teams"),
+    }
