@@ -176,7 +176,8 @@ class ActionItem(SQLModel, table=True):
     due_on: date
     status: str = Field(default=ActionStatus.OPEN, max_length=10)
     completed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    completed_in_talk_id: int | None = Field(default=None, foreign_key="talk.id")
+    # indexed: deleting a talk (retention, erasure) unlinks what it completed
+    completed_in_talk_id: int | None = Field(default=None, foreign_key="talk.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
 
     __table_args__ = (Index("ix_action_employee_status", "employee_id", "status"),)
@@ -249,7 +250,7 @@ class Goal(SQLModel, table=True):
     status: str = Field(default="active", max_length=12)  # proposed | active | done | dropped
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     clarified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    clarified_in_talk_id: int | None = Field(default=None, foreign_key="talk.id")
+    clarified_in_talk_id: int | None = Field(default=None, foreign_key="talk.id", index=True)
     # The goal modal's submission (by view) that created it; goals from a review have none.
     submission_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())

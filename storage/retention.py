@@ -3,7 +3,7 @@ batch its own short transaction, so no lock is held long and a stop loses nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, select, update
@@ -87,6 +87,19 @@ async def _ids(engine: AsyncEngine, query: object) -> list[int]:
         return [row[0] for row in (await conn.execute(query)).all()]  # type: ignore[call-overload]
 
 
+async def _batches(
+    engine: AsyncEngine, key: Mapped[int | None], where: ColumnElement[bool], batch: int
+) -> AsyncIterator[list[int]]:
+    """The ids matching `where`, `batch` at a time, in id order: each read starts after the
+    last id of the one before, so none scans again what an earlier batch left behind."""
+    after = 0
+    while ids := await _ids(
+        engine, select(key).where(where, key > after).order_by(key).limit(batch)
+    ):
+        yield ids
+        after = ids[-1]
+
+
 async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> int:
     """Delete these talks and their actions, unlinking what points at them; the actions
     deleted."""
@@ -109,7 +122,7 @@ async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> int:
 async def delete_dialogues(engine: AsyncEngine, before: date, batch: int) -> tuple[int, int]:
     """Delete dialogue talks held before `before`, with their actions: (talks, actions)."""
     talks = actions = 0
-    while ids := await _ids(engine, select(col(Talk.id)).where(old_dialogues(before)).limit(batch)):
+    async for ids in _batches(engine, col(Talk.id), old_dialogues(before), batch):
         async with engine.begin() as conn:
             actions += await _drop_talks(conn, ids)
         talks += len(ids)
@@ -146,7 +159,7 @@ async def delete_reviews(engine: AsyncEngine, before: date, batch: int) -> dict[
 async def clear_notes(engine: AsyncEngine, before: date, batch: int) -> int:
     """Remove the private notes of talks held before `before` (the talks stay)."""
     cleared = 0
-    while ids := await _ids(engine, select(col(Talk.id)).where(old_notes(before)).limit(batch)):
+    async for ids in _batches(engine, col(Talk.id), old_notes(before), batch):
         async with engine.begin() as conn:
             await conn.execute(update(Talk).where(col(Talk.id).in_(ids)).values(private_note=None))
         cleared += len(ids)
@@ -162,7 +175,7 @@ async def delete_rows(
 ) -> int:
     """Delete the rows of `model` (by its `key`) matching `where`, `batch` at a time."""
     deleted = 0
-    while ids := await _ids(engine, select(key).where(where).limit(batch)):
+    async for ids in _batches(engine, key, where, batch):
         async with engine.begin() as conn:
             await conn.execute(delete(model).where(key.in_(ids)))
         deleted += len(ids)

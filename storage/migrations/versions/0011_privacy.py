@@ -7,6 +7,8 @@
   before it changes anything, saying so.
 - `data_key_check`: one known text sealed under the key, so a wrong key is told apart.
 - `access_log`: who read whose records, what and when (never content).
+- indexes on `action_item.completed_in_talk_id` and `goal.clarified_in_talk_id`: deleting
+  a talk unlinks what points at it without scanning either table.
 - `person.left_at`: when an import deactivated someone (retention erases leavers after a
   grace period); for people already inactive it starts as their last update.
 
@@ -103,6 +105,9 @@ def upgrade() -> None:
         sa.Column("token", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # deleting a talk (retention, erasure) unlinks what points at it: by index, not a scan
+    op.create_index("ix_action_item_completed_in_talk_id", "action_item", ["completed_in_talk_id"])
+    op.create_index("ix_goal_clarified_in_talk_id", "goal", ["clarified_in_talk_id"])
     _retype_ratings(sa.Text(), sa.Integer())
     if keys is not None:
         _rewrite(bind, lambda v: v if v.startswith(sealing.PREFIX) else keys.seal(v))
@@ -118,6 +123,8 @@ def downgrade() -> None:
     if keys is not None:
         _rewrite(bind, lambda v: keys.open(v) if v.startswith(sealing.PREFIX) else v)
     _retype_ratings(sa.Integer(), sa.Text())
+    op.drop_index("ix_goal_clarified_in_talk_id", table_name="goal")
+    op.drop_index("ix_action_item_completed_in_talk_id", table_name="action_item")
     op.drop_table("data_key_check")
     op.drop_index("ix_access_log_at", table_name="access_log")
     op.drop_index("ix_access_log_subject_at", table_name="access_log")
