@@ -75,12 +75,16 @@ NOTICE_KINDS = frozenset(
 # (bot.privacy.access) when it marks one sent to anyone but the person it is about.
 CARRIES_RECORDS = frozenset(
     {
-        PREP_PACK,
+        PREP_PACK,  # the cycle's facts, consensus, actions, self-assessment
         SELF_SUBMITTED,
         TALK_SAVED,
+        TALK_ACKNOWLEDGED,
         REVIEW_SAVED,
+        REVIEW_ACKNOWLEDGED,
         REVIEW_DISAGREED,
-        CHECKIN,
+        CHECKIN,  # the open actions carried over from the last talk
+        GOAL,  # the goal to clarify
+        GOAL_PROPOSED,
         ACTION_DUE,
         ACTION_OVERDUE,
     }
