@@ -251,7 +251,11 @@ async def test_erase_refuses_someone_unknown(running_app, engine, database_url):
 
     code, out, err = await cadence(database_url, "erase", "--person", "U0NOPE")
 
-    assert code == 1 and out == "" and "org chart" in err
+    assert code == 1 and out == "" and "nobody in the org chart is 'U0NOPE'" in err
+    assert "Ask HR" not in err  # operator words, not the chat user's
+    for command in ("export-person", "audit"):
+        code, out, err = await cadence(database_url, command, "--person", "nobody@example.com")
+        assert code == 1 and out == "" and "nobody in the org chart" in err
 
 
 async def test_a_new_manager_and_the_employee_is_told_who_sees_what(

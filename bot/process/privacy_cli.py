@@ -15,6 +15,7 @@ from bot.process.operator import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
+    PERSON_HELP,
     operator_reader,
     person_key,
     policy_or_report,
@@ -25,8 +26,13 @@ from storage import queries
 from storage.db import session_scope
 
 
-def _refused(refused: NotAllowed, locale: str) -> int:
-    print(f"error: {t(refused.key, locale, **refused.params)}", file=sys.stderr)
+def _refused(refused: NotAllowed, locale: str, named: str) -> int:
+    """Why not, in an operator's words where the catalog's speak to a chat user."""
+    if refused.key == "refusal.not_in_org":
+        message = f"nobody in the org chart is {named!r} ({PERSON_HELP})"
+    else:
+        message = t(refused.key, locale, **refused.params)
+    print(f"error: {message}", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -48,7 +54,7 @@ async def cmd_export_person(args: argparse.Namespace, settings: Settings) -> int
             now=system_clock(),
         )
     except NotAllowed as refused:
-        return _refused(refused, policy.locale)
+        return _refused(refused, policy.locale, args.person)
     finally:
         await engine.dispose()
     sys.stdout.write(found.to_json())
@@ -67,7 +73,7 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         async with session_scope(engine) as session:
             person = await queries.get_person(session, key)
             if person is None:
-                return _refused(NotAllowed("refusal.not_in_org"), policy.locale)
+                return _refused(NotAllowed("refusal.not_in_org"), policy.locale, args.person)
             reads = await access.reads_of(session, key, since=since)
             await access.record(
                 session,
@@ -113,7 +119,7 @@ async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
             force=args.force,
         )
     except NotAllowed as refused:
-        return _refused(refused, policy.locale)
+        return _refused(refused, policy.locale, args.person)
     except ReviewInProgress as busy:
         print(
             f"error: their review for {busy.cycle} is in progress; nothing was erased."
