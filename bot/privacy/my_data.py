@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import NotAllowed
+from bot.org.people import local_today
 from bot.org.policy import Policy
 from bot.privacy import access
 from bot.records.export import action_status
@@ -120,7 +121,7 @@ async def my_data(
         cycle = rows.cycles.get(cycle_id)
         return cycle.name if cycle else None
 
-    today = now.date()
+    today = local_today(person, policy, now)  # an action is overdue by the person's calendar
     hr_reads = [k for k, v in policy.talk_kinds.items() if v.hr_reads]
     sees_notes = policy.privacy.employee_sees_private_notes
     talks = [
