@@ -17,6 +17,7 @@ from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text, TypeDecorator, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 ENV = "CADENCE_DATA_KEY"
@@ -166,9 +167,14 @@ async def verify(engine: AsyncEngine, *, required: bool, now: datetime) -> None:
         sample = await _any_sealed(conn)
         if sample is not None:
             keys.open(sample)
-        await conn.execute(
-            insert(DataKeyCheck).values(id=1, token=keys.seal(CHECK_TEXT), created_at=now)
-        )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(DataKeyCheck).values(id=1, token=keys.seal(CHECK_TEXT), created_at=now)
+            )
+    except IntegrityError:  # another replica starting at the same moment stored its own
+        async with engine.connect() as conn:
+            keys.open((await conn.execute(query)).scalar_one())
 
 
 async def _any_sealed(conn: AsyncConnection) -> str | None:

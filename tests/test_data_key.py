@@ -4,6 +4,7 @@ older version stored."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -362,3 +363,15 @@ async def test_upgrading_without_a_key_refuses_and_changes_nothing(database_url)
         sealing.install(sealing.Keyring.parse(TEST_DATA_KEY))
         await migrate.upgrade(engine)
         await engine.dispose()
+
+
+async def test_two_replicas_starting_at_once_agree_on_the_key(engine):
+    async with engine.begin() as conn:  # a database never opened with a key
+        await conn.execute(text("DELETE FROM data_key_check"))
+
+    await asyncio.gather(*(sealing.verify(engine, required=True, now=NOW) for _ in range(2)))
+
+    assert await raw(engine, "SELECT count(*) FROM data_key_check") == [1]
+    sealing.install(sealing.Keyring.parse(OTHER_DATA_KEY))
+    with pytest.raises(sealing.DataKeyError, match="not the key"):
+        await sealing.verify(engine, required=True, now=NOW)
