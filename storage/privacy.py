@@ -8,9 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import is_postgres
 from storage.models import (
     AccessLog,
     ActionItem,
@@ -161,9 +164,10 @@ async def erasure_plan(session: AsyncSession, person: Person) -> ErasurePlan:
     return ErasurePlan(deleted, relinked, reports, scrubbed)
 
 
-async def erase(session: AsyncSession, person: Person, *, now: datetime) -> None:
+async def erase(session: AsyncSession, person: Person, *, now: datetime) -> bool:
     """Delete every row about `person` and relink what they wrote about others to the
-    former-employee stand-in (the caller commits: one transaction)."""
+    former-employee stand-in (the caller commits: one transaction); False when the person
+    was no longer there to delete (erased meanwhile: the caller rolls back)."""
     params = _params(person)
     for table, column, _ in _RELINKED:
         if await _count(session, table, f"{column} = :p", params):
@@ -194,7 +198,8 @@ async def erase(session: AsyncSession, person: Person, *, now: datetime) -> None
         .values(manager_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(text("DELETE FROM person WHERE id = :p"), params)
+    gone = await session.execute(text("DELETE FROM person WHERE id = :p"), params)
+    return bool(gone.rowcount)  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
 
 
 async def review_in_progress(session: AsyncSession, person_id: str, today: date) -> str | None:
@@ -230,11 +235,17 @@ async def review_in_progress(session: AsyncSession, person_id: str, today: date)
 
 
 async def _former_employee(session: AsyncSession, now: datetime) -> None:
-    if await session.get(Person, FORMER_KEY) is None:
-        session.add(
-            Person(id=FORMER_KEY, name=FORMER_NAME, active=False, created_at=now, updated_at=now)
-        )
-        await session.flush()
+    """The former-employee row, made if missing (two erasures at once make it once)."""
+    row = {
+        "id": FORMER_KEY,
+        "name": FORMER_NAME,
+        "is_hr": False,
+        "active": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    make = pg_insert(Person) if is_postgres(session) else sqlite_insert(Person)
+    await session.execute(make.values(row).on_conflict_do_nothing(index_elements=["id"]))
 
 
 async def logged_since(

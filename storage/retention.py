@@ -100,9 +100,9 @@ async def _batches(
         after = ids[-1]
 
 
-async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> int:
-    """Delete these talks and their actions, unlinking what points at them; the actions
-    deleted."""
+async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> tuple[int, int]:
+    """Delete these talks and their actions, unlinking what points at them: (talks,
+    actions) deleted (by this call: another replica's run may have taken some)."""
     ids = list(talk_ids)
     await conn.execute(
         update(Goal)
@@ -114,9 +114,9 @@ async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> int:
         .where(col(ActionItem.completed_in_talk_id).in_(ids))
         .values(completed_in_talk_id=None)
     )
-    gone = await conn.execute(delete(ActionItem).where(col(ActionItem.talk_id).in_(ids)))
-    await conn.execute(delete(Talk).where(col(Talk.id).in_(ids)))
-    return int(gone.rowcount or 0)
+    actions = await conn.execute(delete(ActionItem).where(col(ActionItem.talk_id).in_(ids)))
+    talks = await conn.execute(delete(Talk).where(col(Talk.id).in_(ids)))
+    return int(talks.rowcount or 0), int(actions.rowcount or 0)
 
 
 async def delete_dialogues(engine: AsyncEngine, before: date, batch: int) -> tuple[int, int]:
@@ -124,8 +124,8 @@ async def delete_dialogues(engine: AsyncEngine, before: date, batch: int) -> tup
     talks = actions = 0
     async for ids in _batches(engine, col(Talk.id), old_dialogues(before), batch):
         async with engine.begin() as conn:
-            actions += await _drop_talks(conn, ids)
-        talks += len(ids)
+            dropped, dropped_actions = await _drop_talks(conn, ids)
+        talks, actions = talks + dropped, actions + dropped_actions
     return talks, actions
 
 
@@ -145,9 +145,10 @@ async def delete_reviews(engine: AsyncEngine, before: date, batch: int) -> dict[
         if not rows:
             break
         async with engine.begin() as conn:
-            await conn.execute(delete(Review).where(col(Review.id).in_([r[0] for r in rows])))
-            out["review actions"] += await _drop_talks(conn, [r[1] for r in rows])
-        out["reviews"] += len(rows)
+            reviews = delete(Review).where(col(Review.id).in_([r[0] for r in rows]))
+            gone = await conn.execute(reviews)
+            out["review actions"] += (await _drop_talks(conn, [r[1] for r in rows]))[1]
+        out["reviews"] += int(gone.rowcount or 0)
     for name, model, key, cycle in (
         ("self-assessments", SelfAssessment, col(SelfAssessment.id), col(SelfAssessment.cycle_id)),
         ("interview dates", Interview, col(Interview.id), col(Interview.cycle_id)),
@@ -161,8 +162,12 @@ async def clear_notes(engine: AsyncEngine, before: date, batch: int) -> int:
     cleared = 0
     async for ids in _batches(engine, col(Talk.id), old_notes(before), batch):
         async with engine.begin() as conn:
-            await conn.execute(update(Talk).where(col(Talk.id).in_(ids)).values(private_note=None))
-        cleared += len(ids)
+            done = await conn.execute(
+                update(Talk)
+                .where(col(Talk.id).in_(ids), col(Talk.private_note).is_not(None))
+                .values(private_note=None)
+            )
+        cleared += int(done.rowcount or 0)
     return cleared
 
 
@@ -177,8 +182,8 @@ async def delete_rows(
     deleted = 0
     async for ids in _batches(engine, key, where, batch):
         async with engine.begin() as conn:
-            await conn.execute(delete(model).where(key.in_(ids)))
-        deleted += len(ids)
+            done = await conn.execute(delete(model).where(key.in_(ids)))
+        deleted += int(done.rowcount or 0)
     return deleted
 
 

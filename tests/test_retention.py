@@ -263,3 +263,22 @@ def test_the_command_counts_then_deletes(database_url, monkeypatch, tmp_path, ca
     assert applied.splitlines() == [*lines, "(deleted)"]
     assert main(["retention", "--apply", *now]) == 0
     assert "nothing is past its time" in capsys.readouterr().out
+
+
+async def test_two_replicas_running_it_at_once_delete_each_row_once(engine, short):
+    await seed(engine)
+    async with session_scope(engine) as session:
+        session.add_all(_talk(20 + n, TODAY - timedelta(days=150 + n)) for n in range(9))
+        await session.commit()
+
+    first, second = await asyncio.gather(
+        *(
+            retention(engine, policy=short, now=NOW, apply=True, reader="r", platform="bot")
+            for _ in range(2)
+        )
+    )
+
+    assert first.counts["dialogues"] + second.counts["dialogues"] == 10
+    assert first.counts["private notes"] + second.counts["private notes"] == 1
+    erased = first.counts["people who left, erased"] + second.counts["people who left, erased"]
+    assert erased == 1

@@ -87,7 +87,9 @@ async def erase_person(
         erasure = Erasure(person.name, plan, done=not dry_run)
         if dry_run:
             return erasure
-        await privacy.erase(session, person, now=now)
+        if not await privacy.erase(session, person, now=now):
+            await session.rollback()
+            raise NotAllowed("refusal.not_in_org")  # erased meanwhile, by another run
         session.add(
             AccessLog(
                 at=now,
