@@ -346,5 +346,6 @@ async def run_demo(database: Path, *, start: date, days: int) -> int:
     print("\nTo connect a real workspace: follow README.md, 'Connecting a Slack workspace' or")
     print("'Connecting Microsoft Teams' (or both), then")
     print("  cp .env.example .env        # and fill in the Slack tokens, the Teams app, or both")
+    print('  echo "CADENCE_DATA_KEY=$(python -m bot keygen)" >> .env   # encrypts notes, ratings')
     print("  python -m bot serve")
     return 0
