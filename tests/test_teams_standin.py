@@ -145,3 +145,15 @@ async def test_failures_on_demand_come_once_with_retry_after_for_a_429(teams, cl
 def test_only_the_failures_the_connector_answers_can_be_asked_for():
     with pytest.raises(ValueError):
         TeamsStandIn().fail_next("send", 500)
+
+
+def test_each_stand_in_signs_under_a_key_id_of_its_own(teams):
+    import jwt
+
+    with TeamsStandIn() as other:
+        ids = {
+            jwt.get_unverified_header(standin.token_for("bot"))["kid"] for standin in (teams, other)
+        }
+    # the SDK caches key sets by URL for the whole process: a later stand-in on a port an
+    # earlier one used is then looked up by an id the cache lacks, so the keys are fetched anew
+    assert len(ids) == 2

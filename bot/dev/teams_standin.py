@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections import deque
@@ -50,7 +51,10 @@ FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 CARD_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"})  # what Teams renders
 MESSAGE_LIMIT = 28 * 1024  # bytes of an activity's JSON, as Teams counts a message
 RETRYABLE = frozenset({412, 429, 502, 504})
-SIGNING_KEY_ID = "cadence-standin-key"
+# Each stand-in signs with a key of its own under an id of its own: the SDK's validator keeps
+# key sets per URL for the whole process, and a later stand-in on a port an earlier one used
+# must not be checked against that one's cached key (an unknown id makes it fetch again).
+SIGNING_KEY_PREFIX = "cadence-standin-key-"
 
 
 @dataclass
@@ -151,6 +155,7 @@ class TeamsStandIn:
         self._ids = itertools.count(1)
         self._server = LoopbackServer("teams-standin", self._app)
         self._signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.signing_key_id = SIGNING_KEY_PREFIX + secrets.token_hex(8)
         self.issuer = "https://api.botframework.test"
 
     # ---------------------------------------------------------------- lifecycle
@@ -208,12 +213,15 @@ class TeamsStandIn:
             "exp": now + int(expires_in),
         }
         return jwt.encode(
-            claims, key or self._signing_key, algorithm="RS256", headers={"kid": SIGNING_KEY_ID}
+            claims,
+            key or self._signing_key,
+            algorithm="RS256",
+            headers={"kid": self.signing_key_id},
         )
 
     async def _keys(self, request: web.Request) -> web.StreamResponse:
         jwk = json.loads(RSAAlgorithm.to_jwk(self._signing_key.public_key()))
-        jwk.update({"kid": SIGNING_KEY_ID, "use": "sig", "alg": "RS256"})
+        jwk.update({"kid": self.signing_key_id, "use": "sig", "alg": "RS256"})
         return web.json_response({"keys": [jwk]})
 
     # ---------------------------------------------------------------- the tenant
