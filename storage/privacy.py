@@ -190,7 +190,7 @@ async def erase(session: AsyncSession, person: Person, *, now: datetime) -> bool
         )
     await session.execute(
         text("UPDATE access_log SET reader = :former WHERE reader = :p"),
-        params | {"former": FORMER_NAME.lower()},
+        params | {"former": FORMER_NAME},
     )
     await session.execute(
         update(Person)

@@ -244,6 +244,8 @@ async def test_an_erased_manager_s_records_about_others_keep_their_text(
     [talk] = document["talks"]
     assert (talk["facts"], talk["manager"]) == (ANN_FACTS, "Former employee")
     assert document["person"]["manager"] is None
+    readers = {(r["who"], r["what"]) for r in document["who_read_your_records"]}
+    assert ("Former employee", "talk_saved") in readers  # Mia read it; her name is gone
 
 
 async def test_erase_refuses_someone_unknown(running_app, engine, database_url):

@@ -30,7 +30,7 @@ ERASE = "erase"  # `erase`: the erasure itself (no subject: it is gone)
 # marks them sent (kinds.CARRIES_RECORDS).
 
 CLI = "cli"
-FORMER = "former employee"  # what an erased reader becomes
+FORMER = privacy.FORMER_NAME  # what an erased reader becomes, and anyone no longer known
 
 
 def operator(login: str) -> str:
@@ -117,7 +117,7 @@ class Read:
 
     at: datetime
     reader: str  # the reader's key or operator name
-    reader_name: str  # their name, or the operator, or "former employee"
+    reader_name: str  # their name, or the operator, or "Former employee"
     what: str
     platform: str
     detail: str | None
