@@ -1,12 +1,16 @@
 """Queries for retention: what is past its time, counted, and deleted a batch at a time (each
-batch its own short transaction, so no lock is held long and a stop loses nothing)."""
+batch its own short transaction, so no lock is held long and a stop loses nothing).
+
+Every delete counts the rows it removed, not the rows it meant to: two replicas running the
+daily job at once delete each row once, and together count it once."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
@@ -28,30 +32,53 @@ from storage.models import (
 )
 from storage.privacy import FORMER_KEY
 
+# A message in one of these states is done with: never pending, never being sent.
 FINAL_STATES = (NudgeState.SENT, NudgeState.FAILED, NudgeState.CANCELLED, NudgeState.SKIPPED)
 
 
 def old_dialogues(before: date) -> ColumnElement[bool]:
+    """Dialogue talks held before `before`."""
     return and_(col(Talk.family) == Family.DIALOGUE, col(Talk.held_on) < before)
 
 
 def old_notes(before: date) -> ColumnElement[bool]:
+    """Talks held before `before` that still carry a private note."""
     return and_(col(Talk.private_note).is_not(None), col(Talk.held_on) < before)
 
 
-def old_cycles(before: date) -> ColumnElement[bool]:
-    return col(Cycle.ends_on) < before
-
-
 def delivered_before(moment: datetime) -> ColumnElement[bool]:
+    """Outbox rows done with (sent, failed, cancelled, skipped) and last touched before
+    `moment`; a pending or sending row is never among them, however old."""
     return and_(col(Nudge.state).in_(FINAL_STATES), col(Nudge.updated_at) < moment)
 
 
 def logged_before(moment: datetime) -> ColumnElement[bool]:
+    """Access log rows written before `moment`."""
     return col(AccessLog.at) < moment
 
 
-async def count(engine: AsyncEngine, model: type, where: ColumnElement[bool]) -> int:
+def _ended_cycles(before: date) -> ColumnElement[int]:
+    return select(col(Cycle.id)).where(col(Cycle.ends_on) < before).scalar_subquery()
+
+
+def _review_talks(before: date) -> ColumnElement[int]:
+    reviews = select(col(Review.talk_id)).where(col(Review.cycle_id).in_(_ended_cycles(before)))
+    return reviews.scalar_subquery()
+
+
+@dataclass(frozen=True)
+class ReviewRows:
+    """The rows of the review records of ended cycles: the reviews (each with its talk), the
+    talks' actions, the cycles' self-assessments and interview dates."""
+
+    reviews: int
+    actions: int
+    self_assessments: int
+    interviews: int
+
+
+async def count(engine: AsyncEngine, model: type[SQLModel], where: ColumnElement[bool]) -> int:
+    """How many rows of `model` match `where`."""
     async with engine.connect() as conn:
         found = await conn.execute(select(func.count()).select_from(model).where(where))
         return int(found.scalar_one())
@@ -63,35 +90,30 @@ async def count_dialogue_actions(engine: AsyncEngine, before: date) -> int:
     return await count(engine, ActionItem, col(ActionItem.talk_id).in_(talks))
 
 
-async def count_review_rows(engine: AsyncEngine, before: date) -> dict[str, int]:
+async def count_review_rows(engine: AsyncEngine, before: date) -> ReviewRows:
     """What `delete_reviews` deletes for cycles that ended before `before`, counted."""
-    cycles = select(col(Cycle.id)).where(old_cycles(before)).scalar_subquery()
-    talks = select(col(Review.talk_id)).where(col(Review.cycle_id).in_(cycles)).scalar_subquery()
-    out = {
-        "reviews": 0,
-        "review actions": await count(engine, ActionItem, col(ActionItem.talk_id).in_(talks)),
-    }
-    async with engine.connect() as conn:
-        for name, model in (
-            ("reviews", Review),
-            ("self-assessments", SelfAssessment),
-            ("interview dates", Interview),
-        ):
-            query = select(func.count()).select_from(model).where(model.cycle_id.in_(cycles))  # type: ignore[attr-defined]
-            out[name] = int((await conn.execute(query)).scalar_one())
-    return out
+    cycles = _ended_cycles(before)
+    return ReviewRows(
+        reviews=await count(engine, Review, col(Review.cycle_id).in_(cycles)),
+        actions=await count(engine, ActionItem, col(ActionItem.talk_id).in_(_review_talks(before))),
+        self_assessments=await count(
+            engine, SelfAssessment, col(SelfAssessment.cycle_id).in_(cycles)
+        ),
+        interviews=await count(engine, Interview, col(Interview.cycle_id).in_(cycles)),
+    )
 
 
-async def _ids(engine: AsyncEngine, query: object) -> list[int]:
+async def _ids(engine: AsyncEngine, query: Select[int | None]) -> list[int]:
     async with engine.connect() as conn:
-        return [row[0] for row in (await conn.execute(query)).all()]  # type: ignore[call-overload]
+        return [key for key in (await conn.execute(query)).scalars() if key is not None]
 
 
 async def _batches(
     engine: AsyncEngine, key: Mapped[int | None], where: ColumnElement[bool], batch: int
 ) -> AsyncIterator[list[int]]:
     """The ids matching `where`, `batch` at a time, in id order: each read starts after the
-    last id of the one before, so none scans again what an earlier batch left behind."""
+    last id of the one before, so none scans again what an earlier batch left behind (and a
+    row that could not go is never read twice)."""
     after = 0
     while ids := await _ids(
         engine, select(key).where(where, key > after).order_by(key).limit(batch)
@@ -104,6 +126,8 @@ async def _drop_talks(conn: AsyncConnection, talk_ids: Sequence[int]) -> tuple[i
     """Delete these talks and their actions, unlinking what points at them: (talks,
     actions) deleted (by this call: another replica's run may have taken some)."""
     ids = list(talk_ids)
+    if not ids:
+        return 0, 0
     await conn.execute(
         update(Goal)
         .where(col(Goal.clarified_in_talk_id).in_(ids))
@@ -129,32 +153,34 @@ async def delete_dialogues(engine: AsyncEngine, before: date, batch: int) -> tup
     return talks, actions
 
 
-async def delete_reviews(engine: AsyncEngine, before: date, batch: int) -> dict[str, int]:
+async def delete_reviews(engine: AsyncEngine, before: date, batch: int) -> ReviewRows:
     """Delete the review records of cycles that ended before `before`: each review with its
     talk and that talk's actions, then the cycles' self-assessments and interview dates."""
-    cycles = select(col(Cycle.id)).where(old_cycles(before)).scalar_subquery()
-    out = {"reviews": 0, "review actions": 0, "self-assessments": 0, "interview dates": 0}
-    pairs = (
-        select(col(Review.id), col(Review.talk_id))
-        .where(col(Review.cycle_id).in_(cycles))
-        .limit(batch)
-    )
-    while True:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(pairs)).all()
-        if not rows:
-            break
+    reviews = actions = 0
+    ended = col(Review.cycle_id).in_(_ended_cycles(before))
+    async for ids in _batches(engine, col(Review.id), ended, batch):
         async with engine.begin() as conn:
-            reviews = delete(Review).where(col(Review.id).in_([r[0] for r in rows]))
-            gone = await conn.execute(reviews)
-            out["review actions"] += (await _drop_talks(conn, [r[1] for r in rows]))[1]
-        out["reviews"] += int(gone.rowcount or 0)
-    for name, model, key, cycle in (
-        ("self-assessments", SelfAssessment, col(SelfAssessment.id), col(SelfAssessment.cycle_id)),
-        ("interview dates", Interview, col(Interview.id), col(Interview.cycle_id)),
-    ):
-        out[name] += await delete_rows(engine, model, key, cycle.in_(cycles), batch)
-    return out
+            # read in the transaction that deletes: a review another run took has no talk here
+            talks = select(col(Review.talk_id)).where(col(Review.id).in_(ids))
+            talk_ids = list((await conn.execute(talks)).scalars())
+            gone = await conn.execute(delete(Review).where(col(Review.id).in_(ids)))
+            actions += (await _drop_talks(conn, talk_ids))[1]
+        reviews += int(gone.rowcount or 0)
+    selves = await delete_rows(
+        engine,
+        SelfAssessment,
+        col(SelfAssessment.id),
+        col(SelfAssessment.cycle_id).in_(_ended_cycles(before)),
+        batch,
+    )
+    interviews = await delete_rows(
+        engine,
+        Interview,
+        col(Interview.id),
+        col(Interview.cycle_id).in_(_ended_cycles(before)),
+        batch,
+    )
+    return ReviewRows(reviews, actions, selves, interviews)
 
 
 async def clear_notes(engine: AsyncEngine, before: date, batch: int) -> int:
@@ -182,17 +208,23 @@ async def delete_rows(
     deleted = 0
     async for ids in _batches(engine, key, where, batch):
         async with engine.begin() as conn:
-            done = await conn.execute(delete(model).where(key.in_(ids)))
+            # `where` again: a row changed since it was read (a message sent again) stays
+            done = await conn.execute(delete(model).where(key.in_(ids), where))
         deleted += int(done.rowcount or 0)
     return deleted
 
 
 async def leavers(engine: AsyncEngine, left_before: datetime) -> list[str]:
-    """The people deactivated before `left_before` (erasure is theirs next)."""
-    query = select(col(Person.id)).where(
-        col(Person.active).is_(False),
-        col(Person.left_at) < left_before,
-        col(Person.id) != FORMER_KEY,
+    """The people deactivated before `left_before` (erasure is theirs next), never the
+    former-employee stand-in."""
+    query = (
+        select(col(Person.id))
+        .where(
+            col(Person.active).is_(False),
+            col(Person.left_at) < left_before,
+            col(Person.id) != FORMER_KEY,
+        )
+        .order_by(col(Person.id))
     )
     async with engine.connect() as conn:
-        return [row[0] for row in (await conn.execute(query)).all()]
+        return list((await conn.execute(query)).scalars())

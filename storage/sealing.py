@@ -192,6 +192,8 @@ async def rotate(engine: AsyncEngine, *, batch_size: int = 500) -> dict[str, int
     """Seal every protected value again under the first installed key, a batch of rows per
     transaction (so no lock is held long and a stop loses nothing: run it again), and the
     check token last. How many values each `table.column` had."""
+    if batch_size < 1:  # LIMIT 0 would find nothing, and the check token would still move
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     keys = keyring()
     done: dict[str, int] = {}
     for table, key, column in SEALED_COLUMNS:

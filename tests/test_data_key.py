@@ -119,6 +119,15 @@ async def raw(engine, sql: str) -> list:
         return [row[0] for row in (await conn.execute(text(sql))).all()]
 
 
+async def sealed_values(engine) -> list[str]:
+    """Every filled protected value as stored, and the key check token."""
+    found: list[str] = []
+    for table, primary, column in sealing.SEALED_COLUMNS:
+        where = f"{column} IS NOT NULL ORDER BY {primary}"
+        found += await raw(engine, f"SELECT {column} FROM {table} WHERE {where}")
+    return found + await raw(engine, "SELECT token FROM data_key_check")
+
+
 def test_keygen_prints_a_new_valid_key_each_time(tmp_path: Path):
     first = cadence("keygen", database_url=f"sqlite:///{tmp_path}/x.db", data_key="not a key")
     second = cadence("keygen", database_url=f"sqlite:///{tmp_path}/x.db", data_key=None)
@@ -126,7 +135,8 @@ def test_keygen_prints_a_new_valid_key_each_time(tmp_path: Path):
     assert first.returncode == second.returncode == 0
     keys = [first.stdout.strip(), second.stdout.strip()]
     assert keys[0] != keys[1]
-    assert all(Fernet(k) for k in keys)  # each a valid Fernet key
+    for k in keys:  # each a working Fernet key
+        assert Fernet(k).decrypt(Fernet(k).encrypt(b"note")) == b"note"
     assert not (tmp_path / "x.db").exists()  # it touched no database
 
 
@@ -223,6 +233,7 @@ async def test_commands_refuse_encrypted_records_without_the_right_key(engine, d
     assert missing.returncode == 2 and "holds encrypted records" in missing.stderr
     assert wrong.returncode == 2 and "not the key" in wrong.stderr
     assert missing.stdout == wrong.stdout == ""
+    assert OTHER_DATA_KEY not in wrong.stderr
     assert right.returncode == 0 and VIEW in right.stdout
 
 
@@ -246,6 +257,7 @@ async def test_rotate_key_reencrypts_everything_under_the_new_key(engine, databa
 
 async def test_rotation_goes_in_batches_and_misses_no_row(engine):
     await seed_records(engine, notes=7)
+    await sealing.verify(engine, required=True, now=NOW)  # the check token, as `serve` stores it
     sealing.install(sealing.Keyring.parse(f"{OTHER_DATA_KEY},{TEST_DATA_KEY}"))
 
     counts = await sealing.rotate(engine, batch_size=2)
@@ -255,9 +267,47 @@ async def test_rotation_goes_in_batches_and_misses_no_row(engine):
     async with session_scope(engine) as session:
         notes = sorted(t.private_note or "" for t in (await session.exec(select(Talk))).all())
     assert notes == sorted(f"{NOTE} #{n}" for n in range(7))
-    old = sealing.Keyring.parse(TEST_DATA_KEY)
-    with pytest.raises(sealing.DataKeyError):
-        old.open((await raw(engine, "SELECT private_note FROM talk"))[0])
+    old, new = sealing.Keyring.parse(TEST_DATA_KEY), sealing.Keyring.parse(OTHER_DATA_KEY)
+    stored = await sealed_values(engine)
+    assert len(stored) == 7 + 5 + 1 + 1  # notes, the review's five, the self-rating, the check
+    for value in stored:
+        new.open(value)
+        with pytest.raises(sealing.DataKeyError):
+            old.open(value)
+    await sealing.verify(engine, required=True, now=NOW)  # the new key alone is accepted
+
+
+async def test_rotation_refuses_a_batch_size_that_would_reach_no_row(engine):
+    await seed_records(engine)
+    await sealing.verify(engine, required=True, now=NOW)
+    before = await sealed_values(engine)
+    sealing.install(sealing.Keyring.parse(f"{OTHER_DATA_KEY},{TEST_DATA_KEY}"))
+
+    with pytest.raises(ValueError, match="batch_size"):
+        await sealing.rotate(engine, batch_size=0)
+
+    assert await sealed_values(engine) == before  # not even the check token moved
+
+
+async def test_rotate_key_with_one_key_reencrypts_under_it_and_says_rotation_needs_two(
+    engine, database_url
+):
+    await seed_records(engine, notes=2)
+    await sealing.verify(engine, required=True, now=NOW)  # the check token, as `serve` stores it
+    before = await sealed_values(engine)
+    await engine.dispose()
+
+    once = cadence("rotate-key", database_url=database_url, data_key=TEST_DATA_KEY)
+    keyless = cadence("rotate-key", database_url=database_url, data_key=None)
+
+    assert once.returncode == 0, once.stderr
+    assert "2  talk.private_note" in once.stdout and "NEW,OLD" in once.stdout
+    assert TEST_DATA_KEY not in once.stdout
+    after = await sealed_values(engine)
+    assert len(after) == len(before) and not set(after) & set(before)  # each sealed afresh
+    key = sealing.Keyring.parse(TEST_DATA_KEY)
+    assert [key.open(v) for v in after] == [key.open(v) for v in before]
+    assert keyless.returncode == 2 and sealing.ENV in keyless.stderr
 
 
 async def _fill_at_0010(engine) -> None:
@@ -359,6 +409,8 @@ async def test_upgrading_without_a_key_refuses_and_changes_nothing(database_url)
 
         assert await raw(engine, "SELECT version_num FROM alembic_version") == ["0010"]
         assert await raw(engine, "SELECT private_note FROM talk") == [NOTE]
+        assert await raw(engine, "SELECT rating FROM review") == [2]
+        assert await raw(engine, "SELECT employee_view FROM review") == [VIEW]
     finally:
         sealing.install(sealing.Keyring.parse(TEST_DATA_KEY))
         await migrate.upgrade(engine)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
@@ -20,6 +20,18 @@ from storage.models import AccessLog, Nudge, Talk
 
 log = logging.getLogger(__name__)
 
+# The kinds a report counts, in the order they are deleted.
+NOTES = "private notes"
+DIALOGUES = "dialogues"
+DIALOGUE_ACTIONS = "their actions"
+REVIEWS = "reviews"
+REVIEW_ACTIONS = "review actions"
+SELF_ASSESSMENTS = "self-assessments"
+INTERVIEWS = "interview dates"
+MESSAGES = "delivered messages"
+ACCESS_ROWS = "access log rows"
+LEAVERS = "people who left, erased"
+
 
 @dataclass
 class RetentionReport:
@@ -29,10 +41,38 @@ class RetentionReport:
     counts: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        """A small table for the operator: each kind and its count, headed by what was done."""
         verb = "deleted" if self.applied else "would delete"
-        return [f"{n:>8}  {kind}" for kind, n in self.counts.items()] + [
-            f"({verb})" if any(self.counts.values()) else "nothing is past its time"
-        ]
+        width = max(len(kind) for kind in [*self.counts, "kind"])
+        out = [f"{'kind':<{width}}  {verb:>12}"]
+        out += [f"{kind:<{width}}  {n:>12}" for kind, n in self.counts.items()]
+        if not any(self.counts.values()):
+            out.append("nothing is past its time")
+        return out
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """The first date or moment each kind is kept from, at `now`."""
+
+    dialogues: date
+    reviews: date
+    notes: date
+    messages: datetime
+    access: datetime
+    leavers: datetime
+
+    @classmethod
+    def at(cls, policy: Policy, now: datetime) -> _Limits:
+        keep, today = policy.retention, policy_today(policy, now)
+        return cls(
+            dialogues=today - timedelta(days=keep.dialogue_records_days),
+            reviews=today - timedelta(days=keep.review_records_days),
+            notes=today - timedelta(days=keep.private_notes_days),
+            messages=now - timedelta(days=keep.delivered_nudges_days),
+            access=now - timedelta(days=keep.access_log_days),
+            leavers=now - timedelta(days=keep.leavers_grace_days),
+        )
 
 
 async def retention(
@@ -45,61 +85,74 @@ async def retention(
     platform: str,
 ) -> RetentionReport:
     """Delete (with `apply`) or count what the policy no longer keeps at `now`; erasures are
-    logged as `reader` on `platform`."""
-    keep, today = policy.retention, policy_today(policy, now)
-    dialogues_before = today - timedelta(days=keep.dialogue_records_days)
-    reviews_before = today - timedelta(days=keep.review_records_days)
-    notes_before = today - timedelta(days=keep.private_notes_days)
-    sent_before = now - timedelta(days=keep.delivered_nudges_days)
-    logged_before = now - timedelta(days=keep.access_log_days)
-    left_before = now - timedelta(days=keep.leavers_grace_days)
-    batch = keep.batch_size
-    report = RetentionReport(apply)
-    counts = report.counts
+    logged in the access log as `reader` on `platform`."""
+    limits, batch = _Limits.at(policy, now), policy.retention.batch_size
+    # Read before anything goes, in both modes, so both erase the same people.
+    leaving = await rows.leavers(engine, limits.leavers)
     # In this order, so that a dry run's counts are what applying deletes: notes first (a
     # note on a talk deleted next is counted once, as a note), leavers last (their erasure
-    # takes whatever of theirs is left).
-    leaving = await rows.leavers(engine, left_before)
-    if apply:
-        counts["private notes"] = await rows.clear_notes(engine, notes_before, batch)
-        counts["dialogues"], counts["their actions"] = await rows.delete_dialogues(
-            engine, dialogues_before, batch
-        )
-        counts |= await rows.delete_reviews(engine, reviews_before, batch)
-        counts["delivered messages"] = await rows.delete_rows(
-            engine, Nudge, col(Nudge.id), rows.delivered_before(sent_before), batch
-        )
-        counts["access log rows"] = await rows.delete_rows(
-            engine, AccessLog, col(AccessLog.id), rows.logged_before(logged_before), batch
-        )
-        counts["people who left, erased"] = await _erase(
-            engine, leaving, policy, now, reader, platform
-        )
-    else:
-        counts["private notes"] = await rows.count(engine, Talk, rows.old_notes(notes_before))
-        counts["dialogues"] = await rows.count(engine, Talk, rows.old_dialogues(dialogues_before))
-        counts["their actions"] = await rows.count_dialogue_actions(engine, dialogues_before)
-        counts |= await rows.count_review_rows(engine, reviews_before)
-        counts["delivered messages"] = await rows.count(
-            engine, Nudge, rows.delivered_before(sent_before)
-        )
-        counts["access log rows"] = await rows.count(
-            engine, AccessLog, rows.logged_before(logged_before)
-        )
-        counts["people who left, erased"] = len(leaving)
-    for kind, n in counts.items():
-        log.info("retention %s: %s %s", "deleted" if apply else "would delete", n, kind)
+    # takes whatever of theirs is left, and is counted by person).
+    counts = await _delete(engine, limits, batch) if apply else await _count(engine, limits)
+    counts[LEAVERS] = await _erase(
+        engine, leaving, policy=policy, now=now, apply=apply, reader=reader, platform=platform
+    )
+    report = RetentionReport(apply, counts)
+    verb = "deleted" if apply else "would delete"
+    for kind, n in report.counts.items():
+        log.info("retention %s: %s %s", verb, n, kind)
     return report
+
+
+async def _count(engine: AsyncEngine, limits: _Limits) -> dict[str, int]:
+    """What `_delete` would delete, counted (nothing changes)."""
+    counts = {
+        NOTES: await rows.count(engine, Talk, rows.old_notes(limits.notes)),
+        DIALOGUES: await rows.count(engine, Talk, rows.old_dialogues(limits.dialogues)),
+        DIALOGUE_ACTIONS: await rows.count_dialogue_actions(engine, limits.dialogues),
+    }
+    counts |= _review_counts(await rows.count_review_rows(engine, limits.reviews))
+    counts[MESSAGES] = await rows.count(engine, Nudge, rows.delivered_before(limits.messages))
+    counts[ACCESS_ROWS] = await rows.count(engine, AccessLog, rows.logged_before(limits.access))
+    return counts
+
+
+async def _delete(engine: AsyncEngine, limits: _Limits, batch: int) -> dict[str, int]:
+    """Delete what is past its time, `batch` rows per transaction; what each kind lost."""
+    counts = {NOTES: await rows.clear_notes(engine, limits.notes, batch)}
+    counts[DIALOGUES], counts[DIALOGUE_ACTIONS] = await rows.delete_dialogues(
+        engine, limits.dialogues, batch
+    )
+    counts |= _review_counts(await rows.delete_reviews(engine, limits.reviews, batch))
+    counts[MESSAGES] = await rows.delete_rows(
+        engine, Nudge, col(Nudge.id), rows.delivered_before(limits.messages), batch
+    )
+    counts[ACCESS_ROWS] = await rows.delete_rows(
+        engine, AccessLog, col(AccessLog.id), rows.logged_before(limits.access), batch
+    )
+    return counts
+
+
+def _review_counts(found: rows.ReviewRows) -> dict[str, int]:
+    return {
+        REVIEWS: found.reviews,
+        REVIEW_ACTIONS: found.actions,
+        SELF_ASSESSMENTS: found.self_assessments,
+        INTERVIEWS: found.interviews,
+    }
 
 
 async def _erase(
     engine: AsyncEngine,
     people: list[str],
+    *,
     policy: Policy,
     now: datetime,
+    apply: bool,
     reader: str,
     platform: str,
 ) -> int:
+    """Erase (or, without `apply`, plan the erasure of) these leavers, each in its own
+    transaction; how many were (or would be) erased."""
     erased = 0
     for person_id in people:
         try:
@@ -110,7 +163,7 @@ async def _erase(
                 platform=platform,
                 policy=policy,
                 now=now,
-                dry_run=False,
+                dry_run=not apply,
                 force=True,  # they left: a review under way ends with them
             )
         except NotAllowed:  # erased meanwhile (another replica's run)
