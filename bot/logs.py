@@ -15,11 +15,13 @@ closed here:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -118,17 +120,70 @@ class LibrariesHeadOnly(HeadOnly):
         return True
 
 
-def configure(level: str | None = None) -> None:
-    """The process's logging: `LOG_LEVEL` (default INFO) to stderr, libraries kept quiet."""
-    chosen = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, chosen, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, LibrariesHeadOnly) for f in handler.filters):
-            handler.addFilter(LibrariesHeadOnly())
+# Libraries whose INFO lines are chatter to an operator (every command's two "Context impl"
+# and "Will assume transactional DDL" lines from Alembic, APScheduler's "executed
+# successfully" pair every 20 s): shown only when the process logs at DEBUG.
+_CHATTY = ("alembic", "apscheduler")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FORMATS = ("text", "json")
+
+
+class LogSettingError(ValueError):
+    """LOG_LEVEL or LOG_FORMAT holds a value the process cannot use."""
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line (`LOG_FORMAT=json`): time (UTC, ISO-8601), level, logger,
+    message; never a traceback's text (our failures are logged by `describe`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        line = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            line["error"] = describe(record.exc_info[1])
+        return json.dumps(line, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever `sys.stderr` is when a line is written (a test's
+    captured stream, a replaced one), not to the one there was when logging was set up."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure(level: str | None = None, log_format: str | None = None) -> None:
+    """The process's logging: `LOG_LEVEL` (default INFO) and `LOG_FORMAT` (`text`, the
+    default, or `json`: one object a line) to stderr; libraries kept quiet; LogSettingError
+    for a value that is neither."""
+    chosen = (level or os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
+    shape = (log_format or os.environ.get("LOG_FORMAT") or "text").strip().lower()
+    if chosen not in LEVELS:
+        raise LogSettingError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {chosen!r}")
+    if shape not in FORMATS:
+        raise LogSettingError(f"LOG_FORMAT must be text or json, not {shape!r}")
+    root = logging.getLogger()
+    root.setLevel(getattr(logging, chosen))
+    ours = [h for h in root.handlers if isinstance(h, _Stderr)]
+    if not ours:
+        ours = [_Stderr()]
+        root.addHandler(ours[0])
+    for handler in ours:
+        handler.setFormatter(JsonLines() if shape == "json" else logging.Formatter(TEXT_FORMAT))
+    for any_handler in root.handlers:
+        if not any(isinstance(f, LibrariesHeadOnly) for f in any_handler.filters):
+            any_handler.addFilter(LibrariesHeadOnly())
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.DEBUG if chosen == "DEBUG" else logging.WARNING)
     quiet_libraries()
 
 

@@ -3,6 +3,7 @@ erasure removes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -164,11 +165,26 @@ async def erasure_plan(session: AsyncSession, person: Person) -> ErasurePlan:
     return ErasurePlan(deleted, relinked, reports, scrubbed)
 
 
-async def erase(session: AsyncSession, person: Person, *, now: datetime) -> bool:
+async def erase(
+    session: AsyncSession,
+    person: Person,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> bool:
     """Delete every row about `person` and relink what they wrote about others to the
     former-employee stand-in (the caller commits: one transaction); False when the person
-    was no longer there to delete (erased meanwhile: the caller rolls back)."""
+    was no longer there to delete (erased meanwhile: the caller rolls back). `progress`
+    hears how many of the statements are done."""
     params = _params(person)
+    steps, done = len(_ERASED) + len(_RELINKED) + 4, 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+
     for table, column, _ in _RELINKED:
         if await _count(session, table, f"{column} = :p", params):
             await _former_employee(session, now)  # made once, when first someone needs it
@@ -181,24 +197,30 @@ async def erase(session: AsyncSession, person: Person, *, now: datetime) -> bool
         ),
         named_params | {"former": FORMER_KEY},
     )
+    step()
     for _, table, where in _ERASED:
         await session.execute(text(f"DELETE FROM {table} WHERE {where}"), params)
+        step()
     for table, column, _ in _RELINKED:
         await session.execute(
             text(f"UPDATE {table} SET {column} = :former WHERE {column} = :p"),
             params | {"former": FORMER_KEY},
         )
+        step()
     await session.execute(
         text("UPDATE access_log SET reader = :former WHERE reader = :p"),
         params | {"former": FORMER_NAME},
     )
+    step()
     await session.execute(
         update(Person)
         .where(col(Person.manager_id) == person.id)
         .values(manager_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    step()
     gone = await session.execute(text("DELETE FROM person WHERE id = :p"), params)
+    step()
     return bool(gone.rowcount)  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
 
 

@@ -77,6 +77,19 @@ async def leave_of(
     return spans
 
 
+async def leaves_ending_on_or_after(
+    session: AsyncSession, day: date | None, *, person_id: str | None = None
+) -> list[Leave]:
+    """Leave whose last day is `day` or later (every leave when `day` is None), of one person
+    or everyone, in the order it starts."""
+    query = select(Leave).order_by(col(Leave.starts_on), col(Leave.id))
+    if day is not None:
+        query = query.where(col(Leave.ends_on) >= day)
+    if person_id is not None:
+        query = query.where(col(Leave.person_id) == person_id)
+    return list(await session.exec(query))
+
+
 async def all_people(session: AsyncSession) -> list[Person]:
     """Everyone in the org chart."""
     rows = await session.exec(select(Person).order_by(col(Person.id)))

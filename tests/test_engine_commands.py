@@ -72,9 +72,9 @@ def test_hr_adds_changes_and_lists_cycles(env, capsys):
     )
     assert "changed cycle FY2027-H1" in capsys.readouterr().out
     assert main(["cycle", "list"]) == 0
-    assert "FY2027-H1    2027-01-01 to 2027-06-30   reviews 2027-07-05 to 2027-07-20" in (
-        capsys.readouterr().out
-    )
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["cycle", "starts", "ends", "reviews", "from", "reviews", "to"]
+    assert row.split() == ["FY2027-H1", "2027-01-01", "2027-06-30", "2027-07-05", "2027-07-20"]
     cycles = run(env, lambda e: _all(e, Cycle))
     assert [c.name for c in cycles] == ["FY2027-H1"]
 
@@ -89,9 +89,10 @@ def test_a_cycle_with_impossible_dates_is_refused_and_nothing_changes(env, capsy
 
 def test_leave_is_recorded_for_known_people_only(env, capsys):
     run(env, lambda e: add_people(e, ORG))
-    assert main(["leave", "--person", "U0EMP", "--from", "2026-12-01", "--to", "2026-12-14"]) == 0
-    assert main(["leave", "--person", "UNOBODY", "--from", "2026-12-01", "--to", "2026-12-14"]) == 1
-    assert "UNOBODY is not in the org chart" in capsys.readouterr().err
+    leave = ["leave", "add", "--from", "2026-12-01", "--to", "2026-12-14", "--person"]
+    assert main([*leave, "U0EMP"]) == 0
+    assert main([*leave, "UNOBODY"]) == 1
+    assert "error: nobody in the org chart is 'UNOBODY'" in capsys.readouterr().err
     [leave] = run(env, lambda e: _all(e, Leave))
     assert (leave.person_id, str(leave.ends_on)) == (key("U0EMP"), "2026-12-14")
 
@@ -121,9 +122,12 @@ def test_coverage_lists_neglected_pairs_first(env, capsys):
     run(env, talk)
     assert main(["coverage"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith("escalated") and "Eli Wang" in lines[1] and "never" in lines[1]
-    assert lines[2].startswith("ok") and "Ann Lee" in lines[2]
-    assert lines[-1] == "2 pairs: 1 ok, 0 due, 1 escalated, 0 skipped"
+    assert lines[0].endswith(": 2 pairs: 1 ok, 0 due, 1 escalated, 0 skipped")  # summary first
+    header = lines.index("") + 1
+    assert lines[header].split()[:3] == ["status", "manager", "report"]
+    escalated, ok = lines[header + 1], lines[header + 2]
+    assert escalated.startswith("escalated") and "Eli Wang" in escalated and "never" in escalated
+    assert ok.startswith("ok") and "Ann Lee" in ok
 
 
 def test_failed_nudges_are_listed_for_operators(env, capsys):
@@ -140,8 +144,12 @@ def test_failed_nudges_are_listed_for_operators(env, capsys):
     run(env, failed_row)
     assert main(["nudges", "--failed"]) == 0
     out = capsys.readouterr().out
-    assert "failed" in out and "checkin" in out and "error: channel_not_found" in out
-    assert "to U0MGR" in out and "about U0EMP" in out  # people as an operator knows them
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["#", "due", "(UTC)", "recipient's"]
+    assert "failed" in row and "checkin" in row and "error: channel_not_found" in row
+    # people by name and chat id; the due moment in UTC, then on Mia's clock in Shanghai
+    assert "Mia Chen (U0MGR)" in row and "Eli Wang (U0EMP)" in row
+    assert "2026-11-27 02:00  2026-11-27 10:00 +0800" in row
 
 
 def test_tick_needs_a_moment_with_its_zone(env, capsys):
@@ -184,8 +192,8 @@ def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, ca
     assert main(["nudges", "--pending"]) == 0
 
     out = capsys.readouterr().out
-    to_mia = [line for line in out.splitlines() if "to 0a0b0c0d" in line]
-    others = [line for line in out.splitlines() if " to U0" in line]
+    to_mia = [line for line in out.splitlines() if "Mia Chen (0a0b0c0d" in line]
+    others = [line for line in out.splitlines() if "(U0" in line and "Mia Chen" not in line]
     assert to_mia and all("pending" in line and "waiting: unreachable" in line for line in to_mia)
     assert not any("unreachable" in line for line in others)
     assert f"{len(to_mia)} pending nudge(s) wait for their recipient to be reachable" in out
@@ -194,5 +202,5 @@ def test_nudges_waiting_for_a_reachable_recipient_are_listed_and_counted(env, ca
 
     report = capsys.readouterr().out.splitlines()
     # both of Mia's reports: the check-in about Ann was planned by the tick, and waits too
-    assert report[-1].startswith("2 pair(s) whose nudges wait: the manager has no account")
-    assert report[-1].endswith(": Mia Chen → Ann Lee, Mia Chen → Eli Wang")
+    assert report[2].startswith("2 pair(s) whose nudges wait: the manager has no account")
+    assert report[2].endswith(": Mia Chen → Ann Lee, Mia Chen → Eli Wang")

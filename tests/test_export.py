@@ -262,7 +262,16 @@ def test_employee_and_since_filters_narrow_the_export(
     assert held("--employee", "U0ANN") == [("U0ANN", "2025-01-10"), ("U0ANN", "2025-03-01")]
     assert held("--since", "2025-02-01") == [("U0BOB", "2025-02-01"), ("U0ANN", "2025-03-01")]
     assert held("--employee", "U0ANN", "--since", "2025-01-11") == [("U0ANN", "2025-03-01")]
-    assert held("--employee", "U0NOBODY") == []
+
+
+def test_an_unknown_employee_is_named_in_operator_words_and_nothing_is_printed(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "--employee", "U1NOPE"]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: nobody in the org chart is 'U1NOPE' (a Slack or Teams user id")
 
 
 def test_private_notes_appear_only_when_asked_for(

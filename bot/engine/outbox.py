@@ -22,6 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, case, func, or_, select, text, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -569,17 +570,46 @@ async def cancel_for_inactive_people(session: AsyncSession, *, now: datetime) ->
 # -- listings (the command line, the demo) ---------------------------------------------------------
 
 
+def _listed(*, failed: bool, pending: bool, person_id: str | None) -> list[ColumnElement[bool]]:
+    """The filters of `latest` and `count_listed`."""
+    where: list[ColumnElement[bool]] = []
+    if failed:
+        where.append(col(Nudge.state) == NudgeState.FAILED)
+    if pending:
+        where.append(col(Nudge.state).in_((NudgeState.PENDING, NudgeState.SENDING)))
+    if person_id is not None:
+        where.append(or_(col(Nudge.recipient_id) == person_id, col(Nudge.about_id) == person_id))
+    return where
+
+
 async def latest(
-    session: AsyncSession, *, limit: int, failed: bool = False, pending: bool = False
+    session: AsyncSession,
+    *,
+    limit: int,
+    failed: bool = False,
+    pending: bool = False,
+    person_id: str | None = None,
 ) -> list[Nudge]:
     """The rows due last, at most `limit`: only failed ones, only pending (or being sent)
-    ones, or all."""
+    ones, or all; only those to or about `person_id` when given."""
     query = select(Nudge).order_by(col(Nudge.due_at).desc(), col(Nudge.id).desc()).limit(limit)
-    if failed:
-        query = query.where(col(Nudge.state) == NudgeState.FAILED)
-    if pending:
-        query = query.where(col(Nudge.state).in_((NudgeState.PENDING, NudgeState.SENDING)))
+    for where in _listed(failed=failed, pending=pending, person_id=person_id):
+        query = query.where(where)
     return list((await session.execute(query)).scalars())
+
+
+async def count_listed(
+    session: AsyncSession,
+    *,
+    failed: bool = False,
+    pending: bool = False,
+    person_id: str | None = None,
+) -> int:
+    """How many rows `latest` would list without its limit."""
+    query = select(func.count()).select_from(Nudge)
+    for where in _listed(failed=failed, pending=pending, person_id=person_id):
+        query = query.where(where)
+    return int((await session.execute(query)).scalar_one())
 
 
 # The reason a row waits because its recipient has no account on a platform served (set by

@@ -392,10 +392,12 @@ async def import_org_file(
     rules: OrgImportRules | None = None,
     allow_deactivate: bool = False,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Validate the whole file, then upsert it in one transaction; raise ImportRejected if bad
     (TooManyLeaving if it would deactivate more than `rules` allow, unless `allow_deactivate`).
-    A dry run reports what the import would change, and changes nothing."""
+    A dry run reports what the import would change, and changes nothing. `progress` hears
+    how many rows of how many were written."""
     rules = rules or OrgImportRules()
     try:
         # people's text: no control characters (NUL would fail on PostgreSQL) nor surrogates
@@ -427,7 +429,7 @@ async def import_org_file(
                 raise stopped
         # A dry run makes the very changes the import would (so what it reports is exact,
         # nudges moved included) and rolls them back.
-        result = await _write(session, rows, matched, people, identities, now)
+        result = await _write(session, rows, matched, people, identities, now, progress)
         if dry_run:
             await session.rollback()
             result.dry_run, result.stopped = True, stopped
@@ -559,6 +561,7 @@ async def _write(
     people: list[Person],
     identities: list[ChatIdentity],
     now: datetime,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Upsert the (valid) rows, managers before their reports, each with their chat
     identities, and deactivate the absent; a report's pending manager nudges go to their new
@@ -582,10 +585,14 @@ async def _write(
 
     order = TopologicalSorter({sid: by_id.keys() & {r.manager_id} for sid, r in by_id.items()})
     order.prepare()
+    written = 0
     while order.is_active():
         ready = order.get_ready()
         created: list[str] = []
         for sid in ready:
+            written += 1
+            if progress is not None:
+                progress(written, len(rows))
             row, person, key = by_id[sid], matched.get(sid), key_of[sid]
             fields = row.fields()
             fields["manager_id"] = key_of[row.manager_id] if row.manager_id else None

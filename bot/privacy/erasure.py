@@ -4,6 +4,7 @@ others stays, signed as a former employee; the erasure is logged with its counts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,8 +73,10 @@ async def erase_person(
     now: datetime,
     dry_run: bool,
     force: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Erasure:
-    """Erase `person_id` (NotAllowed when unknown, ReviewInProgress unless `force`)."""
+    """Erase `person_id` (NotAllowed when unknown, ReviewInProgress unless `force`);
+    `progress` hears how far the erasure's statements have got."""
     async with session_scope(engine) as session:
         person = await queries.get_person(session, person_id)
         if person is None or person.id == privacy.FORMER_KEY:
@@ -87,7 +90,7 @@ async def erase_person(
         erasure = Erasure(person.name, plan, done=not dry_run)
         if dry_run:
             return erasure
-        if not await privacy.erase(session, person, now=now):
+        if not await privacy.erase(session, person, now=now, progress=progress):
             await session.rollback()
             raise NotAllowed("refusal.not_in_org")  # erased meanwhile, by another run
         session.add(

@@ -5,6 +5,7 @@ grace period. `retention --dry-run` counts exactly what `--apply` deletes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -83,19 +84,25 @@ async def retention(
     apply: bool,
     reader: str,
     platform: str,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RetentionReport:
     """Delete (with `apply`) or count what the policy no longer keeps at `now`; erasures are
-    logged in the access log as `reader` on `platform`."""
+    logged in the access log as `reader` on `platform`. `progress` hears how many of the
+    kinds are done."""
     limits, batch = _Limits.at(policy, now), policy.retention.batch_size
+    step = _Steps(progress, total=len(KINDS_IN_ORDER))
     # Read before anything goes, in both modes, so both erase the same people.
     leaving = await rows.leavers(engine, limits.leavers)
     # In this order, so that a dry run's counts are what applying deletes: notes first (a
     # note on a talk deleted next is counted once, as a note), leavers last (their erasure
     # takes whatever of theirs is left, and is counted by person).
-    counts = await _delete(engine, limits, batch) if apply else await _count(engine, limits)
+    counts = (
+        await _delete(engine, limits, batch, step) if apply else await _count(engine, limits, step)
+    )
     counts[LEAVERS] = await _erase(
         engine, leaving, policy=policy, now=now, apply=apply, reader=reader, platform=platform
     )
+    step()
     report = RetentionReport(apply, counts)
     verb = "deleted" if apply else "would delete"
     for kind, n in report.counts.items():
@@ -103,33 +110,57 @@ async def retention(
     return report
 
 
-async def _count(engine: AsyncEngine, limits: _Limits) -> dict[str, int]:
+async def _count(engine: AsyncEngine, limits: _Limits, step: _Steps) -> dict[str, int]:
     """What `_delete` would delete, counted (nothing changes)."""
-    counts = {
-        NOTES: await rows.count(engine, Talk, rows.old_notes(limits.notes)),
-        DIALOGUES: await rows.count(engine, Talk, rows.old_dialogues(limits.dialogues)),
-        DIALOGUE_ACTIONS: await rows.count_dialogue_actions(engine, limits.dialogues),
-    }
+    counts = {NOTES: await rows.count(engine, Talk, rows.old_notes(limits.notes))}
+    step()
+    counts[DIALOGUES] = await rows.count(engine, Talk, rows.old_dialogues(limits.dialogues))
+    counts[DIALOGUE_ACTIONS] = await rows.count_dialogue_actions(engine, limits.dialogues)
+    step()
     counts |= _review_counts(await rows.count_review_rows(engine, limits.reviews))
+    step()
     counts[MESSAGES] = await rows.count(engine, Nudge, rows.delivered_before(limits.messages))
+    step()
     counts[ACCESS_ROWS] = await rows.count(engine, AccessLog, rows.logged_before(limits.access))
+    step()
     return counts
 
 
-async def _delete(engine: AsyncEngine, limits: _Limits, batch: int) -> dict[str, int]:
+async def _delete(engine: AsyncEngine, limits: _Limits, batch: int, step: _Steps) -> dict[str, int]:
     """Delete what is past its time, `batch` rows per transaction; what each kind lost."""
     counts = {NOTES: await rows.clear_notes(engine, limits.notes, batch)}
+    step()
     counts[DIALOGUES], counts[DIALOGUE_ACTIONS] = await rows.delete_dialogues(
         engine, limits.dialogues, batch
     )
+    step()
     counts |= _review_counts(await rows.delete_reviews(engine, limits.reviews, batch))
+    step()
     counts[MESSAGES] = await rows.delete_rows(
         engine, Nudge, col(Nudge.id), rows.delivered_before(limits.messages), batch
     )
+    step()
     counts[ACCESS_ROWS] = await rows.delete_rows(
         engine, AccessLog, col(AccessLog.id), rows.logged_before(limits.access), batch
     )
+    step()
     return counts
+
+
+# The steps `progress` counts: notes, dialogues, reviews, messages, the log, leavers.
+KINDS_IN_ORDER = (NOTES, DIALOGUES, REVIEWS, MESSAGES, ACCESS_ROWS, LEAVERS)
+
+
+class _Steps:
+    """Tells `progress` (when given) each time one more of `total` steps is done."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, *, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def _review_counts(found: rows.ReviewRows) -> dict[str, int]:

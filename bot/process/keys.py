@@ -1,27 +1,18 @@
-"""`keygen` and `rotate-key`: the data key of storage.sealing (README "Protected at rest")."""
+"""`rotate-key`: the data key of storage.sealing (README "Protected at rest")."""
 
 from __future__ import annotations
 
 import argparse
 
 from bot.process.config import Settings
-from bot.process.operator import EXIT_OK, with_engine
+from bot.process.operator import EXIT_OK, database
 from storage import sealing
-
-
-async def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    """Print a new data key (`main` answers this one before reading the environment)."""
-    print(sealing.new_key())
-    return EXIT_OK
 
 
 async def cmd_rotate_key(args: argparse.Namespace, settings: Settings) -> int:
     """Re-encrypt every protected value under the first key of CADENCE_DATA_KEY."""
-    engine = await with_engine(settings)  # refuses unless one of the keys opens the data
-    try:
+    async with database(settings) as engine:  # refuses unless one of the keys opens the data
         counts = await sealing.rotate(engine)
-    finally:
-        await engine.dispose()
     for column, count in counts.items():
         print(f"{count:>8}  {column}")
     keys = sealing.keyring()

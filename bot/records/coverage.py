@@ -16,6 +16,9 @@ from storage import queries
 from storage.db import session_scope
 from storage.models import Person
 
+# A pair's status, in the order HR's summary counts them.
+STATUSES = ("ok", "due", "escalated", "skipped")
+
 
 @dataclass(frozen=True)
 class PairCoverage:

@@ -138,6 +138,7 @@ async def export_talks(
     reads_content: Callable[[str, str], bool],
     reader: str,
     now: datetime,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Talks in held order with their actions and review fields, and the people they name,
     in five queries whatever the number of talks; a kind's content only where
@@ -164,8 +165,9 @@ async def export_talks(
     by_talk: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
         by_talk[action.talk_id].append(_action(action, today, people))
-    return {
-        "talks": [
+    rows = []
+    for done, t in enumerate(talks, start=1):
+        rows.append(
             _talk(
                 t,
                 reviews.get(t.id or 0),
@@ -174,9 +176,10 @@ async def export_talks(
                 people,
                 reads_content(t.kind, t.family),
             )
-            for t in talks
-        ]
-    }
+        )
+        if progress is not None:
+            progress(done, len(talks))
+    return {"talks": rows}
 
 
 def to_json(data: dict[str, Any]) -> str:

@@ -51,7 +51,7 @@ def create_app(
         # The edge (bot/slack/edge.py) verified the signature before Bolt sees a request;
         # Bolt's own check would log a refused request's whole body.
         request_verification_enabled=False,
-        logger=library_logger("bot.bolt"),
+        logger=_bolt_logger(),
     )
     deps = Deps(policy=policy, engine=engine, gateway=SlackGateway(client), clock=clock)
     deps.notifier = Notifier(create_nudge_engine(deps, settings, monotonic=monotonic, sleep=sleep))
@@ -63,6 +63,24 @@ def create_app(
         log.error("a %s request failed in Bolt: %s", body.get("type"), describe(error))
 
     return app, deps
+
+
+class _TokenFromTheClient(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused": Bolt reads
+    SLACK_BOT_TOKEN from the environment even when handed a client, then warns that it will
+    use the client's token instead, and the client was built from that very token. Bolt has
+    no argument that stops it reading the variable, and the warning is not a fault to see."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    """The logger Bolt gets: `library_logger`'s, without the warning about its own token."""
+    logger = library_logger("bot.bolt")
+    if not any(isinstance(f, _TokenFromTheClient) for f in logger.filters):
+        logger.addFilter(_TokenFromTheClient())
+    return logger
 
 
 def create_nudge_engine(
