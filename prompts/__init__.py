@@ -6,6 +6,7 @@ Catalogs are YAML files under `prompts/<locale>/`; nested keys are joined with d
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -87,3 +88,21 @@ def outline(kind: str, locale: str, round_: int = 0) -> list[str]:
         return bank
     start = (round_ * OUTLINE_SIZE) % len(bank)
     return [bank[(start + i) % len(bank)] for i in range(OUTLINE_SIZE)]
+
+
+def weekday(day: date, locale: str) -> str:
+    """The day of the week `day` falls on, in `locale`'s words."""
+    return items("time.weekdays", locale)[day.weekday()]
+
+
+def when_due(due: date, today: date, locale: str) -> str:
+    """When an action is due, said from `today` (the reader's own date): "due today", "due
+    tomorrow (Saturday)", "due Monday 2026-12-07", or "was due 2026-10-17"."""
+    days = (due - today).days
+    if days < 0:
+        return t("time.was_due", locale, date=due.isoformat())
+    if days == 0:
+        return t("time.due_today", locale)
+    if days == 1:
+        return t("time.due_tomorrow", locale, weekday=weekday(due, locale))
+    return t("time.due_on", locale, weekday=weekday(due, locale), date=due.isoformat())

@@ -165,6 +165,41 @@ async def test_someone_else_cannot_answer_a_nudge(running_app, engine, nudge_eng
     assert row.skip_reason is None and row.state == "sent"
 
 
+async def test_an_action_due_on_saturday_is_due_tomorrow_when_friday_reminds(
+    running_app, engine, nudge_engine
+):
+    await seed_org(engine, running_app.slack)
+    running_app.clock.now = THU_11
+    await running_app.command("U0MGR", "<@U0ANN>")
+    [form] = await opened_form(running_app.slack)
+    await running_app.interact(
+        view_submission(
+            "U0MGR",
+            form,
+            {
+                "facts": "Talked.",
+                "consensus": "Agreed.",
+                "action_1_text": "Send the draft",
+                "action_1_owner": "employee",
+                "action_1_due": "2026-12-05",  # a Saturday
+            },
+        )
+    )
+    running_app.slack.reset()
+
+    for day in range(1, 5):  # Tue 1 to Fri 4 December, 10:00 in Shanghai
+        await nudge_engine.tick(datetime(2026, 12, day, 2, 0, tzinfo=UTC))
+
+    texts = [
+        c.params["text"]
+        for c in running_app.slack.calls_to("chat.postMessage")
+        if "Send the draft" in c.params["text"]
+    ]
+    assert texts, "no reminder before the weekend"
+    assert all("due today" not in text for text in texts)
+    assert any("Send the draft: due tomorrow (Saturday)" in text for text in texts)
+
+
 async def test_action_reminders_on_the_due_date_then_overdue_to_both(
     running_app, engine, nudge_engine
 ):
@@ -193,15 +228,17 @@ async def test_action_reminders_on_the_due_date_then_overdue_to_both(
         for c in running_app.slack.calls_to("chat.postMessage")
         if "Write the plan" in c.params["text"]
     ]
-    assert due.params["channel"] == "DU0EMP" and "今天到期：Write the plan" in due.params["text"]
+    assert due.params["channel"] == "DU0EMP" and "Write the plan：今天到期" in due.params["text"]
     running_app.slack.reset()
     await nudge_engine.tick(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # Tue: overdue
     overdue = {
-        c.params["channel"]
+        c.params["channel"]: c.params["text"]
         for c in running_app.slack.calls_to("chat.postMessage")
         if "Write the plan" in c.params["text"]
     }
-    assert overdue == {"DU0EMP", "DU0MGR"}
+    assert set(overdue) == {"DU0EMP", "DU0MGR"}
+    assert "Write the plan：原定 2026-11-30 完成" in overdue["DU0EMP"]  # Eli reads Chinese
+    assert "Write the plan: was due 2026-11-30" in overdue["DU0MGR"]  # never "overdue since"
 
     mark = clicked(due, "nudge_action_done")
     await running_app.interact(

@@ -163,3 +163,17 @@ def test_normalize_locale_maps_slack_locales_to_catalogs(
     slack_locale: str | None, expected: str | None
 ) -> None:
     assert normalize_locale(slack_locale) == expected
+
+
+def test_when_an_action_is_due_is_said_from_the_readers_own_today():
+    from datetime import date
+
+    from prompts import when_due
+
+    friday = date(2026, 12, 4)
+    assert when_due(date(2026, 12, 4), friday, "en") == "due today"
+    assert when_due(date(2026, 12, 5), friday, "en") == "due tomorrow (Saturday)"
+    assert when_due(date(2026, 12, 7), friday, "en") == "due Monday 2026-12-07"
+    assert when_due(date(2026, 10, 17), friday, "en") == "was due 2026-10-17"
+    assert when_due(date(2026, 12, 5), friday, "zh") == "明天（星期六）到期"
+    assert when_due(date(2026, 10, 17), friday, "zh") == "原定 2026-10-17 完成"

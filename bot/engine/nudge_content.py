@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.engine import kinds
 from bot.engine.dispatch import NoLongerNeeded
 from bot.errors import NotAllowed
+from bot.org.people import zone_of
 from bot.org.policy import Policy
 from bot.review.prep_pack import PrepPack, build_packs
 from storage import queries
@@ -46,6 +47,8 @@ class NudgeContent:
     participants: list[Person] = field(default_factory=list)
     cycle: Cycle | None = None
     pack: PrepPack | None = None
+    # the recipient's own date when the message is sent (an action is "due tomorrow" on it)
+    today: date | None = None
 
 
 async def nudge_content(
@@ -64,6 +67,8 @@ async def nudge_content(
             else None
         )
         content = NudgeContent(nudge, recipient, about, manager, payload)
+        zone = zone_of(recipient, policy, await queries.reported_timezone(session, recipient.id))
+        content.today = now.astimezone(zone).date()
         kind = nudge.kind
         if kind in (kinds.CHECKIN, kinds.HEADS_UP):
             assert about is not None

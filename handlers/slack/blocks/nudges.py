@@ -13,7 +13,7 @@ from handlers.slack import ids
 from handlers.slack.blocks import kit, self_views
 from handlers.slack.blocks.messages import Message, action_lines
 from handlers.slack.blocks.prep_pack import prep_pack_blocks
-from prompts import items, outline, t
+from prompts import items, outline, t, when_due
 from storage.models import Person
 
 MAX_LOG_BUTTONS = 5  # past this many people, one select instead of a row of buttons
@@ -155,13 +155,12 @@ def _action(c: NudgeContent, policy: Policy, locale: str) -> Message:
         ids.nudge_done_value(c.nudge.id, action.id),
         style="primary",
     )
+    when = when_due(action.due_on, c.today or action.due_on, locale)
     if c.nudge.kind == kinds.ACTION_DUE:
-        title = t("nudge.action_due_title", locale, text=action.text)
+        title = t("nudge.action_due_title", locale, text=action.text, when=when)
         body = kit.md("nudge.action_due_body", locale, date=action.created_at.date().isoformat())
     else:
-        title = t(
-            "nudge.action_overdue_title", locale, text=action.text, due=action.due_on.isoformat()
-        )
+        title = t("nudge.action_overdue_title", locale, text=action.text, when=when)
         owner = c.names.get(action.owner_id, action.owner_id)
         body = kit.md("nudge.action_overdue_body", locale, owner=owner)
     return Message(title, [kit.header(title), *kit.sections(body), _choices(c, locale, done)])

@@ -32,7 +32,7 @@ from handlers.teams.cards.kit import (
     literal,
     literals,
 )
-from prompts import items, outline, t
+from prompts import items, outline, t, when_due
 from storage.models import ActionItem
 
 TIMELINE_LINES = 12
@@ -167,13 +167,13 @@ def _action(c: NudgeContent, policy: Policy, locale: str) -> TeamsMessage:
     action = c.action
     done = ids.execute(ids.DONE, t("nudge.mark_done", locale), n=c.nudge.id, a=action.id)
     done["style"] = "positive"
+    when = when_due(action.due_on, c.today or action.due_on, locale)
     if c.nudge.kind == kinds.ACTION_DUE:
-        title = t("nudge.action_due_title", locale, text=action.text)
+        title = t("nudge.action_due_title", locale, text=action.text, when=when)
         created = action.created_at.date().isoformat()
         body = catalog_text("nudge.action_due_body", locale, date=created)
     else:
-        due = action.due_on.isoformat()
-        title = t("nudge.action_overdue_title", locale, text=action.text, due=due)
+        title = t("nudge.action_overdue_title", locale, text=action.text, when=when)
         owner = c.names.get(action.owner_id, action.owner_id)
         body = catalog_text("nudge.action_overdue_body", locale, owner=owner)
     return _message(title, [body], [done, *_choices(c, locale)])
