@@ -223,6 +223,15 @@ class Retention(_Frozen):
         return self
 
 
+class HrDigest(_Frozen):
+    """HR's weekly picture of coverage, sent to each HR person on their own platform."""
+
+    enabled: bool = True
+    weekday: Weekday = "mon"
+    hour: int = Field(default=9, ge=0, le=23)  # in each HR person's own time zone
+    group_by: Literal["manager", "team"] = "manager"
+
+
 class Policy(_Frozen):
     """The whole policy file."""
 
@@ -244,6 +253,7 @@ class Policy(_Frozen):
     org_import: OrgImportRules = OrgImportRules()
     privacy: Privacy = Privacy()
     retention: Retention = Retention()
+    hr_digest: HrDigest = HrDigest()
     talk_kinds: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")], TalkKind]
 
     @field_validator("working_days")
