@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,9 +23,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+# The PostgreSQL advisory lock every upgrade holds for its transaction. Replicas starting at
+# once (and operator commands, which migrate first) take turns, and the later ones find the
+# schema at head; without it, two upgrades of one database collide ("already exists").
+MIGRATION_LOCK = 0x43414445  # "CADE"
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (default: the newest)."""
+    """Bring the schema up to `revision` (default: the newest), one process at a time."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        else:  # SQLite: the write lock first, so a second process waits (busy timeout) and
+            # then reads the version the first one committed
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 

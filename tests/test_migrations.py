@@ -916,3 +916,20 @@ async def test_0010_downgrade_refuses_while_messages_were_sent_on_teams(db: Asyn
         await migrate.downgrade(db, "0009")
 
     assert await _current(db) == {_script().get_current_head()}
+
+
+async def test_replicas_migrating_one_database_at_once_take_turns(db: AsyncEngine) -> None:
+    """Two `serve` replicas (or a replica and an operator command) starting together on an
+    empty database: both upgrades succeed, and the schema is built once."""
+    import asyncio
+
+    await migrate.downgrade(db, "base")
+    others = [make_engine(str(db.url)) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(engine) for engine in others))
+    finally:
+        for engine in others:
+            await engine.dispose()
+
+    assert await migrate.pending(db) == []
+    assert await _tables(db) >= APP_TABLES
