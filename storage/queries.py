@@ -90,6 +90,32 @@ async def leaves_ending_on_or_after(
     return list(await session.exec(query))
 
 
+async def dialogue_days_between(
+    session: AsyncSession, employee_ids: Sequence[str], *, start: date, end: date
+) -> list[tuple[str, date]]:
+    """(employee, day held) of these employees' dialogues held from `start` to `end`: columns
+    only, no talk's text."""
+    query = select(col(Talk.employee_id), col(Talk.held_on)).where(
+        col(Talk.employee_id).in_(employee_ids),
+        col(Talk.family) == Family.DIALOGUE,
+        col(Talk.held_on) >= start,
+        col(Talk.held_on) <= end,
+    )
+    return [(employee, held) for employee, held in (await session.exec(query)).all()]
+
+
+async def actions_open_or_done_since(
+    session: AsyncSession, employee_ids: Sequence[str], *, since: datetime
+) -> list[ActionItem]:
+    """These employees' actions that are open now or were completed after `since`: every
+    action that can have been open and late at a moment from `since` on."""
+    query = select(ActionItem).where(
+        col(ActionItem.employee_id).in_(employee_ids),
+        or_(col(ActionItem.status) == ActionStatus.OPEN, col(ActionItem.completed_at) > since),
+    )
+    return list(await session.exec(query))
+
+
 async def all_people(session: AsyncSession) -> list[Person]:
     """Everyone in the org chart."""
     rows = await session.exec(select(Person).order_by(col(Person.id)))

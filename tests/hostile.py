@@ -274,6 +274,7 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
         "self": content(kinds.SELF_ASSESSMENT, "employee", cycle=cycle),
         "self reminder": content(kinds.SELF_REMINDER, "employee", cycle=cycle),
         "prep pack": content(kinds.PREP_PACK, cycle=cycle, pack=pack),
+        "hr digest": content(kinds.HR_DIGEST, "hr", digest=_digest(policy, manager, employee)),
     }
     info = MilestoneInfo(milestone, [employee, *reports], actor=manager)
     form_with_picker = _goal_form(manager, None, manager, reports)
@@ -606,6 +607,12 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             ),
         ),
     ]
+    from handlers.slack.blocks import digest as digest_views
+
+    hr_digest = nudge_contents["hr digest"].digest
+    out.append(
+        Sample("digest_message", "zh", lambda: digest_views.digest_message(hr_digest, locale="zh"))
+    )
     for kind in sorted(kinds.NOTICE_KINDS):
         notice = _notice(kind, recorded, goal, employee, manager, saved, recorded_review())
         out.append(
@@ -627,6 +634,35 @@ def samples(policy: Policy, text: Callable[..., str], many: int = 3) -> list[Sam
             )
         )
     return out
+
+
+def _digest(policy: Policy, manager: Person, employee: Person) -> Any:
+    """HR's digest with people's names (hostile) as its groups and pairs."""
+    from bot.records.coverage import PairCoverage
+    from bot.records.coverage_digest import CoverageDigest
+    from bot.records.coverage_history import (
+        Change,
+        CoverageHistory,
+        GroupHistory,
+        PeriodCounts,
+        last_periods,
+    )
+
+    counts = tuple(PeriodCounts(2, n % 3, n, 1) for n in range(6))
+    history = CoverageHistory(
+        as_of=TODAY,
+        group_by="manager",
+        escalate_after_periods=2,
+        periods=tuple(last_periods(TODAY, policy, 6)),
+        groups=(GroupHistory(manager.id, manager.name, counts),),
+        totals=counts,
+    )
+    pairs = [PairCoverage(manager.id, manager.name, employee.id, employee.name, None, 2, 1, "ok")]
+    moved = [
+        Change("share", "manager", manager.id, manager.name, 50, 0),
+        Change("overdue", "manager", None, None, 1, 4),
+    ]
+    return CoverageDigest(NOW, pairs, history, moved)
 
 
 def _notice(

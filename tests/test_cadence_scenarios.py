@@ -53,7 +53,8 @@ def nudges(database_url: str) -> list[Nudge]:
 
 def test_monthly_checkin_nudge_reaches_the_manager_once_at_ten_local(org, database_url, capsys):
     assert main(["tick", "--now", "2026-11-26T03:00Z"]) == 0  # Thu 11:00 in Shanghai
-    assert org.calls_to("chat.postMessage") == []  # today's 10:00 has passed: tomorrow's
+    # today's 10:00 has passed: tomorrow's (HR's weekly digest, Monday's, went at once)
+    assert [c.params["channel"] for c in org.calls_to("chat.postMessage")] == ["DU0HR"]
 
     assert main(["tick", "--now", "2026-11-27T02:00Z"]) == 0  # Fri 10:00 in Shanghai
     assert main(["tick", "--now", "2026-11-27T02:05Z"]) == 0  # a second tick sends nothing new
@@ -63,11 +64,11 @@ def test_monthly_checkin_nudge_reaches_the_manager_once_at_ten_local(org, databa
     for post in posts:
         valid_message(post.params)
         by_channel.setdefault(post.params["channel"], []).append(texts(post.params["blocks"]))
-    assert sorted(by_channel) == ["DU0ANN", "DU0EMP", "DU0MGR"]
+    assert sorted(by_channel) == ["DU0ANN", "DU0EMP", "DU0HR", "DU0MGR"]
     assert len(by_channel["DU0MGR"]) == 2  # one per report
     assert any("Eli Wang has had no dialogue for a while" in m for m in by_channel["DU0MGR"])
     assert "Mia Chen 近期会和你进行一次过程对话" in by_channel["DU0EMP"][0]
-    sent = [n for n in nudges(database_url) if n.state == "sent"]
+    sent = [n for n in nudges(database_url) if n.state == "sent" and n.kind != "hr_digest"]
     assert {(n.kind, n.recipient_id, n.subject) for n in sent} == {
         ("checkin", key("U0MGR"), key("U0EMP")),
         ("checkin", key("U0MGR"), key("U0ANN")),

@@ -48,4 +48,7 @@ def test_env_example_documents_every_setting():
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID",
         "CADENCE_PUBLIC_URL",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "METRICS_TOKEN",
     }

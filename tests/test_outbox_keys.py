@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.engine import kinds
@@ -23,6 +24,13 @@ from bot.review.interview_record import ReviewDraft, record_review
 from storage.db import session_scope
 from storage.models import Nudge
 from tests.factories import ORG, add_people, key
+
+
+@pytest.fixture(scope="session")
+def policy(shipped_policy):
+    """The shipped policy, HR's weekly digest on."""
+    return shipped_policy
+
 
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 DEC_15 = datetime(2026, 12, 15, 3, 0, tzinfo=UTC)
@@ -56,6 +64,8 @@ def test_subjects_and_periods_are_spelt_as_they_are_stored() -> None:
     assert kinds.base_period("2026-Q4~s2") == "2026-Q4"
     assert kinds.review_version("a" * 32 + "b" * 32) == "a" * 32
     assert kinds.member("U0MGR", "goal:7") == "U0MGR goal:7"
+    assert kinds.COVERAGE_SUBJECT == "coverage"
+    assert kinds.week_period(2026, 1) == "2026-W01"
 
 
 def test_the_kinds_are_spelt_as_they_are_stored() -> None:
@@ -69,6 +79,7 @@ def test_the_kinds_are_spelt_as_they_are_stored() -> None:
         "self_assessment",
         "self_assessment_reminder",
         "prep_pack",
+        "hr_digest",
     )
     assert {
         "talk_record",
@@ -235,6 +246,7 @@ async def test_every_kind_of_nudge_and_notice_is_stored_under_its_pinned_key(
         ("self_assessment", key("U0EMP"), f"cycle:{q4.id}", q4.name),
         ("self_assessment_reminder", key("U0EMP"), f"cycle:{q4.id}", q4.name),
         ("prep_pack", key("U0MGR"), f"cycle:{q4.id}:{key('U0EMP')}", q4.name),
+        ("hr_digest", key("U0HR"), "coverage", "2026-W52"),  # Tuesday 22 December's week
         ("talk_record", key("U0ANN"), f"talk:{talk.talk.id}", "once"),
         ("talk_saved", key("U0MGR"), f"talk:{talk.talk.id}", "once"),
         ("talk_acknowledged", key("U0MGR"), f"talk:{talk.talk.id}", "once"),

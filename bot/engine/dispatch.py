@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.engine import delivery_pause, outbox
-from bot.engine.kinds import is_notice
+from bot.engine.kinds import NOTICE_KINDS, NUDGE_KINDS, is_notice
 from bot.engine.pace import ChannelBusy, Pace
 from bot.org.policy import Policy
 from bot.org.profiles import is_stale, reported_zone
@@ -49,6 +50,7 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 CHANNEL_WAIT_MAX = 10.0  # seconds a row may wait in a pass for its channel's turn
 PARKED_BATCHES = 4  # a pass holds at most this many batches of rows, most of them parked
+KNOWN_KINDS = frozenset(NUDGE_KINDS) | NOTICE_KINDS  # the only kinds a metric's label names
 
 
 @dataclass(frozen=True)
@@ -251,9 +253,12 @@ class _Pass:
         monotonic time)."""
         return self.now + timedelta(seconds=self.clock() - self.started)
 
-    async def close(self, nudge: Nudge, state: NudgeState, reason: str) -> None:
+    async def close(
+        self, nudge: Nudge, state: NudgeState, reason: str, platform: str | None = None
+    ) -> None:
         if state is NudgeState.CANCELLED:
             self.report.cancelled += 1
+            metrics.send(platform, "cancelled")
         await outbox.close(
             self.engine, nudge, self.worker, state=state, reason=reason, now=self.now
         )
@@ -286,9 +291,10 @@ class _Pass:
             self.report.paused_platforms.add(platform)
             await delivery_pause.pause(self.engine, reason=reason, now=self.now, platform=platform)
 
-    def hold(self, nudge: Nudge) -> None:
+    def hold(self, nudge: Nudge, platform: str) -> None:
         """Keep a row of a paused platform claimed until the pass ends (so the pass does not
         claim it again), then put it back as it was: no attempt, nothing cancelled."""
+        metrics.send(platform, "held")
         self.held.append(nudge)
 
     async def release(self) -> None:
@@ -297,9 +303,11 @@ class _Pass:
             await self.later(nudge, nudge.due_at)
         self.held.clear()
 
-    async def unreachable(self, nudge: Nudge) -> None:
-        """No account on a platform this process serves: kept pending, asked for again."""
+    async def unreachable(self, nudge: Nudge, platform: str | None = None) -> None:
+        """No account on a platform this process serves (or, `platform`, none it can reach
+        yet): kept pending, asked for again."""
         self.report.unreachable += 1
+        metrics.send(platform, "unreachable")
         log.info(
             "nudge %s (%s) waits: its recipient is on no platform served", nudge.id, nudge.kind
         )
@@ -319,11 +327,11 @@ class _Pass:
             return
         platform = self.platforms[account.platform]
         if platform.platform in self.paused:
-            self.hold(nudge)
+            self.hold(nudge, platform.platform)
             return
         # A notice is owed now, whatever the hour; only nudges wait for working time.
         if not is_notice(nudge.kind) and not await self._in_working_time(
-            nudge, person, to.leave, to.zone
+            nudge, person, to.leave, to.zone, platform.platform
         ):
             return
         horizon = min(CHANNEL_WAIT_MAX, self.lease.total_seconds() / 2)
@@ -337,30 +345,40 @@ class _Pass:
                     self.parked -= 1
                     async with self.slots:
                         if platform.platform in self.paused:
-                            self.hold(nudge)
+                            self.hold(nudge, platform.platform)
                             return
                         delivered = await platform.send(nudge, self.now, turn)
             except ChannelBusy as busy:
                 self.report.spaced += 1
+                metrics.send(platform.platform, "spaced")
                 await self.later(nudge, self.moment() + timedelta(seconds=busy.wait))
                 return
             except NoLongerNeeded as reason:
-                await self.close(nudge, NudgeState.CANCELLED, str(reason) or "no longer needed")
+                await self.close(
+                    nudge,
+                    NudgeState.CANCELLED,
+                    str(reason) or "no longer needed",
+                    platform.platform,
+                )
                 return
-            except Unreachable:
-                await self.unreachable(nudge)
+            except Unreachable as unreachable:
+                metrics.platform_error(platform.platform, unreachable)
+                await self.unreachable(nudge, platform.platform)
                 return
             except TokenRefused as refused:
+                metrics.platform_error(platform.platform, refused)
                 await self.stop(platform.platform, refused.reason)
-                self.hold(nudge)
+                self.hold(nudge, platform.platform)
                 return
             except DeliveryError as error:
+                metrics.platform_error(platform.platform, error)
                 nudge.uncertain = error.uncertain
                 if error.retry_after is not None and error.posting_limited:
                     pace.limited(error.retry_after)  # the platform asked everyone to wait
                     if is_notice(nudge.kind) and retry < NOTICE_RETRIES:
+                        metrics.send(platform.platform, "rate_limited")
                         continue  # a notice waits it out in this pass, then goes
-                await self.failed(nudge, error)
+                await self.failed(nudge, error, platform.platform)
                 return
             finally:
                 if parked:
@@ -368,6 +386,9 @@ class _Pass:
             break
         pace.accepted()
         self.report.sent += 1
+        metrics.send(platform.platform, "sent")
+        kind = nudge.kind if nudge.kind in KNOWN_KINDS else metrics.OTHER
+        metrics.send_lag(kind, (self.now - nudge.due_at).total_seconds())
         await outbox.mark_sent(
             self.engine,
             nudge,
@@ -380,7 +401,7 @@ class _Pass:
         )
 
     async def _in_working_time(
-        self, nudge: Nudge, person: Person, leave: list[Span], zone: str | None
+        self, nudge: Nudge, person: Person, leave: list[Span], zone: str | None, platform: str
     ) -> bool:
         """Whether a nudge may go now; else it is dropped (moment long missed) or deferred."""
         delivery, now = self.policy.delivery, self.now
@@ -393,24 +414,28 @@ class _Pass:
                 nudge.recipient_id,
                 late,
             )
-            await self.close(nudge, NudgeState.CANCELLED, f"dropped: missed its moment by {late}")
+            await self.close(
+                nudge, NudgeState.CANCELLED, f"dropped: missed its moment by {late}", platform
+            )
             return False
         calendar = calendar_for(
             self.policy, timezone=zone or person.timezone, country=person.country
         )
         if not calendar.is_working_moment(now, leave):
             self.report.deferred += 1
+            metrics.send(platform, "deferred")
             await self.later(nudge, calendar.next_working_moment(now, leave=leave))
             return False
         return True
 
-    async def failed(self, nudge: Nudge, error: DeliveryError) -> None:
+    async def failed(self, nudge: Nudge, error: DeliveryError, platform: str) -> None:
         self.report.errors.append(error.reason)
         attempt = nudge.attempts + 1
         if error.recipient_gone:
-            await self.close(nudge, NudgeState.CANCELLED, error.reason)
+            await self.close(nudge, NudgeState.CANCELLED, error.reason, platform)
         elif error.retry_after is not None:
             self.report.retried += 1
+            metrics.send(platform, "rate_limited")
             await self.later(
                 nudge,
                 self.now + timedelta(seconds=error.retry_after),
@@ -419,12 +444,14 @@ class _Pass:
             )
         elif attempt >= self.policy.delivery.max_attempts:
             self.report.failed += 1
+            metrics.send(platform, "failed")
             log.error(
                 "nudge %s failed for good after %d attempts: %s", nudge.id, attempt, error.reason
             )
             await self.close(nudge, NudgeState.FAILED, error.reason)
         else:
             self.report.retried += 1
+            metrics.send(platform, "retried")
             await self.later(
                 nudge,
                 self.now + backoff(attempt, nudge.id or 0),

@@ -19,6 +19,7 @@ MILESTONE = "milestone_retro"  # to each participant's manager: a retrospective
 SELF_ASSESSMENT = "self_assessment"  # to the employee, before the review window
 SELF_REMINDER = "self_assessment_reminder"  # to the employee, if not submitted yet
 PREP_PACK = "prep_pack"  # to the manager, before each report's review interview
+HR_DIGEST = "hr_digest"  # to each HR person, weekly: coverage at a glance
 
 NUDGE_KINDS = (
     CHECKIN,
@@ -30,14 +31,16 @@ NUDGE_KINDS = (
     SELF_ASSESSMENT,
     SELF_REMINDER,
     PREP_PACK,
+    HR_DIGEST,
 )
 CHECKIN_KINDS = (CHECKIN, HEADS_UP)  # one check-in's two messages, about the employee
 ACTION_KINDS = (ACTION_DUE, ACTION_OVERDUE)
 SELF_ASSESSMENT_KINDS = (SELF_REMINDER, SELF_ASSESSMENT)
 # Planned for everyone at a cycle's end: their stored keys are read by (kind, cycle).
 CYCLE_END_KINDS = (SELF_ASSESSMENT, SELF_REMINDER, PREP_PACK)
-# Planned per goal, action or milestone: their stored keys are read by subject.
-PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE)
+# Planned per goal, action or milestone (and HR's digest, about coverage): their stored keys
+# are read by subject.
+PER_SUBJECT_KINDS = (GOAL, ACTION_DUE, ACTION_OVERDUE, MILESTONE, HR_DIGEST)
 
 # -- notices: owed by a record, in its transaction, and sent at once --------------------------
 TALK_RECORD = "talk_record"  # to the employee: the record, with Acknowledge
@@ -127,6 +130,15 @@ def prep_pack_subject(cycle_id: int | None, employee_id: str) -> str:
 def prep_pack_prefix(cycle_id: int | None) -> str:
     """What the subjects of a cycle's prep packs start with (the report's id follows)."""
     return f"cycle:{cycle_id}:"
+
+
+# HR's weekly digest is about the organisation's coverage, one subject for every HR person.
+COVERAGE_SUBJECT = "coverage"
+
+
+def week_period(iso_year: int, iso_week: int) -> str:
+    """The period of a weekly message: its ISO week (`2026-W49`)."""
+    return f"{iso_year}-W{iso_week:02d}"
 
 
 def talk_subject(talk_id: int | None) -> str:

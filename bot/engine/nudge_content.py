@@ -14,6 +14,7 @@ from bot.engine.dispatch import NoLongerNeeded
 from bot.errors import NotAllowed
 from bot.org.people import zone_of
 from bot.org.policy import Policy
+from bot.records.coverage_digest import CoverageDigest, coverage_digest
 from bot.review.prep_pack import PrepPack, build_packs
 from storage import queries
 from storage.db import session_scope
@@ -49,6 +50,7 @@ class NudgeContent:
     pack: PrepPack | None = None
     # the recipient's own date when the message is sent (an action is "due tomorrow" on it)
     today: date | None = None
+    digest: CoverageDigest | None = None  # HR's weekly digest
 
 
 async def nudge_content(
@@ -121,6 +123,13 @@ async def nudge_content(
         if not packs:
             raise NoLongerNeeded("no cycle under review")
         content.pack = packs[0]
+    if nudge.kind == kinds.HR_DIGEST:
+        try:
+            content.digest = await coverage_digest(
+                engine, reader_id=recipient.id, policy=policy, now=now
+            )
+        except NotAllowed as changed:
+            raise NoLongerNeeded("no longer in HR") from changed
     return content
 
 

@@ -651,3 +651,14 @@ async def every_row(session: AsyncSession) -> list[Nudge]:
     """Every row, by when it was sent, then in the order they were stored."""
     query = select(Nudge).order_by(col(Nudge.sent_at), col(Nudge.id))
     return list((await session.execute(query)).scalars())
+
+
+# -- what /metrics reports -----------------------------------------------------------------------
+
+
+async def count_by_state_and_kind(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """How many rows each (state, kind) has: one GROUP BY over the table."""
+    query = select(col(Nudge.state), col(Nudge.kind), func.count()).group_by(
+        col(Nudge.state), col(Nudge.kind)
+    )
+    return {(state, kind): int(n) for state, kind, n in (await session.execute(query)).all()}

@@ -26,10 +26,12 @@ from bot.engine.kinds import (
     ACTION_DUE,
     ACTION_OVERDUE,
     CHECKIN,
+    COVERAGE_SUBJECT,
     CYCLE_END_KINDS,
     DUE_PERIOD,
     GOAL,
     HEADS_UP,
+    HR_DIGEST,
     MILESTONE,
     OVERDUE_PERIOD,
     PER_SUBJECT_KINDS,
@@ -44,6 +46,7 @@ from bot.engine.kinds import (
     goal_subject,
     milestone_subject,
     prep_pack_prefix,
+    week_period,
 )
 from bot.engine.known_keys import KnownKeys, load_known_keys
 from bot.engine.outbox import NudgeSpec, cancel_for_inactive_people, enqueue
@@ -404,6 +407,35 @@ class _Planner:
                     participants=reports,
                 )
 
+    # -- HR's weekly digest --------------------------------------------------------------------
+    def hr_digests(self) -> None:
+        """This week's digest for each HR person, on the policy's weekday at its hour in their
+        own time zone (at once when that moment has passed and it was never sent: a new HR
+        person, a new deployment)."""
+        digest = self.policy.hr_digest
+        if not digest.enabled:
+            return
+        weekday, at = WEEKDAYS.index(digest.weekday), time(digest.hour)
+        for hr_id in self.snap.hr:
+            person = self.snap.people.get(hr_id)
+            if person is None:
+                continue
+            today = self.today(person)
+            day = today - timedelta(days=(today.weekday() - weekday) % 7)  # on or before today
+            period = week_period(*day.isocalendar()[:2])
+            if self.known.has(HR_DIGEST, hr_id, COVERAGE_SUBJECT, period):
+                continue
+            self.add(
+                HR_DIGEST,
+                person,
+                COVERAGE_SUBJECT,
+                period,
+                self.slot(person, day, at=at),
+                about=hr_id,
+                role="hr",
+                week=period,
+            )
+
     # -- cycle end ---------------------------------------------------------------------------
     def cycle_end(
         self, cycle: CycleRow, kind: str, place: _Place, day: date, pairs: list[Pair]
@@ -457,6 +489,7 @@ def plan_nudges(
     planner.actions()
     planner.milestones()
     planner.goals()
+    planner.hr_digests()
     counter = None if enough is None else _DueCounter(planner.specs, enough)
     for floor, plan_unit in planner.units(checkin_period(policy, now)):
         if counter is not None and counter.enough_by(floor):
@@ -543,6 +576,7 @@ async def add_stored_subjects(session: AsyncSession, snap: Snapshot) -> None:
     subjects = [goal_subject(goal.id) for goal in snap.goals]
     subjects += [action_subject(action.id) for action in snap.actions]
     subjects += [milestone_subject(milestone.id) for milestone in snap.milestones]
+    subjects += [COVERAGE_SUBJECT] if snap.hr else []
     found = await load_known_keys(session, slots=(), kinds=PER_SUBJECT_KINDS, subjects=subjects)
     snap.known.by_slot.update(found.by_slot)  # kinds of their own: nothing is overwritten
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import metrics
 from bot.clock import system_clock
 from bot.context import Context
 from bot.engine import notices
@@ -47,30 +48,33 @@ class Engine:
 
     async def plan(self, now: datetime | None = None) -> PlanReport:
         """Plan at `now` (default: the clock)."""
-        return await plan(
-            self.context.engine, policy=self.context.policy, now=now or self.context.clock()
-        )
+        with metrics.timed_pass("plan"):
+            return await plan(
+                self.context.engine, policy=self.context.policy, now=now or self.context.clock()
+            )
 
     async def dispatch(self, now: datetime | None = None) -> DispatchReport:
         """Send what is due at `now` (default: the clock)."""
-        return await dispatch(
-            self.context.engine,
-            self.platforms,
-            policy=self.context.policy,
-            now=now or self.context.clock(),
-            worker=self.worker,
-        )
+        with metrics.timed_pass("dispatch"):
+            return await dispatch(
+                self.context.engine,
+                self.platforms,
+                policy=self.context.policy,
+                now=now or self.context.clock(),
+                worker=self.worker,
+            )
 
     async def send_notices(self, now: datetime | None = None) -> DispatchReport:
         """Send the notices owed at `now` (default: the clock), and nothing else."""
-        return await dispatch(
-            self.context.engine,
-            self.platforms,
-            policy=self.context.policy,
-            now=now or self.context.clock(),
-            worker=self.worker,
-            kinds=NOTICE_KINDS,
-        )
+        with metrics.timed_pass("notices"):
+            return await dispatch(
+                self.context.engine,
+                self.platforms,
+                policy=self.context.policy,
+                now=now or self.context.clock(),
+                worker=self.worker,
+                kinds=NOTICE_KINDS,
+            )
 
     async def tick(self, now: datetime | None = None) -> tuple[PlanReport, DispatchReport]:
         """Exactly one plan and one dispatch pass at the same moment."""

@@ -85,6 +85,7 @@ class Snapshot:
     actions: list[OpenAction] = field(default_factory=list)
     milestones: list[EndedMilestone] = field(default_factory=list)
     cycles: list[CycleRow] = field(default_factory=list)
+    hr: list[str] = field(default_factory=list)  # active HR people, by key
     known: KnownKeys = field(default_factory=KnownKeys)  # nudges stored already
 
 
@@ -113,6 +114,7 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
             func.coalesce(col(ChatIdentity.timezone), col(Person.timezone)),  # the chat's wins
             col(Person.country),
             type_coerce(col(Person.created_at), DateTime()),  # only its day: no UTC conversion
+            col(Person.is_hr),
         )
         .outerjoin(
             ChatIdentity,
@@ -123,8 +125,10 @@ async def load_snapshot(session: AsyncSession, *, today: date, now: datetime) ->
         )
         .where(col(Person.active).is_(True))
     )
-    for key, manager_id, tz, country, created in people.all():
+    for key, manager_id, tz, country, created, is_hr in people.all():
         snap.people[key] = Member(key, manager_id, tz, country, created.date())
+        if is_hr:
+            snap.hr.append(key)
     dialogues = await conn.execute(
         select(col(Talk.employee_id), func.max(col(Talk.held_on)))
         .where(col(Talk.family) == Family.DIALOGUE)

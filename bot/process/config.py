@@ -99,6 +99,7 @@ class Settings:
     config_path: Path
     teams: TeamsSettings | None = None
     data_keys: Keyring | None = None  # CADENCE_DATA_KEY (storage.sealing)
+    metrics_token: str | None = None  # METRICS_TOKEN: /metrics asks for it as a bearer token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +135,7 @@ class Settings:
             config_path=Path(env.get("CADENCE_CONFIG") or "app.yaml"),
             teams=TeamsSettings.from_env(env),
             data_keys=data_keys,
+            metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
         )
 
     @property

@@ -29,7 +29,7 @@ from bot.process.operator import (
 from bot.process.table import table
 from bot.records.coverage import STATUSES, PairCoverage
 
-COVERAGE_FORMATS = ("table", "csv", "json")
+COVERAGE_FORMATS = ("table", "csv", "json", "html")
 # The columns of the CSV and the keys of each JSON pair.
 PAIR_FIELDS = (
     "status",
@@ -57,12 +57,24 @@ async def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
         rows = await coverage(engine, policy=policy, now=now)
         async with session_scope(engine) as session:
             waiting = await outbox.unreachable_pairs(session)
+        if args.format == "html":
+            from bot.records.coverage_history import changes, coverage_history
+
+            history = await coverage_history(
+                engine, policy=policy, now=now, group_by=policy.hr_digest.group_by
+            )
     if manager_id is not None:
         rows = [r for r in rows if r.manager_id == manager_id]
     if args.status:
         rows = [r for r in rows if r.status in args.status]
     today = policy_today(policy, now)
-    if args.format == "json":
+    if args.format == "html":
+        from bot.records.coverage_charts import coverage_html
+
+        text = coverage_html(
+            history, changes(history), rows, locale=policy.locale, generated_at=now
+        )
+    elif args.format == "json":
         text = _coverage_json(rows, waiting, as_of=today.isoformat())
     elif args.format == "csv":
         text = _coverage_csv(rows, waiting)

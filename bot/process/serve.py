@@ -49,7 +49,10 @@ async def serve(settings: Settings, policy: Policy, *, host: str = "0.0.0.0") ->
     scheduler = build_scheduler(platforms.engine)  # one engine, one pace per platform
     server = _Server(
         uvicorn.Config(
-            create_web(engine, platforms.routes), host=host, port=settings.port, lifespan="off"
+            create_web(engine, platforms.routes, metrics_token=settings.metrics_token),
+            host=host,
+            port=settings.port,
+            lifespan="off",
         )
     )
     socket_mode = None

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.logs import describe
 from bot.request_body import Refused, read_bounded
@@ -94,6 +96,28 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise Refused(400, f"an {what} without a type")
     return data
+
+
+# A payload's `type` → the kind `cadence_request_seconds` names it by; commands carry none.
+REQUEST_KINDS = {
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "block_actions": "action",
+    "block_suggestion": "options",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "event_callback": "event",
+    "url_verification": "url_verification",
+}
+
+
+def request_kind(payload: Mapping[str, Any]) -> str:
+    """What kind of request a parsed payload is, from its `type` (a command: its form's
+    `command` field), one of a fixed set; anything else is "other"."""
+    if payload.get("command") and "type" not in payload:
+        return "command"
+    kind = payload.get("type")
+    return REQUEST_KINDS.get(kind, metrics.OTHER) if isinstance(kind, str) else metrics.OTHER
 
 
 def _text(value: object) -> str | None:
@@ -198,7 +222,16 @@ class SlackEdge:
         self.workspace = InstalledWorkspace(app)
 
     async def handle(self, request: Request) -> Response:
-        """Answer one request from Slack."""
+        """Answer one request from Slack, timed by its kind."""
+        started, kind = time.perf_counter(), "refused"
+        try:
+            kind, response = await self._answer(request)
+            return response
+        finally:
+            metrics.request("slack", kind, time.perf_counter() - started)
+
+    async def _answer(self, request: Request) -> tuple[str, Response]:
+        """The request's kind ("refused" until its payload is read) and the answer."""
         try:
             body = await read_bounded(request)
             timestamp = request.headers.get("x-slack-request-timestamp", "")
@@ -207,13 +240,18 @@ class SlackEdge:
             if not signed_by_slack(body, timestamp, signature, self.secret, now=now):
                 raise Refused(401, "no valid Slack signature")
             payload = parse_payload(body, request.headers.get("content-type", ""))
+        except Refused as refused:
+            log.warning("refused a request with %s: %s", refused.status, refused.reason)
+            return "refused", Response(status_code=refused.status)
+        kind = request_kind(payload)
+        try:
             if payload.get("type") != "url_verification" and not await self.workspace.admits(
                 payload
             ):
-                return Response(status_code=200)
+                return kind, Response(status_code=200)
         except Refused as refused:
             log.warning("refused a request with %s: %s", refused.status, refused.reason)
-            return Response(status_code=refused.status)
+            return kind, Response(status_code=refused.status)
         try:
             # Bolt gets the payload the edge checked, as JSON: its own form parser takes any
             # form whose text holds the word "payload" (a command like `/checkin milestone
@@ -225,10 +263,10 @@ class SlackEdge:
             bolt_request = AsyncBoltRequest(
                 body=json.dumps(payload), query=dict(request.query_params), headers=headers
             )
-            return to_starlette_response(await self.app.async_dispatch(bolt_request))
+            return kind, to_starlette_response(await self.app.async_dispatch(bolt_request))
         except Exception as exc:
             log.error("a Slack request failed: %s", describe(exc))
-            return Response(status_code=500)
+            return kind, Response(status_code=500)
 
 
 class GuardedSocketModeHandler(AsyncSocketModeHandler):
@@ -242,18 +280,23 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
     # same ignore); this override takes what that handler takes.
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Acknowledge a foreign or malformed envelope with nothing done; else run Bolt."""
+        started = time.perf_counter()
         payload = req.payload if isinstance(req.payload, dict) else {}
+        kind = request_kind(payload) if payload else "refused"
         try:
-            admitted = bool(payload) and await self.workspace.admits(payload)
-        except Refused:
-            admitted = False
-        if not admitted:
-            await send_async_response(client, req, BoltResponse(status=200, body=""), 0.0)
-            return
-        try:
-            await super().handle(client, req)
-        except Exception as exc:
-            log.error("a Socket Mode request failed: %s", describe(exc))
+            try:
+                admitted = bool(payload) and await self.workspace.admits(payload)
+            except Refused:
+                admitted = False
+            if not admitted:
+                await send_async_response(client, req, BoltResponse(status=200, body=""), 0.0)
+                return
+            try:
+                await super().handle(client, req)
+            except Exception as exc:
+                log.error("a Socket Mode request failed: %s", describe(exc))
+        finally:
+            metrics.request("slack", kind, time.perf_counter() - started)
 
 
 def slack_routes(app: AsyncApp, *, signing_secret: str) -> list[Route]:

@@ -22,9 +22,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.engine.dispatch import Delivered, DeliveryError, NoLongerNeeded, TokenRefused, Turn
 from bot.engine.kinds import is_notice
 from bot.engine.notice_content import notice_content
-from bot.engine.nudge_content import nudge_content
+from bot.engine.nudge_content import NudgeContent, nudge_content
 from bot.engine.pace import Clock, Sleeper
 from bot.org.profiles import remember_dm_channel, remember_profile, slack_identity, stored_locale
+from bot.records.coverage_digest import CoverageDigest, chart_png
 from bot.review.prep_pack import PrepPack
 from bot.review.prep_pack_text import to_markdown
 from bot.slack.deps import Deps
@@ -114,7 +115,7 @@ class SlackNudgeSender:
                 # after a click go there) and the first post's text
                 ts, text = posted[max(posted)][0], posted[min(posted)][1]
                 return Delivered(channel=channel, ts=ts, text=text)
-        parts, pack, locale = await self._render(nudge, identity, now)
+        parts, content, locale = await self._render(nudge, identity, now)
         channel = channel or await self._open(user_id, now)
         for index, part in enumerate(parts):
             if index in posted:
@@ -127,9 +128,12 @@ class SlackNudgeSender:
                 error.uncertain = error.uncertain or bool(posted)  # sent in part
                 raise
             posted[index] = (ts, part.text)
-        if pack is not None:
+        if content is not None and content.pack is not None:
             await turn()
-            await self._attach_pack(pack, channel, locale)
+            await self._attach_pack(content.pack, channel, locale)
+        if content is not None and content.digest is not None:
+            await turn()
+            await self._attach_chart(content.digest, channel, locale)
         ts, text = posted[max(posted)][0], posted[0][1]  # the buttons' post; the first text
         return Delivered(channel=channel, ts=ts, text=text)
 
@@ -158,7 +162,7 @@ class SlackNudgeSender:
 
     async def _render(
         self, nudge: Nudge, identity: ChatIdentity, now: datetime
-    ) -> tuple[list[Message], PrepPack | None, str]:
+    ) -> tuple[list[Message], NudgeContent | None, str]:
         policy = self.deps.policy
         if is_notice(nudge.kind):
             notice = await notice_content(self.deps.engine, nudge, policy=policy)
@@ -167,7 +171,7 @@ class SlackNudgeSender:
         content = await nudge_content(self.deps.engine, nudge, policy=policy, now=now)
         locale = await self._locale(content.recipient, identity, now)
         message = nudge_message(content, policy=policy, locale=locale)
-        return _parts(message), content.pack, locale
+        return _parts(message), content, locale
 
     async def _locale(self, person: Person, identity: ChatIdentity, now: datetime) -> str:
         """The stored language; someone never looked up is looked up first if Tier 4's
@@ -323,6 +327,21 @@ class SlackNudgeSender:
                 pack.employee.id,
                 type(exc).__name__,
             )
+
+    async def _attach_chart(self, digest: CoverageDigest, channel: str, locale: str) -> None:
+        """HR's digest chart as an image under the digest; the digest stands alone if the
+        upload fails (its button still sends the full table)."""
+        day = digest.at.date().isoformat()
+        try:
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=await chart_png(digest, locale=locale),
+                filename=f"cadence-coverage-{day}.png",
+                title=t("hr_digest.chart_title", locale, date=day),
+                alt_txt=t("hr_digest.chart_alt", locale),
+            )
+        except (SlackApiError, TimeoutError, ClientError) as exc:
+            log.error("could not attach the coverage chart (%s)", type(exc).__name__)
 
     async def _open(self, user_id: str, now: datetime) -> str:
         try:

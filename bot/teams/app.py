@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from microsoft_agents.activity import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.context import Context
 from bot.engine import pace
@@ -147,10 +148,15 @@ class TeamsBot:
         return False
 
     async def handle(self, activity: Activity) -> Answer:
-        """Remember what the activity tells about its sender, then let the listeners answer."""
+        """Remember what the activity tells about its sender, then let the listeners answer
+        (timed by the activity's kind)."""
         from handlers.teams.listeners import answer  # the listeners import this module
 
-        return await answer(await self.incoming(activity))
+        started = time.perf_counter()
+        try:
+            return await answer(await self.incoming(activity))
+        finally:
+            metrics.request(Platform.TEAMS, activity_kind(activity), time.perf_counter() - started)
 
     async def incoming(self, activity: Activity) -> Incoming:
         """The activity with its sender looked up (and their chat, language and zone kept)."""
@@ -183,6 +189,27 @@ class TeamsBot:
         person, identity = known
         locale = stored_locale(person, identity, deps.policy)
         return Incoming(activity, person, locale, reference, deps)
+
+
+# An activity's `type` (an invoke's `name`) → the kind `cadence_request_seconds` names it by.
+ACTIVITY_KINDS = {
+    "message": "message",
+    "installationUpdate": "installation_update",
+    "conversationUpdate": "conversation_update",
+}
+INVOKE_KINDS = {
+    "task/fetch": "task_fetch",
+    "task/submit": "task_submit",
+    "adaptiveCard/action": "card_action",
+}
+
+
+def activity_kind(activity: Activity) -> str:
+    """What kind of request an activity is, from its type and an invoke's name, one of a
+    fixed set; anything else is "other" (an unknown invoke: "invoke")."""
+    if activity.type == "invoke":
+        return INVOKE_KINDS.get(activity.name or "", "invoke")
+    return ACTIVITY_KINDS.get(activity.type or "", metrics.OTHER)
 
 
 LOOKUP_AGAIN = timedelta(hours=1)  # an unknown account is looked up at most this often

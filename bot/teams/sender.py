@@ -26,9 +26,11 @@ from bot.engine.kinds import is_notice
 from bot.engine.notice_content import notice_content
 from bot.engine.nudge_content import nudge_content
 from bot.org.profiles import stored_locale
+from bot.records.coverage_digest import card_chart_png
 from bot.review.prep_pack_text import to_markdown
 from bot.teams.app import TeamsDeps
 from bot.teams.connector import ConnectorError, ConversationReference
+from handlers.teams.cards.digest import digest_card
 from handlers.teams.cards.kit import TeamsMessage
 from handlers.teams.cards.notices import notice_card
 from handlers.teams.cards.nudges import nudge_card
@@ -117,6 +119,9 @@ class TeamsNudgeSender:
         if not content.recipient.active:
             raise NoLongerNeeded("the recipient left")
         locale = stored_locale(content.recipient, identity, policy)
+        if content.digest is not None:  # its chart is drawn off the event loop
+            chart = await card_chart_png(content.digest, locale=locale)
+            return digest_card(content.digest, chart=chart, locale=locale).parts()
         parts = nudge_card(content, policy=policy, locale=locale).parts()
         if content.pack is not None:
             # Teams takes no file from a bot without a consent card per file: the whole pack

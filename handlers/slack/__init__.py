@@ -34,6 +34,7 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     from handlers.slack import (
         actions,
         commands,
+        digest,
         events,
         goals,
         nudge_actions,
@@ -51,6 +52,7 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     actions.register(app, deps)
     goals.register(app, deps)
     nudge_actions.register(app, deps)
+    digest.register(app, deps)
     options.register(app, deps)
     self_assessment.register(app, deps)
     reviews.register(app, deps)

@@ -86,6 +86,10 @@ NUDGE_SNOOZE = "nudge_snooze"
 NUDGE_SKIP = "nudge_skip"
 NUDGE_ACTION_DONE = "nudge_action_done"
 NUDGE_ACTIONS_BLOCK = "nudge_actions"
+# HR's weekly digest: its one button sends the full table (nothing in its value to trust)
+DIGEST_FULL_TABLE = "digest_full_table"
+DIGEST_VALUE = "table"
+DIGEST_ACTIONS_BLOCK = "digest_actions"
 
 
 def nudge_log_talk(employee_id: str) -> str:

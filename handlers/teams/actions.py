@@ -21,7 +21,7 @@ from bot.records import goals, milestones, talks
 from bot.review import answers, interview_days
 from bot.teams.app import Answer, Incoming
 from handlers.payload import record_id
-from handlers.teams import commands, ids, parse
+from handlers.teams import commands, digest, ids, parse
 from handlers.teams.cards.forms import milestone_card
 from handlers.teams.cards.notices import notice_card
 from handlers.teams.cards.nudges import nudge_card, settled_card
@@ -104,6 +104,8 @@ async def execute(incoming: Incoming) -> Answer:
             on = done_at.astimezone(zone_of(info.actor, deps.policy)).date()
             ended = milestone_card(info, locale=locale, done_on=on)
             return card_answer(ended.cards[-1])
+        if verb == ids.DIGEST_TABLE:
+            return text_answer(await digest.offer_table(incoming))
         if verb == ids.HOME_PAGE:
             page = await commands.home(incoming, record_id(data.get(ids.PAGE)) or 1)
             return card_answer(page.parts()[-1].cards[-1])

@@ -1,4 +1,6 @@
-"""`my data` in Teams: the summary and a file consent card; once the person accepts, their
+"""Files in Teams: `my data` (and, in handlers.teams.digest, HR's coverage table).
+
+`my data`: the summary and a file consent card; once the person accepts, their
 file goes into the upload session Teams gives (their OneDrive) and its card into the chat.
 
 Teams lets a bot send a file in a personal chat only this way. The consent card carries no
@@ -15,12 +17,14 @@ from bot.teams.app import Answer, Incoming
 from bot.teams.connector import ConnectorError
 from handlers.teams import parse
 from handlers.teams.cards import answers as cards
+from handlers.teams.cards.digest import COVERAGE_FILE
 from handlers.teams.cards.privacy import (
     MY_DATA_FILE,
     consent_activity,
     file_info_activity,
     my_data_summary,
 )
+from handlers.teams.digest import upload_table
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +59,13 @@ async def consent(incoming: Incoming) -> Answer:
     """The person accepted or declined the file (`fileConsent/invoke`)."""
     locale = incoming.locale
     answer = parse.file_consent(incoming.activity.value)
-    if answer is None or answer.file != MY_DATA_FILE:
+    if answer is None or answer.file not in (MY_DATA_FILE, COVERAGE_FILE):
         return Answer(200, {})
     if incoming.person is None:
         await incoming.reply(cards.refusal("refusal.not_in_org", locale).activity())
         return Answer(200, {})
+    if answer.file == COVERAGE_FILE:
+        return await upload_table(incoming, answer)
     if not answer.accepted:
         await incoming.reply(cards.refusal("privacy.my_data.declined", locale).activity())
         return Answer(200, {})

@@ -25,6 +25,7 @@ REVIEW_ACK = "review_ack"  # the employee acknowledges a review
 INTERVIEW_DATE = "interview_date"  # set a report's interview day (ids `e`, `c`)
 MILESTONE_DONE = "milestone_done"  # a milestone ended (id `m`)
 HOME_PAGE = "home_page"  # the overview's Previous / Next (id `p`: the page)
+DIGEST_TABLE = "digest_table"  # HR's digest: offer the full table as a file (no ids)
 
 # -- forms (dialogs) ----------------------------------------------------------------------------
 OPEN = "form"  # the VERB_KEY value of a button that opens a form

@@ -11,6 +11,7 @@ from bot.engine.nudge_content import NudgeContent
 from bot.org.policy import Policy
 from handlers.slack import ids
 from handlers.slack.blocks import kit, self_views
+from handlers.slack.blocks.digest import digest_message
 from handlers.slack.blocks.messages import Message, action_lines
 from handlers.slack.blocks.prep_pack import prep_pack_blocks
 from prompts import items, outline, t, when_due
@@ -234,6 +235,11 @@ def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> Message:
     return Message(title, [*blocks, _choices(c, locale, self_views.interview_picker(c, locale))])
 
 
+def _hr_digest(c: NudgeContent, policy: Policy, locale: str) -> Message:
+    assert c.digest is not None
+    return digest_message(c.digest, locale=locale)
+
+
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], Message]] = {
     kinds.CHECKIN: _checkin,
     kinds.HEADS_UP: _heads_up,
@@ -244,6 +250,7 @@ BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], Message]] = {
     kinds.SELF_ASSESSMENT: _self_assessment,
     kinds.SELF_REMINDER: _self_assessment,
     kinds.PREP_PACK: _prep_pack,
+    kinds.HR_DIGEST: _hr_digest,
 }
 
 

@@ -21,6 +21,7 @@ from bot.review.prep_pack_text import (
     summary_counts,
 )
 from handlers.teams import ids
+from handlers.teams.cards.digest import digest_card
 from handlers.teams.cards.kit import (
     Element,
     TeamsMessage,
@@ -283,6 +284,12 @@ def _prep_pack(c: NudgeContent, policy: Policy, locale: str) -> TeamsMessage:
     return _message(title, body, _choices(c, locale))
 
 
+def _hr_digest(c: NudgeContent, policy: Policy, locale: str) -> TeamsMessage:
+    """The digest without its chart (the sender draws the chart and builds it with one)."""
+    assert c.digest is not None
+    return digest_card(c.digest, chart=None, locale=locale)
+
+
 BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], TeamsMessage]] = {
     kinds.CHECKIN: _checkin,
     kinds.HEADS_UP: _heads_up,
@@ -293,6 +300,7 @@ BUILDERS: dict[str, Callable[[NudgeContent, Policy, str], TeamsMessage]] = {
     kinds.SELF_ASSESSMENT: _self_assessment,
     kinds.SELF_REMINDER: _self_assessment,
     kinds.PREP_PACK: _prep_pack,
+    kinds.HR_DIGEST: _hr_digest,
 }
 
 

@@ -39,16 +39,25 @@ def my_data_summary(data: MyData, *, policy: Policy, locale: str) -> TeamsMessag
 
 def consent_activity(data: MyData, *, locale: str) -> Element:
     """The file consent card offering the person's file (its size; no content)."""
-    context = {"file": MY_DATA_FILE}
+    size = len(data.to_json().encode())
+    return file_consent_activity(
+        MY_DATA_FILE, data.file_name(), size, t("privacy.my_data.title", locale)
+    )
+
+
+def file_consent_activity(file: str, name: str, size: int, description: str) -> Element:
+    """A file consent card: which of our files (`file`, the context Teams hands back on
+    accept or decline), its name and size; never its content."""
+    context = {"file": file}
     return {
         "type": "message",
         "attachments": [
             {
                 "contentType": FILE_CONSENT,
-                "name": data.file_name(),
+                "name": name,
                 "content": {
-                    "description": t("privacy.my_data.title", locale),
-                    "sizeInBytes": len(data.to_json().encode()),
+                    "description": description,
+                    "sizeInBytes": size,
                     "acceptContext": context,
                     "declineContext": context,
                 },
