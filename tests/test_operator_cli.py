@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import logging
-import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from storage.models import Leave, Nudge, Talk
 from tests.factories import ORG, T0, add_people, key
 from tests.test_dispatcher import add_checkin_nudge
 from tests.test_engine_commands import run
+from tests.test_serve import _run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday, 10:00 in Shanghai
@@ -378,23 +378,10 @@ def test_tables_align_wide_characters_and_cut_long_cells():
 # --- logs ----------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    from tests.test_serve import _child_env
-
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=_child_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_commands_log_no_migration_chatter_at_info_and_json_lines_when_asked(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    at_info = _cli("cycle", "list", cwd=tmp_path, DATABASE_URL=url, LOG_LEVEL="INFO")
-    at_debug = _cli(
+    at_info = _run_cli("cycle", "list", cwd=tmp_path, DATABASE_URL=url, LOG_LEVEL="INFO")
+    at_debug = _run_cli(
         "cycle",
         "list",
         cwd=tmp_path,
@@ -419,7 +406,7 @@ def test_commands_log_no_migration_chatter_at_info_and_json_lines_when_asked(tmp
     ],
 )
 def test_a_log_setting_that_is_neither_stops_with_exit_2(tmp_path, name, value, said):
-    done = _cli("cycle", "list", cwd=tmp_path, **{name: value})
+    done = _run_cli("cycle", "list", cwd=tmp_path, **{name: value})
 
     assert done.returncode == 2
     assert said in done.stderr

@@ -8,7 +8,7 @@ import asyncio
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +21,24 @@ if TYPE_CHECKING:
     from bot.records.coverage_history import Change, CoverageHistory
 from storage import queries
 from storage.db import session_scope
+
+
+class SummaryCounts(TypedDict, total=False):
+    """The parameters of `hr_digest.summary` (none for `hr_digest.no_pairs`)."""
+
+    share: int
+    talked: int
+    pairs: int
+    overdue: int
+    escalated: int
+
+
+class ChangeShown(TypedDict):
+    """The parameters of one `hr_digest.change` line."""
+
+    label: str
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,25 @@ class CoverageDigest:
     @property
     def escalated(self) -> int:
         return sum(1 for p in self.pairs if p.status == "escalated")
+
+    def summary(self) -> tuple[str, SummaryCounts]:
+        """The summary line's catalog key and its numbers, as every platform says it."""
+        if not self.pairs:
+            return "hr_digest.no_pairs", {}
+        return "hr_digest.summary", {
+            "share": self.share,
+            "talked": self.talked,
+            "pairs": len(self.pairs),
+            "overdue": self.overdue,
+            "escalated": self.escalated,
+        }
+
+    def moved(self, locale: str) -> list[ChangeShown]:
+        """The parameters of each `hr_digest.change` line, in `locale`."""
+        return [
+            {"label": c.label_in(locale), "before": c.shown_before, "after": c.shown_after}
+            for c in self.changes
+        ]
 
 
 async def coverage_digest(

@@ -13,28 +13,9 @@ from prompts import t
 def digest_message(digest: CoverageDigest, *, locale: str) -> Message:
     """The digest as one message."""
     title = t("hr_digest.title", locale)
-    if digest.pairs:
-        summary = kit.md(
-            "hr_digest.summary",
-            locale,
-            share=digest.share,
-            talked=digest.talked,
-            pairs=len(digest.pairs),
-            overdue=digest.overdue,
-            escalated=digest.escalated,
-        )
-    else:
-        summary = kit.md("hr_digest.no_pairs", locale)
-    moved = [
-        kit.md(
-            "hr_digest.change",
-            locale,
-            label=c.label_in(locale),
-            before=c.shown_before,
-            after=c.shown_after,
-        )
-        for c in digest.changes
-    ]
+    key, counts = digest.summary()
+    summary = kit.md(key, locale, **counts)
+    moved = [kit.md("hr_digest.change", locale, **shown) for shown in digest.moved(locale)]
     changes = (
         kit.lines(
             kit.md("hr_digest.changes", locale),

@@ -25,33 +25,12 @@ COVERAGE_FILE = "coverage"  # the consent card's context: the full table, built 
 def digest_card(digest: CoverageDigest, *, chart: bytes | None, locale: str) -> TeamsMessage:
     """The digest; `chart` (a PNG small enough for a card) is shown inline when given."""
     body: list[Element] = [catalog_text("hr_digest.title", locale, size="medium")]
-    if digest.pairs:
-        body.append(
-            catalog_text(
-                "hr_digest.summary",
-                locale,
-                share=digest.share,
-                talked=digest.talked,
-                pairs=len(digest.pairs),
-                overdue=digest.overdue,
-                escalated=digest.escalated,
-            )
-        )
-    else:
-        body.append(catalog_text("hr_digest.no_pairs", locale))
+    key, counts = digest.summary()
+    body.append(catalog_text(key, locale, **counts))
     if digest.changes:
         body.append(catalog_text("hr_digest.changes", locale))
         body += bullets(
-            [
-                catalog_plain(
-                    "hr_digest.change",
-                    locale,
-                    label=c.label_in(locale),
-                    before=c.shown_before,
-                    after=c.shown_after,
-                )
-                for c in digest.changes
-            ]
+            [catalog_plain("hr_digest.change", locale, **shown) for shown in digest.moved(locale)]
         )
     else:
         body.append(catalog_text("hr_digest.no_changes", locale))
